@@ -1,0 +1,256 @@
+"""Payload models of protocol v1.
+
+Every model forbids unknown fields and validates strictly, so a kiosk with a
+bug is told exactly which field is wrong instead of having its data guessed at.
+Adding an optional field is a compatible change within v1; anything else needs
+a new topic version.
+"""
+
+from __future__ import annotations
+
+import json
+from enum import StrEnum
+from typing import Annotated, Literal, Self
+from uuid import UUID
+
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
+Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
+"""Lower-case identifier used in topics and payloads: organisation, kiosk, service point, service, reason."""
+
+LanguageCode = Annotated[str, StringConstraints(pattern=r"^[a-z]{2}$")]
+Text = Annotated[str, StringConstraints(pattern=r"^[^\x00-\x1f\x7f]*$")]
+"""Free text for people or logs: no control characters (they break terminals, logs and JSON columns)."""
+Label = Annotated[Text, StringConstraints(min_length=1, max_length=120, strip_whitespace=True)]
+Labels = Annotated[dict[LanguageCode, Label], Field(min_length=1, max_length=12)]
+
+MAX_SEQ = 2**53 - 1
+"""Largest sequence number: stays exact in every JSON parser, lasts a kiosk forever."""
+
+
+class Face(StrEnum):
+    """The three faces. Green / yellow / red on the device; told apart by shape, not only colour."""
+
+    POSITIVE = "positive"
+    NEUTRAL = "neutral"
+    NEGATIVE = "negative"
+
+
+class Channel(StrEnum):
+    """Where the judgment was given."""
+
+    COUNTER = "counter"
+    PHONE = "phone"
+    WEB = "web"
+
+
+class WireModel(BaseModel):
+    """Base of every payload: strict, closed, immutable."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class KioskClock(WireModel):
+    """A reading of the kiosk's clocks, so the collector can place a press in time.
+
+    A Raspberry Pi has no real-time clock: until NTP answers, its wall clock may say
+    1970. The monotonic uptime since boot is always right, so a press is located by
+    (boot_id, uptime_ms) and the collector anchors each boot to its own clock when a
+    heartbeat of that boot arrives.
+    """
+
+    boot_id: UUID = Field(description="Random id drawn at each start of the kiosk software.")
+    uptime_ms: int = Field(ge=0, description="Milliseconds since that start, from a monotonic clock.")
+    synced: bool = Field(description="True when the wall clock is known to be synchronised (NTP).")
+
+
+class Rating(WireModel):
+    """One accepted press of a face: the unit of everything the collector counts."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "event_id": "0b4f3c1e-4a43-4a55-9b87-2f6c2f1f6a10",
+                    "kiosk_id": "roma-anagrafe-k1",
+                    "seq": 1,
+                    "service_point": "roma-anagrafe-sportello-3",
+                    "service": "carta-identita",
+                    "channel": "counter",
+                    "face": "negative",
+                    "reason": "waiting-time",
+                    "pressed_at": "2026-11-23T09:41:07.250Z",
+                    "clock": {
+                        "boot_id": "6f1d3c7e-8a1b-4c9e-9d3f-5b2a7e4c1d00",
+                        "uptime_ms": 3600125,
+                        "synced": True,
+                    },
+                }
+            ]
+        }
+    )
+
+    event_id: UUID = Field(description="Unique per press, drawn by the kiosk: the idempotency key everywhere.")
+    kiosk_id: Slug = Field(description="The kiosk that took the press; must match the topic.")
+    seq: int = Field(ge=1, le=MAX_SEQ, description="Per-kiosk sequence, +1 per press, kept across restarts.")
+    service_point: Slug = Field(description="The counter (or channel endpoint) being judged.")
+    service: Slug | None = Field(default=None, description="The service the citizen came for, if chosen.")
+    channel: Channel = Field(default=Channel.COUNTER, description="counter, phone or web.")
+    face: Face = Field(description="positive (green), neutral (yellow) or negative (red).")
+    reason: Slug | None = Field(default=None, description="Reason code, only after a negative face.")
+    pressed_at: AwareDatetime = Field(description="The kiosk's wall clock at the press, with its offset.")
+    clock: KioskClock = Field(description="Clock reading at the press, to correct an unsynchronised kiosk.")
+
+    @model_validator(mode="after")
+    def _reason_only_after_red(self) -> Self:
+        if self.reason is not None and self.face is not Face.NEGATIVE:
+            raise ValueError("reason is only allowed with face 'negative'")
+        return self
+
+
+class Status(WireModel):
+    """Retained availability of a kiosk; the broker publishes `offline` as its last will."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"state": "online", "version": "0.1.0"}, {"state": "offline"}]}
+    )
+
+    state: Literal["online", "offline"]
+    version: Text | None = Field(default=None, max_length=40, description="Kiosk software version.")
+
+
+class Heartbeat(WireModel):
+    """Periodic health report of a kiosk; also anchors its clock (see `KioskClock`)."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "kiosk_id": "roma-anagrafe-k1",
+                    "sent_at": "2026-11-23T09:45:00Z",
+                    "clock": {
+                        "boot_id": "6f1d3c7e-8a1b-4c9e-9d3f-5b2a7e4c1d00",
+                        "uptime_ms": 3832875,
+                        "synced": True,
+                    },
+                    "software_version": "0.1.0",
+                    "last_seq": 1,
+                    "outbox_depth": 0,
+                    "oldest_pending_age_s": None,
+                    "ignored_presses": 3,
+                    "config_revision": 7,
+                    "config_error": None,
+                }
+            ]
+        }
+    )
+
+    kiosk_id: Slug
+    sent_at: AwareDatetime = Field(description="The kiosk's wall clock when sending.")
+    clock: KioskClock
+    software_version: Text = Field(max_length=40)
+    last_seq: int = Field(ge=0, le=MAX_SEQ, description="Highest sequence number assigned so far.")
+    outbox_depth: int = Field(ge=0, description="Presses not yet confirmed by the collector's ack.")
+    oldest_pending_age_s: float | None = Field(default=None, ge=0, description="Age of the oldest of them.")
+    ignored_presses: int = Field(ge=0, description="Presses ignored by the cooldown since the kiosk started.")
+    config_revision: int | None = Field(default=None, ge=0, description="Revision of the config in use.")
+    config_error: Text | None = Field(
+        default=None, max_length=500, description="Why the last config received was rejected, if it was."
+    )
+
+
+class ServiceOption(WireModel):
+    """A service the citizen can pick on a kiosk that serves several."""
+
+    id: Slug
+    labels: Labels
+
+
+class ReasonOption(WireModel):
+    """A reason the citizen can give after a red face."""
+
+    code: Slug
+    labels: Labels
+
+
+class KioskConfig(WireModel):
+    """Remote configuration of one kiosk, retained by the broker, published by the collector."""
+
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "revision": 7,
+                    "service_point": "roma-anagrafe-sportello-3",
+                    "channel": "counter",
+                    "services": [
+                        {"id": "carta-identita", "labels": {"it": "Carta d'identità", "en": "Identity card"}},
+                        {"id": "anagrafe", "labels": {"it": "Anagrafe", "en": "Registry office"}},
+                    ],
+                    "reasons": [
+                        {"code": "waiting-time", "labels": {"it": "Tempo di attesa", "en": "Waiting time"}},
+                    ],
+                    "languages": ["it", "en"],
+                    "cooldown_s": 3.0,
+                }
+            ]
+        }
+    )
+
+    revision: int = Field(ge=1, description="Increases with every change; a kiosk ignores older revisions.")
+    service_point: Slug
+    channel: Channel = Channel.COUNTER
+    services: list[ServiceOption] = Field(default_factory=list, max_length=12)
+    reasons: list[ReasonOption] = Field(default_factory=list, max_length=8)
+    languages: list[LanguageCode] = Field(default_factory=lambda: ["it", "en"], min_length=1, max_length=8)
+    cooldown_s: float = Field(default=3.0, ge=0, le=600, description="Minimum interval between accepted presses.")
+
+    @model_validator(mode="after")
+    def _unique_ids(self) -> Self:
+        for name, ids in (
+            ("services", [s.id for s in self.services]),
+            ("reasons", [r.code for r in self.reasons]),
+            ("languages", list(self.languages)),
+        ):
+            if len(set(ids)) != len(ids):
+                raise ValueError(f"{name} contains duplicates")
+        return self
+
+
+class Ack(WireModel):
+    """Retained watermark from the collector: everything up to `seq` is stored, without gaps."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"kiosk_id": "roma-anagrafe-k1", "seq": 1, "at": "2026-11-23T09:41:08Z"}]}
+    )
+
+    kiosk_id: Slug
+    seq: int = Field(ge=0, le=MAX_SEQ, description="Every sequence number <= seq is durably stored.")
+    at: AwareDatetime = Field(description="The collector's clock when the watermark was computed.")
+
+
+def example(model: type[WireModel], index: int = 0) -> WireModel:
+    """The documented example of a payload model, validated (used by docs and tests)."""
+    extra = model.model_config.get("json_schema_extra")
+    assert isinstance(extra, dict)
+    examples = extra["examples"]
+    assert isinstance(examples, list)
+    return model.model_validate_json(json.dumps(examples[index]))
+
+
+__all__ = [
+    "Ack",
+    "Channel",
+    "Face",
+    "Heartbeat",
+    "KioskClock",
+    "KioskConfig",
+    "Rating",
+    "ReasonOption",
+    "ServiceOption",
+    "Slug",
+    "Status",
+    "WireModel",
+    "example",
+]
