@@ -1,0 +1,192 @@
+"""`mlf-demo`: the whole system on this machine, on an embedded default.
+
+PostgreSQL and mosquitto run from Debian's binaries with their data under `var/`,
+then the collector, then a few simulated button kiosks pressing at random. It
+prints where to look and, every few seconds, what the API reports. Ctrl-C stops
+everything, in reverse order.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from contextlib import ExitStack
+from pathlib import Path
+
+from devstack.mosquitto import LocalMosquitto
+from devstack.postgres import LocalPostgres
+from devstack.processes import can_reach, port_is_open, service_user
+
+DATABASE = "mlf"
+SHARED_DATA_ROOT = Path("/var/tmp")  # noqa: S108 - kept across reboots; each checkout gets its own folder
+
+
+def _data_dir(var: Path, name: str, user: str | None) -> Path:
+    """`var/<name>`, or, when the server's account cannot reach `var/` (root's home), a folder it can."""
+    wanted = var / name
+    if wanted.is_symlink() or can_reach(var, user):
+        return wanted.resolve() if wanted.is_symlink() else wanted
+    outside = SHARED_DATA_ROOT / f"mlf-demo-{hashlib.sha256(str(var).encode()).hexdigest()[:10]}"
+    elsewhere = outside / name
+    elsewhere.mkdir(parents=True, exist_ok=True)
+    outside.chmod(0o755)
+    wanted.symlink_to(elsewhere)
+    print(f"  ({user} cannot reach {var}; {name} data lives in {elsewhere}, linked from {wanted})")
+    return elsewhere
+
+
+def _get_json(url: str) -> object:
+    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own loopback URL
+        return json.load(response)
+
+
+def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit("the collector stopped during start-up (its error is above)")
+        try:
+            _get_json(url)
+            return
+        except (urllib.error.URLError, OSError, ValueError):
+            time.sleep(0.3)
+    raise SystemExit(f"the collector did not become healthy at {url} within {timeout:.0f} s")
+
+
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mlf-demo", description=__doc__.splitlines()[0])
+    parser.add_argument("--var", type=Path, default=Path("var"), help="data folder (default: ./var)")
+    parser.add_argument("--api-port", type=int, default=8000)
+    parser.add_argument("--mqtt-port", type=int, default=11883)
+    parser.add_argument("--pg-port", type=int, default=15432)
+    parser.add_argument("--kiosks", type=int, default=3, help="simulated kiosks (default 3)")
+    parser.add_argument("--interval", type=float, default=1.0, help="mean seconds between presses")
+    parser.add_argument("--duration", type=float, default=None, help="stop by itself after this many seconds")
+    args = parser.parse_args(argv)
+
+    for name, port in (
+        ("--api-port", args.api_port),
+        ("--mqtt-port", args.mqtt_port),
+        ("--pg-port", args.pg_port),
+    ):
+        if port_is_open(port):
+            print(
+                f"mlf-demo: error: port {port} is in use (is another demo running?); choose another with {name}",
+                file=sys.stderr,
+            )
+            return 2
+    var = args.var.resolve()
+    var.mkdir(parents=True, exist_ok=True)
+    user = service_user()
+    api = f"http://127.0.0.1:{args.api_port}"
+    env = {
+        **os.environ,
+        "COLLECTOR_DATABASE_URL": f"postgresql://mlf@127.0.0.1:{args.pg_port}/{DATABASE}",
+        "COLLECTOR_MQTT_PORT": str(args.mqtt_port),
+        "COLLECTOR_HTTP_PORT": str(args.api_port),
+        "COLLECTOR_MQTT_CLIENT_ID": "mlf-demo-collector",
+        "COLLECTOR_LOG_LEVEL": "WARNING",
+    }
+    signal.signal(signal.SIGTERM, _interrupt)
+    with ExitStack() as stack:
+        try:
+            print(f"Starting PostgreSQL on 127.0.0.1:{args.pg_port} ...")
+            pg = LocalPostgres(_data_dir(var, "postgres", user), args.pg_port)
+            pg.init()
+            pg.stop_if_running()
+            pg.start()
+            stack.callback(pg.stop)
+            pg.ensure_database(DATABASE)
+            print(f"Starting mosquitto on 127.0.0.1:{args.mqtt_port} ...")
+            mq = LocalMosquitto(_data_dir(var, "mosquitto", user), args.mqtt_port)
+            mq.start()
+            stack.callback(mq.stop)
+            print(f"Starting the collector on {api} ...")
+            collector = subprocess.Popen([sys.executable, "-m", "collector.main"], env=env)
+            stack.callback(_stop, collector)
+            _wait_healthy(f"{api}/healthz", collector)
+            print(f"Starting {args.kiosks} simulated button kiosks ...")
+            sims = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "firmware_sim.cli",
+                    "--port",
+                    str(args.mqtt_port),
+                    "--org",
+                    "demo",
+                    "run",
+                    "--kiosks",
+                    str(args.kiosks),
+                    "--interval",
+                    str(args.interval),
+                ]
+            )
+            stack.callback(_stop, sims)
+            print(BANNER.format(api=api, mqtt=args.mqtt_port, pg=pg.dsn(DATABASE), var=var))
+            started = time.monotonic()
+            while args.duration is None or time.monotonic() - started < args.duration:
+                time.sleep(5)
+                if collector.poll() is not None:
+                    print("mlf-demo: the collector stopped", file=sys.stderr)
+                    return 1
+                _report(api, args.kiosks)
+        except KeyboardInterrupt:
+            print("\nStopping ...")
+        except RuntimeError as exc:
+            print(f"mlf-demo: error: {exc}", file=sys.stderr)
+            return 2
+    print("Stopped. Data is kept in", var, "(delete the folder to start afresh).")
+    return 0
+
+
+def _report(api: str, kiosks: int) -> None:
+    parts = []
+    for i in range(1, kiosks + 1):
+        try:
+            summary = _get_json(f"{api}/v1/service-points/demo-sportello-{i}/summary")
+        except (urllib.error.URLError, OSError, ValueError):
+            continue
+        assert isinstance(summary, dict)
+        c = summary["counts"]
+        parts.append(f"sportello-{i}: {c['positive']}/{c['neutral']}/{c['negative']}")
+    if parts:
+        print(time.strftime("%H:%M:%S"), "today (green/yellow/red)  " + "   ".join(parts), flush=True)
+
+
+BANNER = """
+The system is up.
+  API ........... {api}        (interactive docs: {api}/docs)
+  Summary ....... curl '{api}/v1/service-points/demo-sportello-1/summary'
+  Health ........ curl '{api}/healthz'
+  MQTT broker ... 127.0.0.1:{mqtt}   (publish by hand: see docs/mqtt.md)
+  PostgreSQL .... {pg}
+  Data .......... {var}
+Press Ctrl-C to stop.
+"""
+
+
+if __name__ == "__main__":
+    sys.exit(main())
