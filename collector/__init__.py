@@ -1,0 +1,1 @@
+"""The collector: MQTT ingest, storage in PostgreSQL/TimescaleDB, and the REST API."""

@@ -1,0 +1,114 @@
+"""Collector settings: environment variables `COLLECTOR_*`, secrets from files."""
+
+from __future__ import annotations
+
+import difflib
+from pathlib import Path
+from typing import Annotated
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from psycopg.conninfo import conninfo_to_dict
+from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _valid_dsn(value: str) -> str:
+    try:
+        conninfo_to_dict(value)
+    except Exception as exc:  # psycopg raises ProgrammingError with a readable message
+        raise ValueError(f"not a valid PostgreSQL connection string: {exc}") from None
+    return value
+
+
+Dsn = Annotated[str, AfterValidator(_valid_dsn)]
+
+
+class CollectorSettings(BaseSettings):
+    """Everything the collector needs to run. Built once, in `main()` or by a test."""
+
+    model_config = SettingsConfigDict(env_prefix="COLLECTOR_", extra="forbid", validate_default=True)
+
+    database_url: Dsn = Field(
+        default="postgresql://mlf@127.0.0.1:15432/mlf",
+        title="Database",
+        description="libpq URL or key=value string of the PostgreSQL/TimescaleDB database.",
+    )
+    database_password_file: Path | None = Field(
+        default=None, description="File holding the database password (systemd credential, Docker secret)."
+    )
+    mqtt_host: str = Field(default="127.0.0.1", description="MQTT broker host.")
+    mqtt_port: int = Field(default=1883, ge=1, le=65535)
+    mqtt_username: str | None = Field(default=None, description="Broker user of the collector.")
+    mqtt_password: SecretStr | None = None
+    mqtt_password_file: Path | None = Field(default=None, description="File holding the broker password.")
+    mqtt_client_id: str = Field(
+        default="mlf-collector",
+        min_length=1,
+        max_length=64,
+        description="Client id; stable across restarts, so the broker keeps the session while we are away.",
+    )
+    mqtt_share_group: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]+$",
+        description="Join an MQTT v5 shared subscription so several collectors split the stream.",
+    )
+    mqtt_session_expiry_s: int = Field(
+        default=7 * 24 * 3600,
+        ge=0,
+        description="How long the broker keeps our session (and queues) while away.",
+    )
+    organisation: str = Field(default="+", description="Ingest one organisation only, or `+` for all.")
+    auto_register: bool = Field(
+        default=True, description="Create unknown organisations, service points and kiosks on first rating."
+    )
+    timezone: str = Field(default="Europe/Rome", description="Default local time zone of new organisations.")
+    batch_max: int = Field(default=1000, ge=1, le=100_000, description="Largest batch written in one commit.")
+    batch_wait_ms: int = Field(default=20, ge=0, le=10_000, description="Longest wait to fill a batch.")
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8000, ge=1, le=65535)
+    log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _read_secret_files(self) -> CollectorSettings:
+        if self.mqtt_password_file is not None:
+            self.mqtt_password = SecretStr(_read_secret(self.mqtt_password_file))
+        if self.mqtt_password is not None and self.mqtt_password.get_secret_value() in PLACEHOLDERS:
+            raise ValueError("the MQTT password is a placeholder: set a real one")
+        return self
+
+    def database_conninfo(self) -> str:
+        """The DSN with the password from `database_password_file`, if given."""
+        if self.database_password_file is None:
+            return self.database_url
+        from psycopg.conninfo import make_conninfo
+
+        return make_conninfo(self.database_url, password=_read_secret(self.database_password_file))
+
+
+def unknown_variables(environ: dict[str, str], prefix: str, settings: type[BaseSettings]) -> list[str]:
+    """`PREFIX_*` variables that name no setting (pydantic-settings ignores them; a typo should not be)."""
+    known = {prefix + name.upper() for name in settings.model_fields}
+    problems = []
+    for variable in sorted(k for k in environ if k.startswith(prefix) and k not in known):
+        close = difflib.get_close_matches(variable, known, n=1)
+        problems.append(f"{variable}: unknown setting" + (f" (did you mean {close[0]}?)" if close else ""))
+    return problems
+
+
+PLACEHOLDERS = frozenset({"changeme", "change-me", "password", "secret", "CHANGE_ME"})
+
+
+def _read_secret(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8").strip()
+    except OSError as exc:
+        raise ValueError(f"cannot read secret file {path}: {exc.strerror}") from None

@@ -1,0 +1,122 @@
+"""Pure ingest logic: turn received MQTT messages into what to store or quarantine.
+
+No I/O here, so every rule can be tested without a broker or a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from protocol import Heartbeat, ProtocolError, Rating, Status, TopicKind, parse_message
+
+MAX_FUTURE = timedelta(minutes=5)
+"""A synchronised kiosk may run a little ahead of us; more than this is a bad clock or a forgery."""
+MAX_AGE = timedelta(days=400)
+"""Older presses are refused: a kiosk offline for a year has bigger problems than its backlog."""
+
+INGESTED_KINDS = frozenset({TopicKind.RATING, TopicKind.HEARTBEAT, TopicKind.STATUS})
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """A message as the broker handed it to us. `mid`/`qos` are what we ack after the commit."""
+
+    topic: str
+    payload: bytes
+    received_at: datetime
+    mid: int = 0
+    qos: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    inbound: Inbound
+    reason: str
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class RatingIn:
+    inbound: Inbound
+    org: str
+    rating: Rating
+
+    @property
+    def kiosk_id(self) -> str:
+        return self.rating.kiosk_id
+
+
+@dataclass(frozen=True, slots=True)
+class HeartbeatIn:
+    inbound: Inbound
+    org: str
+    heartbeat: Heartbeat
+
+    @property
+    def kiosk_id(self) -> str:
+        return self.heartbeat.kiosk_id
+
+
+@dataclass(frozen=True, slots=True)
+class StatusIn:
+    inbound: Inbound
+    org: str
+    kiosk_id: str
+    status: Status
+
+
+@dataclass
+class Batch:
+    """One commit's worth of messages, sorted by what happens to them."""
+
+    ratings: list[RatingIn] = field(default_factory=list)
+    heartbeats: list[HeartbeatIn] = field(default_factory=list)
+    statuses: list[StatusIn] = field(default_factory=list)
+    rejections: list[Rejection] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ratings) + len(self.heartbeats) + len(self.statuses) + len(self.rejections)
+
+
+def check_time(rating: Rating, received_at: datetime) -> str | None:
+    """Why the press time is absurd, or None. Unsynchronised clocks are corrected later, not judged here."""
+    if not rating.clock.synced:
+        return None
+    if rating.pressed_at > received_at + MAX_FUTURE:
+        return f"pressed_at {rating.pressed_at.isoformat()} is in the future (received {received_at.isoformat()})"
+    if rating.pressed_at < received_at - MAX_AGE:
+        return f"pressed_at {rating.pressed_at.isoformat()} is older than {MAX_AGE.days} days"
+    return None
+
+
+def classify(inbound: Inbound) -> RatingIn | HeartbeatIn | StatusIn | Rejection:
+    try:
+        topic, payload = parse_message(inbound.topic, inbound.payload)
+    except ProtocolError as exc:
+        return Rejection(inbound, exc.reason, str(exc))
+    if topic.kind not in INGESTED_KINDS:
+        return Rejection(inbound, "wrong_direction", f"{topic.kind.value} is published by the collector, not to it")
+    if isinstance(payload, Rating):
+        if problem := check_time(payload, inbound.received_at):
+            return Rejection(inbound, "absurd_time", problem)
+        return RatingIn(inbound, topic.org, payload)
+    if isinstance(payload, Heartbeat):
+        return HeartbeatIn(inbound, topic.org, payload)
+    assert isinstance(payload, Status)
+    return StatusIn(inbound, topic.org, topic.kiosk_id, payload)
+
+
+def sort_batch(messages: list[Inbound]) -> Batch:
+    batch = Batch()
+    for inbound in messages:
+        item = classify(inbound)
+        if isinstance(item, RatingIn):
+            batch.ratings.append(item)
+        elif isinstance(item, HeartbeatIn):
+            batch.heartbeats.append(item)
+        elif isinstance(item, StatusIn):
+            batch.statuses.append(item)
+        else:
+            batch.rejections.append(item)
+    return batch

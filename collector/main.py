@@ -1,0 +1,87 @@
+"""`mlf-collector`: run the collector, check its configuration, or migrate the database."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from pydantic import ValidationError
+
+from collector.config import CollectorSettings, unknown_variables
+from collector.preflight import PreflightError, check_broker, check_database, describe_settings_error
+from collector.store.migrate import MigrationError
+
+log = logging.getLogger("collector")
+
+
+def setup_logging(level: str) -> None:
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def load_settings() -> CollectorSettings:
+    if unknown := unknown_variables(dict(os.environ), "COLLECTOR_", CollectorSettings):
+        raise PreflightError("invalid configuration: " + "; ".join(unknown))
+    try:
+        return CollectorSettings()
+    except ValidationError as exc:
+        raise PreflightError(f"invalid configuration: {describe_settings_error(exc)}") from None
+
+
+def serve(settings: CollectorSettings) -> None:
+    import uvicorn
+
+    from collector.api.app import create_app
+
+    check_database(settings.database_conninfo())
+    check_broker(settings)
+    log.info("API on http://%s:%d (docs at /docs)", settings.http_host, settings.http_port)
+    uvicorn.run(
+        create_app(settings),
+        host=settings.http_host,
+        port=settings.http_port,
+        log_level=settings.log_level.lower(),
+        log_config=None,
+    )
+
+
+def migrate_only(settings: CollectorSettings) -> None:
+    from collector.api.app import apply_migrations
+
+    check_database(settings.database_conninfo())
+    applied = apply_migrations(settings.database_conninfo())
+    print("applied: " + ", ".join(applied) if applied else "schema is up to date")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="mlf-collector",
+        description="Collector of kiosk ratings: MQTT ingest, storage, REST API. "
+        "Configured by COLLECTOR_* environment variables (see README).",
+    )
+    parser.add_argument("--validate-config", action="store_true", help="check the configuration and exit")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("serve", help="run ingest and API (default)")
+    sub.add_parser("migrate", help="apply database migrations and exit")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings()
+        setup_logging(settings.log_level)
+        if args.validate_config:
+            print("configuration is valid")
+            return 0
+        if args.command == "migrate":
+            migrate_only(settings)
+        else:
+            serve(settings)
+    except (PreflightError, MigrationError) as exc:
+        print(f"mlf-collector: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,119 @@
+"""The collector's MQTT connection: persistent MQTT v5 session, manual acks, reconnects.
+
+paho calls us on its network thread; we only enqueue there. The PUBACK for a
+message is sent by `ack()` once the message is committed to the database, so a
+collector that dies before the commit gets the message again on reconnect.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from paho.mqtt.reasoncodes import ReasonCode
+
+from collector.config import CollectorSettings
+from collector.ingest import Inbound
+from protocol import TopicKind, subscription
+
+log = logging.getLogger(__name__)
+
+SUBSCRIBED_KINDS = (TopicKind.RATING, TopicKind.HEARTBEAT, TopicKind.STATUS)
+RECEIVE_MAXIMUM = 2000
+"""Unacknowledged QoS 1 messages the broker may have in flight to us: bounds memory, fills a batch."""
+
+
+class MqttLink:
+    def __init__(self, settings: CollectorSettings, on_message: Callable[[Inbound], None]) -> None:
+        self._settings = settings
+        self._on_message = on_message
+        self._connected = threading.Event()
+        self.last_error: str | None = None
+        client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=settings.mqtt_client_id,
+            protocol=mqtt.MQTTv5,
+            manual_ack=True,
+        )
+        if settings.mqtt_username:
+            password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
+            client.username_pw_set(settings.mqtt_username, password)
+        client.reconnect_delay_set(min_delay=1, max_delay=30)
+        client.on_connect = self._handle_connect
+        client.on_disconnect = self._handle_disconnect
+        client.on_message = self._handle_message
+        self._client = client
+
+    @property
+    def connected(self) -> bool:
+        return self._connected.is_set()
+
+    def start(self, timeout: float = 10) -> None:
+        """Connect (raising `ConnectionError` with one clear line if we cannot) and start the network thread."""
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = self._settings.mqtt_session_expiry_s
+        props.ReceiveMaximum = RECEIVE_MAXIMUM
+        where = f"{self._settings.mqtt_host}:{self._settings.mqtt_port}"
+        try:
+            self._client.connect(
+                self._settings.mqtt_host,
+                self._settings.mqtt_port,
+                keepalive=30,
+                clean_start=False,
+                properties=props,
+            )
+        except OSError as exc:
+            raise ConnectionError(f"cannot reach the MQTT broker at {where}: {exc.strerror or exc}") from None
+        self._client.loop_start()
+        if not self._connected.wait(timeout):
+            self._client.loop_stop()
+            detail = self.last_error or "no answer"
+            raise ConnectionError(f"MQTT broker at {where} refused the collector: {detail}")
+
+    def stop(self) -> None:
+        self._client.disconnect()
+        self._client.loop_stop()
+
+    def ack(self, mid: int, qos: int) -> None:
+        if qos > 0:
+            self._client.ack(mid, qos)
+
+    def publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> None:
+        self._client.publish(topic, payload, qos=qos, retain=retain)
+
+    def _handle_connect(
+        self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: ReasonCode, _props: Any
+    ) -> None:
+        if reason.is_failure:
+            self.last_error = str(reason)
+            log.error("MQTT connection refused: %s", reason)
+            return
+        org = self._settings.organisation
+        group = self._settings.mqtt_share_group
+        topics = [(subscription(kind, org=org, share_group=group), 1) for kind in SUBSCRIBED_KINDS]
+        client.subscribe(topics)
+        self.last_error = None
+        self._connected.set()
+        log.info("connected to MQTT broker, subscribed to %s", ", ".join(t for t, _ in topics))
+
+    def _handle_disconnect(
+        self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: ReasonCode, _props: Any
+    ) -> None:
+        self._connected.clear()
+        if reason.is_failure:
+            self.last_error = str(reason)
+            log.warning("MQTT connection lost (%s); reconnecting", reason)
+
+    def _handle_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
+        try:
+            topic = message.topic
+        except UnicodeDecodeError:
+            topic = message._topic.decode("utf-8", "replace")
+        self._on_message(Inbound(topic, bytes(message.payload), datetime.now(UTC), message.mid, message.qos))

@@ -1,0 +1,77 @@
+"""Checks run before serving, so a bad setting is one clear line instead of a traceback."""
+
+from __future__ import annotations
+
+import threading
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import psycopg
+from paho.mqtt.enums import CallbackAPIVersion
+from psycopg.conninfo import conninfo_to_dict
+from pydantic import ValidationError
+
+from collector.config import CollectorSettings
+
+
+class PreflightError(RuntimeError):
+    pass
+
+
+def describe_settings_error(exc: ValidationError, prefix: str = "COLLECTOR_") -> str:
+    """`COLLECTOR_MQTT_PORT: Input should be less than or equal to 65535` (one line per problem)."""
+    lines = []
+    for error in exc.errors(include_url=False):
+        field = str(error["loc"][0]).upper() if error["loc"] else "settings"
+        name = f"{prefix}{field}" if error["loc"] else field
+        message = str(error["msg"]).removeprefix("Value error, ")
+        lines.append(f"{name}: {message}")
+    return "; ".join(lines)
+
+
+def _where(conninfo: str) -> str:
+    parts = conninfo_to_dict(conninfo)
+    return f"{parts.get('host', 'localhost')}:{parts.get('port', 5432)}/{parts.get('dbname', '')}"
+
+
+def check_database(conninfo: str, timeout: int = 5) -> None:
+    try:
+        with psycopg.connect(conninfo, connect_timeout=timeout) as conn:
+            conn.execute("SELECT 1")
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        raise PreflightError(f"cannot connect to the database at {_where(conninfo)}: {first}") from None
+
+
+def check_broker(settings: CollectorSettings, timeout: float = 5) -> None:
+    """Open and close one MQTT v5 connection with the collector's credentials."""
+    where = f"{settings.mqtt_host}:{settings.mqtt_port}"
+    outcome: dict[str, Any] = {}
+    done = threading.Event()
+    client = mqtt.Client(
+        CallbackAPIVersion.VERSION2,
+        client_id=f"{settings.mqtt_client_id}-preflight",
+        protocol=mqtt.MQTTv5,
+    )
+    if settings.mqtt_username:
+        password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
+        client.username_pw_set(settings.mqtt_username, password)
+
+    def on_connect(_c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        outcome["reason"] = reason
+        done.set()
+
+    client.on_connect = on_connect
+    try:
+        client.connect(settings.mqtt_host, settings.mqtt_port, keepalive=10)
+    except OSError as exc:
+        raise PreflightError(f"cannot reach the MQTT broker at {where}: {exc.strerror or exc}") from None
+    client.loop_start()
+    try:
+        if not done.wait(timeout):
+            raise PreflightError(f"the MQTT broker at {where} did not answer within {timeout:.0f} s")
+        if outcome["reason"].is_failure:
+            raise PreflightError(f"the MQTT broker at {where} refused the collector: {outcome['reason']}")
+    finally:
+        client.disconnect()
+        client.loop_stop()

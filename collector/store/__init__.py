@@ -1,0 +1,1 @@
+"""Storage: migrations, writes of the ingest path, and reads for the API."""

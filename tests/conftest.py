@@ -1,0 +1,8 @@
+"""Fixtures live in plugins under tests/fixtures/, one per service."""
+
+pytest_plugins = [
+    "tests.fixtures.fix_dirs",
+    "tests.fixtures.fix_postgres",
+    "tests.fixtures.fix_mosquitto",
+    "tests.fixtures.fix_collector",
+]

@@ -1,0 +1,54 @@
+"""protocol imports nothing of ours; kiosk and collector never import each other."""
+
+from __future__ import annotations
+
+import ast
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+OURS = {"protocol", "kiosk", "collector", "firmware_sim", "dashboards", "devstack"}
+ALLOWED = {
+    "protocol": set(),
+    "kiosk": {"protocol"},
+    "collector": {"protocol"},
+    "firmware_sim": {"protocol", "kiosk"},
+    "dashboards": {"protocol", "collector"},
+    "devstack": set(),
+}
+THIRD_PARTY_FOR_PROTOCOL = {"pydantic", "pydantic_core"}
+
+
+def _imports(package: str) -> set[tuple[str, str]]:
+    found: set[tuple[str, str]] = set()
+    for path in (ROOT / package).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module]
+            else:
+                continue
+            found.update((str(path.relative_to(ROOT)), name.split(".")[0]) for name in names)
+    return found
+
+
+@pytest.mark.parametrize("package", sorted(p for p in ALLOWED if (ROOT / p).is_dir()))
+def test_package_imports_only_what_it_may(package: str) -> None:
+    bad = sorted(
+        (where, top)
+        for where, top in _imports(package)
+        if top in OURS and top != package and top not in ALLOWED[package]
+    )
+    assert not bad, f"{package} may not import: {bad}"
+
+
+def test_protocol_needs_only_pydantic_and_the_standard_library() -> None:
+    foreign = sorted(
+        (where, top)
+        for where, top in _imports("protocol")
+        if top not in sys.stdlib_module_names and top not in THIRD_PARTY_FOR_PROTOCOL and top != "protocol"
+    )
+    assert not foreign, foreign
