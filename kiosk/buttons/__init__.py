@@ -1,0 +1,1 @@
+"""The push-button kiosk: three faces on GPIO buttons (gpiozero)."""

@@ -1,0 +1,1 @@
+"""What every kiosk face shares: turning a press into a published rating."""

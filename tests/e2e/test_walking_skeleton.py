@@ -1,0 +1,110 @@
+"""One path end to end through real parts: button press -> kiosk -> mosquitto -> collector -> PostgreSQL -> API."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from devstack.mosquitto import LocalMosquitto
+from firmware_sim.cli import main as sim_main
+from tests.fixtures.fix_collector import CollectorProcess
+
+DOCS = Path(__file__).resolve().parents[2] / "docs" / "mqtt.md"
+
+
+def wait_for(predicate: Callable[[], Any], timeout: float = 30, every: float = 0.1) -> Any:
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(every)
+
+
+def test_hundred_presses_arrive_with_the_exact_mix(broker: LocalMosquitto, collector: CollectorProcess) -> None:
+    code = sim_main(
+        [
+            "--port",
+            str(broker.port),
+            "--org",
+            "e2e",
+            "press",
+            "--kiosk",
+            "e2e-k1",
+            "--service-point",
+            "e2e-sportello-1",
+            "--count",
+            "100",
+            "--mix",
+            "60:30:10",
+        ]
+    )
+    assert code == 0
+    summary_url = "/v1/service-points/e2e-sportello-1/summary?from=2020-01-01&to=2100-01-01"
+    summary = wait_for(lambda: (s := collector.get(summary_url)) and s["total"] == 100 and s)
+    assert summary, collector.get(summary_url)
+    assert summary["counts"] == {"positive": 60, "neutral": 30, "negative": 10}
+    assert summary["organisation"] == "e2e"
+
+
+def _doc_command(kind: str) -> str:
+    text = DOCS.read_text()
+    match = re.search(rf"(mosquitto_pub [^\n]*-t mlf/v1/\S+/{kind} \\\n  -m '[^\n]*')", text)
+    assert match
+    return match.group(1).replace("\\\n", " ")
+
+
+def _mosquitto_pub(command: str, port: int) -> None:
+    argv = shlex.split(command.replace("-p 11883", f"-p {port}"))
+    subprocess.run(argv, check=True, timeout=10)
+
+
+def test_payload_published_by_hand_as_documented_is_stored(
+    broker: LocalMosquitto, collector: CollectorProcess, database_url: str
+) -> None:
+    _mosquitto_pub(_doc_command("rating"), broker.port)
+    _mosquitto_pub(_doc_command("rating"), broker.port)  # the same event twice: stored once
+
+    def stored() -> int:
+        with psycopg.connect(database_url) as conn:
+            row = conn.execute("SELECT count(*) FROM ratings").fetchone()
+            return int(row[0]) if row else 0
+
+    assert wait_for(lambda: stored() == 1)
+    time.sleep(0.5)
+    assert stored() == 1
+    summary = collector.get("/v1/service-points/roma-anagrafe-sportello-3/summary?from=2026-11-23&to=2026-11-24")
+    assert summary["counts"] == {"positive": 0, "neutral": 0, "negative": 1}
+
+
+def test_malformed_payload_is_quarantined_and_collector_keeps_running(
+    broker: LocalMosquitto, collector: CollectorProcess, database_url: str
+) -> None:
+    topic = "mlf/v1/roma/roma-anagrafe-k1/rating"
+    for payload in ("this is not json", '{"face": "happy"}'):
+        subprocess.run(
+            ["mosquitto_pub", "-p", str(broker.port), "-q", "1", "-t", topic, "-m", payload],
+            check=True,
+            timeout=10,
+        )
+
+    def quarantined() -> list[tuple[str, str, bytes]]:
+        with psycopg.connect(database_url) as conn:
+            return conn.execute("SELECT reason, detail, payload FROM quarantine ORDER BY id").fetchall()
+
+    rows = wait_for(lambda: len(quarantined()) == 2 and quarantined())
+    assert rows, quarantined()
+    assert [r[0] for r in rows] == ["not_json", "schema"]
+    assert "face: Input should be 'positive', 'neutral' or 'negative'" in rows[1][1]
+    assert rows[0][2] == b"this is not json"
+    assert collector.get("/healthz")["status"] == "ok"
+    _mosquitto_pub(_doc_command("rating"), broker.port)
+    url = "/v1/service-points/roma-anagrafe-sportello-3/summary?from=2026-11-23&to=2026-11-24"
+    assert wait_for(lambda: collector.get_or_none(url) and collector.get(url)["total"] == 1)
