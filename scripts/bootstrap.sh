@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install what the project needs on Debian/Ubuntu: system packages, then a
+# virtual environment in .venv with the project and its tools. Safe to re-run:
+# it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(
+  ca-certificates python3-venv curl
+  mosquitto mosquitto-clients   # MQTT broker (demo, tests) and its CLI tools (docs/mqtt.md)
+  postgresql                    # database server binaries (the demo and tests run their own clusters)
+)
+
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "==> installing Debian packages: ${missing[*]}"
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
+  "${sudo[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+PYTHON=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  echo "==> creating .venv"
+  "$PYTHON" -m venv .venv
+fi
+stamp=.venv/.installed-$(cat pyproject.toml requirements/constraints.txt | sha256sum | cut -c1-16)
+if [ ! -f "$stamp" ]; then
+  echo "==> installing Python packages into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip
+  .venv/bin/python -m pip install -q -c requirements/constraints.txt -e ".[dev]"
+  rm -f .venv/.installed-*
+  touch "$stamp"
+fi
