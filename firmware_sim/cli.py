@@ -12,9 +12,9 @@ from pydantic import ValidationError
 from firmware_sim.mock_kiosk import SimulatedButtonKiosk
 from kiosk.buttons.panel import ButtonPins
 from kiosk.core.settings import KioskSettings
+from protocol import Face
 
 MAX_KIOSKS_PER_PROCESS = 8
-from protocol import Face
 
 
 def parse_mix(text: str) -> tuple[float, float, float]:

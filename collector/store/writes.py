@@ -317,8 +317,18 @@ def _record_kiosk_state(
             [(at, kiosk) for kiosk, at in sorted(seen.items())],
         )
         cur.executemany(
-            "UPDATE kiosks SET last_heartbeat = %s::jsonb WHERE id = %s",
-            [(h.heartbeat.model_dump_json(), h.heartbeat.kiosk_id) for h in heartbeats],
+            "UPDATE kiosks SET last_heartbeat = %s::jsonb, last_heartbeat_at = %s, clock_skew_ms = %s"
+            " WHERE id = %s AND (last_heartbeat_at IS NULL OR last_heartbeat_at <= %s)",
+            [
+                (
+                    h.heartbeat.model_dump_json(),
+                    h.inbound.received_at,
+                    round((h.heartbeat.sent_at - h.inbound.received_at).total_seconds() * 1000),
+                    h.kiosk_id,
+                    h.inbound.received_at,
+                )
+                for h in heartbeats
+            ],
         )
         cur.executemany(
             "UPDATE kiosks SET online = %s, status_at = %s WHERE id = %s",

@@ -48,7 +48,9 @@ CREATE TABLE kiosks (
     online            boolean,
     status_at         timestamptz,
     last_seen_at      timestamptz,
-    last_heartbeat    jsonb
+    last_heartbeat    jsonb,                  -- the last Heartbeat payload as received
+    last_heartbeat_at timestamptz,            -- when we received it
+    clock_skew_ms     bigint                  -- its sent_at minus our receive time
 );
 
 -- One row per accepted press. event_id is the idempotency key of every path.
@@ -121,6 +123,18 @@ CREATE TABLE reason_daily (
     reason            slug NOT NULL,
     n                 integer NOT NULL DEFAULT 0,
     PRIMARY KEY (service_point_id, day, service_id, channel, reason)
+);
+
+-- Holes in a kiosk's sequence numbers. A gap is open (closed_at IS NULL) until
+-- the missing ratings arrive; the API reports open gaps per kiosk.
+CREATE TABLE sequence_gaps (
+    kiosk_id    slug NOT NULL,
+    first_seq   bigint NOT NULL,
+    last_seq    bigint NOT NULL,
+    opened_at   timestamptz NOT NULL DEFAULT now(),
+    closed_at   timestamptz,
+    PRIMARY KEY (kiosk_id, first_seq),
+    CHECK (first_seq <= last_seq)
 );
 
 -- Every message the collector refused, with why. Payloads are truncated.
