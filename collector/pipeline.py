@@ -12,44 +12,48 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 import psycopg
+from psycopg.errors import DeadlockDetected, SerializationFailure, TransactionRollback
 from psycopg.rows import TupleRow
 
 from collector.config import CollectorSettings
-from collector.ingest import Batch, Inbound, Rejection, sort_batch
+from collector.housekeeping import Housekeeper
+from collector.ingest import Batch, Inbound, RatingIn, Rejection, classify, sort_batch
+from collector.metrics import IngestMetrics
 from collector.mqtt_link import MqttLink
-from collector.store.writes import WriteResult, write_batch
+from collector.store.misuse import MisuseRule
+from collector.store.writes import WriteOptions, WriteResult, write_batch
 from protocol import Ack, TopicKind, build_topic, encode, spec_for
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class IngestStats:
-    received: int = 0
-    stored: int = 0
-    duplicates: int = 0
-    quarantined: dict[str, int] = field(default_factory=dict)
-    batches: int = 0
-    db_errors: int = 0
-    last_commit_at: datetime | None = None
+def write_options(settings: CollectorSettings) -> WriteOptions:
+    return WriteOptions(
+        auto_register=settings.auto_register,
+        timezone=settings.timezone,
+        misuse=MisuseRule(settings.misuse_max_presses, timedelta(seconds=settings.misuse_window_s)),
+    )
 
 
 class IngestPipeline:
     def __init__(self, settings: CollectorSettings) -> None:
         self._settings = settings
+        self._options = write_options(settings)
         self._inbox: queue.Queue[Inbound] = queue.Queue()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
+        self._pending_since: datetime | None = None
         self.link = MqttLink(settings, self._inbox.put)
-        self.stats = IngestStats()
+        self.metrics = IngestMetrics()
+        self.metrics.watch(self._lag, self._inbox.qsize, lambda: self.link.connected)
         self.db_error: str | None = None
+        self.housekeeper = Housekeeper(settings)
 
     def start(self) -> None:
+        self.housekeeper.start()
         self._thread.start()
         self.link.start()
 
@@ -58,6 +62,16 @@ class IngestPipeline:
         self.link.stop()
         self._stop.set()
         self._thread.join(timeout=30)
+        self.housekeeper.stop()
+
+    def _lag(self) -> float:
+        oldest = self._pending_since
+        if oldest is None:
+            try:
+                oldest = self._inbox.queue[0].received_at
+            except IndexError:
+                return 0.0
+        return max(0.0, (datetime.now(UTC) - oldest).total_seconds())
 
     def _next_batch(self) -> list[Inbound]:
         try:
@@ -83,18 +97,21 @@ class IngestPipeline:
                 pending = self._next_batch()
                 if not pending:
                     continue
+                self._pending_since = min(m.received_at for m in pending)
+            started = time.perf_counter()
             try:
                 if conn is None or conn.closed:
                     conn = psycopg.connect(self._settings.database_conninfo(), connect_timeout=5)
                 result = self._write(conn, pending)
+            except (DeadlockDetected, SerializationFailure, TransactionRollback) as exc:
+                self.metrics.db_errors.inc()
+                log.warning("batch of %d rolled back (%s); retrying", len(pending), exc.sqlstate)
+                continue
             except psycopg.OperationalError as exc:
-                self.stats.db_errors += 1
+                self.metrics.db_errors.inc()
                 self.db_error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 log.warning(
-                    "database unavailable (%s); retrying a batch of %d in %.1f s",
-                    self.db_error,
-                    len(pending),
-                    backoff,
+                    "database unavailable (%s); retrying a batch of %d in %.1f s", self.db_error, len(pending), backoff
                 )
                 if conn is not None:
                     conn.close()
@@ -104,52 +121,57 @@ class IngestPipeline:
                 continue
             backoff = 0.5
             self.db_error = None
+            self.metrics.batch_seconds.observe(time.perf_counter() - started)
             self._after_commit(pending, result)
             pending = []
+            self._pending_since = None
         if conn is not None:
             conn.close()
 
     def _write(self, conn: psycopg.Connection[TupleRow], messages: list[Inbound]) -> WriteResult:
         """Write a batch; if the database refuses it, write message by message and quarantine the culprits."""
+        batch = sort_batch(messages)
         try:
-            return write_batch(conn, sort_batch(messages), **self._write_options())
+            result = write_batch(conn, batch, self._options)
         except psycopg.OperationalError:
             raise
         except psycopg.Error as exc:
             log.error("batch of %d refused by the database (%s); retrying one by one", len(messages), exc)
+        else:
+            self._count_kinds(batch)
+            return result
         total = WriteResult()
         for message in messages:
+            single = sort_batch([message])
             try:
-                result = write_batch(conn, sort_batch([message]), **self._write_options())
+                result = write_batch(conn, single, self._options)
             except psycopg.OperationalError:
                 raise
             except psycopg.Error as exc:
-                batch = Batch(rejections=[Rejection(message, "store_error", str(exc).strip()[:500])])
-                result = write_batch(conn, batch, **self._write_options())
-            total.stored += result.stored
-            total.duplicates += result.duplicates
-            for reason, n in result.quarantined.items():
-                total.quarantined[reason] = total.quarantined.get(reason, 0) + n
-            total.watermarks.update(result.watermarks)
+                item = classify(message)
+                rating = item.rating if isinstance(item, RatingIn) else None
+                single = Batch(rejections=[Rejection(message, "store_error", str(exc).strip()[:500], rating)])
+                result = write_batch(conn, single, self._options)
+            self._count_kinds(single)
+            total.add(result)
         return total
 
-    def _write_options(self) -> dict[str, Any]:
-        return {"auto_register": self._settings.auto_register, "timezone": self._settings.timezone}
+    def _count_kinds(self, batch: Batch) -> None:
+        self.metrics.count_kinds(len(batch.ratings), len(batch.heartbeats), len(batch.statuses), len(batch.rejections))
 
     def _after_commit(self, messages: list[Inbound], result: WriteResult) -> None:
         for message in messages:
-            self.link.ack(message.mid, message.qos)
+            self.link.ack(message)
         now = datetime.now(UTC)
         spec = spec_for(TopicKind.ACK)
-        for kiosk_id, (org, seq) in result.watermarks.items():
+        for kiosk_id, (org, seq) in sorted(result.watermarks.items()):
             ack = Ack(kiosk_id=kiosk_id, seq=seq, at=now)
             self.link.publish(build_topic(org, kiosk_id, TopicKind.ACK), encode(ack), spec.qos, spec.retain)
-        stats = self.stats
-        stats.received += len(messages)
-        stats.stored += result.stored
-        stats.duplicates += result.duplicates
+        metrics = self.metrics
+        metrics.count_result(result)
+        metrics.batch_messages.observe(len(messages))
+        for message in messages:
+            metrics.commit_delay.observe((now - message.received_at).total_seconds())
+        metrics.last_commit.set(now.timestamp())
         for reason, n in result.quarantined.items():
-            stats.quarantined[reason] = stats.quarantined.get(reason, 0) + n
             log.info("quarantined %d message(s): %s", n, reason)
-        stats.batches += 1
-        stats.last_commit_at = now

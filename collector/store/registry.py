@@ -1,0 +1,132 @@
+"""What a batch's messages refer to: admit them against the registry, auto-register the unknown."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+from psycopg.rows import TupleRow
+
+from collector.ingest import Batch, HeartbeatIn, RatingIn, Rejection, StatusIn
+
+Received = RatingIn | HeartbeatIn | StatusIn
+
+
+@dataclass
+class Registry:
+    """What the batch's messages refer to, as the database knows it."""
+
+    kiosks: dict[str, tuple[str, str | None]]  # id -> (org, service point)
+    service_points: dict[str, str]  # id -> org
+    services: set[tuple[str, str]]  # (org, id)
+    organisations: set[str]
+
+
+def load(conn: psycopg.Connection[TupleRow], batch: Batch) -> Registry:
+    received: list[Received] = [*batch.ratings, *batch.heartbeats, *batch.statuses]
+    kiosk_ids = sorted({item.kiosk_id for item in received} | {r.rating.kiosk_id for r in batch.rejections if r.rating})
+    sp_ids = sorted({r.rating.service_point for r in batch.ratings})
+    orgs = sorted({item.org for item in received})
+    kiosks = {
+        row[0]: (row[1], row[2])
+        for row in conn.execute("SELECT id, org_id, service_point_id FROM kiosks WHERE id = ANY(%s)", (kiosk_ids,))
+    }
+    sps = {
+        row[0]: row[1] for row in conn.execute("SELECT id, org_id FROM service_points WHERE id = ANY(%s)", (sp_ids,))
+    }
+    services = {
+        (row[0], row[1]) for row in conn.execute("SELECT org_id, id FROM services WHERE org_id = ANY(%s)", (orgs,))
+    }
+    known_orgs = {row[0] for row in conn.execute("SELECT id FROM organisations WHERE id = ANY(%s)", (orgs,))}
+    return Registry(kiosks, sps, services, known_orgs)
+
+
+def admit_kiosk(item: Received, registry: Registry, rejections: list[Rejection], auto_register: bool) -> bool:
+    kiosk_id = item.kiosk_id
+    known = registry.kiosks.get(kiosk_id)
+    if known is None:
+        if not auto_register:
+            rejections.append(Rejection(item.inbound, "unknown_kiosk", f"kiosk {kiosk_id!r} is not registered"))
+            return False
+        registry.kiosks[kiosk_id] = (item.org, None)
+        return True
+    if known[0] != item.org:
+        rejections.append(
+            Rejection(item.inbound, "org_mismatch", f"kiosk {kiosk_id!r} belongs to {known[0]!r}, not {item.org!r}")
+        )
+        return False
+    return True
+
+
+def admit_ratings(
+    ratings: list[RatingIn], registry: Registry, rejections: list[Rejection], auto_register: bool
+) -> list[RatingIn]:
+    """Ratings whose kiosk, service point and service are known (or may be registered); the rest rejected."""
+    admitted = []
+    for item in ratings:
+        rating = item.rating
+        if not admit_kiosk(item, registry, rejections, auto_register):
+            continue
+        owner = registry.service_points.get(rating.service_point)
+        problem: tuple[str, str] | None = None
+        if owner is None and not auto_register:
+            problem = ("unknown_service_point", f"service point {rating.service_point!r} is not registered")
+        elif owner is not None and owner != item.org:
+            problem = ("foreign_service_point", f"service point {rating.service_point!r} belongs to {owner!r}")
+        elif rating.service and (item.org, rating.service) not in registry.services and not auto_register:
+            problem = ("unknown_service", f"service {rating.service!r} is not registered for {item.org!r}")
+        if problem:
+            rejections.append(Rejection(item.inbound, *problem, rating))
+            continue
+        registry.service_points[rating.service_point] = item.org
+        if rating.service:
+            registry.services.add((item.org, rating.service))
+        admitted.append(item)
+    return admitted
+
+
+def register(
+    conn: psycopg.Connection[TupleRow],
+    ratings: list[RatingIn],
+    others: Iterable[Received],
+    registry: Registry,
+    timezone: str,
+) -> None:
+    """Create what the admitted messages refer to and the database does not know yet (auto-registration)."""
+    everything = [*ratings, *others]
+    orgs = sorted({item.org for item in everything})
+    _insert_missing(
+        conn,
+        "organisations",
+        ("id", "name", "timezone"),
+        [(org, org, timezone) for org in orgs if org not in registry.organisations],
+    )
+    sps = sorted({(r.rating.service_point, r.org, r.rating.channel.value) for r in ratings})
+    _insert_missing(
+        conn, "service_points", ("id", "org_id", "name", "channel"), [(sp, org, sp, ch) for sp, org, ch in sps]
+    )
+    services = sorted({(r.org, r.rating.service) for r in ratings if r.rating.service})
+    _insert_missing(conn, "services", ("org_id", "id", "name"), [(org, s, s) for org, s in services])
+    first_sp: dict[str, str] = {}
+    for r in ratings:
+        first_sp.setdefault(r.rating.kiosk_id, r.rating.service_point)
+    kiosks = sorted({(item.kiosk_id, item.org) for item in everything})
+    _insert_missing(
+        conn, "kiosks", ("id", "org_id", "service_point_id"), [(k, org, first_sp.get(k)) for k, org in kiosks]
+    )
+
+
+def _insert_missing(
+    conn: psycopg.Connection[TupleRow], table: str, columns: tuple[str, ...], rows: list[tuple[object, ...]]
+) -> None:
+    if not rows:
+        return
+    query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING").format(
+        sql.Identifier(table),
+        sql.SQL(", ").join(map(sql.Identifier, columns)),
+        sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+    )
+    with conn.cursor() as cur:
+        cur.executemany(query, rows)
