@@ -106,9 +106,11 @@ def test_hostile_payloads_are_quarantined_and_valid_ones_stored(
 
     assert wait_until(lambda: quarantined() >= HOSTILE, timeout=120), quarantined()
     with psycopg.connect(database_url) as conn:
-        reasons = Counter(dict(conn.execute("SELECT reason, count(*) FROM quarantine GROUP BY reason").fetchall()))
+        reasons: Counter[Any] = Counter(
+            dict(conn.execute("SELECT reason, count(*) FROM quarantine GROUP BY reason").fetchall())
+        )
         stored = conn.execute("SELECT count(*), count(DISTINCT event_id) FROM ratings").fetchone()
-        acked = dict(conn.execute("SELECT id, acked_seq FROM kiosks ORDER BY id").fetchall())
+        acked: dict[object, object] = dict(conn.execute("SELECT id, acked_seq FROM kiosks ORDER BY id").fetchall())
         sizes = conn.execute("SELECT max(length(payload)), max(payload_size) FROM quarantine").fetchone()
     assert sum(reasons.values()) == HOSTILE
     assert set(reasons) <= KNOWN_REASONS, reasons

@@ -72,7 +72,9 @@ def test_seven_days_late_land_in_their_days(
         rows = conn.execute(
             "SELECT day, positive, neutral, negative, misuse FROM rollup_daily WHERE service_point_id = 'late-sp'"
         ).fetchall()
-        sources = Counter(dict(conn.execute("SELECT time_source::text, count(*) FROM ratings GROUP BY 1").fetchall()))
+        sources: Counter[object] = Counter(
+            dict(conn.execute("SELECT time_source::text, count(*) FROM ratings GROUP BY 1").fetchall())
+        )
     got = Counter[tuple[date, str]]()
     for day, positive, neutral, negative, misuse in rows:
         assert misuse == 0
