@@ -7,4 +7,5 @@ pytest_plugins = [
     "tests.fixtures.fix_collector",
     "tests.fixtures.fix_kiosk_mqtt",
     "tests.fixtures.fix_pg_cluster",
+    "tests.fixtures.fix_timescaledb",
 ]

@@ -176,7 +176,8 @@ def expected_misuse(db: Conn) -> set[uuid.UUID]:
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(scenario=scenarios)
-def test_rollups_equal_aggregates_over_raw_rows(db: Conn, scenario: Scenario) -> None:
+def test_rollups_equal_aggregates_over_raw_rows(backend_db: Conn, scenario: Scenario) -> None:
+    db = backend_db
     db.execute(f"TRUNCATE {TABLES}".encode())
     deliver(db, scenario)
 
@@ -188,10 +189,12 @@ def test_rollups_equal_aggregates_over_raw_rows(db: Conn, scenario: Scenario) ->
     aggregate(db, "(pressed_at AT TIME ZONE o.timezone)::date", "rollup_daily", "day")
     aggregate(db, "date_trunc('month', pressed_at AT TIME ZONE o.timezone)::date", "rollup_monthly", "month")
     reasons = db.execute(
-        "SELECT (pressed_at AT TIME ZONE 'Europe/Rome')::date, service_point_id, reason, count(*) FROM ratings"
-        " WHERE face = 'negative' AND reason IS NOT NULL AND NOT misuse GROUP BY 1, 2, 3"
+        "SELECT (pressed_at AT TIME ZONE 'Europe/Rome')::date, service_point_id, coalesce(service_id, ''), channel,"
+        " reason, count(*) FROM ratings WHERE face = 'negative' AND reason IS NOT NULL AND NOT misuse"
+        " GROUP BY 1, 2, 3, 4, 5"
     ).fetchall()
-    assert set(db.execute("SELECT day, service_point_id, reason, n FROM reason_daily").fetchall()) == set(reasons)
+    kept = db.execute("SELECT day, service_point_id, service_id, channel, reason, n FROM reason_daily").fetchall()
+    assert set(kept) == set(reasons)
 
     daily = Counter[tuple[date, str]]()
     sums: list[tuple[Any, ...]] = db.execute(
