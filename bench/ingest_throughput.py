@@ -18,9 +18,9 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 import urllib.request
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -47,10 +47,9 @@ def backlog(messages: int, kiosks: int) -> list[tuple[str, bytes]]:
     """`messages` valid ratings from `kiosks` kiosks, presses 20 s apart per kiosk over the last days."""
     per_kiosk = -(-messages // kiosks)
     start = datetime.now(UTC) - timedelta(seconds=20 * per_kiosk + 3600)
-    boot = KioskClock(boot_id="6f1d3c7e-8a1b-4c9e-9d3f-5b2a7e4c1d00", uptime_ms=1000, synced=True)
+    boot = KioskClock(boot_id=uuid.uuid4(), uptime_ms=1000, synced=True)
     faces = list(Face)
     out = []
-    import uuid
 
     for i in range(per_kiosk):
         for k in range(kiosks):

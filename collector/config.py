@@ -64,6 +64,12 @@ class CollectorSettings(BaseSettings):
     timezone: str = Field(default="Europe/Rome", description="Default local time zone of new organisations.")
     batch_max: int = Field(default=1000, ge=1, le=100_000, description="Largest batch written in one commit.")
     batch_wait_ms: int = Field(default=20, ge=0, le=10_000, description="Longest wait to fill a batch.")
+    writers: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="Batches written at the same time, each on its own database connection.",
+    )
     misuse_max_presses: int = Field(
         default=5,
         ge=1,

@@ -113,10 +113,20 @@ def classify(inbound: Inbound) -> RatingIn | HeartbeatIn | StatusIn | Rejection:
     return StatusIn(inbound, topic.org, topic.kiosk_id, payload)
 
 
-def sort_batch(messages: list[Inbound]) -> Batch:
+Classified = RatingIn | HeartbeatIn | StatusIn | Rejection
+
+
+def classify_safely(inbound: Inbound) -> Classified:
+    """`classify`, but a bug of ours on some odd input quarantines that message instead of raising."""
+    try:
+        return classify(inbound)
+    except Exception as exc:  # the collector never crashes on input
+        return Rejection(inbound, "internal_error", f"{type(exc).__name__}: {exc}"[:500])
+
+
+def group(items: list[Classified]) -> Batch:
     batch = Batch()
-    for inbound in messages:
-        item = classify(inbound)
+    for item in items:
         if isinstance(item, RatingIn):
             batch.ratings.append(item)
         elif isinstance(item, HeartbeatIn):
@@ -126,3 +136,7 @@ def sort_batch(messages: list[Inbound]) -> Batch:
         else:
             batch.rejections.append(item)
     return batch
+
+
+def sort_batch(messages: list[Inbound]) -> Batch:
+    return group([classify_safely(m) for m in messages])

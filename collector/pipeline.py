@@ -20,7 +20,7 @@ from psycopg.rows import TupleRow
 
 from collector.config import CollectorSettings
 from collector.housekeeping import Housekeeper
-from collector.ingest import Batch, Inbound, RatingIn, Rejection, classify, sort_batch
+from collector.ingest import Batch, Classified, Inbound, RatingIn, Rejection, classify_safely, group
 from collector.metrics import IngestMetrics
 from collector.mqtt_link import MqttLink
 from collector.store.misuse import MisuseRule
@@ -42,11 +42,16 @@ class IngestPipeline:
     def __init__(self, settings: CollectorSettings) -> None:
         self._settings = settings
         self._options = write_options(settings)
-        self._inbox: queue.Queue[Inbound] = queue.Queue()
+        self._inbox: queue.Queue[Classified] = queue.Queue()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
-        self._pending_since: datetime | None = None
-        self.link = MqttLink(settings, self._inbox.put)
+        self._writers = [
+            threading.Thread(target=self._run, name=f"ingest-writer-{i}", daemon=True) for i in range(settings.writers)
+        ]
+        self._published: dict[str, int] = {}
+        self._committed: queue.Queue[tuple[list[Classified], WriteResult, datetime] | None] = queue.Queue()
+        self._acker = threading.Thread(target=self._ack_loop, name="ingest-acker", daemon=True)
+        self._pending_since: dict[int, datetime] = {}
+        self.link = MqttLink(settings, self._receive)
         self.metrics = IngestMetrics()
         self.metrics.watch(self._lag, self._inbox.qsize, lambda: self.link.connected)
         self.db_error: str | None = None
@@ -54,26 +59,35 @@ class IngestPipeline:
 
     def start(self) -> None:
         self.housekeeper.start()
-        self._thread.start()
+        for writer in self._writers:
+            writer.start()
+        self._acker.start()
         self.link.start()
 
     def stop(self) -> None:
         """Disconnect first: whatever is still queued is not acked and will be redelivered."""
         self.link.stop()
         self._stop.set()
-        self._thread.join(timeout=30)
+        for writer in self._writers:
+            writer.join(timeout=30)
+        self._committed.put(None)
+        self._acker.join(timeout=10)
         self.housekeeper.stop()
 
+    def _receive(self, inbound: Inbound) -> None:
+        """On paho's thread: parse there (it overlaps with the writer's database round trips), then enqueue."""
+        self._inbox.put(classify_safely(inbound))
+
     def _lag(self) -> float:
-        oldest = self._pending_since
+        oldest = min(self._pending_since.values(), default=None)
         if oldest is None:
             try:
-                oldest = self._inbox.queue[0].received_at
+                oldest = self._inbox.queue[0].inbound.received_at
             except IndexError:
                 return 0.0
         return max(0.0, (datetime.now(UTC) - oldest).total_seconds())
 
-    def _next_batch(self) -> list[Inbound]:
+    def _next_batch(self) -> list[Classified]:
         try:
             first = self._inbox.get(timeout=0.2)
         except queue.Empty:
@@ -90,14 +104,14 @@ class IngestPipeline:
 
     def _run(self) -> None:
         conn: psycopg.Connection[TupleRow] | None = None
-        pending: list[Inbound] = []
+        pending: list[Classified] = []
         backoff = 0.5
         while not self._stop.is_set():
             if not pending:
                 pending = self._next_batch()
                 if not pending:
                     continue
-                self._pending_since = min(m.received_at for m in pending)
+                self._pending_since[threading.get_ident()] = min(m.inbound.received_at for m in pending)
             started = time.perf_counter()
             try:
                 if conn is None or conn.closed:
@@ -122,35 +136,35 @@ class IngestPipeline:
             backoff = 0.5
             self.db_error = None
             self.metrics.batch_seconds.observe(time.perf_counter() - started)
-            self._after_commit(pending, result)
+            self._committed.put((pending, result, datetime.now(UTC)))
             pending = []
-            self._pending_since = None
+            self._pending_since.pop(threading.get_ident(), None)
         if conn is not None:
             conn.close()
 
-    def _write(self, conn: psycopg.Connection[TupleRow], messages: list[Inbound]) -> WriteResult:
+    def _write(self, conn: psycopg.Connection[TupleRow], items: list[Classified]) -> WriteResult:
         """Write a batch; if the database refuses it, write message by message and quarantine the culprits."""
-        batch = sort_batch(messages)
+        batch = group(items)
         try:
             result = write_batch(conn, batch, self._options)
         except psycopg.OperationalError:
             raise
         except psycopg.Error as exc:
-            log.error("batch of %d refused by the database (%s); retrying one by one", len(messages), exc)
+            log.error("batch of %d refused by the database (%s); retrying one by one", len(items), exc)
         else:
             self._count_kinds(batch)
             return result
         total = WriteResult()
-        for message in messages:
-            single = sort_batch([message])
+        for item in items:
+            single = group([item])
             try:
                 result = write_batch(conn, single, self._options)
             except psycopg.OperationalError:
                 raise
             except psycopg.Error as exc:
-                item = classify(message)
                 rating = item.rating if isinstance(item, RatingIn) else None
-                single = Batch(rejections=[Rejection(message, "store_error", str(exc).strip()[:500], rating)])
+                problem = Rejection(item.inbound, "store_error", str(exc).strip()[:500], rating)
+                single = Batch(rejections=[problem])
                 result = write_batch(conn, single, self._options)
             self._count_kinds(single)
             total.add(result)
@@ -159,19 +173,29 @@ class IngestPipeline:
     def _count_kinds(self, batch: Batch) -> None:
         self.metrics.count_kinds(len(batch.ratings), len(batch.heartbeats), len(batch.statuses), len(batch.rejections))
 
-    def _after_commit(self, messages: list[Inbound], result: WriteResult) -> None:
+    def _ack_loop(self) -> None:
+        """Acks and watermarks of committed batches, on a thread of their own: they cost the writer nothing."""
+        while (done := self._committed.get()) is not None:
+            try:
+                self._after_commit(*done)
+            except Exception:  # a failed ack means a redelivery, never a loss: keep going
+                log.exception("acknowledging a committed batch failed")
+
+    def _after_commit(self, items: list[Classified], result: WriteResult, committed_at: datetime) -> None:
+        messages = [item.inbound for item in items]
         for message in messages:
             self.link.ack(message)
-        now = datetime.now(UTC)
         spec = spec_for(TopicKind.ACK)
         for kiosk_id, (org, seq) in sorted(result.watermarks.items()):
-            ack = Ack(kiosk_id=kiosk_id, seq=seq, at=now)
+            # Writers may finish out of order; a watermark never goes down, so never publish a lower one.
+            seq = self._published[kiosk_id] = max(seq, self._published.get(kiosk_id, 0))
+            ack = Ack(kiosk_id=kiosk_id, seq=seq, at=committed_at)
             self.link.publish(build_topic(org, kiosk_id, TopicKind.ACK), encode(ack), spec.qos, spec.retain)
         metrics = self.metrics
         metrics.count_result(result)
         metrics.batch_messages.observe(len(messages))
         for message in messages:
-            metrics.commit_delay.observe((now - message.received_at).total_seconds())
-        metrics.last_commit.set(now.timestamp())
+            metrics.commit_delay.observe((committed_at - message.received_at).total_seconds())
+        metrics.last_commit.set(committed_at.timestamp())
         for reason, n in result.quarantined.items():
             log.info("quarantined %d message(s): %s", n, reason)

@@ -4,7 +4,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh
 export PATH="$PWD/.venv/bin:$PATH"
-echo "==> ruff";  ruff check . && ruff format --check .
+echo "==> ruff";  ruff check .; ruff format --check .
 echo "==> mypy";  mypy .
 echo "==> protocol docs and schema";  mlf-protocol check >/dev/null
 # Tests marked `timescaledb` need the extension in the PostgreSQL the tests start. CI has plain

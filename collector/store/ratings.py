@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from uuid import UUID
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -58,7 +59,7 @@ WITH fresh AS (
 ), delta AS (
     INSERT INTO rollup_delta ({DELTA_COLUMNS}) SELECT {delta_select("new", 1)} FROM new
 )
-SELECT kiosk_id, seq, pressed_at, time_source = 'received' FROM new
+SELECT event_id, kiosk_id, seq, pressed_at, time_source = 'received' FROM new
 """  # noqa: S608 - assembled from the constants above, no input
 
 # Re-place the unsynchronised ratings of boots whose anchor was just set or improved.
@@ -80,7 +81,7 @@ WITH target AS (
 ), after AS (
     INSERT INTO rollup_delta ({DELTA_COLUMNS}) SELECT {delta_select("moved", 1)} FROM moved
 )
-SELECT kiosk_id, pressed_at, new_at FROM moving
+SELECT event_id, kiosk_id, pressed_at, new_at FROM moving
 """  # noqa: S608 - assembled from the constants above, no input
 
 
@@ -119,6 +120,7 @@ def stage(conn: psycopg.Connection[TupleRow], ratings: list[RatingIn]) -> None:
 
 @dataclass(frozen=True, slots=True)
 class Inserted:
+    event_id: UUID
     kiosk_id: str
     seq: int
     pressed_at: datetime
@@ -127,15 +129,19 @@ class Inserted:
 
 def insert_new(conn: psycopg.Connection[TupleRow]) -> list[Inserted]:
     """Insert the staged ratings not stored before."""
-    return [Inserted(str(k), int(s), at, bool(p)) for k, s, at, p in conn.execute(INSERT_NEW)]
+    return [Inserted(e, str(k), int(s), at, bool(p)) for e, k, s, at, p in conn.execute(INSERT_NEW)]
 
 
-def reanchor(conn: psycopg.Connection[TupleRow], boots: list[tuple[str, str]]) -> list[Placed]:
-    """Move the ratings of re-anchored boots; both the old and new places of each moved rating."""
+@dataclass(frozen=True, slots=True)
+class Moved:
+    event_id: UUID
+    before: Placed
+    after: Placed
+
+
+def reanchor(conn: psycopg.Connection[TupleRow], boots: list[tuple[str, str]]) -> list[Moved]:
+    """Re-place the unsynchronised ratings of these boots by their current anchors; those that moved."""
     if not boots:
         return []
     rows = conn.execute(REANCHOR, {"kiosks": [k for k, _ in boots], "boots": [b for _, b in boots]}).fetchall()
-    out = []
-    for kiosk, old, new in rows:
-        out += [Placed(kiosk, old), Placed(kiosk, new)]
-    return out
+    return [Moved(event, Placed(kiosk, old), Placed(kiosk, new)) for event, kiosk, old, new in rows]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import psycopg
 from psycopg import sql
@@ -22,6 +22,8 @@ class Registry:
     service_points: dict[str, str]  # id -> org
     services: set[tuple[str, str]]  # (org, id)
     organisations: set[str]
+    new: set[tuple[str, str]] = field(default_factory=set)
+    """(table, id) of what admission let in although the database does not know it yet."""
 
 
 def load(conn: psycopg.Connection[TupleRow], batch: Batch) -> Registry:
@@ -51,6 +53,7 @@ def admit_kiosk(item: Received, registry: Registry, rejections: list[Rejection],
             rejections.append(Rejection(item.inbound, "unknown_kiosk", f"kiosk {kiosk_id!r} is not registered"))
             return False
         registry.kiosks[kiosk_id] = (item.org, None)
+        registry.new.add(("kiosks", kiosk_id))
         return True
     if known[0] != item.org:
         rejections.append(
@@ -80,9 +83,12 @@ def admit_ratings(
         if problem:
             rejections.append(Rejection(item.inbound, *problem, rating))
             continue
-        registry.service_points[rating.service_point] = item.org
-        if rating.service:
+        if owner is None:
+            registry.service_points[rating.service_point] = item.org
+            registry.new.add(("service_points", rating.service_point))
+        if rating.service and (item.org, rating.service) not in registry.services:
             registry.services.add((item.org, rating.service))
+            registry.new.add(("services", f"{item.org}/{rating.service}"))
         admitted.append(item)
     return admitted
 
@@ -95,24 +101,34 @@ def register(
     timezone: str,
 ) -> None:
     """Create what the admitted messages refer to and the database does not know yet (auto-registration)."""
+    if not registry.new:
+        return
+    new = registry.new
     everything = [*ratings, *others]
-    orgs = sorted({item.org for item in everything})
-    _insert_missing(
-        conn,
-        "organisations",
-        ("id", "name", "timezone"),
-        [(org, org, timezone) for org in orgs if org not in registry.organisations],
+    orgs = sorted({item.org for item in everything} - registry.organisations)
+    _insert_missing(conn, "organisations", ("id", "name", "timezone"), [(org, org, timezone) for org in orgs])
+    sps = sorted(
+        {
+            (r.rating.service_point, r.org, r.rating.channel.value)
+            for r in ratings
+            if ("service_points", r.rating.service_point) in new
+        }
     )
-    sps = sorted({(r.rating.service_point, r.org, r.rating.channel.value) for r in ratings})
     _insert_missing(
         conn, "service_points", ("id", "org_id", "name", "channel"), [(sp, org, sp, ch) for sp, org, ch in sps]
     )
-    services = sorted({(r.org, r.rating.service) for r in ratings if r.rating.service})
+    services = sorted(
+        {
+            (r.org, r.rating.service)
+            for r in ratings
+            if r.rating.service and ("services", f"{r.org}/{r.rating.service}") in new
+        }
+    )
     _insert_missing(conn, "services", ("org_id", "id", "name"), [(org, s, s) for org, s in services])
     first_sp: dict[str, str] = {}
     for r in ratings:
         first_sp.setdefault(r.rating.kiosk_id, r.rating.service_point)
-    kiosks = sorted({(item.kiosk_id, item.org) for item in everything})
+    kiosks = sorted({(item.kiosk_id, item.org) for item in everything if ("kiosks", item.kiosk_id) in new})
     _insert_missing(
         conn, "kiosks", ("id", "org_id", "service_point_id"), [(k, org, first_sp.get(k)) for k, org in kiosks]
     )

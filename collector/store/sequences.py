@@ -72,5 +72,10 @@ def advance(
             " VALUES (%s, %s, %s, coalesce(%s::timestamptz, now()))",
             opens,
         )
-        cur.executemany("UPDATE kiosks SET max_seq = %s, acked_seq = %s WHERE id = %s", moves)
+        if moves:
+            cur.execute(
+                "UPDATE kiosks k SET max_seq = m.max_seq, acked_seq = m.acked_seq"
+                " FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS m(max_seq, acked_seq, id) WHERE k.id = m.id",
+                ([m[0] for m in moves], [m[1] for m in moves], [m[2] for m in moves]),
+            )
     return watermarks

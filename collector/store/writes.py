@@ -2,9 +2,9 @@
 
 Order inside the transaction (each step in its own module):
 1. admit against the registry, auto-register what is new (`registry`);
-2. lock the batch's kiosks (`sequences.lock_kiosks`);
-3. anchor boots from heartbeats (`kiosk_state`), insert the new ratings through the
-   key table and place them in time, re-place ratings of re-anchored boots (`ratings`);
+2. insert the new ratings through the key table, placed by the clock anchors known (`ratings`);
+3. lock the batch's kiosks (`sequences.lock_kiosks`), anchor boots from heartbeats
+   (`kiosk_state`) and re-place the unsynchronised ratings of the boots concerned;
 4. recount misuse windows around every change (`misuse`);
 5. fold all rollup deltas in one statement (`rollups`);
 6. kiosk state, quarantine, gaps and watermarks (`kiosk_state`, `quarantine`, `sequences`).
@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import timedelta
+from uuid import UUID
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -69,22 +70,29 @@ def write_batch(conn: psycopg.Connection[TupleRow], batch: Batch, options: Write
         statuses = [s for s in batch.statuses if registry.admit_kiosk(s, known, rejections, options.auto_register)]
         registry.register(conn, admitted, [*heartbeats, *statuses], known, options.timezone)
         accounted = _accounted_rejections(rejections, known)
-        sequences.lock_kiosks(conn, {r.kiosk_id for r in admitted} | {h.kiosk_id for h in heartbeats} | set(accounted))
 
         rollups.prepare(conn)
-        reanchored = kiosk_state.anchor_boots(conn, heartbeats)
         placed: list[ratings.Placed] = []
+        provisional: set[UUID] = set()
         if admitted:
             ratings.stage(conn, admitted)
             for new in ratings.insert_new(conn):
                 placed.append(ratings.Placed(new.kiosk_id, new.pressed_at))
                 accounted.setdefault(new.kiosk_id, set()).add(new.seq)
                 result.stored += 1
-                result.provisional += new.provisional
+                if new.provisional:
+                    provisional.add(new.event_id)
         result.duplicates = len(admitted) - result.stored
-        moves = ratings.reanchor(conn, reanchored)
-        result.moved = len(moves) // 2
-        result.misuse_marked, result.misuse_cleared = misuse.recount(conn, [*placed, *moves], options.misuse)
+        # From here on, everything touching a kiosk's existing rows runs under its lock. The raw rows were
+        # inserted before it (the heavy part runs in parallel); their clock placement is settled just below.
+        sequences.lock_kiosks(conn, {r.kiosk_id for r in admitted} | {h.kiosk_id for h in heartbeats} | set(accounted))
+        reanchored = set(kiosk_state.anchor_boots(conn, heartbeats))
+        reanchored |= {(r.kiosk_id, str(r.rating.clock.boot_id)) for r in admitted if not r.rating.clock.synced}
+        moves = ratings.reanchor(conn, sorted(reanchored))
+        result.moved = sum(m.event_id not in provisional for m in moves)
+        result.provisional = len(provisional - {m.event_id for m in moves})
+        placed += [p for m in moves for p in (m.before, m.after)]
+        result.misuse_marked, result.misuse_cleared = misuse.recount(conn, placed, options.misuse)
         if placed or moves:
             rollups.apply(conn, with_removals=bool(moves or result.misuse_marked or result.misuse_cleared))
 
