@@ -48,6 +48,7 @@ class IngestPipeline:
             threading.Thread(target=self._run, name=f"ingest-writer-{i}", daemon=True) for i in range(settings.writers)
         ]
         self._published: dict[str, int] = {}
+        self._collecting = threading.Lock()
         self._committed: queue.Queue[tuple[list[Classified], WriteResult, datetime] | None] = queue.Queue()
         self._acker = threading.Thread(target=self._ack_loop, name="ingest-acker", daemon=True)
         self._pending_since: dict[int, datetime] = {}
@@ -108,7 +109,8 @@ class IngestPipeline:
         backoff = 0.5
         while not self._stop.is_set():
             if not pending:
-                pending = self._next_batch()
+                with self._collecting:  # one writer fills its batch while the others write theirs
+                    pending = self._next_batch()
                 if not pending:
                     continue
                 self._pending_since[threading.get_ident()] = min(m.inbound.received_at for m in pending)
@@ -174,28 +176,46 @@ class IngestPipeline:
         self.metrics.count_kinds(len(batch.ratings), len(batch.heartbeats), len(batch.statuses), len(batch.rejections))
 
     def _ack_loop(self) -> None:
-        """Acks and watermarks of committed batches, on a thread of their own: they cost the writer nothing."""
-        while (done := self._committed.get()) is not None:
+        """Acks and watermarks of committed batches, on a thread of their own. Under load it takes every
+        batch committed meanwhile at once, and publishes each kiosk's watermark once for all of them."""
+        while (first := self._committed.get()) is not None:
+            done = [first]
+            while True:
+                try:
+                    more = self._committed.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._committed.put(None)
+                    break
+                done.append(more)
             try:
-                self._after_commit(*done)
+                self._after_commit(done)
             except Exception:  # a failed ack means a redelivery, never a loss: keep going
-                log.exception("acknowledging a committed batch failed")
+                log.exception("acknowledging committed batches failed")
 
-    def _after_commit(self, items: list[Classified], result: WriteResult, committed_at: datetime) -> None:
-        messages = [item.inbound for item in items]
-        for message in messages:
-            self.link.ack(message)
+    def _after_commit(self, done: list[tuple[list[Classified], WriteResult, datetime]]) -> None:
+        watermarks: dict[str, tuple[str, int]] = {}
+        for items, result, committed_at in done:
+            for item in items:
+                self.link.ack(item.inbound)
+            for kiosk_id, (org, seq) in result.watermarks.items():
+                # Writers may finish out of order; a watermark never goes down, so never publish a lower one.
+                watermarks[kiosk_id] = (org, max(seq, watermarks.get(kiosk_id, (org, 0))[1]))
+            self._count(items, result, committed_at)
         spec = spec_for(TopicKind.ACK)
-        for kiosk_id, (org, seq) in sorted(result.watermarks.items()):
-            # Writers may finish out of order; a watermark never goes down, so never publish a lower one.
+        at = done[-1][2]
+        for kiosk_id, (org, seq) in sorted(watermarks.items()):
             seq = self._published[kiosk_id] = max(seq, self._published.get(kiosk_id, 0))
-            ack = Ack(kiosk_id=kiosk_id, seq=seq, at=committed_at)
+            ack = Ack(kiosk_id=kiosk_id, seq=seq, at=at)
             self.link.publish(build_topic(org, kiosk_id, TopicKind.ACK), encode(ack), spec.qos, spec.retain)
+
+    def _count(self, items: list[Classified], result: WriteResult, committed_at: datetime) -> None:
         metrics = self.metrics
         metrics.count_result(result)
-        metrics.batch_messages.observe(len(messages))
-        for message in messages:
-            metrics.commit_delay.observe((committed_at - message.received_at).total_seconds())
+        metrics.batch_messages.observe(len(items))
+        for item in items:
+            metrics.commit_delay.observe((committed_at - item.inbound.received_at).total_seconds())
         metrics.last_commit.set(committed_at.timestamp())
         for reason, n in result.quarantined.items():
             log.info("quarantined %d message(s): %s", n, reason)

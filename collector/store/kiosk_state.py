@@ -9,6 +9,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from collector.ingest import MAX_AGE, HeartbeatIn, RatingIn, StatusIn
+from collector.store.arrays import array
 
 ANCHOR_TOLERANCE = timedelta(seconds=2)
 """A boot's anchor moves only for an estimate earlier by more than this (bounded churn, jitter ignored)."""
@@ -60,7 +61,7 @@ def record(
         cur.execute(
             "UPDATE kiosks k SET last_seen_at = greatest(k.last_seen_at, s.at)"
             " FROM unnest(%s::text[], %s::timestamptz[]) AS s(id, at) WHERE k.id = s.id",
-            (sorted(seen), [seen[k] for k in sorted(seen)]),
+            (array(sorted(seen)), array(seen[k] for k in sorted(seen))),
         )
         cur.executemany(
             "UPDATE kiosks SET last_heartbeat = %s::jsonb, last_heartbeat_at = %s, clock_skew_ms = %s"

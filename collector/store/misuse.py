@@ -18,6 +18,7 @@ from datetime import datetime, timedelta
 import psycopg
 from psycopg.rows import TupleRow
 
+from collector.store.arrays import array
 from collector.store.ratings import Placed
 from collector.store.rollups import DELTA_COLUMNS, delta_select
 
@@ -71,9 +72,9 @@ def recount(conn: psycopg.Connection[TupleRow], placed: Iterable[Placed], rule: 
     row = conn.execute(
         RECOUNT,
         {
-            "kiosks": kiosks,
-            "lo": [by_kiosk[k][0] for k in kiosks],
-            "hi": [by_kiosk[k][1] for k in kiosks],
+            "kiosks": array(kiosks),
+            "lo": array(by_kiosk[k][0] for k in kiosks),
+            "hi": array(by_kiosk[k][1] for k in kiosks),
             "window": rule.window,
             "max": rule.max_presses,
         },

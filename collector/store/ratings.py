@@ -17,6 +17,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from collector.ingest import RatingIn
+from collector.store.arrays import array
 from collector.store.rollups import DELTA_COLUMNS, delta_select
 
 STAGING = """
@@ -143,5 +144,7 @@ def reanchor(conn: psycopg.Connection[TupleRow], boots: list[tuple[str, str]]) -
     """Re-place the unsynchronised ratings of these boots by their current anchors; those that moved."""
     if not boots:
         return []
-    rows = conn.execute(REANCHOR, {"kiosks": [k for k, _ in boots], "boots": [b for _, b in boots]}).fetchall()
+    rows = conn.execute(
+        REANCHOR, {"kiosks": array(k for k, _ in boots), "boots": array(b for _, b in boots)}
+    ).fetchall()
     return [Moved(event, Placed(kiosk, old), Placed(kiosk, new)) for event, kiosk, old, new in rows]

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
 import psycopg
 from psycopg import sql
 from psycopg.rows import TupleRow
 
 from collector.ingest import Batch, HeartbeatIn, RatingIn, Rejection, StatusIn
+from collector.store.arrays import array
 
 Received = RatingIn | HeartbeatIn | StatusIn
 
@@ -31,17 +33,17 @@ def load(conn: psycopg.Connection[TupleRow], batch: Batch) -> Registry:
     kiosk_ids = sorted({item.kiosk_id for item in received} | {r.rating.kiosk_id for r in batch.rejections if r.rating})
     sp_ids = sorted({r.rating.service_point for r in batch.ratings})
     orgs = sorted({item.org for item in received})
+
+    def rows(query: str, ids: list[str]) -> list[tuple[Any, ...]]:
+        return conn.execute(query.encode(), (array(ids),)).fetchall()
+
     kiosks = {
-        row[0]: (row[1], row[2])
-        for row in conn.execute("SELECT id, org_id, service_point_id FROM kiosks WHERE id = ANY(%s)", (kiosk_ids,))
+        k: (org, sp)
+        for k, org, sp in rows("SELECT id, org_id, service_point_id FROM kiosks WHERE id = ANY(%s::text[])", kiosk_ids)
     }
-    sps = {
-        row[0]: row[1] for row in conn.execute("SELECT id, org_id FROM service_points WHERE id = ANY(%s)", (sp_ids,))
-    }
-    services = {
-        (row[0], row[1]) for row in conn.execute("SELECT org_id, id FROM services WHERE org_id = ANY(%s)", (orgs,))
-    }
-    known_orgs = {row[0] for row in conn.execute("SELECT id FROM organisations WHERE id = ANY(%s)", (orgs,))}
+    sps = {sp: org for sp, org in rows("SELECT id, org_id FROM service_points WHERE id = ANY(%s::text[])", sp_ids)}
+    services = {(org, s) for org, s in rows("SELECT org_id, id FROM services WHERE org_id = ANY(%s::text[])", orgs)}
+    known_orgs = {org for (org,) in rows("SELECT id FROM organisations WHERE id = ANY(%s::text[])", orgs)}
     return Registry(kiosks, sps, services, known_orgs)
 
 

@@ -14,6 +14,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from collector.gaps import Gap, account
+from collector.store.arrays import array
 
 
 def _lock_key(kiosk_id: str) -> int:
@@ -25,7 +26,8 @@ def lock_kiosks(conn: psycopg.Connection[TupleRow], kiosk_ids: Iterable[str]) ->
     keys = sorted({_lock_key(k) for k in kiosk_ids})
     if keys:
         conn.execute(
-            "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) WITH ORDINALITY AS t(k, i) ORDER BY i", (keys,)
+            "SELECT pg_advisory_xact_lock(k) FROM unnest(%s::bigint[]) WITH ORDINALITY AS t(k, i) ORDER BY i",
+            (array(keys),),
         )
 
 
@@ -39,15 +41,15 @@ def advance(
     state = {
         kiosk: (org, int(max_seq), int(acked))
         for kiosk, org, max_seq, acked in conn.execute(
-            "SELECT id, org_id, max_seq, acked_seq FROM kiosks WHERE id = ANY(%s)", (ids,)
+            "SELECT id, org_id, max_seq, acked_seq FROM kiosks WHERE id = ANY(%s::text[])", (array(ids),)
         )
     }
     gaps: dict[str, list[Gap]] = {}
     with_news = sorted(k for k in accounted if k in state)
     for kiosk, first, last, opened_at in conn.execute(
         "SELECT kiosk_id, first_seq, last_seq, opened_at FROM sequence_gaps"
-        " WHERE kiosk_id = ANY(%s) AND closed_at IS NULL ORDER BY kiosk_id, first_seq",
-        (with_news,),
+        " WHERE kiosk_id = ANY(%s::text[]) AND closed_at IS NULL ORDER BY kiosk_id, first_seq",
+        (array(with_news),),
     ):
         gaps.setdefault(kiosk, []).append(Gap(int(first), int(last), opened_at))
     closes: list[tuple[str, int]] = []
@@ -76,6 +78,6 @@ def advance(
             cur.execute(
                 "UPDATE kiosks k SET max_seq = m.max_seq, acked_seq = m.acked_seq"
                 " FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS m(max_seq, acked_seq, id) WHERE k.id = m.id",
-                ([m[0] for m in moves], [m[1] for m in moves], [m[2] for m in moves]),
+                (array(m[0] for m in moves), array(m[1] for m in moves), array(m[2] for m in moves)),
             )
     return watermarks
