@@ -49,7 +49,7 @@ def backlog(messages: int, kiosks: int) -> list[tuple[str, bytes]]:
     start = datetime.now(UTC) - timedelta(seconds=20 * per_kiosk + 3600)
     boot = KioskClock(boot_id=uuid.uuid4(), uptime_ms=1000, synced=True)
     faces = list(Face)
-    out = []
+    out: list[tuple[str, bytes]] = []
 
     for i in range(per_kiosk):
         for k in range(kiosks):
