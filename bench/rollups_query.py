@@ -40,6 +40,12 @@ QUERIES = {
         f"SELECT service_point_id, {FACES} FROM ratings r"  # noqa: S608 - constants only
         " WHERE pressed_at >= %(since)s::timestamp AT TIME ZONE 'Europe/Rome' GROUP BY 1 ORDER BY 1",
     ),
+    "overview, all service points, 12 months": (
+        "SELECT service_point_id, sum(positive), sum(neutral), sum(negative) FROM rollup_monthly"
+        " WHERE month >= %(month)s GROUP BY 1 ORDER BY 1",
+        f"SELECT service_point_id, {FACES} FROM ratings r"  # noqa: S608 - constants only
+        " WHERE pressed_at >= %(month)s::timestamp AT TIME ZONE 'Europe/Rome' GROUP BY 1 ORDER BY 1",
+    ),
     "one service point, per day, 365 days": (
         "SELECT day, sum(positive), sum(neutral), sum(negative) FROM rollup_daily"
         " WHERE service_point_id = %(sp)s AND day >= %(since)s GROUP BY 1 ORDER BY 1",
@@ -98,7 +104,8 @@ def main() -> None:
             conn.execute("VACUUM ANALYZE")
             print(f"{stored:,} ratings of {args.points} service points over {args.days} days, loaded through")
             print(f"the collector's write path in {seconds:.0f} s ({stored / seconds:,.0f} ratings/s); 2 cores shared")
-            params = {"since": date.today() - timedelta(days=args.days), "sp": f"{ORG}-sportello-1"}
+            since = date.today() - timedelta(days=args.days)
+            params = {"since": since, "month": since.replace(day=1), "sp": f"{ORG}-sportello-1"}
             for name, (rollup, raw) in QUERIES.items():
                 fast, t_fast = timed(conn, rollup, params, args.repeat)
                 slow, t_slow = timed(conn, raw, params, max(3, args.repeat // 4))

@@ -95,28 +95,30 @@ class Placed:
 
 
 def stage(conn: psycopg.Connection[TupleRow], ratings: list[RatingIn]) -> None:
+    """COPY the batch into the staging table, in COPY's text format.
+
+    Every field was validated by the protocol models (slugs, enums, UUIDs, integers, ISO times), so
+    none can hold a tab, newline or backslash: the lines need no escaping, and building them is
+    several times cheaper than adapting values one by one.
+    """
     conn.execute(STAGING)
+    lines = "".join(map(_copy_line, ratings))
     with conn.cursor() as cur, cur.copy(f"COPY staging_ratings ({STAGED}) FROM STDIN".encode()) as copy:
-        for item in ratings:
-            r = item.rating
-            copy.write_row(
-                (
-                    r.event_id,
-                    item.org,
-                    r.kiosk_id,
-                    r.seq,
-                    r.service_point,
-                    r.service,
-                    r.channel.value,
-                    r.face.value,
-                    r.reason,
-                    r.pressed_at,
-                    item.inbound.received_at,
-                    r.clock.synced,
-                    r.clock.boot_id,
-                    r.clock.uptime_ms,
-                )
-            )
+        copy.write(lines)
+
+
+def _copy_line(item: RatingIn) -> str:
+    r = item.rating
+    return (
+        f"{r.event_id}\t{item.org}\t{r.kiosk_id}\t{r.seq}\t{r.service_point}\t{r.service or NULL}\t"
+        f"{r.channel.value}\t{r.face.value}\t{r.reason or NULL}\t{r.pressed_at.isoformat()}\t"
+        f"{item.inbound.received_at.isoformat()}\t{'t' if r.clock.synced else 'f'}\t{r.clock.boot_id}\t"
+        f"{r.clock.uptime_ms}\n"
+    )
+
+
+NULL = "\\N"
+"""NULL in COPY's text format."""
 
 
 @dataclass(frozen=True, slots=True)
