@@ -1,9 +1,10 @@
 """MQTT -> batch -> database -> ack: the collector's ingest loop.
 
-A writer thread takes what the MQTT link enqueued, groups it into batches (by
-size and time), stores each batch in one transaction, and only then acks the
-messages to the broker and publishes each kiosk's ack watermark. If the database
-is unreachable it keeps the batch and retries: nothing is acked, nothing lost.
+paho's thread parses each message and enqueues it; writer threads (`COLLECTOR_WRITERS`)
+take batches (by size and time) and store each in one transaction on their own
+connection; only then does the acker thread ack the messages to the broker and
+publish each kiosk's ack watermark. If the database is unreachable a writer keeps
+its batch and retries: nothing is acked, nothing lost. See docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -80,7 +81,7 @@ class IngestPipeline:
         self._inbox.put(classify_safely(inbound))
 
     def _lag(self) -> float:
-        oldest = min(self._pending_since.values(), default=None)
+        oldest = min(list(self._pending_since.values()), default=None)
         if oldest is None:
             try:
                 oldest = self._inbox.queue[0].inbound.received_at

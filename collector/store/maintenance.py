@@ -80,13 +80,23 @@ def setup_storage(conn: psycopg.Connection[TupleRow], policy: StoragePolicy) -> 
             raise StorageError("ratings is a TimescaleDB hypertable; COLLECTOR_TIMESCALEDB=off cannot undo that")
         if not (wanted or already):
             return "postgresql"
+        try:
+            with conn.transaction():
+                conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
+        except psycopg.errors.InsufficientPrivilege:
+            if policy.timescaledb == "on":
+                raise StorageError(
+                    "the collector's database user may not create the TimescaleDB extension: "
+                    "run `CREATE EXTENSION timescaledb;` in the database as a superuser once"
+                ) from None
+            log.warning("TimescaleDB is available but not created in this database (needs a superuser): plain tables")
+            return "postgresql"
         _hypertable(conn, policy, already)
     return "timescaledb"
 
 
 def _hypertable(conn: psycopg.Connection[TupleRow], policy: StoragePolicy, already: bool) -> None:
     chunk = timedelta(days=policy.chunk_days)
-    conn.execute("CREATE EXTENSION IF NOT EXISTS timescaledb")
     if not already:
         log.info("converting ratings into a TimescaleDB hypertable (chunks of %d days)", policy.chunk_days)
         conn.execute(
