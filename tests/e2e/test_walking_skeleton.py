@@ -101,7 +101,7 @@ def test_malformed_payload_is_quarantined_and_collector_keeps_running(
 
     def quarantined() -> list[tuple[str, str, bytes]]:
         with psycopg.connect(database_url) as conn:
-            return conn.execute("SELECT reason, detail, payload FROM quarantine ORDER BY id").fetchall()
+            return conn.execute("SELECT reason, detail, payload FROM quarantine ORDER BY received_at, id").fetchall()
 
     rows = wait_for(lambda: len(quarantined()) == 2 and quarantined())
     assert rows, quarantined()
