@@ -158,3 +158,18 @@ def test_unknown_kiosk_is_quarantined_when_auto_registration_is_off(db: Conn) ->
     result = write(db, [inbound("org", rating("k9", 1, pressed_at=NOW))], auto_register=False)
     assert result.quarantined == {"unknown_kiosk": 1}
     assert one(db, "SELECT count(*) FROM ratings") == 0
+
+
+def test_retention_on_plain_postgresql_deletes_raw_rows_only(db: Conn) -> None:
+    from collector.store.maintenance import prune
+
+    old = rating("k1", 1, pressed_at=NOW - timedelta(days=101))
+    write(db, [inbound("org", old, NOW - timedelta(days=100))])
+    write(db, [inbound("org", rating("k1", 2, pressed_at=NOW), NOW)])
+    write(db, [inbound("org", rating("k1", 3, pressed_at=NOW + timedelta(days=9)), NOW - timedelta(days=100))])
+    assert prune(db, "postgresql", 30, 30) == {"ratings": 1, "rating_keys": 0, "kiosk_boots": 0, "quarantine": 1}
+    assert one(db, "SELECT count(*) FROM ratings") == 1
+    assert one(db, "SELECT sum(positive) FROM rollup_daily") == 2, "rollups keep what raw rows no longer have"
+    result = write(db, [inbound("org", old, NOW)])
+    assert (result.stored, result.duplicates) == (0, 1), "the event key outlives the raw row"
+    assert prune(db, "postgresql", 0, 0) == {"kiosk_boots": 0}, "0 keeps everything"
