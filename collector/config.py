@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from psycopg.conninfo import conninfo_to_dict
@@ -64,6 +64,37 @@ class CollectorSettings(BaseSettings):
     timezone: str = Field(default="Europe/Rome", description="Default local time zone of new organisations.")
     batch_max: int = Field(default=1000, ge=1, le=100_000, description="Largest batch written in one commit.")
     batch_wait_ms: int = Field(default=20, ge=0, le=10_000, description="Longest wait to fill a batch.")
+    writers: int = Field(
+        default=2,
+        ge=1,
+        le=16,
+        description="Batches written at the same time, each on its own database connection.",
+    )
+    misuse_max_presses: int = Field(
+        default=5,
+        ge=1,
+        le=1000,
+        description="A kiosk's presses beyond this many within the misuse window are kept but marked as misuse.",
+    )
+    misuse_window_s: int = Field(default=60, ge=1, le=86_400, description="Length of the misuse window, seconds.")
+    timescaledb: Literal["auto", "on", "off"] = Field(
+        default="auto",
+        description="Store ratings in a TimescaleDB hypertable: `auto` when the server preloads the extension, "
+        "`on` to require it, `off` for plain tables.",
+    )
+    chunk_days: int = Field(default=7, ge=1, le=366, description="TimescaleDB: days of receipt per chunk of ratings.")
+    compress_after_days: int = Field(
+        default=30, ge=0, le=36_500, description="TimescaleDB: compress raw ratings received this long ago (0: never)."
+    )
+    raw_retention_days: int = Field(
+        default=0,
+        ge=0,
+        le=36_500,
+        description="Drop raw ratings received this long ago; rollups are kept (0: keep raw ratings forever).",
+    )
+    quarantine_retention_days: int = Field(
+        default=90, ge=0, le=36_500, description="Delete quarantined messages this old (0: keep them forever)."
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")

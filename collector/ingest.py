@@ -20,20 +20,26 @@ INGESTED_KINDS = frozenset({TopicKind.RATING, TopicKind.HEARTBEAT, TopicKind.STA
 
 @dataclass(frozen=True, slots=True)
 class Inbound:
-    """A message as the broker handed it to us. `mid`/`qos` are what we ack after the commit."""
+    """A message as the broker handed it to us. `mid`/`qos` are what we ack after the commit, on the
+    connection `generation` it came from (after a reconnect the broker resends it anyway)."""
 
     topic: str
     payload: bytes
     received_at: datetime
     mid: int = 0
     qos: int = 0
+    generation: int = 0
 
 
 @dataclass(frozen=True, slots=True)
 class Rejection:
+    """A message we refuse. `rating` is set when the payload was a valid rating of the topic's kiosk
+    (refused for what it says, not how): its sequence number then counts as accounted for."""
+
     inbound: Inbound
     reason: str
     detail: str
+    rating: Rating | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,7 +105,7 @@ def classify(inbound: Inbound) -> RatingIn | HeartbeatIn | StatusIn | Rejection:
         return Rejection(inbound, "wrong_direction", f"{topic.kind.value} is published by the collector, not to it")
     if isinstance(payload, Rating):
         if problem := check_time(payload, inbound.received_at):
-            return Rejection(inbound, "absurd_time", problem)
+            return Rejection(inbound, "absurd_time", problem, payload)
         return RatingIn(inbound, topic.org, payload)
     if isinstance(payload, Heartbeat):
         return HeartbeatIn(inbound, topic.org, payload)
@@ -107,10 +113,20 @@ def classify(inbound: Inbound) -> RatingIn | HeartbeatIn | StatusIn | Rejection:
     return StatusIn(inbound, topic.org, topic.kiosk_id, payload)
 
 
-def sort_batch(messages: list[Inbound]) -> Batch:
+Classified = RatingIn | HeartbeatIn | StatusIn | Rejection
+
+
+def classify_safely(inbound: Inbound) -> Classified:
+    """`classify`, but a bug of ours on some odd input quarantines that message instead of raising."""
+    try:
+        return classify(inbound)
+    except Exception as exc:  # the collector never crashes on input
+        return Rejection(inbound, "internal_error", f"{type(exc).__name__}: {exc}"[:500])
+
+
+def group(items: list[Classified]) -> Batch:
     batch = Batch()
-    for inbound in messages:
-        item = classify(inbound)
+    for item in items:
         if isinstance(item, RatingIn):
             batch.ratings.append(item)
         elif isinstance(item, HeartbeatIn):
@@ -120,3 +136,7 @@ def sort_batch(messages: list[Inbound]) -> Batch:
         else:
             batch.rejections.append(item)
     return batch
+
+
+def sort_batch(messages: list[Inbound]) -> Batch:
+    return group([classify_safely(m) for m in messages])

@@ -35,6 +35,7 @@ class MqttLink:
         self._settings = settings
         self._on_message = on_message
         self._connected = threading.Event()
+        self._generation = 0
         self.last_error: str | None = None
         client = mqtt.Client(
             CallbackAPIVersion.VERSION2,
@@ -49,6 +50,7 @@ class MqttLink:
         client.on_connect = self._handle_connect
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
+        client.on_subscribe = self._handle_subscribe
         self._client = client
 
     @property
@@ -81,9 +83,11 @@ class MqttLink:
         self._client.disconnect()
         self._client.loop_stop()
 
-    def ack(self, mid: int, qos: int) -> None:
-        if qos > 0:
-            self._client.ack(mid, qos)
+    def ack(self, message: Inbound) -> None:
+        """PUBACK a stored message, unless it came on an earlier connection: the broker resends those
+        (with our session), and their packet ids may already name other messages."""
+        if message.qos > 0 and message.generation == self._generation and self.connected:
+            self._client.ack(message.mid, message.qos)
 
     def publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> None:
         self._client.publish(topic, payload, qos=qos, retain=retain)
@@ -100,8 +104,17 @@ class MqttLink:
         topics = [(subscription(kind, org=org, share_group=group), 1) for kind in SUBSCRIBED_KINDS]
         client.subscribe(topics)
         self.last_error = None
+        self._generation += 1
         self._connected.set()
         log.info("connected to MQTT broker, subscribed to %s", ", ".join(t for t, _ in topics))
+
+    def _handle_subscribe(
+        self, _client: mqtt.Client, _userdata: Any, _mid: int, reasons: list[ReasonCode], _props: Any
+    ) -> None:
+        for reason in reasons:
+            if reason.is_failure:
+                self.last_error = f"subscription refused: {reason}"
+                log.error("the broker refused a subscription: %s (check the collector's ACL)", reason)
 
     def _handle_disconnect(
         self, _client: mqtt.Client, _userdata: Any, _flags: Any, reason: ReasonCode, _props: Any
@@ -116,4 +129,6 @@ class MqttLink:
             topic = message.topic
         except UnicodeDecodeError:
             topic = message._topic.decode("utf-8", "replace")
-        self._on_message(Inbound(topic, bytes(message.payload), datetime.now(UTC), message.mid, message.qos))
+        self._on_message(
+            Inbound(topic, bytes(message.payload), datetime.now(UTC), message.mid, message.qos, self._generation)
+        )

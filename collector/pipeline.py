@@ -1,9 +1,10 @@
 """MQTT -> batch -> database -> ack: the collector's ingest loop.
 
-A writer thread takes what the MQTT link enqueued, groups it into batches (by
-size and time), stores each batch in one transaction, and only then acks the
-messages to the broker and publishes each kiosk's ack watermark. If the database
-is unreachable it keeps the batch and retries: nothing is acked, nothing lost.
+paho's thread parses each message and enqueues it; writer threads (`COLLECTOR_WRITERS`)
+take batches (by size and time) and store each in one transaction on their own
+connection; only then does the acker thread ack the messages to the broker and
+publish each kiosk's ack watermark. If the database is unreachable a writer keeps
+its batch and retries: nothing is acked, nothing lost. See docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -12,54 +13,83 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
 
 import psycopg
+from psycopg.errors import DeadlockDetected, SerializationFailure, TransactionRollback
 from psycopg.rows import TupleRow
 
 from collector.config import CollectorSettings
-from collector.ingest import Batch, Inbound, Rejection, sort_batch
+from collector.housekeeping import Housekeeper
+from collector.ingest import Batch, Classified, Inbound, RatingIn, Rejection, classify_safely, group
+from collector.metrics import IngestMetrics
 from collector.mqtt_link import MqttLink
-from collector.store.writes import WriteResult, write_batch
+from collector.store.misuse import MisuseRule
+from collector.store.writes import WriteOptions, WriteResult, write_batch
 from protocol import Ack, TopicKind, build_topic, encode, spec_for
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class IngestStats:
-    received: int = 0
-    stored: int = 0
-    duplicates: int = 0
-    quarantined: dict[str, int] = field(default_factory=dict)
-    batches: int = 0
-    db_errors: int = 0
-    last_commit_at: datetime | None = None
+def write_options(settings: CollectorSettings) -> WriteOptions:
+    return WriteOptions(
+        auto_register=settings.auto_register,
+        timezone=settings.timezone,
+        misuse=MisuseRule(settings.misuse_max_presses, timedelta(seconds=settings.misuse_window_s)),
+    )
 
 
 class IngestPipeline:
     def __init__(self, settings: CollectorSettings) -> None:
         self._settings = settings
-        self._inbox: queue.Queue[Inbound] = queue.Queue()
+        self._options = write_options(settings)
+        self._inbox: queue.Queue[Classified] = queue.Queue()
         self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="ingest-writer", daemon=True)
-        self.link = MqttLink(settings, self._inbox.put)
-        self.stats = IngestStats()
+        self._writers = [
+            threading.Thread(target=self._run, name=f"ingest-writer-{i}", daemon=True) for i in range(settings.writers)
+        ]
+        self._published: dict[str, int] = {}
+        self._collecting = threading.Lock()
+        self._committed: queue.Queue[tuple[list[Classified], WriteResult, datetime] | None] = queue.Queue()
+        self._acker = threading.Thread(target=self._ack_loop, name="ingest-acker", daemon=True)
+        self._pending_since: dict[int, datetime] = {}
+        self.link = MqttLink(settings, self._receive)
+        self.metrics = IngestMetrics()
+        self.metrics.watch(self._lag, self._inbox.qsize, lambda: self.link.connected)
         self.db_error: str | None = None
+        self.housekeeper = Housekeeper(settings)
 
     def start(self) -> None:
-        self._thread.start()
+        self.housekeeper.start()
+        for writer in self._writers:
+            writer.start()
+        self._acker.start()
         self.link.start()
 
     def stop(self) -> None:
         """Disconnect first: whatever is still queued is not acked and will be redelivered."""
         self.link.stop()
         self._stop.set()
-        self._thread.join(timeout=30)
+        for writer in self._writers:
+            writer.join(timeout=30)
+        self._committed.put(None)
+        self._acker.join(timeout=10)
+        self.housekeeper.stop()
 
-    def _next_batch(self) -> list[Inbound]:
+    def _receive(self, inbound: Inbound) -> None:
+        """On paho's thread: parse there (it overlaps with the writer's database round trips), then enqueue."""
+        self._inbox.put(classify_safely(inbound))
+
+    def _lag(self) -> float:
+        oldest = min(list(self._pending_since.values()), default=None)
+        if oldest is None:
+            try:
+                oldest = self._inbox.queue[0].inbound.received_at
+            except IndexError:
+                return 0.0
+        return max(0.0, (datetime.now(UTC) - oldest).total_seconds())
+
+    def _next_batch(self) -> list[Classified]:
         try:
             first = self._inbox.get(timeout=0.2)
         except queue.Empty:
@@ -76,25 +106,29 @@ class IngestPipeline:
 
     def _run(self) -> None:
         conn: psycopg.Connection[TupleRow] | None = None
-        pending: list[Inbound] = []
+        pending: list[Classified] = []
         backoff = 0.5
         while not self._stop.is_set():
             if not pending:
-                pending = self._next_batch()
+                with self._collecting:  # one writer fills its batch while the others write theirs
+                    pending = self._next_batch()
                 if not pending:
                     continue
+                self._pending_since[threading.get_ident()] = min(m.inbound.received_at for m in pending)
+            started = time.perf_counter()
             try:
                 if conn is None or conn.closed:
                     conn = psycopg.connect(self._settings.database_conninfo(), connect_timeout=5)
                 result = self._write(conn, pending)
+            except (DeadlockDetected, SerializationFailure, TransactionRollback) as exc:
+                self.metrics.db_errors.inc()
+                log.warning("batch of %d rolled back (%s); retrying", len(pending), exc.sqlstate)
+                continue
             except psycopg.OperationalError as exc:
-                self.stats.db_errors += 1
+                self.metrics.db_errors.inc()
                 self.db_error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 log.warning(
-                    "database unavailable (%s); retrying a batch of %d in %.1f s",
-                    self.db_error,
-                    len(pending),
-                    backoff,
+                    "database unavailable (%s); retrying a batch of %d in %.1f s", self.db_error, len(pending), backoff
                 )
                 if conn is not None:
                     conn.close()
@@ -104,52 +138,85 @@ class IngestPipeline:
                 continue
             backoff = 0.5
             self.db_error = None
-            self._after_commit(pending, result)
+            self.metrics.batch_seconds.observe(time.perf_counter() - started)
+            self._committed.put((pending, result, datetime.now(UTC)))
             pending = []
+            self._pending_since.pop(threading.get_ident(), None)
         if conn is not None:
             conn.close()
 
-    def _write(self, conn: psycopg.Connection[TupleRow], messages: list[Inbound]) -> WriteResult:
+    def _write(self, conn: psycopg.Connection[TupleRow], items: list[Classified]) -> WriteResult:
         """Write a batch; if the database refuses it, write message by message and quarantine the culprits."""
+        batch = group(items)
         try:
-            return write_batch(conn, sort_batch(messages), **self._write_options())
+            result = write_batch(conn, batch, self._options)
         except psycopg.OperationalError:
             raise
         except psycopg.Error as exc:
-            log.error("batch of %d refused by the database (%s); retrying one by one", len(messages), exc)
+            log.error("batch of %d refused by the database (%s); retrying one by one", len(items), exc)
+        else:
+            self._count_kinds(batch)
+            return result
         total = WriteResult()
-        for message in messages:
+        for item in items:
+            single = group([item])
             try:
-                result = write_batch(conn, sort_batch([message]), **self._write_options())
+                result = write_batch(conn, single, self._options)
             except psycopg.OperationalError:
                 raise
             except psycopg.Error as exc:
-                batch = Batch(rejections=[Rejection(message, "store_error", str(exc).strip()[:500])])
-                result = write_batch(conn, batch, **self._write_options())
-            total.stored += result.stored
-            total.duplicates += result.duplicates
-            for reason, n in result.quarantined.items():
-                total.quarantined[reason] = total.quarantined.get(reason, 0) + n
-            total.watermarks.update(result.watermarks)
+                rating = item.rating if isinstance(item, RatingIn) else None
+                problem = Rejection(item.inbound, "store_error", str(exc).strip()[:500], rating)
+                single = Batch(rejections=[problem])
+                result = write_batch(conn, single, self._options)
+            self._count_kinds(single)
+            total.add(result)
         return total
 
-    def _write_options(self) -> dict[str, Any]:
-        return {"auto_register": self._settings.auto_register, "timezone": self._settings.timezone}
+    def _count_kinds(self, batch: Batch) -> None:
+        self.metrics.count_kinds(len(batch.ratings), len(batch.heartbeats), len(batch.statuses), len(batch.rejections))
 
-    def _after_commit(self, messages: list[Inbound], result: WriteResult) -> None:
-        for message in messages:
-            self.link.ack(message.mid, message.qos)
-        now = datetime.now(UTC)
+    def _ack_loop(self) -> None:
+        """Acks and watermarks of committed batches, on a thread of their own. Under load it takes every
+        batch committed meanwhile at once, and publishes each kiosk's watermark once for all of them."""
+        while (first := self._committed.get()) is not None:
+            done = [first]
+            while True:
+                try:
+                    more = self._committed.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._committed.put(None)
+                    break
+                done.append(more)
+            try:
+                self._after_commit(done)
+            except Exception:  # a failed ack means a redelivery, never a loss: keep going
+                log.exception("acknowledging committed batches failed")
+
+    def _after_commit(self, done: list[tuple[list[Classified], WriteResult, datetime]]) -> None:
+        watermarks: dict[str, tuple[str, int]] = {}
+        for items, result, committed_at in done:
+            for item in items:
+                self.link.ack(item.inbound)
+            for kiosk_id, (org, seq) in result.watermarks.items():
+                # Writers may finish out of order; a watermark never goes down, so never publish a lower one.
+                watermarks[kiosk_id] = (org, max(seq, watermarks.get(kiosk_id, (org, 0))[1]))
+            self._count(items, result, committed_at)
         spec = spec_for(TopicKind.ACK)
-        for kiosk_id, (org, seq) in result.watermarks.items():
-            ack = Ack(kiosk_id=kiosk_id, seq=seq, at=now)
+        at = done[-1][2]
+        for kiosk_id, (org, seq) in sorted(watermarks.items()):
+            seq = self._published[kiosk_id] = max(seq, self._published.get(kiosk_id, 0))
+            ack = Ack(kiosk_id=kiosk_id, seq=seq, at=at)
             self.link.publish(build_topic(org, kiosk_id, TopicKind.ACK), encode(ack), spec.qos, spec.retain)
-        stats = self.stats
-        stats.received += len(messages)
-        stats.stored += result.stored
-        stats.duplicates += result.duplicates
+
+    def _count(self, items: list[Classified], result: WriteResult, committed_at: datetime) -> None:
+        metrics = self.metrics
+        metrics.count_result(result)
+        metrics.batch_messages.observe(len(items))
+        for item in items:
+            metrics.commit_delay.observe((committed_at - item.inbound.received_at).total_seconds())
+        metrics.last_commit.set(committed_at.timestamp())
         for reason, n in result.quarantined.items():
-            stats.quarantined[reason] = stats.quarantined.get(reason, 0) + n
             log.info("quarantined %d message(s): %s", n, reason)
-        stats.batches += 1
-        stats.last_commit_at = now

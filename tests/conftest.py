@@ -5,4 +5,7 @@ pytest_plugins = [
     "tests.fixtures.fix_postgres",
     "tests.fixtures.fix_mosquitto",
     "tests.fixtures.fix_collector",
+    "tests.fixtures.fix_kiosk_mqtt",
+    "tests.fixtures.fix_pg_cluster",
+    "tests.fixtures.fix_timescaledb",
 ]

@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from collector.api import problems
-from collector.api.routes import health, service_points
+from collector.api.routes import health, metrics, service_points
 from collector.config import CollectorSettings
 from collector.pipeline import IngestPipeline
 from collector.store.migrate import migrate
@@ -63,4 +63,5 @@ def create_app(settings: CollectorSettings, *, ingest: bool = True) -> FastAPI:
     problems.install(app)
     app.include_router(health.router)
     app.include_router(service_points.router)
+    app.include_router(metrics.router)
     return app

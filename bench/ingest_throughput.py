@@ -1,0 +1,283 @@
+"""Sustained ingest: the collector (QoS 1, ack after commit) vs a subscriber that stores nothing, same run.
+
+Each contender drains the same backlog of N ratings from the same mosquitto: its persistent
+session is created first, it disconnects, the ratings are published (the broker queues them),
+then it reconnects and we time from its first to its last message. The do-nothing
+subscriber uses the collector's MQTT settings (MQTT v5, persistent session, QoS 1, manual
+PUBACK at once, receive maximum) and counts; the collector stores, updates rollups, gaps and
+watermarks, commits, then acks. Also: two collectors on a shared subscription vs one.
+
+    .venv/bin/python bench/ingest_throughput.py --messages 100000
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import psycopg
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
+from prometheus_client.parser import text_string_to_metric_families
+
+from collector.mqtt_link import RECEIVE_MAXIMUM
+from devstack.mosquitto import LocalMosquitto
+from devstack.postgres import LocalPostgres
+from devstack.processes import free_port, give_to
+from protocol import Face, KioskClock, Rating, TopicKind, build_topic, encode, subscription
+
+ORG = "bench"
+
+
+def backlog(messages: int, kiosks: int) -> list[tuple[str, bytes]]:
+    """`messages` valid ratings from `kiosks` kiosks, presses 20 s apart per kiosk over the last days."""
+    per_kiosk = -(-messages // kiosks)
+    start = datetime.now(UTC) - timedelta(seconds=20 * per_kiosk + 3600)
+    boot = KioskClock(boot_id=uuid.uuid4(), uptime_ms=1000, synced=True)
+    faces = list(Face)
+    out: list[tuple[str, bytes]] = []
+
+    for i in range(per_kiosk):
+        for k in range(kiosks):
+            if len(out) == messages:
+                return out
+            r = Rating(
+                event_id=uuid.uuid4(),
+                kiosk_id=f"{ORG}-k{k}",
+                seq=i + 1,
+                service_point=f"{ORG}-sp{k}",
+                face=faces[(i * 7 + k) % 3],
+                pressed_at=start + timedelta(seconds=20 * i, milliseconds=k),
+                clock=boot,
+            )
+            out.append((build_topic(ORG, r.kiosk_id, TopicKind.RATING), encode(r)))
+    return out
+
+
+def publish(port: int, messages: list[tuple[str, bytes]]) -> None:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-kiosks", protocol=mqtt.MQTTv5)
+    client.max_inflight_messages_set(1000)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    for start in range(0, len(messages), 2000):  # in slices: paho's own queue is not made for 100k
+        infos = [client.publish(topic, payload, qos=1) for topic, payload in messages[start : start + 2000]]
+        for info in infos:
+            info.wait_for_publish(120)
+    client.disconnect()
+    client.loop_stop()
+
+
+class DoNothing:
+    """Subscribes like the collector, acks each message at once, stores nothing."""
+
+    def __init__(self, port: int) -> None:
+        self.port, self.count, self.first, self.last = port, 0, 0.0, 0.0
+        self.client = mqtt.Client(
+            CallbackAPIVersion.VERSION2, client_id="bench-null", protocol=mqtt.MQTTv5, manual_ack=True
+        )
+        self.client.on_connect = lambda c, *_: c.subscribe(subscription(TopicKind.RATING), qos=1)
+        self.client.on_message = self._on_message
+
+    def _on_message(self, client: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+        now = time.perf_counter()
+        if not self.count:
+            self.first = now
+        self.count += 1
+        self.last = now
+        client.ack(message.mid, message.qos)
+
+    def connect(self) -> None:
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = 3600
+        props.ReceiveMaximum = RECEIVE_MAXIMUM
+        self.client.connect("127.0.0.1", self.port, clean_start=False, properties=props)
+        self.client.loop_start()
+
+    def disconnect(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+@dataclass
+class Collector:
+    env: dict[str, str]
+    log: Path
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.env['COLLECTOR_HTTP_PORT']}"
+
+    def start(self) -> None:
+        with self.log.open("ab") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "collector.main"], env=self.env, stdout=log, stderr=subprocess.STDOUT
+            )
+
+    def wait_healthy(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                urllib.request.urlopen(self.url + "/healthz", timeout=2).close()  # noqa: S310 - loopback
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise TimeoutError(f"collector did not start, see {self.log}")
+
+    def stored(self) -> float:
+        try:
+            with urllib.request.urlopen(self.url + "/metrics", timeout=2) as response:  # noqa: S310 - loopback
+                text = response.read().decode()
+        except OSError:
+            return 0.0
+        for family in text_string_to_metric_families(text):
+            for sample in family.samples:
+                if sample.name == "mlf_ingest_ratings_stored_total":
+                    return float(sample.value)
+        return 0.0
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(2)
+            self.process.wait(30)
+
+
+def timed_drain(stored: Callable[[], float], total: int, timeout: float = 600) -> tuple[float, float]:
+    """Poll until `total` are stored; (seconds from the first stored to the last, messages in that span)."""
+    deadline = time.monotonic() + timeout
+    first_at, first_n = 0.0, 0.0
+    while time.monotonic() < deadline:
+        n = stored()
+        now = time.perf_counter()
+        if n and not first_at:
+            first_at, first_n = now, n
+        if n >= total:
+            return now - first_at, total - first_n
+        time.sleep(0.1)  # a scrape of /metrics costs the collector CPU: not too often
+    raise TimeoutError(f"only {stored()} of {total} stored in {timeout} s")
+
+
+def feed(port: int, args: Any) -> subprocess.Popen[bytes]:
+    """A kiosk fleet in a process of its own (not sharing our interpreter): publishes and exits."""
+    argv = [sys.executable, __file__, "--publish-to", str(port), "--messages", str(args.messages)]
+    return subprocess.Popen([*argv, "--kiosks", str(args.kiosks)])
+
+
+def run_collectors(count: int, pg: LocalPostgres, broker: LocalMosquitto, work: Path, args: Any) -> float:
+    db = pg.create_database(f"mlf_{count}")
+    collectors = []
+    for i in range(count):
+        env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
+        env.update(
+            COLLECTOR_DATABASE_URL=db,
+            COLLECTOR_MQTT_PORT=str(broker.port),
+            COLLECTOR_HTTP_PORT=str(free_port()),
+            COLLECTOR_MQTT_CLIENT_ID=f"bench-{count}-{i}",
+            COLLECTOR_BATCH_MAX=str(args.batch_max),
+            COLLECTOR_LOG_LEVEL="WARNING",
+        )
+        if count > 1:
+            env["COLLECTOR_MQTT_SHARE_GROUP"] = f"bench{count}"
+        collectors.append(Collector(env, work / f"collector-{count}-{i}.log"))
+    for c in collectors:  # create the sessions and subscriptions
+        c.start()
+    for c in collectors:
+        c.wait_healthy()
+    if args.mode == "backlog":  # leave, let the broker queue everything, come back
+        for c in collectors:
+            c.stop()
+        feed(broker.port, args).wait()
+        for c in collectors:
+            c.start()
+    else:
+        fleet = feed(broker.port, args)
+    seconds, n = timed_drain(lambda: sum(c.stored() for c in collectors), args.messages)
+    if args.mode == "live":
+        fleet.wait()
+    for c in collectors:
+        c.stop()
+    with psycopg.connect(db) as conn:
+        row = conn.execute("SELECT count(*), count(DISTINCT event_id) FROM ratings").fetchone()
+    assert row == (args.messages, args.messages), f"stored {row}, sent {args.messages}"
+    return n / seconds
+
+
+def run_do_nothing(broker: LocalMosquitto, args: Any) -> float:
+    sub = DoNothing(broker.port)
+    sub.connect()
+    time.sleep(0.5)
+    if args.mode == "backlog":
+        sub.disconnect()
+        feed(broker.port, args).wait()
+        sub.connect()
+        timed_drain(lambda: float(sub.count), args.messages)
+    else:
+        fleet = feed(broker.port, args)
+        timed_drain(lambda: float(sub.count), args.messages)
+        fleet.wait()
+    sub.disconnect()
+    return float(args.messages - 1) / (sub.last - sub.first)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--messages", type=int, default=100_000)
+    parser.add_argument("--kiosks", type=int, default=500)
+    parser.add_argument("--batch-max", type=int, default=1000)
+    parser.add_argument(
+        "--mode",
+        choices=["backlog", "live"],
+        default="backlog",
+        help="backlog: drain ratings queued while away; live: consume while a kiosk fleet publishes",
+    )
+    parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
+    parser.add_argument("--publish-to", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.publish_to:
+        publish(args.publish_to, backlog(args.messages, args.kiosks))
+        return
+    work = Path(tempfile.mkdtemp(prefix="mlf-bench-"))
+    work.chmod(0o755)
+    pg = LocalPostgres(work / "pg" / "data", free_port(), durable=True)
+    broker = LocalMosquitto(work / "mqtt", free_port())
+    try:
+        (work / "pg").mkdir()
+        give_to(work / "pg", pg.user)
+        pg.init()
+        pg.start()
+        broker.start()
+        print(f"{args.messages} ratings from {args.kiosks} kiosks, {args.mode}; PostgreSQL fsync on; 2 cores shared")
+        baseline = run_do_nothing(broker, args)
+        print(f"do-nothing subscriber      {baseline:10,.0f} msg/s")
+        one = run_collectors(1, pg, broker, work, args)
+        print(f"collector (ack after commit){one:9,.0f} msg/s   {one / baseline:.2f}x the do-nothing subscriber")
+        two = run_collectors(2, pg, broker, work, args)
+        print(
+            f"two collectors, shared sub {two:10,.0f} msg/s   {two / one:.2f}x one collector,"
+            f" {two / baseline:.2f}x the do-nothing subscriber"
+        )
+    finally:
+        broker.stop()
+        pg.stop("fast")
+        if args.keep:
+            print(f"work folder: {work}")
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
