@@ -8,6 +8,8 @@ from datetime import datetime
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 
+Conn = AsyncConnection[TupleRow]
+
 
 @dataclass(frozen=True)
 class ServicePointInfo:

@@ -1,0 +1,117 @@
+"""Response pieces shared by several routers: counts, shares with intervals, flags, targets, periods."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Literal
+
+from fastapi import Query
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from collector import flags
+from collector.store.reads import FaceCounts
+
+ChannelName = Literal["counter", "phone", "web"]
+Instant = AwareDatetime | date
+
+FromQuery = Annotated[
+    Instant | None,
+    Query(alias="from", description="Start: a local date (YYYY-MM-DD) or an instant with offset."),
+]
+ToQuery = Annotated[
+    Instant | None,
+    Query(alias="to", description="End, exclusive: a local date (its start) or an instant with offset."),
+]
+FromDate = Annotated[date | None, Query(alias="from", description="First local day (YYYY-MM-DD).")]
+ToDate = Annotated[date | None, Query(alias="to", description="Day after the last one, local (exclusive).")]
+
+
+class Counts(BaseModel):
+    positive: int = Field(description="Green faces.")
+    neutral: int = Field(description="Yellow faces.")
+    negative: int = Field(description="Red faces.")
+
+    @classmethod
+    def of(cls, c: FaceCounts) -> Counts:
+        return cls(positive=c.positive, neutral=c.neutral, negative=c.negative)
+
+
+class ShareOut(BaseModel):
+    share: float = Field(ge=0, le=1, description="Observed share of the face among counted ratings.")
+    low: float = Field(ge=0, le=1, description="Lower bound of its 95% Wilson score interval.")
+    high: float = Field(ge=0, le=1, description="Upper bound of its 95% Wilson score interval.")
+
+
+class Shares(BaseModel):
+    positive: ShareOut
+    neutral: ShareOut
+    negative: ShareOut
+
+
+class TargetOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "min_green_share": 0.75,
+                    "max_red_share": 0.1,
+                    "min_ratings": 30,
+                    "window_days": 28,
+                    "source": "default",
+                }
+            ]
+        }
+    )
+
+    min_green_share: float = Field(ge=0, le=1)
+    max_red_share: float = Field(ge=0, le=1)
+    min_ratings: int = Field(ge=1)
+    window_days: int = Field(ge=1, le=366)
+    source: Literal["service_point", "service", "organisation", "default"] = Field(
+        description="Where it was set; the most specific one applies."
+    )
+
+    @classmethod
+    def of(cls, t: flags.Target) -> TargetOut:
+        return cls(
+            min_green_share=t.min_green_share,
+            max_red_share=t.max_red_share,
+            min_ratings=t.min_ratings,
+            window_days=t.window_days,
+            source=t.source,
+        )
+
+
+class Flag(BaseModel):
+    state: flags.FlagState = Field(
+        description="below_target only when the 95% interval misses the target with at least min_ratings ratings."
+    )
+    reasons: list[Literal["green_share_below_target", "red_share_above_limit"]] = Field(
+        description="Which limit the interval misses (empty unless below target)."
+    )
+
+
+class Indicators(BaseModel):
+    total: int = Field(description="Ratings counted (misuse excluded).")
+    misuse: int = Field(description="Ratings marked as misuse: kept, not counted.")
+    counts: Counts
+    shares: Shares
+    flag: Flag
+
+    @classmethod
+    def of(cls, c: FaceCounts, a: flags.Assessment) -> Indicators:
+        def share(s: flags.Share) -> ShareOut:
+            return ShareOut(share=s.share, low=s.low, high=s.high)
+
+        return cls(
+            total=c.total,
+            misuse=c.misuse,
+            counts=Counts.of(c),
+            shares=Shares(positive=share(a.positive), neutral=share(a.neutral), negative=share(a.negative)),
+            flag=Flag(state=a.state, reasons=list(a.reasons)),
+        )
+
+
+class PeriodOut(BaseModel):
+    start: datetime = Field(description="Inclusive.")
+    end: datetime = Field(description="Exclusive.")
