@@ -159,7 +159,7 @@ async def reasons(conn: AsyncConnection[TupleRow], pieces: Pieces, filters: Filt
         params += common_params + span_params
     if not selects:
         return {}
-    query = sql.SQL("SELECT reason, sum(n)::bigint FROM ({}) AS u GROUP BY reason").format(
+    query = sql.SQL("SELECT reason, sum(n)::bigint FROM ({}) AS u GROUP BY reason HAVING sum(n) > 0").format(
         sql.SQL(" UNION ALL ").join(selects)
     )
     cur = await conn.execute(query, params)

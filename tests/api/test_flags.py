@@ -118,8 +118,10 @@ def test_worst_first() -> None:
 
 
 def test_most_specific_target_applies() -> None:
-    sp, service, org = Target(0.9, 0.05, 10, 7, "service_point"), Target(0.8, 0.1, 10, 7, "service"), Target(
-        0.7, 0.2, 10, 7, "organisation"
+    sp, service, org = (
+        Target(0.9, 0.05, 10, 7, "service_point"),
+        Target(0.8, 0.1, 10, 7, "service"),
+        Target(0.7, 0.2, 10, 7, "organisation"),
     )
     targets = {("service_point", "a"): sp, ("service", "tributi"): service, ("organisation", ""): org}
     assert resolve_target("a", "tributi", targets) is sp
