@@ -6,13 +6,25 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from fastapi import Query
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from collector import flags
 from collector.store.reads import FaceCounts
 
 ChannelName = Literal["counter", "phone", "web"]
-Instant = AwareDatetime | date
+EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
+
+
+def _in_range(value: date) -> date:
+    """Keep dates where time zone arithmetic and a year of padding cannot overflow."""
+    day = value.date() if isinstance(value, datetime) else value
+    if not EARLIEST <= day <= LATEST:
+        raise ValueError(f"must be between {EARLIEST} and {LATEST}")
+    return value
+
+
+LocalDate = Annotated[date, AfterValidator(_in_range)]
+Instant = Annotated[AwareDatetime, AfterValidator(_in_range)] | LocalDate
 
 FromQuery = Annotated[
     Instant | None,
@@ -22,8 +34,8 @@ ToQuery = Annotated[
     Instant | None,
     Query(alias="to", description="End, exclusive: a local date (its start) or an instant with offset."),
 ]
-FromDate = Annotated[date | None, Query(alias="from", description="First local day (YYYY-MM-DD).")]
-ToDate = Annotated[date | None, Query(alias="to", description="Day after the last one, local (exclusive).")]
+FromDate = Annotated[LocalDate | None, Query(alias="from", description="First local day (YYYY-MM-DD).")]
+ToDate = Annotated[LocalDate | None, Query(alias="to", description="Day after the last one, local (exclusive).")]
 
 
 class Counts(BaseModel):
