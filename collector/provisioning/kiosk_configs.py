@@ -16,7 +16,7 @@ import psycopg
 from psycopg.rows import dict_row
 from pydantic import ValidationError
 
-from protocol import KioskConfig, TopicKind, build_topic, encode
+from protocol import Channel, KioskConfig, TopicKind, build_topic, encode
 from protocol.messages import ReasonOption, ServiceOption
 
 log = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ def build(
     return KioskConfig(
         revision=revision,
         service_point=row["service_point_id"],
-        channel=row["channel"],
+        channel=Channel(row["channel"]),
         services=options,
         reasons=reasons[:MAX_REASONS],
         languages=list(row["languages"]),

@@ -71,12 +71,12 @@ async def create_organisation(conn: AsyncConnection[Any], org_id: str, name: str
 
 async def ensure_default_reasons(conn: AsyncConnection[Any], org_id: str) -> None:
     """Give an organisation the default catalogue unless it has one."""
+    if await rows(conn, "SELECT 1 FROM reasons WHERE org_id = %s LIMIT 1", (org_id,)):
+        return
     async with conn.cursor() as cur:
         await cur.executemany(
-            "INSERT INTO reasons (org_id, code, label_it, label_en, position)"
-            " SELECT %s, %s, %s, %s, %s WHERE NOT EXISTS (SELECT 1 FROM reasons WHERE org_id = %s AND position < %s)"
-            " ON CONFLICT DO NOTHING",
-            [(org_id, code, it, en, i, org_id, i) for i, (code, it, en) in enumerate(DEFAULT_REASONS)],
+            "INSERT INTO reasons (org_id, code, label_it, label_en, position) VALUES (%s, %s, %s, %s, %s)",
+            [(org_id, code, it, en, i) for i, (code, it, en) in enumerate(DEFAULT_REASONS)],
         )
 
 
