@@ -12,7 +12,18 @@ from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from collector.api import problems
-from collector.api.routes import exports, health, keys, kiosks, overview, reasons, registry, service_points, targets
+from collector.api.routes import (
+    exports,
+    health,
+    keys,
+    kiosks,
+    overview,
+    ratings_in,
+    reasons,
+    registry,
+    service_points,
+    targets,
+)
 from collector.api.security import RateLimits
 from collector.config import CollectorSettings
 from collector.pipeline import IngestPipeline
@@ -80,7 +91,7 @@ def create_app(settings: CollectorSettings, *, ingest: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
-    for module in (health, overview, service_points, reasons, kiosks, exports, registry, targets, keys):
+    for module in (health, overview, service_points, reasons, kiosks, exports, registry, targets, keys, ratings_in):
         app.include_router(module.router)
     return app
 
