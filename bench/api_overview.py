@@ -16,11 +16,14 @@ The data is kept, so a second run only measures. Then it times:
 from __future__ import annotations
 
 import argparse
+import asyncio
 import multiprocessing
+import statistics
 import sys
+import threading
 import time
-from collections.abc import Iterator
-from datetime import date
+from collections.abc import Awaitable, Callable, Iterator
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import psycopg
@@ -158,6 +161,97 @@ def percentile(samples: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
+def _figures(name: str, samples: list[float]) -> str:
+    ms = [s * 1000 for s in samples]
+    return (
+        f"{name:<44} n={len(ms):<4} p50 {percentile(ms, 50):9.1f} ms   p95 {percentile(ms, 95):9.1f} ms"
+        f"   max {max(ms):9.1f} ms"
+    )
+
+
+async def _timed(repeat: int, run: Callable[[], Awaitable[object]]) -> tuple[list[float], object]:
+    samples, answer = [], None
+    for _ in range(repeat):
+        started = time.perf_counter()
+        answer = await run()
+        samples.append(time.perf_counter() - started)
+    return samples, answer
+
+
+def _serve(dsn: str) -> tuple[str, str]:
+    """The real app (uvicorn, no ingest) in a thread; returns its URL and a reader key."""
+    import uvicorn
+
+    from collector.api.app import create_app
+    from collector.api.security import new_key
+    from collector.config import CollectorSettings
+
+    key = new_key()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO api_keys (id, name, role, secret_sha256) VALUES (%s, 'bench', 'reader', %s)",
+            (key.key_id, key.secret_sha256),
+        )
+    port = free_port()
+    settings = CollectorSettings(database_url=dsn, rate_limit="1000000/minute")
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, ingest=False), port=port, log_level="warning"))
+    threading.Thread(target=server.run, daemon=True).start()
+    while not server.started:
+        time.sleep(0.05)
+    return f"http://127.0.0.1:{port}", key.token
+
+
+async def measure(dsn: str, args: argparse.Namespace) -> None:
+    import httpx
+
+    from collector.indicators import Scope, overview
+
+    now = datetime.now(UTC)
+    period = (YEAR_START, YEAR_END)
+    scope = Scope(org=ORG)
+    async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
+        await overview(conn, scope, period, now)  # warm the cache once, as a running service would be
+        fast, fast_answer = await _timed(args.repeat, lambda: overview(conn, scope, period, now))
+        slow, slow_answer = await _timed(
+            args.raw_repeat, lambda: overview(conn, scope, period, now, from_raw_rows=True)
+        )
+        ratings = (
+            await (
+                await conn.execute("SELECT ratings FROM bench_meta WHERE points = %s", (args.service_points,))
+            ).fetchone()
+            or [0]
+        )[0]
+    assert isinstance(fast_answer, list)
+    assert isinstance(slow_answer, list)
+    same = [(r.id, r.counts, r.assessment) for r in fast_answer] == [
+        (r.id, r.counts, r.assessment) for r in slow_answer
+    ]
+    below = sum(r.assessment.state == "below_target" for r in fast_answer)
+    url, token = _serve(dsn)
+    query = {"org": ORG, "from": str(YEAR_START), "to": str(YEAR_END)}
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+
+        async def page(limit: int) -> object:
+            response = await client.get("/v1/overview", params={**query, "limit": limit})
+            response.raise_for_status()
+            return response
+
+        await page(100)
+        http_page, _ = await _timed(args.repeat, lambda: page(100))
+        http_all, _ = await _timed(max(5, args.repeat // 10), lambda: page(10_000))
+    ratio = statistics.median(slow) / statistics.median(fast)
+    print()
+    print(f"overview of {len(fast_answer)} service points over {YEAR_START}..{YEAR_END}, {ratings:,} ratings")
+    print(f"  below target: {below}; same answer from raw rows: {same}")
+    print("  " + _figures("from rollups (store + flags)", fast))
+    print("  " + _figures("from raw rows (store + flags)", slow))
+    print("  " + _figures("GET /v1/overview, first page of 100", http_page))
+    print("  " + _figures(f"GET /v1/overview, all {len(fast_answer)} rows", http_all))
+    print(f"  rollups vs raw rows, medians: {ratio:,.0f}x faster")
+    if not same:
+        raise SystemExit("the rollup answer differs from the raw-row answer")
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--service-points", type=int, default=5000, help="scale (default 5000: ~50M ratings)")
@@ -177,7 +271,7 @@ def main(argv: list[str] | None = None) -> int:
         load(dsn, args.service_points)
         if args.load_only:
             return 0
-        raise SystemExit("measurement not written yet")
+        asyncio.run(measure(dsn, args))
     finally:
         server.stop()
     return 0

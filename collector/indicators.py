@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 from psycopg import AsyncConnection
 
 from collector import flags
-from collector.periods import midnight, split
+from collector.periods import Pieces, midnight, split
 from collector.store import aggregates
 from collector.store.reads import FaceCounts
 
@@ -85,7 +85,9 @@ async def overview(
     period: Period | None,
     now: datetime,
     clip: Clip | None = None,
+    from_raw_rows: bool = False,
 ) -> list[PointRow]:
+    """`from_raw_rows` computes the same answer from `ratings` alone (for benchmarks and cross-checks)."""
     cur = await conn.execute(POINTS, {"org": scope.org, "site": scope.site})
     points = await cur.fetchall()
     targets = await targets_of(conn, sorted({p[2] for p in points}))
@@ -103,7 +105,8 @@ async def overview(
     rows = []
     for (timezone, start, end), members in groups.items():
         filters = aggregates.Filters([m[0] for m in members], scope.service, scope.channel)
-        counts = await aggregates.counts_by_service_point(conn, split(start, end, ZoneInfo(timezone)), filters)
+        pieces = Pieces(raw=[(start, end)]) if from_raw_rows else split(start, end, ZoneInfo(timezone))
+        counts = await aggregates.counts_by_service_point(conn, pieces, filters)
         for sp_id, name, org, site, region, _tz in members:
             c = counts.get(sp_id, FaceCounts(0, 0, 0, 0))
             if (scope.service or scope.channel) and c.total + c.misuse == 0:

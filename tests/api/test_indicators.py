@@ -212,3 +212,23 @@ def test_reasons_ranked_with_labels(api: Api) -> None:
         ("staff-courtesy", 3, 3 / 12),
     ]
     assert got["reasons"][0]["labels"] == {"it": "Tempo di attesa", "en": "Waiting time"}
+
+
+def test_rollups_give_the_same_overview_as_raw_rows(api: Api, mixed: list[Press]) -> None:
+    import asyncio
+
+    import psycopg
+
+    from collector.indicators import Scope, overview
+
+    async def both() -> tuple[list[object], list[object]]:
+        async with await psycopg.AsyncConnection.connect(api.database_url) as conn:
+            period = (local(2025, 9, 28, 13, 17), local(2025, 11, 7, 8, 5))
+            now = datetime.now(UTC)
+            fast = await overview(conn, Scope(), period, now)
+            slow = await overview(conn, Scope(), period, now, from_raw_rows=True)
+            return [(r.id, r.counts, r.assessment) for r in fast], [(r.id, r.counts, r.assessment) for r in slow]
+
+    fast, slow = asyncio.run(both())
+    assert fast == slow
+    assert len(fast) == 2
