@@ -65,7 +65,9 @@ def create_app(settings: CollectorSettings, *, ingest: bool = True) -> FastAPI:
         applied = await asyncio.to_thread(apply_migrations, conninfo)
         if applied:
             log.info("database schema migrated: %s", ", ".join(applied))
-        pool = AsyncConnectionPool(conninfo, min_size=1, max_size=10, open=False, kwargs={"connect_timeout": 5})
+        pool = AsyncConnectionPool(
+            conninfo, min_size=1, max_size=10, open=False, kwargs={"connect_timeout": 5, "prepare_threshold": None}
+        )
         await pool.open(wait=True, timeout=15)
         pipeline = IngestPipeline(settings) if ingest else None
         app.state.pool, app.state.settings, app.state.ingest = pool, settings, pipeline

@@ -26,7 +26,9 @@ _ROLLUPS = (
 
 @dataclass(frozen=True)
 class Filters:
-    service_points: list[str]
+    """Which ratings count: of these service points (None: of all), this service, this channel."""
+
+    service_points: list[str] | None
     service: str | None = None
     channel: str | None = None
 
@@ -40,8 +42,10 @@ def _ranges(
 
 
 def _common(filters: Filters) -> tuple[sql.Composable, list[object]]:
-    where: sql.Composable = sql.SQL("service_point_id = ANY(%s)")
-    params: list[object] = [filters.service_points]
+    where: sql.Composable = sql.SQL("true")
+    params: list[object] = []
+    if filters.service_points is not None:
+        where, params = sql.SQL("service_point_id = ANY(%s)"), [filters.service_points]
     if filters.service is not None:
         where += sql.SQL(" AND service_id = %s")
         params.append(filters.service)
@@ -85,7 +89,7 @@ async def counts_by_service_point(
     union, params = union_of_pieces(pieces, filters)
     query = sql.SQL("SELECT service_point_id, {} FROM ({}) AS u GROUP BY service_point_id").format(_SUMS, union)
     cur = await conn.execute(query, params)
-    return {row[0]: FaceCounts(*(int(v) for v in row[1:])) for row in await cur.fetchall()}
+    return {row[0]: FaceCounts(row[1], row[2], row[3], row[4]) for row in await cur.fetchall()}
 
 
 async def total_counts(conn: AsyncConnection[TupleRow], pieces: Pieces, filters: Filters) -> FaceCounts:

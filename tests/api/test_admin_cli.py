@@ -74,7 +74,7 @@ def test_first_admin_key_then_registry_from_the_command_line(api: Api) -> None:
         ("service_point", "roma-sp-3", 0.85),
     ]
     assert [s["id"] for s in api.get("/v1/organisations/roma/sites", token)] == ["roma-centro"]
-    assert [r["code"] for r in api.get("/v1/organisations/roma/reasons", token)["reasons"]][0] == "waiting-time"
+    assert next(r["code"] for r in api.get("/v1/organisations/roma/reasons", token)["reasons"]) == "waiting-time"
     with psycopg.connect(url) as conn:
         stored = conn.execute("SELECT password_hash FROM kiosk_credentials WHERE kiosk_id = 'roma-k3'").fetchone()
     assert stored is not None

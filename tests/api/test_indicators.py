@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from collector.flags import wilson
 from tests.api.known_data import Press, many, mark_misuse, press, store
 from tests.api.test_flags import reference
 from tests.fixtures.fix_api import Api
@@ -17,8 +16,8 @@ from tests.fixtures.fix_api import Api
 ROME = ZoneInfo("Europe/Rome")
 
 
-def local(*args: int) -> datetime:
-    return datetime(*args, tzinfo=ROME)  # type: ignore[misc]
+def local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=ROME)
 
 
 def expected(presses: list[Press], start: datetime, end: datetime, sp: str = "sp-1") -> Counter[str]:
@@ -137,7 +136,7 @@ def test_misuse_is_excluded_and_counted(api: Api) -> None:
     assert row["counts"] == {"positive": 40, "neutral": 0, "negative": 5}
     assert row["misuse"] == 50
     assert row["shares"]["positive"]["share"] == 40 / 45
-    assert (row["shares"]["positive"]["low"], row["shares"]["positive"]["high"]) == pytest.approx(wilson(40, 45))
+    assert (row["shares"]["positive"]["low"], row["shares"]["positive"]["high"]) == pytest.approx(reference(40, 45))
     summary = api.get(
         "/v1/service-points/sp-1/summary", **{"from": "2025-03-04T10:00:00+01:00", "to": "2025-03-04T12:00:30+01:00"}
     )
@@ -227,7 +226,9 @@ def test_rollups_give_the_same_overview_as_raw_rows(api: Api, mixed: list[Press]
             now = datetime.now(UTC)
             fast = await overview(conn, Scope(), period, now)
             slow = await overview(conn, Scope(), period, now, from_raw_rows=True)
-            return [(r.id, r.counts, r.assessment) for r in fast], [(r.id, r.counts, r.assessment) for r in slow]
+            return [(r.id, r.counts, r.assessment) for r in fast.rows], [
+                (r.id, r.counts, r.assessment) for r in slow.rows
+            ]
 
     fast, slow = asyncio.run(both())
     assert fast == slow

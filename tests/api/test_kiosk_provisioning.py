@@ -159,8 +159,10 @@ def test_registered_kiosk_is_admitted_confined_and_configured(
     assert wait_for(lambda: proc.get(summary)["total"] == 1, timeout=15)
     assert proc.get("/v1/service-points/roma-sp-2/summary?from=2020-01-01&to=2100-01-01")["total"] == 0
 
-    configs = lambda: [decode_as(KioskConfig, m.payload) for m in kiosk.messages if m.topic.endswith("/config")]  # noqa: E731
-    assert wait_for(lambda: configs(), timeout=10)
+    def configs() -> list[KioskConfig]:
+        return [decode_as(KioskConfig, bytes(m.payload)) for m in kiosk.messages if m.topic.endswith("/config")]
+
+    assert wait_for(configs, timeout=10)
     config = configs()[-1]
     assert config.service_point == "roma-sp-1"
     assert [r.code for r in config.reasons] == [

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import schemathesis
@@ -49,7 +50,11 @@ class LiveApi:
 def live_api(pg_server: LocalPostgres) -> Iterator[LiveApi]:
     database_url = pg_server.create_database("schemathesis", template=TEMPLATE)
     now = datetime.now(UTC) - timedelta(days=1)
-    where = {"service_point": "roma-anagrafe-sportello-3", "kiosk": "roma-anagrafe-k1", "service": "carta-identita"}
+    where: dict[str, Any] = {
+        "service_point": "roma-anagrafe-sportello-3",
+        "kiosk": "roma-anagrafe-k1",
+        "service": "carta-identita",
+    }
     presses = many(now, {"positive": 30, "neutral": 5}, **where)
     store(database_url, presses + many(now, {"negative": 8}, reason="waiting-time", **where), org="roma")
     admin, reader = make_key(database_url, "admin"), make_key(database_url, "reader")
@@ -91,7 +96,7 @@ def test_every_operation_conforms(
         who=st.sampled_from(["admin", "admin", "reader", "as generated"]),
     )
     @settings(max_examples=40, deadline=None, suppress_health_check=list(HealthCheck), database=None)
-    def run(case: schemathesis.Case, known: bool, who: str) -> None:
+    def run(case: schemathesis.Case[Any], known: bool, who: str) -> None:
         if known:  # half the cases name things that exist, so the code behind the 404s runs too
             _use_known_ids(case, live_api)
         token = {"admin": live_api.admin, "reader": live_api.reader}.get(who)
@@ -109,7 +114,7 @@ KNOWN = {
 }
 
 
-def _use_known_ids(case: schemathesis.Case, live_api: LiveApi) -> None:
+def _use_known_ids(case: schemathesis.Case[Any], live_api: LiveApi) -> None:
     path = dict(case.path_parameters or {})
     for name in path:
         if name in KNOWN:

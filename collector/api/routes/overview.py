@@ -112,9 +112,10 @@ async def overview(
     now = datetime.now(UTC)
     scope = indicators.Scope(scope_for(principal, org), site, service, channel)
     period = period_of(start, end)
+    clip = clipper(principal, settings.reader_resolution, now)
     async with pool.connection() as conn:
-        rows = await indicators.overview(conn, scope, period, now, clipper(principal, settings.reader_resolution, now))
-    return Overview(generated_at=now, total_rows=len(rows), rows=[row_out(r) for r in rows[offset : offset + limit]])
+        found = await indicators.overview(conn, scope, period, now, clip, limit=limit, offset=offset)
+    return Overview(generated_at=now, total_rows=found.total_rows, rows=[row_out(r) for r in found.rows])
 
 
 def row_out(r: indicators.PointRow) -> OverviewRow:

@@ -15,7 +15,7 @@ from collector.api.privacy import clipper
 from collector.api.problems import AUTH_RESPONSES, ProblemError
 from collector.api.schemas import ChannelName, Counts, FromDate, Indicators, Instant, ToDate
 from collector.api.security import Principal, Reader
-from collector.indicators import targets_of
+from collector.indicators import target_of
 from collector.periods import HOUR, days_period, local_date, midnight, next_month, split, week_start
 from collector.store import aggregates, reads
 from protocol.messages import SLUG_PATTERN
@@ -168,14 +168,15 @@ async def series(
         limit = _reader_limit(principal, settings.reader_resolution, grain, now, zone)
         filters = aggregates.Filters([sp_id], service, channel)
         found = dict(await aggregates.series(conn, filters, grain, first, last, days_period(first, last, zone)))
-        target = flags.resolve_target(sp_id, service, (await targets_of(conn, [info.org_id])).get(info.org_id, {}))
-    buckets = []
-    for key, a, b in edges:
-        if limit is not None and b > limit:
-            break
-        c = found.get(key, reads.FaceCounts(0, 0, 0, 0))  # type: ignore[call-overload]
-        base = Indicators.of(c, flags.assess(c.positive, c.neutral, c.negative, target))
-        buckets.append(Bucket(**base.model_dump(), start=a, end=b))
+        target = await target_of(conn, info.org_id, sp_id, service)
+        shown = [(key, a, b) for key, a, b in edges if limit is None or b <= limit]
+        zero = reads.FaceCounts(0, 0, 0, 0)
+        counts = [found.get(key, zero) for key, _a, _b in shown]  # type: ignore[call-overload]
+        judged = await flags.assess(conn, [c[:3] for c in counts], target)
+    buckets = [
+        Bucket(**Indicators.of(c, assessed).model_dump(), start=a, end=b)
+        for (_key, a, b), c, assessed in zip(shown, counts, judged, strict=True)
+    ]
     return Series(service_point=sp_id, timezone=info.timezone, grain=grain, buckets=buckets)
 
 
