@@ -16,6 +16,7 @@ import psycopg
 from psycopg.rows import dict_row
 from pydantic import ValidationError
 
+from collector.store.registry import DEFAULT_REASONS
 from protocol import Channel, KioskConfig, TopicKind, build_topic, encode
 from protocol.messages import ReasonOption, ServiceOption
 
@@ -72,6 +73,14 @@ def sync(conn: psycopg.Connection[Any], publish: Publish, everything: bool = Fal
     conn.execute(
         "INSERT INTO kiosk_settings (kiosk_id) SELECT id FROM kiosks WHERE service_point_id IS NOT NULL"
         " ON CONFLICT DO NOTHING"
+    )
+    # Organisations registered on the fly by ingest get the default reasons catalogue too.
+    conn.execute(
+        "INSERT INTO reasons (org_id, code, label_it, label_en, position)"
+        " SELECT o.id, d.code, d.it, d.en, d.position FROM organisations o"
+        " CROSS JOIN unnest(%s::text[], %s::text[], %s::text[]) WITH ORDINALITY AS d(code, it, en, position)"
+        " WHERE NOT EXISTS (SELECT 1 FROM reasons r WHERE r.org_id = o.id)",
+        [list(column) for column in zip(*DEFAULT_REASONS, strict=True)],
     )
     reasons, services = _catalogues(conn)
     published = 0
