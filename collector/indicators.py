@@ -86,6 +86,8 @@ class _Group:
     start: datetime
     end: datetime
     members: int
+    everywhere: int
+    """Service points in the whole installation."""
 
 
 async def _groups(
@@ -94,19 +96,20 @@ async def _groups(
     points, params = _points(scope)
     window = sql.SQL("0") if period is not None else sql.SQL("t_window_days")
     cur = await conn.execute(
-        sql.SQL("SELECT timezone, {w}, count(*) FROM ({p}) AS p GROUP BY 1, 2 ORDER BY 1, 2").format(
-            w=window, p=points
-        ),
+        sql.SQL(
+            "SELECT timezone, {w}, count(*), (SELECT count(*) FROM service_points) FROM ({p}) AS p"
+            " GROUP BY 1, 2 ORDER BY 1, 2"
+        ).format(w=window, p=points),
         params,
         prepare=False,
     )
     out = []
-    for timezone, window_days, members in await cur.fetchall():
+    for timezone, window_days, members, everywhere in await cur.fetchall():
         zone = ZoneInfo(timezone)
         start, end = bounds(period, window_days, zone, now)
         if clip is not None:
             start, end = clip(start, end, zone)
-        out.append(_Group(timezone, window_days, start, end, members))
+        out.append(_Group(timezone, window_days, start, end, members, everywhere))
     return out
 
 
@@ -127,8 +130,6 @@ async def overview(
     groups = await _groups(conn, scope, period, now, clip)
     if not groups:
         return Overview(0, [])
-    cur = await conn.execute("SELECT count(*) FROM service_points")
-    everywhere = (await cur.fetchone() or (0,))[0]
     points, params = _points(scope)
     values = sql.SQL(", ").join(
         sql.SQL("(%s::int, %s::text, %s::int, %s::timestamptz, %s::timestamptz)") for _ in groups
@@ -140,7 +141,7 @@ async def overview(
         pieces = Pieces(raw=[(g.start, g.end)]) if from_raw_rows else split(g.start, g.end, ZoneInfo(g.timezone))
         union, union_params = aggregates.union_of_pieces(pieces, aggregates.Filters(None, scope.service, scope.channel))
         # Most of the installation: summing every row and keeping ours beats filtering row by row.
-        if len(groups) == 1 and 2 * g.members >= everywhere:
+        if len(groups) == 1 and 2 * g.members >= g.everywhere:
             keep, keep_params = sql.SQL(""), []
         else:
             keep = sql.SQL(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal, Self
 
 from fastapi import Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
@@ -111,7 +111,9 @@ class Indicators(BaseModel):
     flag: Flag
 
     @classmethod
-    def of(cls, c: FaceCounts, a: flags.Assessment) -> Indicators:
+    def of(cls, c: FaceCounts, a: flags.Assessment, **more: Any) -> Self:
+        """The indicators of counts and their assessment; `more` fills the fields of a subclass."""
+
         def share(s: flags.Share) -> ShareOut:
             return ShareOut(share=s.share, low=s.low, high=s.high)
 
@@ -121,6 +123,7 @@ class Indicators(BaseModel):
             counts=Counts.of(c),
             shares=Shares(positive=share(a.positive), neutral=share(a.neutral), negative=share(a.negative)),
             flag=Flag(state=a.state, reasons=list(a.reasons)),
+            **more,
         )
 
 

@@ -233,3 +233,24 @@ def test_rollups_give_the_same_overview_as_raw_rows(api: Api, mixed: list[Press]
     fast, slow = asyncio.run(both())
     assert fast == slow
     assert len(fast) == 2
+
+
+def test_each_point_judged_over_its_own_window(api: Api) -> None:
+    now = datetime.now(ROME)
+    today = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    old, recent = today - timedelta(days=10), today + (now - today) / 2  # earlier today, whatever the hour
+    for sp in ("sp-1", "sp-2"):
+        store(api.database_url, many(old, {"negative": 10}, service_point=sp, kiosk=f"k-{sp}"))
+        store(
+            api.database_url,
+            many(recent, {"positive": 2}, every=timedelta(microseconds=1), service_point=sp, kiosk=f"k-{sp}"),
+        )
+    api.put(
+        "/v1/organisations/org/targets/service-points/sp-2",
+        {"min_green_share": 0.5, "max_red_share": 0.5, "window_days": 1},
+    )
+    rows = {r["service_point"]: r for r in api.get("/v1/overview")["rows"]}
+    assert rows["sp-1"]["total"] == 12  # the default 28 days
+    assert rows["sp-2"]["total"] == 2  # today only
+    assert rows["sp-2"]["period"]["start"] == today.isoformat()
+    assert rows["sp-1"]["period"]["start"] == (today - timedelta(days=27)).isoformat()

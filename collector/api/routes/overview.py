@@ -119,9 +119,9 @@ async def overview(
 
 
 def row_out(r: indicators.PointRow) -> OverviewRow:
-    base = Indicators.of(r.counts, r.assessment)
-    return OverviewRow(
-        **base.model_dump(),
+    return OverviewRow.of(
+        r.counts,
+        r.assessment,
         service_point=r.id,
         name=r.name,
         organisation=r.org,

@@ -174,8 +174,7 @@ async def series(
         counts = [found.get(key, zero) for key, _a, _b in shown]  # type: ignore[call-overload]
         judged = await flags.assess(conn, [c[:3] for c in counts], target)
     buckets = [
-        Bucket(**Indicators.of(c, assessed).model_dump(), start=a, end=b)
-        for (_key, a, b), c, assessed in zip(shown, counts, judged, strict=True)
+        Bucket.of(c, assessed, start=a, end=b) for (_key, a, b), c, assessed in zip(shown, counts, judged, strict=True)
     ]
     return Series(service_point=sp_id, timezone=info.timezone, grain=grain, buckets=buckets)
 
