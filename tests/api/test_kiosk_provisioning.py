@@ -181,6 +181,12 @@ def test_registered_kiosk_is_admitted_confined_and_configured(
     assert wait_for(lambda: configs()[-1].revision == config.revision + 1, timeout=15)
     assert [r.code for r in configs()[-1].reasons] == ["queue"]
     assert {m.topic for m in kiosk.messages} == {build_topic("roma", "roma-k1", TopicKind.CONFIG)}
+    call(proc, "POST", "/v1/organisations/roma/services", {"id": "tributi", "name": "Tributi", "name_en": "Taxes"})
+    changed = call(proc, "PUT", "/v1/kiosks/roma-k1/settings", {"services": ["tributi"], "cooldown_s": 5})
+    assert changed["config_revision"] == config.revision + 2
+    assert wait_for(lambda: configs()[-1].revision == config.revision + 2, timeout=15)
+    assert [(o.id, o.labels) for o in configs()[-1].services] == [("tributi", {"it": "Tributi", "en": "Taxes"})]
+    assert configs()[-1].cooldown_s == 5
 
     rotated = call(proc, "POST", "/v1/kiosks/roma-k1/credentials", {})
     kiosk.stop()
@@ -193,5 +199,5 @@ def test_registered_kiosk_is_admitted_confined_and_configured(
     assert not new.connect_reason.is_failure
     new.stop()
     status = {k["id"]: k for k in proc.get("/v1/kiosks")}
-    assert status["roma-k1"]["config_revision"] == config.revision + 1
+    assert status["roma-k1"]["config_revision"] == config.revision + 2
     assert status["roma-k1"]["acked_seq"] == 1

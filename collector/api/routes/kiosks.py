@@ -117,6 +117,54 @@ async def new_credentials(kiosk_id: KioskId, _: Admin, pool: PoolDep, request: R
     )
 
 
+class KioskSettingsIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"services": ["carta-identita", "anagrafe"], "cooldown_s": 5, "languages": ["it", "en"]}]
+        }
+    )
+
+    services: list[Slug] = Field(default_factory=list, max_length=12, description="Services offered, in this order.")
+    cooldown_s: float = Field(default=3.0, ge=0, le=600, description="Minimum interval between accepted presses.")
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] = Field(
+        default_factory=lambda: ["it", "en"], min_length=1, max_length=8, description="Languages shown, first first."
+    )
+
+
+class KioskSettingsOut(KioskSettingsIn):
+    kiosk: str
+    config_revision: int = Field(description="Revision of the config now published for it.")
+
+
+@router.put(
+    "/{kiosk_id}/settings",
+    response_model=KioskSettingsOut,
+    responses=AUTH_RESPONSES,
+    summary="Change what a kiosk offers; it gets a new config revision on its retained topic",
+)
+async def put_settings(
+    kiosk_id: KioskId, body: KioskSettingsIn, _: Admin, pool: PoolDep, request: Request
+) -> KioskSettingsOut:
+    if len(set(body.languages)) != len(body.languages):
+        raise ProblemError(422, "invalid-request", "Invalid request", "languages contains duplicates")
+    async with pool.connection() as conn:
+        try:
+            kiosk = await registry.one(conn, "SELECT org_id FROM kiosks WHERE id = %s", (kiosk_id,), "kiosk", kiosk_id)
+            await registry.check_services(conn, kiosk["org_id"], body.services)
+        except registry.RegistryError as exc:
+            raise handle(exc) from None
+        await conn.execute(
+            "INSERT INTO kiosk_settings (kiosk_id, services, cooldown_s, languages) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (kiosk_id) DO UPDATE SET services = EXCLUDED.services, cooldown_s = EXCLUDED.cooldown_s,"
+            " languages = EXCLUDED.languages",
+            (kiosk_id, body.services, body.cooldown_s, body.languages),
+        )
+    await _apply(request)
+    async with pool.connection() as conn:
+        row = await registry.rows(conn, "SELECT config_revision FROM kiosk_settings WHERE kiosk_id = %s", (kiosk_id,))
+    return KioskSettingsOut(**body.model_dump(), kiosk=kiosk_id, config_revision=row[0]["config_revision"])
+
+
 class KioskStatus(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
