@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Annotated, Any, Literal, Self
+from zoneinfo import ZoneInfo
 
 from fastapi import Query
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from collector import flags
+from collector.api.problems import ProblemError
 from collector.store.reads import FaceCounts
 
 ChannelName = Literal["counter", "phone", "web"]
@@ -130,3 +132,16 @@ class Indicators(BaseModel):
 class PeriodOut(BaseModel):
     start: datetime = Field(description="Inclusive.")
     end: datetime = Field(description="Exclusive.")
+
+
+DEFAULT_DAYS = 28
+"""Period of the reads that take local dates, when none is given: the last 4 weeks, today included."""
+
+
+def local_days(start: date | None, end: date | None, zone: ZoneInfo, now: datetime) -> tuple[date, date]:
+    """[first, last) local days from optional `from`/`to` dates, by default the last `DEFAULT_DAYS`."""
+    last = end or now.astimezone(zone).date() + timedelta(days=1)
+    first = start or last - timedelta(days=DEFAULT_DAYS)
+    if last <= first:
+        raise ProblemError(422, "invalid-period", "Invalid period", "'to' must be after 'from'")
+    return first, last

@@ -8,7 +8,7 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator, Sequence
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
@@ -20,7 +20,7 @@ from collector.api.deps import PoolDep, SettingsDep
 from collector.api.privacy import open_bucket_start
 from collector.api.problems import AUTH_RESPONSES, ProblemError
 from collector.api.routes.registry import visible_org
-from collector.api.schemas import FromDate, ToDate
+from collector.api.schemas import FromDate, ToDate, local_days
 from collector.api.security import Admin, Reader
 from collector.periods import days_period, local_date
 from collector.store import exports
@@ -190,8 +190,4 @@ async def _zone(pool: PoolDep, org: str, principal: Any) -> ZoneInfo:
 
 
 def _period(start: date | None, end: date | None, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    last = end or local_date(datetime.now(UTC), zone) + timedelta(days=1)
-    first = start or last - timedelta(days=28)
-    if last <= first:
-        raise ProblemError(422, "invalid-period", "Invalid period", "'to' must be after 'from'")
-    return days_period(first, last, zone)
+    return days_period(*local_days(start, end, zone, datetime.now(UTC)), zone)

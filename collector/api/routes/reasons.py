@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Annotated
 from zoneinfo import ZoneInfo
 
@@ -11,11 +11,11 @@ from pydantic import BaseModel, Field
 
 from collector.api.deps import PoolDep, SettingsDep
 from collector.api.privacy import clipper
-from collector.api.problems import AUTH_RESPONSES, ProblemError
+from collector.api.problems import AUTH_RESPONSES
 from collector.api.routes.registry import OrgId, visible_org
-from collector.api.schemas import ChannelName, FromDate, ToDate
+from collector.api.schemas import ChannelName, FromDate, ToDate, local_days
 from collector.api.security import Reader
-from collector.periods import days_period, local_date, split
+from collector.periods import days_period, split
 from collector.store import aggregates
 from collector.store.registry import rows
 from protocol.messages import SLUG_PATTERN
@@ -66,11 +66,7 @@ async def ranking(
     async with pool.connection() as conn:
         info = await visible_org(conn, org, principal)
         zone = ZoneInfo(info["timezone"])
-        last = end or local_date(now, zone) + timedelta(days=1)
-        first = start or last - timedelta(days=28)
-        if last <= first:
-            raise ProblemError(422, "invalid-period", "Invalid period", "'to' must be after 'from'")
-        a, b = days_period(first, last, zone)
+        a, b = days_period(*local_days(start, end, zone, now), zone)
         if clip := clipper(principal, settings.reader_resolution, now):
             a, b = clip(a, b, zone)
         points = [

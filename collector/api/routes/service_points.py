@@ -13,7 +13,7 @@ from collector import flags
 from collector.api.deps import PoolDep, SettingsDep
 from collector.api.privacy import clipper
 from collector.api.problems import AUTH_RESPONSES, ProblemError
-from collector.api.schemas import ChannelName, Counts, FromDate, Indicators, Instant, ToDate
+from collector.api.schemas import ChannelName, Counts, FromDate, Indicators, Instant, ToDate, local_days
 from collector.api.security import Principal, Reader
 from collector.indicators import target_of
 from collector.periods import HOUR, days_period, local_date, midnight, next_month, split, week_start
@@ -112,15 +112,6 @@ class Series(BaseModel):
     buckets: list[Bucket] = Field(description="Every bucket of the period in order, empty ones included.")
 
 
-def _days(start: date | None, end: date | None, zone: ZoneInfo, now: datetime, default_days: int) -> tuple[date, date]:
-    today = local_date(now, zone)
-    last = end or today + timedelta(days=1)
-    first = start or last - timedelta(days=default_days)
-    if last <= first:
-        raise ProblemError(422, "invalid-period", "Invalid period", "'to' must be after 'from'")
-    return first, last
-
-
 def _bucket_edges(grain: str, first: date, last: date, zone: ZoneInfo) -> list[tuple[object, datetime, datetime]]:
     """(key, start, end) of every bucket; weeks and months are cut to the period."""
     if grain == "hour":
@@ -159,7 +150,7 @@ async def series(
     async with pool.connection() as conn:
         info = await visible_point(conn, sp_id, principal)
         zone = ZoneInfo(info.timezone)
-        first, last = _days(start, end, zone, now, 28)
+        first, last = local_days(start, end, zone, now)
         edges = _bucket_edges(grain, first, last, zone)
         if len(edges) > MAX_BUCKETS:
             raise ProblemError(
@@ -224,7 +215,7 @@ async def hour_weekday(
     async with pool.connection() as conn:
         info = await visible_point(conn, sp_id, principal)
         zone = ZoneInfo(info.timezone)
-        first, last = _days(start, end, zone, now, 28)
+        first, last = local_days(start, end, zone, now)
         a, b = days_period(first, last, zone)
         limit = _reader_limit(principal, settings.reader_resolution, "hour", now, zone)
         if limit is not None:
