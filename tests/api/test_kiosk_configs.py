@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import psycopg
+from fastapi.testclient import TestClient
 
+from collector.api.app import create_app
 from collector.provisioning import kiosk_configs
 from protocol import KioskConfig
 from protocol.codec import decode_as
 from tests.api.known_data import many, store
+from tests.fixtures.fix_api import api_settings, make_key
 
 
 def test_revisions_follow_changes(database_url: str) -> None:
@@ -34,3 +38,18 @@ def test_revisions_follow_changes(database_url: str) -> None:
     assert second.revision == 2
     assert second.cooldown_s == 5
     assert [(s.id, s.labels) for s in second.services] == [("urp", {"it": "URP", "en": "Public office"})]
+
+
+def test_registration_stands_when_the_broker_files_cannot_be_written(database_url: str, tmp_path: Path) -> None:
+    settings = api_settings(database_url, broker_password_file=tmp_path / "missing" / "passwd")
+    token = make_key(database_url, "admin")
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(create_app(settings, ingest=False)) as client:
+        client.post("/v1/organisations", json={"id": "roma", "name": "Roma"}, headers=headers).raise_for_status()
+        client.post(
+            "/v1/organisations/roma/service-points", json={"id": "sp", "name": "Sportello"}, headers=headers
+        ).raise_for_status()
+        response = client.post("/v1/kiosks", json={"id": "k", "service_point": "sp"}, headers=headers)
+    assert response.status_code == 201
+    assert response.json()["provisioned"] is False
+    assert len(response.json()["mqtt"]["password"]) >= 32

@@ -130,6 +130,7 @@ def test_registered_kiosk_is_admitted_confined_and_configured(
     first = call(proc, "POST", "/v1/kiosks", {"id": "roma-k1", "service_point": "roma-sp-1"})
     call(proc, "POST", "/v1/kiosks", {"id": "roma-k2", "service_point": "roma-sp-2"})
     password = first["mqtt"]["password"]
+    assert first["provisioned"] is True
     assert first["mqtt"]["topics"]["rating"] == "mlf/v1/roma/roma-k1/rating"
     assert password not in (secured_broker.workdir / "passwd").read_text()
 

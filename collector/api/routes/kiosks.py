@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -17,6 +18,7 @@ from collector.store import registry
 from protocol import TopicKind, build_topic
 from protocol.messages import SLUG_PATTERN, Slug
 
+log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/kiosks", tags=["kiosks"])
 
 KioskId = Annotated[str, Path(pattern=SLUG_PATTERN, description="Kiosk id (also its MQTT user name).")]
@@ -57,6 +59,9 @@ class Registered(BaseModel):
     organisation: str
     service_point: str
     mqtt: MqttCredentials
+    provisioned: bool = Field(
+        description="True once the broker knows the credentials; false: it will shortly (see the collector's log)."
+    )
 
 
 def _credentials(org: str, kiosk_id: str, password: str) -> MqttCredentials:
@@ -64,11 +69,18 @@ def _credentials(org: str, kiosk_id: str, password: str) -> MqttCredentials:
     return MqttCredentials(username=kiosk_id, password=password, client_id=kiosk_id, topics=topics)
 
 
-async def _apply(request: Request) -> None:
-    """Write the broker files and publish configs before answering, so the kiosk can connect at once."""
+async def _apply(request: Request) -> bool:
+    """Write the broker files and publish configs before answering, so the kiosk can connect at once.
+    False if that failed now (the reconciler retries every interval; the kiosk is registered anyway)."""
     reconciler = getattr(request.app.state, "reconciler", None)
-    if reconciler is not None:
+    if reconciler is None:
+        return False
+    try:
         await reconciler.now()
+    except Exception:  # the registration stands; its password must still reach the caller
+        log.exception("kiosk provisioning failed; retrying in the background")
+        return False
+    return True
 
 
 @router.post(
@@ -87,10 +99,11 @@ async def register(body: KioskIn, _: Admin, pool: PoolDep, request: Request) -> 
             )
         except registry.RegistryError as exc:
             raise handle(exc) from None
-    await _apply(request)
+    provisioned = await _apply(request)
     org = created["org_id"]
+    mqtt = _credentials(org, body.id, password)
     return Registered(
-        kiosk=body.id, organisation=org, service_point=body.service_point, mqtt=_credentials(org, body.id, password)
+        kiosk=body.id, organisation=org, service_point=body.service_point, mqtt=mqtt, provisioned=provisioned
     )
 
 
@@ -108,12 +121,13 @@ async def new_credentials(kiosk_id: KioskId, _: Admin, pool: PoolDep, request: R
         except registry.RegistryError as exc:
             raise handle(exc) from None
         row = (await registry.rows(conn, "SELECT org_id, service_point_id FROM kiosks WHERE id = %s", (kiosk_id,)))[0]
-    await _apply(request)
+    provisioned = await _apply(request)
     return Registered(
         kiosk=kiosk_id,
         organisation=row["org_id"],
         service_point=row["service_point_id"] or "",
         mqtt=_credentials(row["org_id"], kiosk_id, password),
+        provisioned=provisioned,
     )
 
 
