@@ -23,6 +23,16 @@ def _valid_dsn(value: str) -> str:
 Dsn = Annotated[str, AfterValidator(_valid_dsn)]
 
 
+def _valid_rate(value: str) -> str:
+    from limits import parse
+
+    try:
+        parse(value)
+    except ValueError:
+        raise ValueError(f"{value!r} is not a rate like 1200/minute") from None
+    return value
+
+
 class CollectorSettings(BaseSettings):
     """Everything the collector needs to run. Built once, in `main()` or by a test."""
 
@@ -98,6 +108,32 @@ class CollectorSettings(BaseSettings):
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    # API access (see collector/api/security.py) and kiosk provisioning (collector/provisioning/).
+    reader_resolution: Literal["hour", "day"] = Field(
+        default="hour",
+        description="Finest time a reader key sees: no count for a shorter span, no bucket still open.",
+    )
+    rate_limit: Annotated[str, AfterValidator(_valid_rate)] = Field(
+        default="1200/minute", description="Requests per API key, e.g. `1200/minute`, `50/second`."
+    )
+    auth_failure_limit: Annotated[str, AfterValidator(_valid_rate)] = Field(
+        default="60/minute", description="Failed authentications per client address."
+    )
+    broker_password_file: Path | None = Field(
+        default=None, description="mosquitto password_file the collector writes (kiosk users; see deploy/mosquitto)."
+    )
+    broker_acl_file: Path | None = Field(default=None, description="mosquitto acl_file the collector writes.")
+    broker_static_passwords: Path | None = Field(
+        default=None, description="Users kept in the password file as they are (the collector's own, operators)."
+    )
+    broker_static_acl: Path | None = Field(default=None, description="ACL lines kept at the top of the ACL file.")
+    broker_reload_command: str | None = Field(
+        default=None,
+        description="Command that makes mosquitto re-read its files, e.g. `systemctl reload mosquitto`.",
+    )
+    provisioning_interval_s: float = Field(
+        default=30, gt=0, le=3600, description="How often kiosk configs and broker files are checked."
+    )
 
     @field_validator("timezone")
     @classmethod

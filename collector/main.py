@@ -9,6 +9,7 @@ import sys
 
 from pydantic import ValidationError
 
+from collector import admin_cli
 from collector.config import CollectorSettings, unknown_variables
 from collector.preflight import PreflightError, check_broker, check_database, describe_settings_error
 from collector.store.migrate import MigrationError
@@ -64,6 +65,7 @@ def main(argv: list[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("serve", help="run ingest and API (default)")
     sub.add_parser("migrate", help="apply database migrations and exit")
+    admin_cli.add_parser(sub)
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -73,9 +75,12 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "migrate":
             migrate_only(settings)
+        elif args.command == "admin":
+            check_database(settings.database_conninfo())
+            admin_cli.run(args, settings)
         else:
             serve(settings)
-    except (PreflightError, MigrationError) as exc:
+    except (PreflightError, MigrationError, admin_cli.AdminError) as exc:
         print(f"mlf-collector: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -76,6 +76,10 @@ class IngestPipeline:
         self._acker.join(timeout=10)
         self.housekeeper.stop()
 
+    def publish_watermarks(self, result: WriteResult) -> None:
+        """Watermarks of a write made elsewhere (HTTP ingest), published by the acker like ours: never lower."""
+        self._committed.put(([], result, datetime.now(UTC)))
+
     def _receive(self, inbound: Inbound) -> None:
         """On paho's thread: parse there (it overlaps with the writer's database round trips), then enqueue."""
         self._inbox.put(classify_safely(inbound))

@@ -43,9 +43,26 @@ def _data_dir(var: Path, name: str, user: str | None) -> Path:
     return elsewhere
 
 
-def _get_json(url: str) -> object:
-    with urllib.request.urlopen(url, timeout=2) as response:  # noqa: S310 - our own loopback URL
+def _get_json(url: str, key: str | None = None) -> object:
+    headers = {"Authorization": f"Bearer {key}"} if key else {}
+    request = urllib.request.Request(url, headers=headers)  # noqa: S310 - our own loopback URL
+    with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310 - our own loopback URL
         return json.load(response)
+
+
+def _create_key(env: dict[str, str]) -> str:
+    """An admin key for this demo, made with the operator CLI (`mlf-collector admin key create`)."""
+    done = subprocess.run(
+        [sys.executable, "-m", "collector.main", "admin", "key", "create", "--name", "mlf-demo", "--role", "admin"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"could not create an API key: {done.stderr.strip()}")
+    return done.stdout.strip().splitlines()[-1]
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -129,6 +146,7 @@ def main(argv: list[str] | None = None) -> int:
             collector = subprocess.Popen([sys.executable, "-m", "collector.main"], env=env)
             stack.callback(_stop, collector)
             _wait_healthy(f"{api}/healthz", collector)
+            key = _create_key(env)
             print(f"Starting {args.kiosks} simulated button kiosks ...")
             sims = subprocess.Popen(
                 [
@@ -147,14 +165,14 @@ def main(argv: list[str] | None = None) -> int:
                 ]
             )
             stack.callback(_stop, sims)
-            print(BANNER.format(api=api, mqtt=args.mqtt_port, pg=pg.dsn(DATABASE), var=var))
+            print(BANNER.format(api=api, mqtt=args.mqtt_port, pg=pg.dsn(DATABASE), var=var, key=key))
             started = time.monotonic()
             while args.duration is None or time.monotonic() - started < args.duration:
                 time.sleep(5)
                 if collector.poll() is not None:
                     print("mlf-demo: the collector stopped", file=sys.stderr)
                     return 1
-                _report(api, args.kiosks)
+                _report(api, key)
         except KeyboardInterrupt:
             print("\nStopping ...")
         except RuntimeError as exc:
@@ -164,24 +182,32 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _report(api: str, kiosks: int) -> None:
+def _report(api: str, key: str) -> None:
+    """One line: each demo service point's faces over its evaluation window, and its flag."""
+    try:
+        overview = _get_json(f"{api}/v1/overview?org=demo", key)
+    except (urllib.error.URLError, OSError, ValueError):
+        return
+    assert isinstance(overview, dict)
     parts = []
-    for i in range(1, kiosks + 1):
-        try:
-            summary = _get_json(f"{api}/v1/service-points/demo-sportello-{i}/summary")
-        except (urllib.error.URLError, OSError, ValueError):
-            continue
-        assert isinstance(summary, dict)
-        c = summary["counts"]
-        parts.append(f"sportello-{i}: {c['positive']}/{c['neutral']}/{c['negative']}")
+    for row in sorted(overview["rows"], key=lambda r: r["service_point"]):
+        c = row["counts"]
+        flag = FLAGS.get(row["flag"]["state"], row["flag"]["state"])
+        parts.append(
+            f"{row['service_point'].removeprefix('demo-')}: {c['positive']}/{c['neutral']}/{c['negative']} {flag}"
+        )
     if parts:
-        print(time.strftime("%H:%M:%S"), "today (green/yellow/red)  " + "   ".join(parts), flush=True)
+        print(time.strftime("%H:%M:%S"), "green/yellow/red  " + "   ".join(parts), flush=True)
 
+
+FLAGS = {"below_target": "BELOW TARGET", "on_target": "on target", "not_enough_data": "(too few yet)"}
 
 BANNER = """
 The system is up.
   API ........... {api}        (interactive docs: {api}/docs)
-  Summary ....... curl '{api}/v1/service-points/demo-sportello-1/summary'
+  API key ....... {key}
+                  (admin; make your own: see README, "Managers and integrators: the API")
+  Overview ...... curl -H 'Authorization: Bearer {key}' '{api}/v1/overview?org=demo'
   Health ........ curl '{api}/healthz'
   MQTT broker ... 127.0.0.1:{mqtt}   (publish by hand: see docs/mqtt.md)
   PostgreSQL .... {pg}

@@ -4,6 +4,7 @@ pytest_plugins = [
     "tests.fixtures.fix_dirs",
     "tests.fixtures.fix_postgres",
     "tests.fixtures.fix_mosquitto",
+    "tests.fixtures.fix_api",
     "tests.fixtures.fix_collector",
     "tests.fixtures.fix_kiosk_mqtt",
     "tests.fixtures.fix_pg_cluster",

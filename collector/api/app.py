@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 import psycopg
@@ -12,10 +12,25 @@ from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from collector.api import problems
-from collector.api.routes import health, metrics, service_points
+from collector.api.routes import (
+    exports,
+    health,
+    keys,
+    kiosks,
+    metrics,
+    overview,
+    ratings_in,
+    reasons,
+    registry,
+    service_points,
+    targets,
+)
+from collector.api.security import RateLimits
 from collector.config import CollectorSettings
 from collector.pipeline import IngestPipeline
+from collector.provisioning.reconciler import Reconciler
 from collector.store.migrate import migrate
+from protocol import TopicKind, spec_for
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +39,16 @@ DESCRIPTION = """
 Ratings from "Mettiamoci la faccia" kiosks (green, yellow and red faces at public service counters),
 for managers and integrators. Kiosks publish over MQTT (see `docs/mqtt.md`); this API reads what the
 collector stored. Times are UTC instants; days, weeks and months are the organisation's local time.
+
+**Access.** Every endpoint but `/healthz` needs an API key: `Authorization: Bearer mlf_<id>_<secret>`.
+Roles: `admin` (registry, targets, keys, raw ratings with exact times), `reader` (aggregates only:
+nothing finer than the reader resolution, one hour by default, and no bucket still open), `ingest`
+(may only send ratings). Missing or bad key: 401 with `WWW-Authenticate`; valid key, wrong role: 403;
+too many requests: 429 with `Retry-After`. Errors are RFC 9457 `application/problem+json`.
+
+**Flags.** A service point is `below_target` only when the 95% Wilson interval of its green share
+lies wholly under the target (or that of its red share wholly over the limit) with at least the
+minimum number of ratings; otherwise `on_target` or `not_enough_data`. Misuse is excluded and counted.
 """
 
 
@@ -41,15 +66,23 @@ def create_app(settings: CollectorSettings, *, ingest: bool = True) -> FastAPI:
         applied = await asyncio.to_thread(apply_migrations, conninfo)
         if applied:
             log.info("database schema migrated: %s", ", ".join(applied))
-        pool = AsyncConnectionPool(conninfo, min_size=1, max_size=10, open=False, kwargs={"connect_timeout": 5})
+        pool = AsyncConnectionPool(
+            conninfo, min_size=1, max_size=10, open=False, kwargs={"connect_timeout": 5, "prepare_threshold": None}
+        )
         await pool.open(wait=True, timeout=15)
         pipeline = IngestPipeline(settings) if ingest else None
         app.state.pool, app.state.settings, app.state.ingest = pool, settings, pipeline
+        app.state.rate_limits = RateLimits(settings.rate_limit, settings.auth_failure_limit)
+        task: asyncio.Task[None] | None = None
         try:
             if pipeline is not None:
                 await asyncio.to_thread(pipeline.start)
+            app.state.reconciler = Reconciler(settings, _config_publisher(pipeline))
+            task = asyncio.create_task(app.state.reconciler.run(), name="kiosk-provisioning")
             yield
         finally:
+            if task is not None:
+                task.cancel()
             if pipeline is not None:
                 await asyncio.to_thread(pipeline.stop)
             await pool.close()
@@ -61,7 +94,15 @@ def create_app(settings: CollectorSettings, *, ingest: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
-    app.include_router(health.router)
-    app.include_router(service_points.router)
-    app.include_router(metrics.router)
+    routers = (health, metrics, overview, service_points, reasons, kiosks, exports, registry, targets, keys, ratings_in)
+    for module in routers:
+        app.include_router(module.router)
     return app
+
+
+def _config_publisher(pipeline: IngestPipeline | None) -> Callable[[str, bytes], None] | None:
+    """Kiosk configs go out on the collector's own MQTT connection (QoS 1, retained)."""
+    if pipeline is None:
+        return None
+    spec = spec_for(TopicKind.CONFIG)
+    return lambda topic, payload: pipeline.link.publish(topic, payload, spec.qos, spec.retain)

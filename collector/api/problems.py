@@ -27,9 +27,17 @@ class Problem(BaseModel):
 class ProblemError(Exception):
     """Raise from a route to answer with a problem document."""
 
-    def __init__(self, status: int, kind: str, title: str, detail: str | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        kind: str,
+        title: str,
+        detail: str | None = None,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
         super().__init__(detail or title)
         self.status, self.kind, self.title, self.detail = status, kind, title, detail
+        self.headers = headers
 
 
 def problem_response(
@@ -60,7 +68,7 @@ def problem_response(
 def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
-        return problem_response(exc.status, exc.kind, exc.title, exc.detail, request)
+        return problem_response(exc.status, exc.kind, exc.title, exc.detail, request, headers=exc.headers)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
@@ -80,7 +88,27 @@ def install(app: FastAPI) -> None:
         return problem_response(422, "invalid-request", "Invalid request", detail, request, errors)
 
 
+def _problem(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:
+    response: dict[str, Any] = {"model": Problem, "description": description, "content": {MEDIA_TYPE: {}}}
+    if headers:
+        response["headers"] = headers
+    return response
+
+
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    404: {"model": Problem, "description": "Not found", "content": {MEDIA_TYPE: {}}},
-    422: {"model": Problem, "description": "Invalid request", "content": {MEDIA_TYPE: {}}},
+    404: _problem("Not found"),
+    422: _problem("Invalid request"),
 }
+AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _problem(
+        "No API key, or an unknown, malformed or revoked one",
+        {"WWW-Authenticate": {"description": "The Bearer challenge", "schema": {"type": "string"}}},
+    ),
+    403: _problem("The key's role does not allow this"),
+    429: _problem(
+        "Rate limit reached",
+        {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
+    ),
+    **PROBLEM_RESPONSES,
+}
+CONFLICT_RESPONSES: dict[int | str, dict[str, Any]] = {**AUTH_RESPONSES, 409: _problem("Conflicts with what exists")}

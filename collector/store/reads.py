@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from typing import NamedTuple
 
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
+
+Conn = AsyncConnection[TupleRow]
 
 
 @dataclass(frozen=True)
@@ -17,8 +19,9 @@ class ServicePointInfo:
     timezone: str
 
 
-@dataclass(frozen=True)
-class FaceCounts:
+class FaceCounts(NamedTuple):
+    """Counts per face, misuse apart (a tuple: the overview makes thousands of them)."""
+
     positive: int
     neutral: int
     negative: int
@@ -37,18 +40,3 @@ async def service_point(conn: AsyncConnection[TupleRow], sp_id: str) -> ServiceP
     )
     row = await cur.fetchone()
     return ServicePointInfo(*row) if row else None
-
-
-async def face_counts(conn: AsyncConnection[TupleRow], sp_id: str, start: datetime, end: datetime) -> FaceCounts:
-    """Counts per face of one service point in [start, end), exact for any instants."""
-    cur = await conn.execute(
-        "SELECT count(*) FILTER (WHERE face = 'positive' AND NOT misuse),"
-        " count(*) FILTER (WHERE face = 'neutral' AND NOT misuse),"
-        " count(*) FILTER (WHERE face = 'negative' AND NOT misuse),"
-        " count(*) FILTER (WHERE misuse)"
-        " FROM ratings WHERE service_point_id = %s AND pressed_at >= %s AND pressed_at < %s",
-        (sp_id, start, end),
-    )
-    row = await cur.fetchone()
-    assert row is not None
-    return FaceCounts(*(int(v) for v in row))

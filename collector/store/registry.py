@@ -1,150 +1,211 @@
-"""What a batch's messages refer to: admit them against the registry, auto-register the unknown."""
+"""Writes and reads of the registry: organisations > sites > service points, services, kiosks, reasons, targets.
+
+Shared by the API and the operator CLI, so both enforce the same rules. Errors are `RegistryError`s with a
+sentence for people and the HTTP status they map to; nothing here knows about HTTP otherwise.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from typing import Any
 
-import psycopg
-from psycopg import sql
-from psycopg.rows import TupleRow
+from psycopg import AsyncConnection, errors
+from psycopg.rows import dict_row
 
-from collector.ingest import Batch, HeartbeatIn, RatingIn, Rejection, StatusIn
-from collector.store.arrays import array
+DEFAULT_REASONS = (
+    ("waiting-time", "Tempo di attesa", "Waiting time"),
+    ("staff-courtesy", "Cortesia e disponibilità del personale", "Staff courtesy and helpfulness"),
+    ("information-clarity", "Chiarezza delle informazioni", "Clarity of information"),
+    ("must-come-back", "Esito della richiesta, dovrò tornare", "Outcome of the request, I have to come back"),
+)
+"""The default list after a red face (domain brief); each organisation edits its own copy."""
 
-Received = RatingIn | HeartbeatIn | StatusIn
-
-
-@dataclass
-class Registry:
-    """What the batch's messages refer to, as the database knows it."""
-
-    kiosks: dict[str, tuple[str, str | None]]  # id -> (org, service point)
-    service_points: dict[str, str]  # id -> org
-    services: set[tuple[str, str]]  # (org, id)
-    organisations: set[str]
-    new: set[tuple[str, str]] = field(default_factory=set)
-    """(table, id) of what admission let in although the database does not know it yet."""
+Row = dict[str, Any]
 
 
-def load(conn: psycopg.Connection[TupleRow], batch: Batch) -> Registry:
-    received: list[Received] = [*batch.ratings, *batch.heartbeats, *batch.statuses]
-    kiosk_ids = sorted({item.kiosk_id for item in received} | {r.rating.kiosk_id for r in batch.rejections if r.rating})
-    sp_ids = sorted({r.rating.service_point for r in batch.ratings})
-    orgs = sorted({item.org for item in received})
-
-    def rows(query: str, ids: list[str]) -> list[tuple[Any, ...]]:
-        return conn.execute(query.encode(), (array(ids),)).fetchall()
-
-    kiosks = {
-        k: (org, sp)
-        for k, org, sp in rows("SELECT id, org_id, service_point_id FROM kiosks WHERE id = ANY(%s::text[])", kiosk_ids)
-    }
-    sps = {sp: org for sp, org in rows("SELECT id, org_id FROM service_points WHERE id = ANY(%s::text[])", sp_ids)}
-    services = {(org, s) for org, s in rows("SELECT org_id, id FROM services WHERE org_id = ANY(%s::text[])", orgs)}
-    known_orgs = {org for (org,) in rows("SELECT id FROM organisations WHERE id = ANY(%s::text[])", orgs)}
-    return Registry(kiosks, sps, services, known_orgs)
+class RegistryError(ValueError):
+    def __init__(self, status: int, kind: str, title: str, detail: str) -> None:
+        super().__init__(detail)
+        self.status, self.kind, self.title, self.detail = status, kind, title, detail
 
 
-def admit_kiosk(item: Received, registry: Registry, rejections: list[Rejection], auto_register: bool) -> bool:
-    kiosk_id = item.kiosk_id
-    known = registry.kiosks.get(kiosk_id)
-    if known is None:
-        if not auto_register:
-            rejections.append(Rejection(item.inbound, "unknown_kiosk", f"kiosk {kiosk_id!r} is not registered"))
-            return False
-        registry.kiosks[kiosk_id] = (item.org, None)
-        registry.new.add(("kiosks", kiosk_id))
-        return True
-    if known[0] != item.org:
-        rejections.append(
-            Rejection(item.inbound, "org_mismatch", f"kiosk {kiosk_id!r} belongs to {known[0]!r}, not {item.org!r}")
+def not_found(what: str, ident: str) -> RegistryError:
+    return RegistryError(404, "not-found", f"{what.capitalize()} not found", f"no {what} {ident!r}")
+
+
+async def _insert(conn: AsyncConnection[Any], what: str, ident: str, query: str, params: Sequence[object]) -> None:
+    try:
+        async with conn.transaction():
+            await conn.execute(query.encode(), params)
+    except errors.UniqueViolation:
+        raise RegistryError(409, "conflict", "Already exists", f"{what} {ident!r} already exists") from None
+    except errors.ForeignKeyViolation as exc:
+        detail = exc.diag.message_detail or str(exc)
+        raise RegistryError(422, "unknown-reference", "Refers to something unknown", detail) from None
+
+
+async def rows(conn: AsyncConnection[Any], query: str, params: Sequence[object] = ()) -> list[Row]:
+    async with conn.cursor(row_factory=dict_row) as cur:
+        await cur.execute(query.encode(), params)
+        return await cur.fetchall()
+
+
+async def one(conn: AsyncConnection[Any], query: str, params: Sequence[object], what: str, ident: str) -> Row:
+    found = await rows(conn, query, params)
+    if not found:
+        raise not_found(what, ident)
+    return found[0]
+
+
+async def create_organisation(conn: AsyncConnection[Any], org_id: str, name: str, timezone: str) -> None:
+    async with conn.transaction():
+        await _insert(
+            conn,
+            "organisation",
+            org_id,
+            "INSERT INTO organisations (id, name, timezone) VALUES (%s, %s, %s)",
+            (org_id, name, timezone),
         )
-        return False
-    return True
+        await ensure_default_reasons(conn, org_id)
 
 
-def admit_ratings(
-    ratings: list[RatingIn], registry: Registry, rejections: list[Rejection], auto_register: bool
-) -> list[RatingIn]:
-    """Ratings whose kiosk, service point and service are known (or may be registered); the rest rejected."""
-    admitted = []
-    for item in ratings:
-        rating = item.rating
-        if not admit_kiosk(item, registry, rejections, auto_register):
-            continue
-        owner = registry.service_points.get(rating.service_point)
-        problem: tuple[str, str] | None = None
-        if owner is None and not auto_register:
-            problem = ("unknown_service_point", f"service point {rating.service_point!r} is not registered")
-        elif owner is not None and owner != item.org:
-            problem = ("foreign_service_point", f"service point {rating.service_point!r} belongs to {owner!r}")
-        elif rating.service and (item.org, rating.service) not in registry.services and not auto_register:
-            problem = ("unknown_service", f"service {rating.service!r} is not registered for {item.org!r}")
-        if problem:
-            rejections.append(Rejection(item.inbound, *problem, rating))
-            continue
-        if owner is None:
-            registry.service_points[rating.service_point] = item.org
-            registry.new.add(("service_points", rating.service_point))
-        if rating.service and (item.org, rating.service) not in registry.services:
-            registry.services.add((item.org, rating.service))
-            registry.new.add(("services", f"{item.org}/{rating.service}"))
-        admitted.append(item)
-    return admitted
-
-
-def register(
-    conn: psycopg.Connection[TupleRow],
-    ratings: list[RatingIn],
-    others: Iterable[Received],
-    registry: Registry,
-    timezone: str,
-) -> None:
-    """Create what the admitted messages refer to and the database does not know yet (auto-registration)."""
-    if not registry.new:
+async def ensure_default_reasons(conn: AsyncConnection[Any], org_id: str) -> None:
+    """Give an organisation the default catalogue unless it has one."""
+    if await rows(conn, "SELECT 1 FROM reasons WHERE org_id = %s LIMIT 1", (org_id,)):
         return
-    new = registry.new
-    everything = [*ratings, *others]
-    orgs = sorted({item.org for item in everything} - registry.organisations)
-    _insert_missing(conn, "organisations", ("id", "name", "timezone"), [(org, org, timezone) for org in orgs])
-    sps = sorted(
-        {
-            (r.rating.service_point, r.org, r.rating.channel.value)
-            for r in ratings
-            if ("service_points", r.rating.service_point) in new
-        }
-    )
-    _insert_missing(
-        conn, "service_points", ("id", "org_id", "name", "channel"), [(sp, org, sp, ch) for sp, org, ch in sps]
-    )
-    services = sorted(
-        {
-            (r.org, r.rating.service)
-            for r in ratings
-            if r.rating.service and ("services", f"{r.org}/{r.rating.service}") in new
-        }
-    )
-    _insert_missing(conn, "services", ("org_id", "id", "name"), [(org, s, s) for org, s in services])
-    first_sp: dict[str, str] = {}
-    for r in ratings:
-        first_sp.setdefault(r.rating.kiosk_id, r.rating.service_point)
-    kiosks = sorted({(item.kiosk_id, item.org) for item in everything if ("kiosks", item.kiosk_id) in new})
-    _insert_missing(
-        conn, "kiosks", ("id", "org_id", "service_point_id"), [(k, org, first_sp.get(k)) for k, org in kiosks]
+    async with conn.cursor() as cur:
+        await cur.executemany(
+            "INSERT INTO reasons (org_id, code, label_it, label_en, position) VALUES (%s, %s, %s, %s, %s)",
+            [(org_id, code, it, en, i) for i, (code, it, en) in enumerate(DEFAULT_REASONS)],
+        )
+
+
+async def create_site(conn: AsyncConnection[Any], site_id: str, org_id: str, name: str, region: str | None) -> None:
+    await _insert(
+        conn,
+        "site",
+        site_id,
+        "INSERT INTO sites (id, org_id, name, region) VALUES (%s, %s, %s, %s)",
+        (site_id, org_id, name, region),
     )
 
 
-def _insert_missing(
-    conn: psycopg.Connection[TupleRow], table: str, columns: tuple[str, ...], rows: list[tuple[object, ...]]
+async def create_service_point(
+    conn: AsyncConnection[Any], sp_id: str, org_id: str, site_id: str | None, name: str, channel: str
 ) -> None:
-    if not rows:
-        return
-    query = sql.SQL("INSERT INTO {} ({}) VALUES ({}) ON CONFLICT DO NOTHING").format(
-        sql.Identifier(table),
-        sql.SQL(", ").join(map(sql.Identifier, columns)),
-        sql.SQL(", ").join(sql.Placeholder() * len(columns)),
+    if site_id is not None:
+        site = await one(conn, "SELECT org_id FROM sites WHERE id = %s", (site_id,), "site", site_id)
+        if site["org_id"] != org_id:
+            raise RegistryError(
+                422, "unknown-reference", "Site of another organisation", f"{site_id!r} is not {org_id!r}'s"
+            )
+    await _insert(
+        conn,
+        "service point",
+        sp_id,
+        "INSERT INTO service_points (id, org_id, site_id, name, channel) VALUES (%s, %s, %s, %s, %s)",
+        (sp_id, org_id, site_id, name, channel),
     )
-    with conn.cursor() as cur:
-        cur.executemany(query, rows)
+
+
+async def create_service(
+    conn: AsyncConnection[Any], org_id: str, service_id: str, name: str, name_en: str | None = None
+) -> None:
+    await _insert(
+        conn,
+        "service",
+        service_id,
+        "INSERT INTO services (org_id, id, name, name_en) VALUES (%s, %s, %s, %s)",
+        (org_id, service_id, name, name_en),
+    )
+
+
+async def create_kiosk(
+    conn: AsyncConnection[Any],
+    kiosk_id: str,
+    service_point: str,
+    password_hash: str,
+    services: list[str],
+    cooldown_s: float,
+) -> Row:
+    """Register a kiosk at a service point with its credentials (hash) and settings, in one transaction."""
+    sp = await one(
+        conn, "SELECT org_id FROM service_points WHERE id = %s", (service_point,), "service point", service_point
+    )
+    await check_services(conn, sp["org_id"], services)
+    async with conn.transaction():
+        await _insert(
+            conn,
+            "kiosk",
+            kiosk_id,
+            "INSERT INTO kiosks (id, org_id, service_point_id) VALUES (%s, %s, %s)",
+            (kiosk_id, sp["org_id"], service_point),
+        )
+        await conn.execute(
+            "INSERT INTO kiosk_credentials (kiosk_id, password_hash) VALUES (%s, %s)", (kiosk_id, password_hash)
+        )
+        await conn.execute(
+            "INSERT INTO kiosk_settings (kiosk_id, services, cooldown_s) VALUES (%s, %s, %s)",
+            (kiosk_id, services, cooldown_s),
+        )
+    return {"org_id": sp["org_id"]}
+
+
+async def check_services(conn: AsyncConnection[Any], org_id: str, services: list[str]) -> None:
+    known = {r["id"] for r in await rows(conn, "SELECT id FROM services WHERE org_id = %s", (org_id,))}
+    if unknown := [s for s in services if s not in known]:
+        raise RegistryError(
+            422, "unknown-reference", "Unknown service", f"{org_id!r} has no service {', '.join(map(repr, unknown))}"
+        )
+    if len(set(services)) != len(services):
+        raise RegistryError(422, "invalid-request", "Invalid request", "services contains duplicates")
+
+
+async def set_kiosk_password(conn: AsyncConnection[Any], kiosk_id: str, password_hash: str) -> None:
+    await one(conn, "SELECT id FROM kiosks WHERE id = %s", (kiosk_id,), "kiosk", kiosk_id)
+    await conn.execute(
+        "INSERT INTO kiosk_credentials (kiosk_id, password_hash) VALUES (%s, %s)"
+        " ON CONFLICT (kiosk_id) DO UPDATE SET password_hash = EXCLUDED.password_hash, created_at = now()",
+        (kiosk_id, password_hash),
+    )
+
+
+async def replace_reasons(conn: AsyncConnection[Any], org_id: str, reasons: list[tuple[str, str, str]]) -> None:
+    """The catalogue becomes exactly `reasons`, in this order; codes no longer listed stay, inactive
+    (their past counts keep their labels)."""
+    async with conn.transaction():
+        await conn.execute("UPDATE reasons SET active = false WHERE org_id = %s", (org_id,))
+        async with conn.cursor() as cur:
+            await cur.executemany(
+                "INSERT INTO reasons (org_id, code, label_it, label_en, position, active)"
+                " VALUES (%s, %s, %s, %s, %s, true) ON CONFLICT (org_id, code) DO UPDATE SET"
+                " label_it = EXCLUDED.label_it, label_en = EXCLUDED.label_en, position = EXCLUDED.position,"
+                " active = true",
+                [(org_id, code, it, en, i) for i, (code, it, en) in enumerate(reasons)],
+            )
+
+
+async def upsert_target(conn: AsyncConnection[Any], org_id: str, scope: str, scope_id: str, values: Row) -> None:
+    if scope == "service_point":
+        sp = await one(conn, "SELECT org_id FROM service_points WHERE id = %s", (scope_id,), "service point", scope_id)
+        if sp["org_id"] != org_id:
+            raise not_found("service point", scope_id)
+    elif scope == "service":
+        await one(
+            conn, "SELECT id FROM services WHERE org_id = %s AND id = %s", (org_id, scope_id), "service", scope_id
+        )
+    await conn.execute(
+        "INSERT INTO targets (org_id, scope, scope_id, min_green_share, max_red_share, min_ratings, window_days)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (org_id, scope, scope_id) DO UPDATE SET"
+        " min_green_share = EXCLUDED.min_green_share, max_red_share = EXCLUDED.max_red_share,"
+        " min_ratings = EXCLUDED.min_ratings, window_days = EXCLUDED.window_days, updated_at = now()",
+        (
+            org_id,
+            scope,
+            scope_id,
+            values["min_green_share"],
+            values["max_red_share"],
+            values["min_ratings"],
+            values["window_days"],
+        ),
+    )

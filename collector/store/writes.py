@@ -1,7 +1,7 @@
 """The ingest path's writes: one transaction per batch, rollups moved with the raw rows.
 
 Order inside the transaction (each step in its own module):
-1. admit against the registry, auto-register what is new (`registry`);
+1. admit against the registry, auto-register what is new (`admission`);
 2. insert the new ratings through the key table, placed by the clock anchors known (`ratings`);
 3. lock the batch's kiosks (`sequences.lock_kiosks`), anchor boots from heartbeats
    (`kiosk_state`) and re-place the unsynchronised ratings of the boots concerned;
@@ -21,7 +21,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from collector.ingest import Batch, Rejection
-from collector.store import kiosk_state, misuse, quarantine, ratings, registry, rollups, sequences
+from collector.store import admission, kiosk_state, misuse, quarantine, ratings, rollups, sequences
 from collector.store.misuse import MisuseRule
 from protocol import ProtocolError, parse_topic
 
@@ -64,11 +64,11 @@ def write_batch(conn: psycopg.Connection[TupleRow], batch: Batch, options: Write
     result = WriteResult()
     rejections = list(batch.rejections)
     with conn.transaction():
-        known = registry.load(conn, batch)
-        admitted = registry.admit_ratings(batch.ratings, known, rejections, options.auto_register)
-        heartbeats = [h for h in batch.heartbeats if registry.admit_kiosk(h, known, rejections, options.auto_register)]
-        statuses = [s for s in batch.statuses if registry.admit_kiosk(s, known, rejections, options.auto_register)]
-        registry.register(conn, admitted, [*heartbeats, *statuses], known, options.timezone)
+        known = admission.load(conn, batch)
+        admitted = admission.admit_ratings(batch.ratings, known, rejections, options.auto_register)
+        heartbeats = [h for h in batch.heartbeats if admission.admit_kiosk(h, known, rejections, options.auto_register)]
+        statuses = [s for s in batch.statuses if admission.admit_kiosk(s, known, rejections, options.auto_register)]
+        admission.register(conn, admitted, [*heartbeats, *statuses], known, options.timezone)
         accounted = _accounted_rejections(rejections, known)
 
         rollups.prepare(conn)
@@ -103,7 +103,7 @@ def write_batch(conn: psycopg.Connection[TupleRow], batch: Batch, options: Write
     return result
 
 
-def _accounted_rejections(rejections: list[Rejection], known: registry.Registry) -> dict[str, set[int]]:
+def _accounted_rejections(rejections: list[Rejection], known: admission.Registry) -> dict[str, set[int]]:
     """Sequence numbers of valid ratings refused for what they say, by their own registered kiosk."""
     out: dict[str, set[int]] = {}
     for rej in rejections:

@@ -178,7 +178,7 @@ def expected_misuse(db: Conn) -> set[uuid.UUID]:
 @given(scenario=scenarios)
 def test_rollups_equal_aggregates_over_raw_rows(backend_db: Conn, scenario: Scenario) -> None:
     db = backend_db
-    db.execute(f"TRUNCATE {TABLES}".encode())
+    db.execute(f"TRUNCATE {TABLES} CASCADE".encode())
     deliver(db, scenario)
 
     delivered = {i for i, p in enumerate(scenario.presses) if p.copies}

@@ -1,17 +1,23 @@
-"""Per service point reads."""
+"""Per service point reads: summary, time series, hour x weekday matrix, reasons ranked."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, time, timedelta
-from typing import Annotated
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Path, Query
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
 
-from collector.api.deps import PoolDep
-from collector.api.problems import PROBLEM_RESPONSES, ProblemError
-from collector.store import reads
+from collector import flags
+from collector.api.deps import PoolDep, SettingsDep
+from collector.api.privacy import clipper
+from collector.api.problems import AUTH_RESPONSES, ProblemError
+from collector.api.schemas import ChannelName, Counts, FromDate, Indicators, Instant, ToDate, local_days
+from collector.api.security import Principal, Reader
+from collector.indicators import target_of
+from collector.periods import HOUR, days_period, local_date, midnight, next_month, split, week_start
+from collector.store import aggregates, reads
 from protocol.messages import SLUG_PATTERN
 
 router = APIRouter(prefix="/v1/service-points", tags=["service points"])
@@ -19,13 +25,8 @@ router = APIRouter(prefix="/v1/service-points", tags=["service points"])
 SpId = Annotated[
     str, Path(pattern=SLUG_PATTERN, description="Service point id.", examples=["roma-anagrafe-sportello-3"])
 ]
-Instant = AwareDatetime | date
-
-
-class Counts(BaseModel):
-    positive: int
-    neutral: int
-    negative: int
+ServiceQuery = Annotated[str | None, Query(pattern=SLUG_PATTERN, description="Only ratings of this service.")]
+MAX_BUCKETS = 2500
 
 
 class Summary(BaseModel):
@@ -39,6 +40,13 @@ class Summary(BaseModel):
     misuse: int = Field(description="Ratings marked as misuse (bursts), kept but not counted.")
 
 
+async def visible_point(conn: reads.Conn, sp_id: str, principal: Principal) -> reads.ServicePointInfo:
+    info = await reads.service_point(conn, sp_id)
+    if info is None or not principal.may_see(info.org_id):
+        raise ProblemError(404, "not-found", "Service point not found", f"no service point {sp_id!r}")
+    return info
+
+
 def _instant(value: Instant, zone: ZoneInfo) -> datetime:
     if isinstance(value, datetime):
         return value
@@ -48,12 +56,14 @@ def _instant(value: Instant, zone: ZoneInfo) -> datetime:
 @router.get(
     "/{sp_id}/summary",
     response_model=Summary,
-    responses=PROBLEM_RESPONSES,
+    responses=AUTH_RESPONSES,
     summary="Counts per face of one service point over a period",
 )
 async def summary(
     sp_id: SpId,
     pool: PoolDep,
+    principal: Reader,
+    settings: SettingsDep,
     start: Annotated[
         Instant | None,
         Query(
@@ -67,17 +77,17 @@ async def summary(
         Query(alias="to", description="End, exclusive: a local date (its start) or an instant. Default: now."),
     ] = None,
 ) -> Summary:
+    now = datetime.now(UTC)
     async with pool.connection() as conn:
-        info = await reads.service_point(conn, sp_id)
-        if info is None:
-            raise ProblemError(404, "not-found", "Service point not found", f"no service point {sp_id!r}")
+        info = await visible_point(conn, sp_id, principal)
         zone = ZoneInfo(info.timezone)
-        now = datetime.now(zone)
-        begin = _instant(start, zone) if start is not None else datetime.combine(now.date(), time(), zone)
+        begin = _instant(start, zone) if start is not None else midnight(local_date(now, zone), zone)
         finish = _instant(end, zone) if end is not None else now + timedelta(microseconds=1)
         if finish <= begin:
             raise ProblemError(422, "invalid-period", "Invalid period", "'to' must be after 'from'")
-        counts = await reads.face_counts(conn, sp_id, begin, finish)
+        if clip := clipper(principal, settings.reader_resolution, now):
+            begin, finish = clip(begin, finish, zone)
+        counts = await aggregates.total_counts(conn, split(begin, finish, zone), aggregates.Filters([sp_id]))
     return Summary(
         service_point=info.id,
         organisation=info.org_id,
@@ -85,6 +95,139 @@ async def summary(
         start=begin,
         end=finish,
         total=counts.total,
-        counts=Counts(positive=counts.positive, neutral=counts.neutral, negative=counts.negative),
+        counts=Counts.of(counts),
         misuse=counts.misuse,
     )
+
+
+class Bucket(Indicators):
+    start: datetime
+    end: datetime
+
+
+class Series(BaseModel):
+    service_point: str
+    timezone: str
+    grain: Literal["hour", "day", "week", "month"]
+    buckets: list[Bucket] = Field(description="Every bucket of the period in order, empty ones included.")
+
+
+def _bucket_edges(grain: str, first: date, last: date, zone: ZoneInfo) -> list[tuple[object, datetime, datetime]]:
+    """(key, start, end) of every bucket; weeks and months are cut to the period."""
+    if grain == "hour":
+        a, b = days_period(first, last, zone)
+        a = a.astimezone(UTC)
+        return [(a + i * HOUR, a + i * HOUR, a + (i + 1) * HOUR) for i in range(int((b - a) / HOUR))]
+    edges: list[tuple[object, datetime, datetime]] = []
+    cursor = {"day": first, "week": week_start(first), "month": first.replace(day=1)}[grain]
+    while cursor < last:
+        nxt = next_month(cursor) if grain == "month" else cursor + timedelta(days=7 if grain == "week" else 1)
+        edges.append((cursor, midnight(max(cursor, first), zone), midnight(min(nxt, last), zone)))
+        cursor = nxt
+    return edges
+
+
+@router.get(
+    "/{sp_id}/series",
+    response_model=Series,
+    responses=AUTH_RESPONSES,
+    summary="Time series by hour, local day, ISO week or month",
+    description="Default period: the last 28 local days, today included. Reader keys see complete hours "
+    "(hour grain) or complete days (other grains) only.",
+)
+async def series(
+    sp_id: SpId,
+    pool: PoolDep,
+    principal: Reader,
+    settings: SettingsDep,
+    grain: Literal["hour", "day", "week", "month"] = "day",
+    start: FromDate = None,
+    end: ToDate = None,
+    service: ServiceQuery = None,
+    channel: ChannelName | None = None,
+) -> Series:
+    now = datetime.now(UTC)
+    async with pool.connection() as conn:
+        info = await visible_point(conn, sp_id, principal)
+        zone = ZoneInfo(info.timezone)
+        first, last = local_days(start, end, zone, now)
+        edges = _bucket_edges(grain, first, last, zone)
+        if len(edges) > MAX_BUCKETS:
+            raise ProblemError(
+                422, "too-many-buckets", "Period too long", f"{len(edges)} buckets; at most {MAX_BUCKETS}"
+            )
+        limit = _reader_limit(principal, settings.reader_resolution, grain, now, zone)
+        filters = aggregates.Filters([sp_id], service, channel)
+        found = dict(await aggregates.series(conn, filters, grain, first, last, days_period(first, last, zone)))
+        target = await target_of(conn, info.org_id, sp_id, service)
+        shown = [(key, a, b) for key, a, b in edges if limit is None or b <= limit]
+        zero = reads.FaceCounts(0, 0, 0, 0)
+        counts = [found.get(key, zero) for key, _a, _b in shown]  # type: ignore[call-overload]
+        judged = await flags.assess(conn, [c[:3] for c in counts], target)
+    buckets = [
+        Bucket.of(c, assessed, start=a, end=b) for (_key, a, b), c, assessed in zip(shown, counts, judged, strict=True)
+    ]
+    return Series(service_point=sp_id, timezone=info.timezone, grain=grain, buckets=buckets)
+
+
+def _reader_limit(principal: Principal, resolution: str, grain: str, now: datetime, zone: ZoneInfo) -> datetime | None:
+    """Buckets ending after this are not shown to the key (None: no limit)."""
+    if principal.exact_times:
+        return None
+    if grain == "hour":
+        if resolution != "hour":
+            raise ProblemError(403, "resolution", "Finer than this key may see", "reader keys see whole days only")
+        return now.astimezone(UTC).replace(minute=0, second=0, microsecond=0)
+    return midnight(local_date(now, zone), zone)
+
+
+class Cell(BaseModel):
+    weekday: int = Field(ge=1, le=7, description="ISO weekday: 1 Monday ... 7 Sunday.")
+    hour: int = Field(ge=0, le=23, description="Local hour of the day.")
+    total: int
+    counts: Counts
+    green_share: float | None = Field(description="Share of green faces; null without ratings.")
+
+
+class Matrix(BaseModel):
+    service_point: str
+    timezone: str
+    start: datetime
+    end: datetime
+    cells: list[Cell] = Field(description="7 x 24 cells, Monday 00 first.")
+
+
+@router.get(
+    "/{sp_id}/hour-weekday",
+    response_model=Matrix,
+    responses=AUTH_RESPONSES,
+    summary="Counts by local hour of the day and weekday (when are citizens least satisfied?)",
+)
+async def hour_weekday(
+    sp_id: SpId,
+    pool: PoolDep,
+    principal: Reader,
+    settings: SettingsDep,
+    start: FromDate = None,
+    end: ToDate = None,
+) -> Matrix:
+    now = datetime.now(UTC)
+    async with pool.connection() as conn:
+        info = await visible_point(conn, sp_id, principal)
+        zone = ZoneInfo(info.timezone)
+        first, last = local_days(start, end, zone, now)
+        a, b = days_period(first, last, zone)
+        limit = _reader_limit(principal, settings.reader_resolution, "hour", now, zone)
+        if limit is not None:
+            b = max(a, min(b, limit))
+        found = {
+            (d, h): c
+            for d, h, c in await aggregates.hour_weekday(conn, aggregates.Filters([sp_id]), (a, b), info.timezone)
+        }
+    cells = []
+    for d in range(1, 8):
+        for h in range(24):
+            c = found.get((d, h), reads.FaceCounts(0, 0, 0, 0))
+            share = c.positive / c.total if c.total else None
+            cells.append(Cell(weekday=d, hour=h, total=c.total, counts=Counts.of(c), green_share=share))
+    return Matrix(service_point=sp_id, timezone=info.timezone, start=a, end=b, cells=cells)

@@ -1,0 +1,74 @@
+"""API keys: create (the token is shown once), list, revoke."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from collector.api.deps import PoolDep
+from collector.api.problems import AUTH_RESPONSES, ProblemError
+from collector.api.routes.registry import Name, handle
+from collector.api.security import Admin, Role, new_key
+from collector.store import keys
+from collector.store.registry import RegistryError
+from protocol.messages import Slug
+
+router = APIRouter(prefix="/v1/keys", tags=["access"])
+
+
+class KeyIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"name": "Power BI of Roma Capitale", "role": "reader", "organisation": "roma"}]
+        }
+    )
+
+    name: Name = Field(description="Who or what uses it.")
+    role: Role = Field(description="admin, reader (aggregates only) or ingest (may only send ratings).")
+    organisation: Slug | None = Field(default=None, description="Bind the key to one organisation.")
+
+
+class Key(BaseModel):
+    id: str
+    name: str
+    role: Role
+    organisation: str | None
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+class CreatedKey(Key):
+    token: str = Field(description="`Authorization: Bearer <token>`. Shown once: only a hash is kept.")
+
+
+@router.post("", status_code=201, response_model=CreatedKey, responses=AUTH_RESPONSES, summary="Create an API key")
+async def create_key(body: KeyIn, _: Admin, pool: PoolDep) -> CreatedKey:
+    key = new_key()
+    async with pool.connection() as conn:
+        try:
+            await keys.create(conn, key.key_id, body.name, body.role, body.organisation, key.secret_sha256)
+        except RegistryError as exc:
+            raise handle(exc) from None
+        row = next(r for r in await keys.listing(conn) if r["id"] == key.key_id)
+    return CreatedKey(**row, token=key.token)
+
+
+@router.get("", response_model=list[Key], responses=AUTH_RESPONSES, summary="API keys (never their secrets)")
+async def list_keys(_: Admin, pool: PoolDep) -> list[Key]:
+    async with pool.connection() as conn:
+        return [Key(**r) for r in await keys.listing(conn)]
+
+
+@router.delete("/{key_id}", status_code=204, responses=AUTH_RESPONSES, summary="Revoke an API key")
+async def revoke_key(
+    key_id: Annotated[str, Path(pattern=r"^[a-z0-9]{12}$")], principal: Admin, pool: PoolDep
+) -> Response:
+    if key_id == principal.key_id:
+        raise ProblemError(409, "conflict", "Cannot revoke itself", "revoke this key with another admin key")
+    async with pool.connection() as conn:
+        if not await keys.revoke(conn, key_id):
+            raise ProblemError(404, "not-found", "Key not found", f"no active key {key_id!r}")
+    return Response(status_code=204)

@@ -1,0 +1,275 @@
+"""Kiosks: registration (MQTT credentials shown once), new credentials, and the fleet's status."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query, Request
+from pydantic import BaseModel, ConfigDict, Field
+
+from collector.api.deps import PoolDep
+from collector.api.problems import AUTH_RESPONSES, CONFLICT_RESPONSES, ProblemError
+from collector.api.routes.registry import handle
+from collector.api.security import Admin, Reader
+from collector.provisioning import broker_files
+from collector.store import registry
+from protocol import TopicKind, build_topic
+from protocol.messages import SLUG_PATTERN, Slug
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/v1/kiosks", tags=["kiosks"])
+
+KioskId = Annotated[str, Path(pattern=SLUG_PATTERN, description="Kiosk id (also its MQTT user name).")]
+SlugQuery = Annotated[str | None, Query(pattern=SLUG_PATTERN)]
+
+
+class KioskIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "roma-anagrafe-k3",
+                    "service_point": "roma-anagrafe-sportello-3",
+                    "services": [],
+                    "cooldown_s": 3.0,
+                }
+            ]
+        }
+    )
+
+    id: Slug
+    service_point: Slug
+    services: list[Slug] = Field(
+        default_factory=list, max_length=12, description="Services offered; empty: none asked."
+    )
+    cooldown_s: float = Field(default=3.0, ge=0, le=600, description="Minimum interval between accepted presses.")
+
+
+class MqttCredentials(BaseModel):
+    username: str = Field(description="The kiosk id.")
+    password: str = Field(description="Shown once: only a hash is kept.")
+    client_id: str
+    topics: dict[str, str] = Field(description="The kiosk's topics by kind.")
+
+
+class Registered(BaseModel):
+    kiosk: str
+    organisation: str
+    service_point: str
+    mqtt: MqttCredentials
+    provisioned: bool = Field(
+        description="True once the broker knows the credentials; false: it will shortly (see the collector's log)."
+    )
+
+
+def _credentials(org: str, kiosk_id: str, password: str) -> MqttCredentials:
+    topics = {kind.value: build_topic(org, kiosk_id, kind) for kind in TopicKind}
+    return MqttCredentials(username=kiosk_id, password=password, client_id=kiosk_id, topics=topics)
+
+
+async def _apply(request: Request) -> bool:
+    """Write the broker files and publish configs before answering, so the kiosk can connect at once.
+    False if that failed now (the reconciler retries every interval; the kiosk is registered anyway)."""
+    reconciler = getattr(request.app.state, "reconciler", None)
+    if reconciler is None:
+        return False
+    try:
+        await reconciler.now()
+    except Exception:  # the registration stands; its password must still reach the caller
+        log.exception("kiosk provisioning failed; retrying in the background")
+        return False
+    return True
+
+
+@router.post(
+    "",
+    status_code=201,
+    response_model=Registered,
+    responses=CONFLICT_RESPONSES,
+    summary="Register a kiosk; the answer holds its MQTT password, shown this once",
+)
+async def register(body: KioskIn, _: Admin, pool: PoolDep, request: Request) -> Registered:
+    password = broker_files.new_password()
+    async with pool.connection() as conn:
+        try:
+            created = await registry.create_kiosk(
+                conn, body.id, body.service_point, broker_files.mosquitto_hash(password), body.services, body.cooldown_s
+            )
+        except registry.RegistryError as exc:
+            raise handle(exc) from None
+    provisioned = await _apply(request)
+    org = created["org_id"]
+    mqtt = _credentials(org, body.id, password)
+    return Registered(
+        kiosk=body.id, organisation=org, service_point=body.service_point, mqtt=mqtt, provisioned=provisioned
+    )
+
+
+@router.post(
+    "/{kiosk_id}/credentials",
+    response_model=Registered,
+    responses=AUTH_RESPONSES,
+    summary="Give a kiosk a new MQTT password (the old one stops working)",
+)
+async def new_credentials(kiosk_id: KioskId, _: Admin, pool: PoolDep, request: Request) -> Registered:
+    password = broker_files.new_password()
+    async with pool.connection() as conn:
+        try:
+            await registry.set_kiosk_password(conn, kiosk_id, broker_files.mosquitto_hash(password))
+        except registry.RegistryError as exc:
+            raise handle(exc) from None
+        row = (await registry.rows(conn, "SELECT org_id, service_point_id FROM kiosks WHERE id = %s", (kiosk_id,)))[0]
+    provisioned = await _apply(request)
+    return Registered(
+        kiosk=kiosk_id,
+        organisation=row["org_id"],
+        service_point=row["service_point_id"] or "",
+        mqtt=_credentials(row["org_id"], kiosk_id, password),
+        provisioned=provisioned,
+    )
+
+
+class KioskSettingsIn(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [{"services": ["carta-identita", "anagrafe"], "cooldown_s": 5, "languages": ["it", "en"]}]
+        }
+    )
+
+    services: list[Slug] = Field(default_factory=list, max_length=12, description="Services offered, in this order.")
+    cooldown_s: float = Field(default=3.0, ge=0, le=600, description="Minimum interval between accepted presses.")
+    languages: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] = Field(
+        default_factory=lambda: ["it", "en"], min_length=1, max_length=8, description="Languages shown, first first."
+    )
+
+
+class KioskSettingsOut(KioskSettingsIn):
+    kiosk: str
+    config_revision: int = Field(description="Revision of the config now published for it.")
+
+
+@router.put(
+    "/{kiosk_id}/settings",
+    response_model=KioskSettingsOut,
+    responses=AUTH_RESPONSES,
+    summary="Change what a kiosk offers; it gets a new config revision on its retained topic",
+)
+async def put_settings(
+    kiosk_id: KioskId, body: KioskSettingsIn, _: Admin, pool: PoolDep, request: Request
+) -> KioskSettingsOut:
+    if len(set(body.languages)) != len(body.languages):
+        raise ProblemError(422, "invalid-request", "Invalid request", "languages contains duplicates")
+    async with pool.connection() as conn:
+        try:
+            kiosk = await registry.one(conn, "SELECT org_id FROM kiosks WHERE id = %s", (kiosk_id,), "kiosk", kiosk_id)
+            await registry.check_services(conn, kiosk["org_id"], body.services)
+        except registry.RegistryError as exc:
+            raise handle(exc) from None
+        await conn.execute(
+            "INSERT INTO kiosk_settings (kiosk_id, services, cooldown_s, languages) VALUES (%s, %s, %s, %s)"
+            " ON CONFLICT (kiosk_id) DO UPDATE SET services = EXCLUDED.services, cooldown_s = EXCLUDED.cooldown_s,"
+            " languages = EXCLUDED.languages",
+            (kiosk_id, body.services, body.cooldown_s, body.languages),
+        )
+    await _apply(request)
+    async with pool.connection() as conn:
+        row = await registry.rows(conn, "SELECT config_revision FROM kiosk_settings WHERE kiosk_id = %s", (kiosk_id,))
+    return KioskSettingsOut(**body.model_dump(), kiosk=kiosk_id, config_revision=row[0]["config_revision"])
+
+
+class KioskStatus(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "id": "roma-anagrafe-k3",
+                    "organisation": "roma",
+                    "service_point": "roma-anagrafe-sportello-3",
+                    "online": True,
+                    "status_at": "2026-11-23T07:58:02Z",
+                    "last_seen_at": "2026-11-23T09:45:00Z",
+                    "silent_for_s": 12.5,
+                    "software_version": "0.1.0",
+                    "outbox_depth": 0,
+                    "oldest_pending_age_s": None,
+                    "acked_seq": 1204,
+                    "last_seq": 1204,
+                    "open_gaps": 0,
+                    "missing_ratings": 0,
+                    "clock_skew_ms": -140,
+                    "config_revision": 7,
+                    "config_revision_in_use": 7,
+                    "config_error": None,
+                }
+            ]
+        }
+    )
+
+    id: str
+    organisation: str
+    service_point: str | None
+    online: bool | None = Field(description="From the retained status topic; null if never reported.")
+    status_at: datetime | None
+    last_seen_at: datetime | None = Field(description="Last message of any kind received from it.")
+    silent_for_s: float | None = Field(description="Seconds since then.")
+    software_version: str | None
+    outbox_depth: int | None = Field(description="Presses not yet confirmed, from its last heartbeat.")
+    oldest_pending_age_s: float | None
+    acked_seq: int = Field(description="Stored without gaps up to this sequence number.")
+    last_seq: int | None = Field(description="Highest sequence number it reported.")
+    open_gaps: int = Field(description="Holes in its sequence not yet filled.")
+    missing_ratings: int = Field(description="Ratings those holes stand for.")
+    clock_skew_ms: int | None = Field(description="Its clock minus ours, at its last heartbeat.")
+    config_revision: int | None = Field(description="Revision of the config we publish for it.")
+    config_revision_in_use: int | None = Field(description="Revision it reported using.")
+    config_error: str | None = Field(description="Why it rejected the last config, if it did.")
+
+
+FLEET = """
+SELECT k.id, k.org_id AS organisation, k.service_point_id AS service_point, k.online, k.status_at, k.last_seen_at,
+       k.last_heartbeat->>'software_version' AS software_version,
+       (k.last_heartbeat->>'outbox_depth')::bigint AS outbox_depth,
+       (k.last_heartbeat->>'oldest_pending_age_s')::float8 AS oldest_pending_age_s,
+       k.acked_seq, (k.last_heartbeat->>'last_seq')::bigint AS last_seq,
+       g.open_gaps, g.missing_ratings, k.clock_skew_ms,
+       s.config_revision, (k.last_heartbeat->>'config_revision')::bigint AS config_revision_in_use,
+       k.last_heartbeat->>'config_error' AS config_error
+FROM kiosks k
+LEFT JOIN service_points sp ON sp.id = k.service_point_id
+LEFT JOIN kiosk_settings s ON s.kiosk_id = k.id
+CROSS JOIN LATERAL (
+    SELECT count(*) AS open_gaps, coalesce(sum(last_seq - first_seq + 1), 0)::bigint AS missing_ratings
+    FROM sequence_gaps WHERE kiosk_id = k.id AND closed_at IS NULL
+) g
+WHERE (%(org)s::text IS NULL OR k.org_id = %(org)s) AND (%(site)s::text IS NULL OR sp.site_id = %(site)s)
+  AND (%(sp)s::text IS NULL OR k.service_point_id = %(sp)s)
+ORDER BY k.id
+"""
+
+
+@router.get(
+    "",
+    response_model=list[KioskStatus],
+    responses=AUTH_RESPONSES,
+    summary="The fleet: online, last seen, outbox depth, open gaps, clock skew, config in use",
+)
+async def fleet(
+    principal: Reader,
+    pool: PoolDep,
+    org: SlugQuery = None,
+    site: SlugQuery = None,
+    service_point: SlugQuery = None,
+) -> list[KioskStatus]:
+    if principal.org is not None:
+        if org not in (None, principal.org):
+            raise ProblemError(403, "forbidden", "Not allowed for this key", f"this key sees {principal.org!r} only")
+        org = principal.org
+    async with pool.connection() as conn:
+        found: list[dict[str, Any]] = await registry.rows(conn, FLEET, {"org": org, "site": site, "sp": service_point})  # type: ignore[arg-type]
+    now = datetime.now(UTC)
+    return [
+        KioskStatus(**r, silent_for_s=(now - r["last_seen_at"]).total_seconds() if r["last_seen_at"] else None)
+        for r in found
+    ]

@@ -1,0 +1,132 @@
+"""The overview of all service points, worst first."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, ConfigDict, Field
+
+from collector import indicators
+from collector.api.deps import PoolDep, SettingsDep
+from collector.api.privacy import clipper
+from collector.api.problems import AUTH_RESPONSES, ProblemError
+from collector.api.schemas import ChannelName, FromQuery, Indicators, PeriodOut, TargetOut, ToQuery
+from collector.api.security import Principal, Reader
+from protocol.messages import SLUG_PATTERN
+
+router = APIRouter(prefix="/v1", tags=["indicators"])
+
+SlugQuery = Annotated[str | None, Query(pattern=SLUG_PATTERN)]
+
+EXAMPLE_ROW: dict[str, Any] = {
+    "service_point": "demo-sportello-3",
+    "name": "Sportello 3",
+    "organisation": "demo",
+    "site": "demo-sede-centrale",
+    "region": "Centro",
+    "period": {"start": "2026-10-27T00:00:00+01:00", "end": "2026-11-23T10:00:00Z"},
+    "total": 412,
+    "misuse": 6,
+    "counts": {"positive": 190, "neutral": 80, "negative": 142},
+    "shares": {
+        "positive": {"share": 0.4612, "low": 0.4137, "high": 0.5094},
+        "neutral": {"share": 0.1942, "low": 0.1594, "high": 0.2343},
+        "negative": {"share": 0.3447, "low": 0.3001, "high": 0.3920},
+    },
+    "flag": {"state": "below_target", "reasons": ["green_share_below_target", "red_share_above_limit"]},
+    "target": {
+        "min_green_share": 0.75,
+        "max_red_share": 0.1,
+        "min_ratings": 30,
+        "window_days": 28,
+        "source": "default",
+    },
+}
+
+
+class OverviewRow(Indicators):
+    model_config = ConfigDict(json_schema_extra={"examples": [EXAMPLE_ROW]})
+
+    service_point: str
+    name: str
+    organisation: str
+    site: str | None
+    region: str | None
+    period: PeriodOut
+    target: TargetOut
+
+
+class Overview(BaseModel):
+    generated_at: datetime
+    total_rows: int = Field(description="Service points matching the filters (before limit/offset).")
+    rows: list[OverviewRow] = Field(description="Worst first: below target, on target, not enough data.")
+
+
+def scope_for(principal: Principal, org: str | None) -> str | None:
+    if principal.org is None:
+        return org
+    if org is not None and org != principal.org:
+        raise ProblemError(
+            403, "forbidden", "Not allowed for this key", f"this key sees organisation {principal.org!r} only"
+        )
+    return principal.org
+
+
+def period_of(start: datetime | date | None, end: datetime | date | None) -> indicators.Period | None:
+    if start is None and end is None:
+        return None
+    if start is None or end is None:
+        raise ProblemError(422, "invalid-period", "Invalid period", "give both 'from' and 'to', or neither")
+    if type(start) is not type(end):
+        raise ProblemError(
+            422, "invalid-period", "Invalid period", "'from' and 'to' must both be dates or both instants"
+        )
+    if end <= start:
+        raise ProblemError(422, "invalid-period", "Invalid period", "'to' must be after 'from'")
+    return (start, end)
+
+
+@router.get(
+    "/overview",
+    response_model=Overview,
+    responses=AUTH_RESPONSES,
+    summary="Every service point with its shares, intervals, volume and flag; worst first",
+    description="Without `from`/`to`, each service point is judged over its target's evaluation window "
+    "(the last N local days, today included). Reader keys see complete hours only.",
+)
+async def overview(
+    principal: Reader,
+    pool: PoolDep,
+    settings: SettingsDep,
+    org: SlugQuery = None,
+    site: SlugQuery = None,
+    service: SlugQuery = None,
+    channel: ChannelName | None = None,
+    start: FromQuery = None,
+    end: ToQuery = None,
+    limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> Overview:
+    now = datetime.now(UTC)
+    scope = indicators.Scope(scope_for(principal, org), site, service, channel)
+    period = period_of(start, end)
+    clip = clipper(principal, settings.reader_resolution, now)
+    async with pool.connection() as conn:
+        found = await indicators.overview(conn, scope, period, now, clip, limit=limit, offset=offset)
+    return Overview(generated_at=now, total_rows=found.total_rows, rows=[row_out(r) for r in found.rows])
+
+
+def row_out(r: indicators.PointRow) -> OverviewRow:
+    return OverviewRow.of(
+        r.counts,
+        r.assessment,
+        service_point=r.id,
+        name=r.name,
+        organisation=r.org,
+        site=r.site,
+        region=r.region,
+        period=PeriodOut(start=r.start, end=r.end),
+        target=TargetOut.of(r.target),
+    )

@@ -1,0 +1,91 @@
+"""`POST /v1/organisations/{org}/ratings`: ratings over HTTP, for phone (IVR) and web channels and backfills.
+
+The payloads are the protocol's `Rating`s and go through the very path MQTT messages take: the same
+validation (`collector.ingest`), the same idempotent write keyed by `event_id`, the same quarantine for
+what is refused, the same ack watermark afterwards. Sending a batch twice stores it once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime
+
+import psycopg
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, Field
+
+from collector.api.deps import IngestDep, SettingsDep
+from collector.api.problems import AUTH_RESPONSES, ProblemError
+from collector.api.routes.registry import OrgId
+from collector.api.security import Ingest
+from collector.ingest import Inbound, sort_batch
+from collector.pipeline import write_options
+from collector.store.writes import WriteOptions, WriteResult, write_batch
+from protocol import Rating, TopicKind, build_topic
+from protocol.messages import example
+
+router = APIRouter(prefix="/v1/organisations", tags=["ingest"])
+
+MAX_BATCH = 1000
+
+
+class Stored(BaseModel):
+    received: int
+    stored: int = Field(description="New ratings stored now.")
+    duplicates: int = Field(description="Already stored before (same event_id): nothing changed.")
+    quarantined: dict[str, int] = Field(description="Refused, by reason; kept in quarantine for inspection.")
+
+
+def _write(conninfo: str, messages: list[Inbound], options: WriteOptions) -> WriteResult:
+    with psycopg.connect(conninfo, connect_timeout=5) as conn:
+        return write_batch(conn, sort_batch(messages), options)
+
+
+@router.post(
+    "/{org}/ratings",
+    response_model=Stored,
+    responses=AUTH_RESPONSES,
+    summary="Send ratings (protocol `Rating` objects) over HTTP; idempotent by event_id",
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {
+                    "schema": {"type": "array", "maxItems": MAX_BATCH, "items": Rating.model_json_schema()},
+                    "example": [example(Rating).model_dump(mode="json")],
+                }
+            },
+        }
+    },
+)
+async def post_ratings(
+    org: OrgId,
+    principal: Ingest,
+    request: Request,
+    settings: SettingsDep,
+    ingest: IngestDep,
+) -> Stored:
+    if not principal.may_see(org):
+        raise ProblemError(403, "forbidden", "Not allowed for this key", f"this key sends for {principal.org!r} only")
+    try:
+        items = json.loads(await request.body())
+    except ValueError:
+        raise ProblemError(422, "invalid-request", "Invalid request", "the body is not JSON") from None
+    if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
+        raise ProblemError(422, "invalid-request", "Invalid request", f"send a JSON array of 1 to {MAX_BATCH} ratings")
+    now = datetime.now(UTC)
+    messages = []
+    for item in items:
+        kiosk = item.get("kiosk_id") if isinstance(item, dict) else None
+        try:
+            topic = build_topic(org, kiosk if isinstance(kiosk, str) else "", TopicKind.RATING)
+        except ValueError:
+            topic = f"http/{org}/rating"  # no valid kiosk id: quarantined as a bad topic, like over MQTT
+        messages.append(Inbound(topic, json.dumps(item).encode(), now))
+    result = await asyncio.to_thread(_write, settings.database_conninfo(), messages, write_options(settings))
+    if ingest is not None:
+        ingest.publish_watermarks(result)
+    return Stored(
+        received=len(items), stored=result.stored, duplicates=result.duplicates, quarantined=result.quarantined
+    )

@@ -1,0 +1,104 @@
+"""Reasons given after red faces, ranked, with the organisation's labels."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+from zoneinfo import ZoneInfo
+
+from fastapi import APIRouter, Query
+from pydantic import BaseModel, Field
+
+from collector.api.deps import PoolDep, SettingsDep
+from collector.api.privacy import clipper
+from collector.api.problems import AUTH_RESPONSES
+from collector.api.routes.registry import OrgId, visible_org
+from collector.api.schemas import ChannelName, FromDate, ToDate, local_days
+from collector.api.security import Reader
+from collector.periods import days_period, split
+from collector.store import aggregates
+from collector.store.registry import rows
+from protocol.messages import SLUG_PATTERN
+
+router = APIRouter(prefix="/v1/organisations", tags=["indicators"])
+
+SlugQuery = Annotated[str | None, Query(pattern=SLUG_PATTERN)]
+
+
+class RankedReason(BaseModel):
+    code: str
+    labels: dict[str, str] = Field(
+        description="Labels by language (it, en).", examples=[{"it": "Tempo di attesa", "en": "Waiting time"}]
+    )
+    count: int
+    share_of_negative: float = Field(ge=0, le=1, description="Share of the counted red faces that gave it.")
+
+
+class Ranking(BaseModel):
+    organisation: str
+    start: datetime
+    end: datetime
+    negative: int = Field(description="Red faces counted (misuse excluded).")
+    without_reason: int = Field(description="Red faces with no reason given.")
+    reasons: list[RankedReason] = Field(description="Most frequent first.")
+
+
+@router.get(
+    "/{org}/reasons/ranking",
+    response_model=Ranking,
+    responses=AUTH_RESPONSES,
+    summary="Reasons after red faces, most frequent first",
+    description="Default period: the last 28 local days, today included.",
+)
+async def ranking(
+    org: OrgId,
+    principal: Reader,
+    pool: PoolDep,
+    settings: SettingsDep,
+    site: SlugQuery = None,
+    service_point: SlugQuery = None,
+    service: SlugQuery = None,
+    channel: ChannelName | None = None,
+    start: FromDate = None,
+    end: ToDate = None,
+) -> Ranking:
+    now = datetime.now(UTC)
+    async with pool.connection() as conn:
+        info = await visible_org(conn, org, principal)
+        zone = ZoneInfo(info["timezone"])
+        a, b = days_period(*local_days(start, end, zone, now), zone)
+        if clip := clipper(principal, settings.reader_resolution, now):
+            a, b = clip(a, b, zone)
+        points = [
+            r["id"]
+            for r in await rows(
+                conn,
+                "SELECT id FROM service_points WHERE org_id = %s AND (%s::text IS NULL OR site_id = %s)"
+                " AND (%s::text IS NULL OR id = %s)",
+                (org, site, site, service_point, service_point),
+            )
+        ]
+        filters = aggregates.Filters(points, service, channel)
+        negative = (await aggregates.total_counts(conn, split(a, b, zone), filters)).negative
+        found = await aggregates.reasons(conn, split(a, b, zone, months=False, hours=False), filters)
+        labels = {
+            r["code"]: {"it": r["label_it"], "en": r["label_en"]}
+            for r in await rows(conn, "SELECT code, label_it, label_en FROM reasons WHERE org_id = %s", (org,))
+        }
+    ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))
+    return Ranking(
+        organisation=org,
+        start=a,
+        end=b,
+        negative=negative,
+        without_reason=negative - sum(found.values()),
+        reasons=[
+            RankedReason(
+                code=code,
+                labels=labels.get(code, {"it": code, "en": code}),
+                count=n,
+                share_of_negative=n / negative if negative else 0.0,
+            )
+            for code, n in ranked
+        ],
+    )

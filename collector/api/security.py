@@ -1,0 +1,153 @@
+"""API keys, roles and rate limits.
+
+A key looks like `mlf_<id>_<secret>`: the id (12 characters) names the key in lists and logs, the
+secret is 256 random bits. Only SHA-256 of the secret is stored: with that much entropy a slow
+password hash protects nothing more, and every request can be checked in microseconds.
+
+Roles: `admin` manages the registry, targets and keys, and reads everything including raw ratings
+with their exact time; `reader` reads aggregates only (never a rating below the reader resolution);
+`ingest` may only send ratings (`POST /v1/ratings`), for integrators feeding phone and web channels.
+A key may be bound to one organisation: it then sees nothing of the others.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import math
+import re
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Annotated, Literal
+
+from fastapi import Depends, Request, Security
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
+
+from collector.api.deps import PoolDep
+from collector.api.problems import ProblemError
+
+Role = Literal["admin", "reader", "ingest"]
+ROLES: tuple[Role, ...] = ("admin", "reader", "ingest")
+TOKEN = re.compile(r"^mlf_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
+REALM = 'Bearer realm="mettiamoci-la-faccia"'
+
+bearer = HTTPBearer(
+    auto_error=False,
+    scheme_name="apiKey",
+    description="An API key: `Authorization: Bearer mlf_<id>_<secret>` (`mlf-collector admin key create`).",
+)
+
+
+@dataclass(frozen=True)
+class Principal:
+    key_id: str
+    role: Role
+    org: str | None
+    """The only organisation this key may see, or None for all."""
+
+    @property
+    def exact_times(self) -> bool:
+        """Whether this key may see individual ratings with their exact time."""
+        return self.role == "admin"
+
+    def may_see(self, org: str) -> bool:
+        return self.org is None or self.org == org
+
+
+@dataclass(frozen=True)
+class NewKey:
+    key_id: str
+    token: str
+    secret_sha256: bytes
+
+
+def new_key() -> NewKey:
+    key_id = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(12))
+    secret = secrets.token_urlsafe(32)
+    return NewKey(key_id, f"mlf_{key_id}_{secret}", digest(secret))
+
+
+def digest(secret: str) -> bytes:
+    return hashlib.sha256(secret.encode()).digest()
+
+
+class RateLimits:
+    """Moving-window limits per API key, and per client address for failed authentications."""
+
+    def __init__(self, per_key: str, per_failure: str) -> None:
+        self._limiter = MovingWindowRateLimiter(MemoryStorage())
+        self._per_key, self._per_failure = parse(per_key), parse(per_failure)
+
+    def _check(self, item: object, key: str, what: str) -> None:
+        if self._limiter.hit(item, key):  # type: ignore[arg-type]
+            return
+        stats = self._limiter.get_window_stats(item, key)  # type: ignore[arg-type]
+        wait = max(1, math.ceil(stats.reset_time - time.time()))
+        raise ProblemError(
+            429,
+            "rate-limited",
+            "Too many requests",
+            f"{what}; retry in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
+
+    def request(self, key_id: str) -> None:
+        self._check(self._per_key, f"key:{key_id}", f"rate limit of {self._per_key} per key reached")
+
+    def failure(self, client: str) -> None:
+        self._check(self._per_failure, f"fail:{client}", "too many failed authentications from this address")
+
+
+def _unauthorized(detail: str, error: str | None) -> ProblemError:
+    challenge = REALM + (f', error="{error}"' if error else "")
+    return ProblemError(401, "unauthorized", "Authentication required", detail, headers={"WWW-Authenticate": challenge})
+
+
+async def authenticate(
+    request: Request,
+    pool: PoolDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
+) -> Principal:
+    limits: RateLimits = request.app.state.rate_limits
+    client = request.client.host if request.client else "unknown"
+    if credentials is None:
+        limits.failure(client)
+        raise _unauthorized("send an API key as `Authorization: Bearer mlf_...`", None)
+    match = TOKEN.match(credentials.credentials)
+    row = None
+    if match:
+        async with pool.connection() as conn:
+            cur = await conn.execute(
+                "SELECT role, org_id, secret_sha256 FROM api_keys WHERE id = %s AND revoked_at IS NULL",
+                (match.group(1),),
+            )
+            row = await cur.fetchone()
+    if match is None or row is None or not hmac.compare_digest(bytes(row[2]), digest(match.group(2))):
+        limits.failure(client)
+        raise _unauthorized("the API key is unknown, malformed or revoked", "invalid_token")
+    principal = Principal(match.group(1), row[0], row[1])
+    limits.request(principal.key_id)
+    return principal
+
+
+def require(*roles: Role) -> object:
+    async def check(principal: Annotated[Principal, Depends(authenticate)]) -> Principal:
+        if principal.role not in roles:
+            raise ProblemError(
+                403,
+                "forbidden",
+                "Not allowed for this key",
+                f"this needs a key with role {' or '.join(roles)}; this key has role {principal.role}",
+            )
+        return principal
+
+    return Depends(check)
+
+
+Admin = Annotated[Principal, require("admin")]
+Reader = Annotated[Principal, require("admin", "reader")]
+Ingest = Annotated[Principal, require("admin", "ingest")]

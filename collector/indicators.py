@@ -1,0 +1,232 @@
+"""The overview: every service point's counts over a period, judged by the flag rule, worst first.
+
+One statement does it where the data is: counts from the rollups (see `collector.periods.split`), the
+target of each service point (`collector.store.targets`), the flag (`collector.flags`), the order and
+the page. Each service point is judged over the requested period or, without one, over its own
+target's evaluation window (the last N local days, today included).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from psycopg import AsyncConnection, sql
+from psycopg.rows import dict_row
+
+from collector import flags
+from collector.periods import Pieces, midnight, split
+from collector.store import aggregates, targets
+from collector.store.reads import FaceCounts
+
+Clip = Callable[[datetime, datetime, ZoneInfo], tuple[datetime, datetime]]
+Period = tuple[date, date] | tuple[datetime, datetime]
+
+
+@dataclass(frozen=True)
+class Scope:
+    org: str | None = None
+    site: str | None = None
+    service: str | None = None
+    channel: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class PointRow:
+    id: str
+    org: str
+    name: str
+    site: str | None
+    region: str | None
+    start: datetime
+    end: datetime
+    counts: FaceCounts
+    assessment: flags.Assessment
+    target: flags.Target
+
+
+@dataclass(frozen=True, slots=True)
+class Overview:
+    total_rows: int
+    rows: list[PointRow]
+
+
+def _points(scope: Scope) -> tuple[sql.Composable, list[object]]:
+    """Service points in scope with their time zone and resolved target (`t_*` columns)."""
+    columns, column_params = targets.columns()
+    joins, join_params = targets.joins(sql.SQL("sp.org_id"), sql.SQL("sp.id"), scope.service)
+    query = sql.SQL(
+        "SELECT sp.id, sp.org_id, o.timezone, {columns} FROM service_points sp"
+        " JOIN organisations o ON o.id = sp.org_id{joins}"
+        " WHERE (%s::text IS NULL OR sp.org_id = %s) AND (%s::text IS NULL OR sp.site_id = %s)"
+    ).format(columns=columns, joins=joins)
+    return query, [*column_params, *join_params, scope.org, scope.org, scope.site, scope.site]
+
+
+def bounds(period: Period | None, window_days: int, zone: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
+    if period is None:
+        today = now.astimezone(zone).date()
+        return midnight(today - timedelta(days=window_days - 1), zone), now
+    start, end = period
+    if isinstance(start, datetime) and isinstance(end, datetime):
+        return start, end
+    assert isinstance(start, date)
+    assert isinstance(end, date)
+    return midnight(start, zone), midnight(end, zone)
+
+
+@dataclass(frozen=True)
+class _Group:
+    timezone: str
+    window_days: int
+    """0 when the period is explicit (the same for every window)."""
+    start: datetime
+    end: datetime
+    members: int
+    everywhere: int
+    """Service points in the whole installation."""
+
+
+async def _groups(
+    conn: AsyncConnection[Any], scope: Scope, period: Period | None, now: datetime, clip: Clip | None
+) -> list[_Group]:
+    points, params = _points(scope)
+    window = sql.SQL("0") if period is not None else sql.SQL("t_window_days")
+    cur = await conn.execute(
+        sql.SQL(
+            "SELECT timezone, {w}, count(*), (SELECT count(*) FROM service_points) FROM ({p}) AS p"
+            " GROUP BY 1, 2 ORDER BY 1, 2"
+        ).format(w=window, p=points),
+        params,
+        prepare=False,
+    )
+    out = []
+    for timezone, window_days, members, everywhere in await cur.fetchall():
+        zone = ZoneInfo(timezone)
+        start, end = bounds(period, window_days, zone, now)
+        if clip is not None:
+            start, end = clip(start, end, zone)
+        out.append(_Group(timezone, window_days, start, end, members, everywhere))
+    return out
+
+
+async def overview(
+    conn: AsyncConnection[Any],
+    scope: Scope,
+    period: Period | None,
+    now: datetime,
+    clip: Clip | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    from_raw_rows: bool = False,
+) -> Overview:
+    """The page [offset, offset + limit) of the service points in scope, worst first.
+
+    `from_raw_rows` computes the same answer from `ratings` alone (for benchmarks and cross-checks)."""
+    groups = await _groups(conn, scope, period, now, clip)
+    if not groups:
+        return Overview(0, [])
+    points, params = _points(scope)
+    values = sql.SQL(", ").join(
+        sql.SQL("(%s::int, %s::text, %s::int, %s::timestamptz, %s::timestamptz)") for _ in groups
+    )
+    for i, g in enumerate(groups):
+        params += [i, g.timezone, g.window_days, g.start, g.end]
+    counts = []
+    for i, g in enumerate(groups):
+        pieces = Pieces(raw=[(g.start, g.end)]) if from_raw_rows else split(g.start, g.end, ZoneInfo(g.timezone))
+        union, union_params = aggregates.union_of_pieces(pieces, aggregates.Filters(None, scope.service, scope.channel))
+        # Most of the installation: summing every row and keeping ours beats filtering row by row.
+        if len(groups) == 1 and 2 * g.members >= g.everywhere:
+            keep, keep_params = sql.SQL(""), []
+        else:
+            keep = sql.SQL(
+                " WHERE service_point_id IN (SELECT id FROM pts WHERE timezone = %s AND (%s = 0 OR t_window_days = %s))"
+            )
+            keep_params = [g.timezone, g.window_days, g.window_days]
+        counts.append(
+            sql.SQL(
+                "SELECT {i}::int AS grp, service_point_id, sum(positive)::bigint AS positive,"
+                " sum(neutral)::bigint AS neutral, sum(negative)::bigint AS negative, sum(misuse)::bigint AS misuse"
+                " FROM ({union}) AS u{keep} GROUP BY service_point_id"
+            ).format(i=sql.Literal(i), union=union, keep=keep)
+        )
+        params += [*union_params, *keep_params]
+    sparse, total = sql.SQL(""), sql.SQL("")
+    if scope.service or scope.channel:  # a filtered view lists only service points that have such ratings
+        sparse = sql.SQL(" WHERE positive + neutral + negative + misuse > 0")
+        total = sql.SQL(", count(*) OVER () AS total_rows")
+    params += [limit, offset]
+    face = ("positive", "neutral", "negative")
+    query = sql.SQL(
+        "WITH pts AS ({points}),"
+        " g (grp, timezone, window_days, period_start, period_end) AS (VALUES {values}),"
+        " counts AS ({counts}),"
+        " judged AS ("
+        "  SELECT pts.*, g.period_start, g.period_end, coalesce(c.positive, 0) AS positive,"
+        "  coalesce(c.neutral, 0) AS neutral, coalesce(c.negative, 0) AS negative, coalesce(c.misuse, 0) AS misuse"
+        "  FROM pts JOIN g ON g.timezone = pts.timezone AND (g.window_days = 0 OR g.window_days = pts.t_window_days)"
+        "  LEFT JOIN counts c ON c.grp = g.grp AND c.service_point_id = pts.id),"
+        " bounded AS (SELECT judged.*, {bounds} FROM judged{sparse}),"
+        " ranked AS (SELECT bounded.*, {severity}{total} FROM bounded)"
+        " SELECT shown.*, {verdict}, {intervals}, sp.name, sp.site_id, s.region"
+        " FROM (SELECT * FROM ranked ORDER BY {worst}, id LIMIT %s OFFSET %s) AS shown"
+        " JOIN service_points sp ON sp.id = shown.id LEFT JOIN sites s ON s.id = sp.site_id"
+        " ORDER BY {worst}, shown.id"
+    ).format(
+        points=points,
+        values=values,
+        counts=sql.SQL(" UNION ALL ").join(counts),
+        bounds=flags.bound_columns(*face),
+        sparse=sparse,
+        severity=flags.severity_column(*face, "t"),
+        total=total,
+        verdict=flags.verdict_columns(*face, "t"),
+        intervals=flags.interval_columns(*face),
+        worst=flags.WORST_FIRST,
+    )
+    async with conn.cursor(row_factory=dict_row) as cursor:
+        # Never prepared: a generic plan, blind to the period and the scope, can take minutes here.
+        await cursor.execute(query, params, prepare=False)
+        found = await cursor.fetchall()
+    if not (scope.service or scope.channel):
+        total_rows = sum(g.members for g in groups)
+    elif found:
+        total_rows = found[0]["total_rows"]
+    else:  # a page past the end of a filtered view: count what there is
+        total_rows = 0 if not offset else (await overview(conn, scope, period, now, clip, limit=1)).total_rows
+    return Overview(total_rows, [_row(r) for r in found])
+
+
+def _row(r: dict[str, Any]) -> PointRow:
+    target = flags.Target(
+        r["t_min_green_share"], r["t_max_red_share"], r["t_min_ratings"], r["t_window_days"], r["t_source"]
+    )
+    return PointRow(
+        id=r["id"],
+        org=r["org_id"],
+        name=r["name"],
+        site=r["site_id"],
+        region=r["region"],
+        start=r["period_start"].astimezone(ZoneInfo(r["timezone"])),
+        end=r["period_end"].astimezone(ZoneInfo(r["timezone"])),
+        counts=FaceCounts(r["positive"], r["neutral"], r["negative"], r["misuse"]),
+        assessment=flags.assessment(r),
+        target=target,
+    )
+
+
+async def target_of(conn: AsyncConnection[Any], org: str, service_point: str, service: str | None) -> flags.Target:
+    """The target that applies to one service point (and service), by the same rule as the overview."""
+    columns, column_params = targets.columns()
+    joins, join_params = targets.joins(sql.Placeholder(), sql.Placeholder(), service)
+    query = sql.SQL("SELECT {} FROM (SELECT 1) AS one{}").format(columns, joins)
+    # joins() names the organisation and service point twice and thrice: pass them in order.
+    cur = await conn.execute(query, [*column_params, org, service_point, org, *join_params, org])
+    row = await cur.fetchone()
+    assert row is not None
+    return flags.Target(*row)

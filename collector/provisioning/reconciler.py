@@ -1,0 +1,90 @@
+"""Keeps what kiosks get in step with the registry, whoever changed it (the API, the CLI, another collector).
+
+At start it writes the broker files and republishes every kiosk's retained config (so a lost retained
+message heals); then every `provisioning_interval_s`, or at once when the API pokes it, it does the same
+for what changed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from pathlib import Path
+
+import psycopg
+
+from collector.config import CollectorSettings
+from collector.provisioning import broker_files, kiosk_configs
+
+log = logging.getLogger(__name__)
+
+REPUBLISH_ALL_EVERY_S = 3600.0
+
+
+def sync_broker_files(conn: psycopg.Connection[tuple[object, ...]], settings: CollectorSettings) -> bool:
+    """Rewrite the password and ACL files from the registry; reload the broker if either changed."""
+    if settings.broker_password_file is None and settings.broker_acl_file is None:
+        return False
+    accounts = [
+        broker_files.KioskAccount(str(k), str(o), str(h))
+        for k, o, h in conn.execute(
+            "SELECT k.id, k.org_id, c.password_hash FROM kiosk_credentials c JOIN kiosks k ON k.id = c.kiosk_id"
+            " ORDER BY k.id"
+        )
+    ]
+    changed = False
+    if settings.broker_password_file is not None:
+        static = _read(settings.broker_static_passwords)
+        text = broker_files.password_file(accounts, static)
+        changed |= broker_files.write_atomically(settings.broker_password_file, text)
+    if settings.broker_acl_file is not None:
+        text = broker_files.acl_file(accounts, settings.mqtt_username, _read(settings.broker_static_acl))
+        changed |= broker_files.write_atomically(settings.broker_acl_file, text)
+    if changed:
+        log.info("broker files rewritten for %d kiosk account(s)", len(accounts))
+        broker_files.reload_broker(settings.broker_reload_command)
+    return changed
+
+
+def _read(path: Path | None) -> str:
+    return path.read_text(encoding="utf-8") if path is not None else ""
+
+
+class Reconciler:
+    def __init__(self, settings: CollectorSettings, publish: kiosk_configs.Publish | None) -> None:
+        self._settings, self._publish = settings, publish
+        self._poke = asyncio.Event()
+        self._lock = asyncio.Lock()
+        self._last_full = 0.0
+
+    def poke(self) -> None:
+        """Something changed: reconcile now rather than at the next interval."""
+        self._poke.set()
+
+    def run_once(self) -> None:
+        everything = time.monotonic() - self._last_full > REPUBLISH_ALL_EVERY_S
+        with psycopg.connect(self._settings.database_conninfo(), autocommit=True, connect_timeout=5) as conn:
+            sync_broker_files(conn, self._settings)
+            if self._publish is not None:
+                n = kiosk_configs.sync(conn, self._publish, everything=everything)
+                if n:
+                    log.info("published %d kiosk configuration(s)", n)
+        if everything:
+            self._last_full = time.monotonic()
+
+    async def now(self) -> None:
+        """Reconcile before returning, e.g. so a kiosk registered by the API can connect right after."""
+        async with self._lock:
+            await asyncio.to_thread(self.run_once)
+
+    async def run(self) -> None:
+        while True:
+            self._poke.clear()
+            try:
+                await self.now()
+            except Exception:  # keep reconciling; the next round may succeed (database back, file writable)
+                log.exception("kiosk provisioning failed; retrying in %.0f s", self._settings.provisioning_interval_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._poke.wait(), self._settings.provisioning_interval_s)

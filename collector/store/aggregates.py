@@ -1,0 +1,170 @@
+"""Counts per face read from the rollups (raw rows only for sub-hour slivers), for any period and filters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from psycopg import AsyncConnection, sql
+from psycopg.rows import TupleRow
+
+from collector.periods import Pieces
+from collector.store.reads import FaceCounts
+
+_SUMS = sql.SQL("sum(positive)::bigint, sum(neutral)::bigint, sum(negative)::bigint, sum(misuse)::bigint")
+_RAW_FACES = sql.SQL(
+    "(face = 'positive' AND NOT misuse)::int AS positive, (face = 'neutral' AND NOT misuse)::int AS neutral,"
+    " (face = 'negative' AND NOT misuse)::int AS negative, misuse::int AS misuse"
+)
+_ROLLUPS = (
+    ("months", "rollup_monthly", "month"),
+    ("days", "rollup_daily", "day"),
+    ("hours", "rollup_hourly", "bucket"),
+)
+
+
+@dataclass(frozen=True)
+class Filters:
+    """Which ratings count: of these service points (None: of all), this service, this channel."""
+
+    service_points: list[str] | None
+    service: str | None = None
+    channel: str | None = None
+
+
+def _ranges(
+    column: str, ranges: list[tuple[date, date]] | list[tuple[datetime, datetime]]
+) -> tuple[sql.Composed, list[object]]:
+    parts = [sql.SQL("({col} >= %s AND {col} < %s)").format(col=sql.Identifier(column)) for _ in ranges]
+    params: list[object] = [bound for pair in ranges for bound in pair]
+    return sql.SQL("(") + sql.SQL(" OR ").join(parts) + sql.SQL(")"), params
+
+
+def _common(filters: Filters) -> tuple[sql.Composable, list[object]]:
+    where: sql.Composable = sql.SQL("true")
+    params: list[object] = []
+    if filters.service_points is not None:
+        where, params = sql.SQL("service_point_id = ANY(%s)"), [filters.service_points]
+    if filters.service is not None:
+        where += sql.SQL(" AND service_id = %s")
+        params.append(filters.service)
+    if filters.channel is not None:
+        where += sql.SQL(" AND channel = %s")
+        params.append(filters.channel)
+    return where, params
+
+
+def union_of_pieces(pieces: Pieces, filters: Filters) -> tuple[sql.Composable, list[object]]:
+    """`SELECT service_point_id, positive, neutral, negative, misuse` rows covering the pieces exactly."""
+    selects: list[sql.Composable] = []
+    params: list[object] = []
+    for attr, table, column in _ROLLUPS:
+        ranges = getattr(pieces, attr)
+        if not ranges:
+            continue
+        span, span_params = _ranges(column, ranges)
+        common, common_params = _common(filters)
+        selects.append(
+            sql.SQL("SELECT service_point_id, positive, neutral, negative, misuse FROM {} WHERE {} AND {}").format(
+                sql.Identifier(table), common, span
+            )
+        )
+        params += common_params + span_params
+    if pieces.raw:
+        span, span_params = _ranges("pressed_at", pieces.raw)
+        common, common_params = _common(filters)
+        selects.append(
+            sql.SQL("SELECT service_point_id, {} FROM ratings WHERE {} AND {}").format(_RAW_FACES, common, span)
+        )
+        params += common_params + span_params
+    if not selects:
+        selects.append(sql.SQL("SELECT NULL::text, 0, 0, 0, 0 WHERE false"))
+    return sql.SQL(" UNION ALL ").join(selects), params
+
+
+async def counts_by_service_point(
+    conn: AsyncConnection[TupleRow], pieces: Pieces, filters: Filters
+) -> dict[str, FaceCounts]:
+    union, params = union_of_pieces(pieces, filters)
+    query = sql.SQL("SELECT service_point_id, {} FROM ({}) AS u GROUP BY service_point_id").format(_SUMS, union)
+    cur = await conn.execute(query, params)
+    return {row[0]: FaceCounts(row[1], row[2], row[3], row[4]) for row in await cur.fetchall()}
+
+
+async def total_counts(conn: AsyncConnection[TupleRow], pieces: Pieces, filters: Filters) -> FaceCounts:
+    union, params = union_of_pieces(pieces, filters)
+    query = sql.SQL("SELECT {} FROM ({}) AS u").format(_SUMS, union)
+    cur = await conn.execute(query, params)
+    row = await cur.fetchone()
+    assert row is not None
+    return FaceCounts(*(int(v or 0) for v in row))
+
+
+Grain = Literal["hour", "day", "week", "month"]
+
+
+async def series(
+    conn: AsyncConnection[TupleRow],
+    filters: Filters,
+    grain: Grain,
+    first: date,
+    last_exclusive: date,
+    hour_range: tuple[datetime, datetime],
+) -> list[tuple[datetime | date, FaceCounts]]:
+    """Counts per bucket: UTC hours from `rollup_hourly`; local days, ISO weeks, months from `rollup_daily`."""
+    common, params = _common(filters)
+    if grain == "hour":
+        query = sql.SQL(
+            "SELECT bucket, {} FROM rollup_hourly WHERE {} AND bucket >= %s AND bucket < %s GROUP BY 1 ORDER BY 1"
+        ).format(_SUMS, common)
+        params += list(hour_range)
+    else:
+        bucket = {"day": "day", "week": "date_trunc('week', day)::date", "month": "date_trunc('month', day)::date"}
+        query = sql.SQL(
+            "SELECT {bucket}, {sums} FROM rollup_daily WHERE {common} AND day >= %s AND day < %s GROUP BY 1 ORDER BY 1"
+        ).format(bucket=sql.SQL(bucket[grain]), sums=_SUMS, common=common)
+        params += [first, last_exclusive]
+    cur = await conn.execute(query, params)
+    return [(row[0], FaceCounts(*(int(v) for v in row[1:]))) for row in await cur.fetchall()]
+
+
+async def hour_weekday(
+    conn: AsyncConnection[TupleRow], filters: Filters, hour_range: tuple[datetime, datetime], timezone: str
+) -> list[tuple[int, int, FaceCounts]]:
+    """(ISO weekday 1-7, local hour 0-23, counts) from the hourly rollup, in the organisation's time zone."""
+    common, params = _common(filters)
+    query = sql.SQL(
+        "SELECT extract(isodow FROM bucket AT TIME ZONE %s)::int, extract(hour FROM bucket AT TIME ZONE %s)::int, {}"
+        " FROM rollup_hourly WHERE {} AND bucket >= %s AND bucket < %s GROUP BY 1, 2 ORDER BY 1, 2"
+    ).format(_SUMS, common)
+    cur = await conn.execute(query, [timezone, timezone, *params, *hour_range])
+    return [(row[0], row[1], FaceCounts(*(int(v) for v in row[2:]))) for row in await cur.fetchall()]
+
+
+async def reasons(conn: AsyncConnection[TupleRow], pieces: Pieces, filters: Filters) -> dict[str, int]:
+    """Reasons given after red faces (misuse excluded): whole days from `reason_daily`, the rest from raw rows."""
+    selects: list[sql.Composable] = []
+    params: list[object] = []
+    if pieces.days:
+        span, span_params = _ranges("day", pieces.days)
+        common, common_params = _common(filters)
+        selects.append(sql.SQL("SELECT reason, n FROM reason_daily WHERE {} AND {}").format(common, span))
+        params += common_params + span_params
+    if pieces.raw:
+        span, span_params = _ranges("pressed_at", pieces.raw)
+        common, common_params = _common(filters)
+        selects.append(
+            sql.SQL(
+                "SELECT reason::text, 1 FROM ratings WHERE {} AND {} AND face = 'negative' AND reason IS NOT NULL"
+                " AND NOT misuse"
+            ).format(common, span)
+        )
+        params += common_params + span_params
+    if not selects:
+        return {}
+    query = sql.SQL("SELECT reason, sum(n)::bigint FROM ({}) AS u GROUP BY reason HAVING sum(n) > 0").format(
+        sql.SQL(" UNION ALL ").join(selects)
+    )
+    cur = await conn.execute(query, params)
+    return {row[0]: int(row[1]) for row in await cur.fetchall()}

@@ -1,0 +1,108 @@
+"""`mlf-collector admin ...`: the operator's commands do what they say, and fail with one clear line."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import psycopg
+import pytest
+
+from tests.fixtures.fix_api import Api
+
+
+def admin(database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
+    env["COLLECTOR_DATABASE_URL"] = database_url
+    return subprocess.run(
+        [sys.executable, "-m", "collector.main", "admin", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def ok(database_url: str, *args: str) -> str:
+    done = admin(database_url, *args)
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def test_first_admin_key_then_registry_from_the_command_line(api: Api) -> None:
+    url = api.database_url
+    token = ok(url, "key", "create", "--name", "operator", "--role", "admin").splitlines()[-1]
+    assert token.startswith("mlf_")
+    assert api.client.get("/v1/keys", headers=api.headers(token)).status_code == 200
+    ok(url, "org", "create", "roma", "--name", "Roma Capitale")
+    ok(url, "site", "create", "roma-centro", "--org", "roma", "--name", "Anagrafe centrale", "--region", "Centro")
+    ok(
+        url,
+        "service",
+        "create",
+        "carta-identita",
+        "--org",
+        "roma",
+        "--name",
+        "Carta d'identità",
+        "--name-en",
+        "Identity card",
+    )
+    ok(url, "service-point", "create", "roma-sp-3", "--org", "roma", "--site", "roma-centro", "--name", "Sportello 3")
+    out = ok(url, "kiosk", "create", "roma-k3", "--service-point", "roma-sp-3", "--service", "carta-identita")
+    password = next(line for line in out.splitlines() if "password" in line).split()[-1]
+    assert "KIOSK_KIOSK_ID=roma-k3 KIOSK_ORGANISATION=roma KIOSK_SERVICE_POINT=roma-sp-3" in out
+    ok(
+        url,
+        "target",
+        "set",
+        "--org",
+        "roma",
+        "--service-point",
+        "roma-sp-3",
+        "--min-green",
+        "0.85",
+        "--max-red",
+        "0.05",
+    )
+    ok(url, "target", "set", "--org", "roma", "--min-green", "0.8")
+    targets = api.get("/v1/organisations/roma/targets", token)
+    assert [(t["scope"], t["scope_id"], t["min_green_share"]) for t in targets] == [
+        ("organisation", "", 0.8),
+        ("service_point", "roma-sp-3", 0.85),
+    ]
+    assert [s["id"] for s in api.get("/v1/organisations/roma/sites", token)] == ["roma-centro"]
+    assert next(r["code"] for r in api.get("/v1/organisations/roma/reasons", token)["reasons"]) == "waiting-time"
+    with psycopg.connect(url) as conn:
+        stored = conn.execute("SELECT password_hash FROM kiosk_credentials WHERE kiosk_id = 'roma-k3'").fetchone()
+    assert stored is not None
+    assert stored[0].startswith("$7$101$")
+    assert password not in stored[0]
+    listing = ok(url, "key", "list")
+    assert "operator" in listing
+    assert token.split("_")[2] not in listing
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (("org", "create", "Roma!", "--name", "x"), "not a valid identifier"),
+        (("org", "create", "x", "--name", "x", "--timezone", "Mars/Base"), "unknown time zone"),
+        (("kiosk", "create", "k9", "--service-point", "nowhere"), "no service point 'nowhere'"),
+        (("target", "set", "--org", "nobody"), "no organisation 'nobody'"),
+        (("target", "set", "--org", "dup", "--min-green", "80"), "shares between 0 and 1"),
+        (("org", "create", "dup", "--name", "again"), "organisation 'dup' already exists"),
+        (("key", "create", "--name", "x", "--org", "nobody"), "no organisation 'nobody'"),
+        (("key", "revoke", "aaaaaaaaaaaa"), "no active key"),
+    ],
+)
+def test_clear_errors(api: Api, args: tuple[str, ...], needle: str) -> None:
+    ok(api.database_url, "org", "create", "dup", "--name", "Duplicate")
+    done = admin(api.database_url, *args)
+    assert done.returncode == 2
+    assert "Traceback" not in done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, done.stderr
+    assert needle in lines[0]

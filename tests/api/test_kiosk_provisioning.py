@@ -1,0 +1,204 @@
+"""Kiosk credentials and config against a real mosquitto with password_file + acl_file, reloaded by SIGHUP.
+
+A kiosk registered through the API can publish its ratings at once; a wrong password is refused; it
+cannot publish on another kiosk's topics (MQTT v5 tells it so) nor read their config; its retained
+config arrives, and a new revision follows a change of the reasons catalogue.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+from paho.mqtt.enums import CallbackAPIVersion
+
+from collector.provisioning.broker_files import mosquitto_hash
+from devstack.mosquitto import LocalMosquitto
+from devstack.processes import free_port, give_to
+from protocol import Face, KioskClock, Rating, TopicKind, build_topic, encode
+from protocol.codec import decode_as
+from protocol.messages import KioskConfig
+from tests.e2e.test_walking_skeleton import wait_for
+from tests.fixtures.fix_collector import CollectorProcess, collector_env
+
+COLLECTOR_PASSWORD = "collector-secret-for-tests"
+
+
+@pytest.fixture
+def secured_broker(service_dirs: Callable[[str], Path]) -> Iterator[LocalMosquitto]:
+    workdir = service_dirs("mqtt-secured")
+    (workdir / "static-passwords").write_text(f"mlf-collector:{mosquitto_hash(COLLECTOR_PASSWORD)}\n")
+    (workdir / "passwd").write_text((workdir / "static-passwords").read_text())
+    (workdir / "acl").write_text("user mlf-collector\ntopic readwrite mlf/#\n")
+    extra = f"password_file {workdir}/passwd\nacl_file {workdir}/acl\n"
+    broker = LocalMosquitto(workdir, free_port(), anonymous=False, extra_config=extra)
+    broker.start()
+    give_to(workdir, broker.user)
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture
+def secured_collector(database_url: str, secured_broker: LocalMosquitto, tmp_path: Path) -> Iterator[CollectorProcess]:
+    assert secured_broker.process is not None
+    workdir = secured_broker.workdir
+    env = collector_env(
+        database_url,
+        secured_broker,
+        COLLECTOR_MQTT_USERNAME="mlf-collector",
+        COLLECTOR_MQTT_PASSWORD=COLLECTOR_PASSWORD,
+        COLLECTOR_BROKER_PASSWORD_FILE=str(workdir / "passwd"),
+        COLLECTOR_BROKER_ACL_FILE=str(workdir / "acl"),
+        COLLECTOR_BROKER_STATIC_PASSWORDS=str(workdir / "static-passwords"),
+        COLLECTOR_BROKER_RELOAD_COMMAND=f"kill -HUP {secured_broker.process.pid}",
+    )
+    proc = CollectorProcess(env, int(env["COLLECTOR_HTTP_PORT"]), tmp_path / "collector.log")
+    from tests.fixtures.fix_api import make_key
+
+    proc.token = make_key(database_url, "admin")
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+def call(proc: CollectorProcess, method: str, path: str, body: Any) -> Any:
+    request = urllib.request.Request(  # noqa: S310 - loopback
+        proc.url + path,
+        data=json.dumps(body).encode(),
+        method=method,
+        headers={"Authorization": f"Bearer {proc.token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+        return json.load(response)
+
+
+class KioskClient:
+    """A bare MQTT v5 client with a kiosk's credentials, recording what the broker tells it."""
+
+    def __init__(self, port: int, username: str, password: str) -> None:
+        self.connected = threading.Event()
+        self.connect_reason: Any = None
+        self.messages: list[mqtt.MQTTMessage] = []
+        self.puback: dict[int, Any] = {}
+        self.suback: list[Any] = []
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=username, protocol=mqtt.MQTTv5)
+        client.username_pw_set(username, password)
+        client.on_connect = self._on_connect
+        client.on_publish = lambda _c, _u, mid, reason, _p: self.puback.__setitem__(mid, reason)
+        client.on_subscribe = lambda _c, _u, _mid, reasons, _p: self.suback.extend(reasons)
+        client.on_message = lambda _c, _u, message: self.messages.append(message)
+        client.connect("127.0.0.1", port)
+        client.loop_start()
+        self.client = client
+
+    def _on_connect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
+        self.connect_reason = reason
+        self.connected.set()
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def rating(kiosk: str, sp: str, seq: int) -> Rating:
+    return Rating(
+        event_id=uuid.uuid4(),
+        kiosk_id=kiosk,
+        seq=seq,
+        service_point=sp,
+        face=Face.POSITIVE,
+        pressed_at=datetime.now(UTC),
+        clock=KioskClock(boot_id=uuid.uuid4(), uptime_ms=5, synced=True),
+    )
+
+
+def test_registered_kiosk_is_admitted_confined_and_configured(
+    secured_broker: LocalMosquitto, secured_collector: CollectorProcess
+) -> None:
+    proc = secured_collector
+    call(proc, "POST", "/v1/organisations", {"id": "roma", "name": "Roma Capitale"})
+    call(proc, "POST", "/v1/organisations/roma/service-points", {"id": "roma-sp-1", "name": "Sportello 1"})
+    call(proc, "POST", "/v1/organisations/roma/service-points", {"id": "roma-sp-2", "name": "Sportello 2"})
+    first = call(proc, "POST", "/v1/kiosks", {"id": "roma-k1", "service_point": "roma-sp-1"})
+    call(proc, "POST", "/v1/kiosks", {"id": "roma-k2", "service_point": "roma-sp-2"})
+    password = first["mqtt"]["password"]
+    assert first["provisioned"] is True
+    assert first["mqtt"]["topics"]["rating"] == "mlf/v1/roma/roma-k1/rating"
+    assert password not in (secured_broker.workdir / "passwd").read_text()
+
+    wrong = KioskClient(secured_broker.port, "roma-k1", "not-the-password")
+    assert wrong.connected.wait(10)
+    assert wrong.connect_reason.is_failure
+    wrong.stop()
+
+    kiosk = KioskClient(secured_broker.port, "roma-k1", password)
+    assert kiosk.connected.wait(10)
+    assert not kiosk.connect_reason.is_failure, kiosk.connect_reason
+    kiosk.client.subscribe(
+        [(build_topic("roma", "roma-k1", TopicKind.CONFIG), 1), (build_topic("roma", "roma-k2", TopicKind.CONFIG), 1)]
+    )
+    assert wait_for(lambda: len(kiosk.suback) == 2, timeout=10)
+    assert not kiosk.suback[0].is_failure  # mosquitto grants the other one too, but never delivers on it
+
+    own = kiosk.client.publish(
+        build_topic("roma", "roma-k1", TopicKind.RATING), encode(rating("roma-k1", "roma-sp-1", 1)), 1
+    )
+    forged = rating("roma-k2", "roma-sp-2", 1)
+    other = kiosk.client.publish(build_topic("roma", "roma-k2", TopicKind.RATING), encode(forged), 1)
+    assert wait_for(lambda: own.mid in kiosk.puback and other.mid in kiosk.puback, timeout=10)
+    assert not kiosk.puback[own.mid].is_failure
+    assert kiosk.puback[other.mid].is_failure  # MQTT v5: the broker says "not authorized"
+    summary = "/v1/service-points/roma-sp-1/summary?from=2020-01-01&to=2100-01-01"
+    assert wait_for(lambda: proc.get(summary)["total"] == 1, timeout=15)
+    assert proc.get("/v1/service-points/roma-sp-2/summary?from=2020-01-01&to=2100-01-01")["total"] == 0
+
+    def configs() -> list[KioskConfig]:
+        return [decode_as(KioskConfig, bytes(m.payload)) for m in kiosk.messages if m.topic.endswith("/config")]
+
+    assert wait_for(configs, timeout=10)
+    config = configs()[-1]
+    assert config.service_point == "roma-sp-1"
+    assert [r.code for r in config.reasons] == [
+        "waiting-time",
+        "staff-courtesy",
+        "information-clarity",
+        "must-come-back",
+    ]
+    assert config.reasons[0].labels == {"it": "Tempo di attesa", "en": "Waiting time"}
+    call(
+        proc,
+        "PUT",
+        "/v1/organisations/roma/reasons",
+        {"reasons": [{"code": "queue", "label_it": "Coda", "label_en": "Queue"}]},
+    )
+    assert wait_for(lambda: configs()[-1].revision == config.revision + 1, timeout=15)
+    assert [r.code for r in configs()[-1].reasons] == ["queue"]
+    assert {m.topic for m in kiosk.messages} == {build_topic("roma", "roma-k1", TopicKind.CONFIG)}
+    call(proc, "POST", "/v1/organisations/roma/services", {"id": "tributi", "name": "Tributi", "name_en": "Taxes"})
+    changed = call(proc, "PUT", "/v1/kiosks/roma-k1/settings", {"services": ["tributi"], "cooldown_s": 5})
+    assert changed["config_revision"] == config.revision + 2
+    assert wait_for(lambda: configs()[-1].revision == config.revision + 2, timeout=15)
+    assert [(o.id, o.labels) for o in configs()[-1].services] == [("tributi", {"it": "Tributi", "en": "Taxes"})]
+    assert configs()[-1].cooldown_s == 5
+
+    rotated = call(proc, "POST", "/v1/kiosks/roma-k1/credentials", {})
+    kiosk.stop()
+    old = KioskClient(secured_broker.port, "roma-k1", password)
+    assert old.connected.wait(10)
+    assert old.connect_reason.is_failure
+    old.stop()
+    new = KioskClient(secured_broker.port, "roma-k1", rotated["mqtt"]["password"])
+    assert new.connected.wait(10)
+    assert not new.connect_reason.is_failure
+    new.stop()
+    status = {k["id"]: k for k in proc.get("/v1/kiosks")}
+    assert status["roma-k1"]["config_revision"] == config.revision + 2
+    assert status["roma-k1"]["acked_seq"] == 1

@@ -1,0 +1,53 @@
+"""Ratings over HTTP take the MQTT path's rules: validated, idempotent by event_id, refused ones quarantined."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+
+from protocol import Channel, Face, KioskClock, Rating
+from tests.fixtures.fix_api import Api, make_key
+
+
+def ivr_rating(seq: int, face: Face) -> dict[str, object]:
+    rating = Rating(
+        event_id=uuid.uuid4(),
+        kiosk_id="ivr-1",
+        seq=seq,
+        service_point="roma-telefono",
+        channel=Channel.PHONE,
+        face=face,
+        pressed_at=datetime.now(UTC) - timedelta(hours=2),
+        clock=KioskClock(boot_id=uuid.uuid4(), uptime_ms=seq, synced=True),
+    )
+    return rating.model_dump(mode="json", exclude_none=True)
+
+
+def test_batch_twice_is_stored_once_and_bad_items_are_quarantined(api: Api) -> None:
+    api.post("/v1/organisations", {"id": "roma", "name": "Roma Capitale"})
+    token = make_key(api.database_url, "ingest", org="roma")
+    batch = [ivr_rating(1, Face.POSITIVE), ivr_rating(2, Face.NEGATIVE)]
+    bad = [{"kiosk_id": "ivr-1", "face": "happy"}, {**ivr_rating(3, Face.NEUTRAL), "kiosk_id": "Not A Slug"}]
+    first = api.post("/v1/organisations/roma/ratings", batch + bad, token)
+    assert first == {"received": 4, "stored": 2, "duplicates": 0, "quarantined": {"schema": 1, "bad_topic": 1}}
+    again = api.post("/v1/organisations/roma/ratings", batch, token)
+    assert again == {"received": 2, "stored": 0, "duplicates": 2, "quarantined": {}}
+    summary = api.get("/v1/service-points/roma-telefono/summary", **{"from": "2020-01-01", "to": "2100-01-01"})
+    assert summary["counts"] == {"positive": 1, "neutral": 0, "negative": 1}
+    with psycopg.connect(api.database_url) as conn:
+        assert conn.execute("SELECT count(*) FROM quarantine").fetchone() == (2,)
+        assert conn.execute("SELECT channel::text FROM ratings LIMIT 1").fetchone() == ("phone",)
+
+
+def test_only_ingest_and_admin_keys_may_send(api: Api) -> None:
+    body = [ivr_rating(1, Face.POSITIVE)]
+    api.post("/v1/organisations", {"id": "milano", "name": "Comune di Milano"})
+    assert (
+        api.client.post("/v1/organisations/roma/ratings", json=body, headers=api.headers(api.reader)).status_code == 403
+    )
+    other = make_key(api.database_url, "ingest", org="milano")
+    assert api.client.post("/v1/organisations/roma/ratings", json=body, headers=api.headers(other)).status_code == 403
+    response = api.client.post("/v1/organisations/roma/ratings", json={"not": "a list"}, headers=api.headers())
+    assert response.status_code == 422
