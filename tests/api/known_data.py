@@ -18,6 +18,7 @@ from protocol import Channel, Face, KioskClock, Rating, TopicKind, build_topic, 
 NO_MISUSE_RULE = MisuseRule(max_presses=10**9, window=timedelta(seconds=1))
 """Known data is written fast, without real time between presses: burst detection would mark it."""
 
+
 @dataclass(frozen=True)
 class Press:
     at: datetime
