@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -59,3 +60,14 @@ def history(
                     ),
                 )
         day += timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class BackfillPlan:
+    """History of one service point's kiosk, to be sent by that kiosk through the real protocol."""
+
+    point: ServicePointProfile
+    start: date
+    end: date
+    timezone: str = "Europe/Rome"
+    seed: int = 1
