@@ -91,9 +91,9 @@ class Fleet:
                 raise TimeoutError(f"simulated kiosks did not start: {', '.join(missing[:5])}")
             self.poll(0.2)
 
-    def citizen(self, handle: KioskHandle, face: str, reason: int | None, mash: int) -> bool:
-        """Send a citizen to a kiosk; False if the kiosk is off (killed, not restarted yet)."""
-        if not handle.alive or not handle.ready or handle.conn is None:
+    def citizen(self, handle: KioskHandle, face: str, reason: int | None, mash: int, queue: bool = False) -> bool:
+        """Send a citizen to a kiosk; False if it is off (killed, not restarted yet) or busy (unless `queue`)."""
+        if not handle.alive or not handle.ready or handle.conn is None or (handle.busy and not queue):
             return False
         try:
             handle.conn.send(("citizen", face, reason, mash))

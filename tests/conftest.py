@@ -5,4 +5,5 @@ pytest_plugins = [
     "tests.fixtures.fix_postgres",
     "tests.fixtures.fix_mosquitto",
     "tests.fixtures.fix_collector",
+    "tests.fixtures.fix_kiosk",
 ]
