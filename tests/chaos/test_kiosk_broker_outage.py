@@ -61,7 +61,7 @@ def test_broker_down_for_a_while_every_press_arrives_in_order(
     broker.stop()
     assert wait_for(lambda: not sim.kiosk.link.online, timeout=5)
     outage_ends = time.monotonic() + OUTAGE_S
-    latencies = []
+    latencies: list[float] = []
     while time.monotonic() < outage_ends:
         latencies.append(timed_press(sim, (Face.NEGATIVE, Face.POSITIVE, Face.NEUTRAL)[len(latencies) % 3]))
         time.sleep(3)

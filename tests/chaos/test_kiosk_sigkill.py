@@ -32,7 +32,12 @@ def press_and_confirm(fleet: Fleet, handle: KioskHandle, face: str) -> None:
     """A citizen presses and sees the confirmation: the rating is on the kiosk's disk."""
     before = handle.accepted
     assert fleet.citizen(handle, face, None, 0)
-    assert wait_for(lambda: (fleet.poll(0.01), handle.accepted > before)[1], timeout=10)
+
+    def confirmed() -> bool:
+        fleet.poll(0.01)
+        return handle.accepted > before
+
+    assert wait_for(confirmed, timeout=10)
 
 
 def pending(handle: KioskHandle) -> int:
@@ -78,7 +83,8 @@ def test_sigkill_at_random_instants_while_pressing_and_delivering(
     assert wait_for(lambda: pending(handle) == 0, timeout=60)
 
     stats = handle.stats()
-    assert stats is not None and stats.last_seq > 0
+    assert stats is not None
+    assert stats.last_seq > 0
     rows = stored(database_url, handle.kiosk_id)
     events = [event for event, _ in rows]
     assert [seq for _, seq in rows] == list(range(1, stats.last_seq + 1))  # no gap, no duplicate

@@ -68,7 +68,8 @@ def test_a_press_is_stored_then_confirmed_by_light_and_beep(rig: Rig) -> None:
     rig.push(17)
     [row] = rig.rows()
     assert (row.face, row.seq, row.service_point, row.reason) == (Face.POSITIVE, 1, "sp-1", None)
-    assert rig.pin(6).state == 0 and rig.pin(13).state == 0  # the other faces go dark
+    assert rig.pin(6).state == 0
+    assert rig.pin(13).state == 0
     # Three flashes, then back to ready (all lit) after the thank-you.
     assert wait_for(lambda: rig.states(5).count(1.0) >= 4 and rig.kiosk.flow.step is Step.IDLE, timeout=5)
     # lit (ready), dark for an instant, three flashes of 0.15 s
@@ -125,7 +126,8 @@ def test_red_twice_skips_the_reason(rig: Rig) -> None:
 
 def test_reason_buttons_do_nothing_outside_the_reason_step(rig: Rig) -> None:
     rig.push(23)
-    assert rig.rows() == [] and rig.kiosk.flow.step is Step.IDLE
+    assert rig.rows() == []
+    assert rig.kiosk.flow.step is Step.IDLE
 
 
 def test_status_light_shows_offline_and_online(rig: Rig) -> None:
@@ -187,7 +189,8 @@ def test_panel_survives_closing_while_lights_blink(tmp_path: Path) -> None:
 def test_kiosk_wiring_drives_the_flow(tmp_path: Path) -> None:
     rig = Rig(tmp_path, WIRING)
     try:
-        assert isinstance(rig.kiosk, Kiosk) and isinstance(rig.panel, ButtonPanel)
+        assert isinstance(rig.kiosk, Kiosk)
+        assert isinstance(rig.panel, ButtonPanel)
         assert rig.kiosk.flow.offered_reasons() == ("waiting-time", "staff-courtesy")  # two reason buttons
         assert rig.kiosk.flow.offered_services() == ()
     finally:

@@ -54,7 +54,8 @@ def test_a_press_is_on_disk_when_append_returns(tmp_path: Path) -> None:
             other.execute("PRAGMA journal_mode").fetchone()[0],
             outbox._connection().execute("PRAGMA synchronous").fetchone()[0],
         )
-    assert row[0] == 1 and row[1] == str(stored.event_id)
+    assert row[0] == 1
+    assert row[1] == str(stored.event_id)
     assert Rating.model_validate_json(row[2]) == stored
     assert modes == ("wal", 2)  # WAL, synchronous=FULL
     outbox.close()
@@ -87,7 +88,9 @@ def test_watermark_beyond_our_numbering_renumbers_pending_and_forgets_nothing(tm
     outbox = Outbox(tmp_path / "o.sqlite3", "k1")
     taken = fill(outbox, 3)
     outcome = outbox.acknowledge(40)
-    assert outcome.accepted and outcome.renumbered == 3 and outcome.forgotten == 0
+    assert outcome.accepted
+    assert outcome.renumbered == 3
+    assert outcome.forgotten == 0
     pending = [Rating.model_validate_json(p.payload) for p in outbox.pending(1, 10)]
     assert [(r.seq, r.event_id) for r in pending] == [(41 + i, r.event_id) for i, r in enumerate(taken)]
     assert outbox.append(rating).seq == 44
@@ -138,7 +141,8 @@ def test_peek_reads_without_writing(tmp_path: Path) -> None:
     fill(outbox, 4)
     outbox.acknowledge(1)
     stats = peek(path)
-    assert stats is not None and (stats.last_seq, stats.watermark, stats.depth) == (4, 1, 3)
+    assert stats is not None
+    assert (stats.last_seq, stats.watermark, stats.depth) == (4, 1, 3)
     outbox.close()
 
 

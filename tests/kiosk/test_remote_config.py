@@ -52,7 +52,9 @@ def test_valid_config_is_applied_kept_and_reloaded(settings: KioskSettings, outb
     config.add_listener(seen.append)
     assert config.receive(payload())
     assert config.current.service_point == "roma-anagrafe-sportello-3"
-    assert config.current.cooldown_s == 5.0 and config.revision == 7 and config.error is None
+    assert config.current.cooldown_s == 5.0
+    assert config.revision == 7
+    assert config.error is None
     assert seen == [config.current]
     again = RemoteConfig(settings, outbox)  # after a restart, offline: the saved one
     assert again.current == config.current
@@ -96,8 +98,10 @@ def test_bad_or_hostile_config_is_rejected_and_reported(
     if reason is None:
         assert config.error is None
     else:
-        assert config.error is not None and reason in config.error
-        assert len(config.error) <= 500 and config.error.isprintable()
+        assert config.error is not None
+        assert reason in config.error
+        assert len(config.error) <= 500
+        assert config.error.isprintable()
     assert RemoteConfig(settings, outbox).current == before  # the last good one is what is on disk
 
 
@@ -106,4 +110,5 @@ def test_a_good_config_after_a_bad_one_clears_the_error(settings: KioskSettings,
     config.receive(b"garbage")
     assert config.error
     assert config.receive(encode(KioskConfig.model_validate({**GOOD, "revision": 9})))
-    assert config.error is None and config.revision == 9
+    assert config.error is None
+    assert config.revision == 9

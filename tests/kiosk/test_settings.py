@@ -48,7 +48,8 @@ def test_file_then_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert settings.kiosk_id == "roma-anagrafe-k1"
     assert settings.cooldown_s == 5  # the environment wins over the file
     assert settings.gpio.reason_buttons == [23, 24]
-    assert settings.gpio.status_led == 19 and settings.gpio.buzzer == 26
+    assert settings.gpio.status_led == 19
+    assert settings.gpio.buzzer == 26
     assert settings.outbox_path == Path("/var/lib/mlf-kiosk/outbox.sqlite3")
 
 
@@ -94,7 +95,7 @@ def test_bad_environment_variable_is_named(tmp_path: Path, monkeypatch: pytest.M
 def test_misspelt_environment_variable_is_not_ignored(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("KIOSK_MQTT_HOTS", "x")
     with pytest.raises(
-        SettingsError, match="KIOSK_MQTT_HOTS .environment.: unknown setting .did you mean KIOSK_MQTT_HOST"
+        SettingsError, match=r"KIOSK_MQTT_HOTS \(environment\): unknown setting \(did you mean KIOSK_MQTT_HOST"
     ):
         load_settings(ButtonKioskSettings, write(tmp_path, GOOD))
 
@@ -121,7 +122,7 @@ def test_placeholder_password_is_refused(tmp_path: Path) -> None:
 
 
 def test_unreadable_password_file_is_named(tmp_path: Path) -> None:
-    with pytest.raises(SettingsError, match="cannot read the MQTT password file .*missing"):
+    with pytest.raises(SettingsError, match=r"cannot read the MQTT password file .*missing"):
         load_settings(ButtonKioskSettings, write(tmp_path, GOOD), mqtt_password_file=tmp_path / "missing")
 
 
@@ -139,4 +140,5 @@ def test_print_legend_is_italian_first_then_english(capsys: pytest.CaptureFixtur
     assert main(["--print-legend"]) == 0
     out = capsys.readouterr().out
     assert out.index("## Come funziona") < out.index("## How it works")
-    assert "il voto è registrato" in out and "your vote is recorded" in out
+    assert "il voto è registrato" in out
+    assert "your vote is recorded" in out
