@@ -12,17 +12,16 @@ from datetime import UTC, datetime, timedelta
 
 from gpiozero.pins.mock import MockFactory, MockPWMPin
 
+from kiosk.buttons.docs import EXAMPLE_WIRING
 from kiosk.buttons.panel import build_button_kiosk
-from kiosk.buttons.settings import ButtonKioskSettings, GpioWiring
+from kiosk.buttons.settings import ButtonKioskSettings
 from kiosk.core.clock import Clock
 from kiosk.core.flow import Step
 from protocol import Face
 
-SIM_WIRING = GpioWiring(
-    status_led=19, buzzer=26, reason_buttons=[23, 24, 25, 16], reason_leds=[12, 20, 21, 7], bounce_s=0.01
-)
-"""A fully equipped kiosk: face lights, status light, buzzer, four reason buttons with lights.
-Mock pins do not bounce, so the debounce is short and presses can follow each other quickly."""
+SIM_WIRING = EXAMPLE_WIRING.model_copy(update={"bounce_s": 0.01})
+"""A fully equipped kiosk as deploy/kiosk/README.md wires it: face lights, status light, buzzer, four
+reason buttons with lights. Mock pins do not bounce, so the debounce is short and presses can be quick."""
 MAX_WAIT_S = 30.0
 """A citizen waits at most this long for the kiosk's cooldown to end."""
 MASH_GAP_S = 0.12

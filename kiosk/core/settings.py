@@ -45,12 +45,14 @@ class KioskSettings(BaseSettings):
     data_dir: Path = Field(default=Path("/var/lib/mlf-kiosk"), description="Folder of the outbox database.")
 
     mqtt_host: str = Field(default="127.0.0.1", min_length=1, description="MQTT broker host.")
-    mqtt_port: int = Field(default=1883, ge=1, le=65535)
+    mqtt_port: int = Field(default=1883, ge=1, le=65535, description="MQTT broker port (8883 with TLS).")
     mqtt_password: SecretStr | None = Field(default=None, description="Broker password (prefer the file).")
     mqtt_password_file: Path | None = Field(default=None, description="File holding the broker password.")
     mqtt_tls: bool = Field(default=False, description="Connect with TLS (port 8883 as a rule).")
     mqtt_ca_file: Path | None = Field(default=None, description="CA bundle for TLS; the system's when unset.")
-    mqtt_keepalive_s: int = Field(default=30, ge=5, le=600)
+    mqtt_keepalive_s: int = Field(
+        default=30, ge=5, le=600, description="Keep-alive; the broker declares the kiosk offline after 1.5 times this."
+    )
 
     heartbeat_interval_s: float = Field(default=60, ge=1, le=3600, description="Seconds between heartbeats.")
     send_window: int = Field(
@@ -75,7 +77,7 @@ class KioskSettings(BaseSettings):
         description="Whether the wall clock is right: `auto` asks the kernel (NTP status), "
         "`yes`/`no` override it (a board with a battery-backed RTC, or a test).",
     )
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Logging detail.")
 
     @classmethod
     def settings_customise_sources(
