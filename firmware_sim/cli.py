@@ -231,7 +231,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--resend-after", type=float, default=30.0, help="kiosks resend unconfirmed ratings after")
     parser.add_argument("--heartbeat", type=float, default=60.0, help="seconds between kiosk heartbeats")
     parser.add_argument(
-        "--window", type=int, help="ratings a kiosk sends ahead of the watermark (default 1000; backfill 10000)"
+        "--window", type=int, help="ratings a kiosk sends ahead of the watermark (default 5000; backfill 10000)"
     )
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -242,7 +242,7 @@ def build_parser() -> argparse.ArgumentParser:
     press.add_argument("--mix", type=parse_mix, default=(0.6, 0.3, 0.1), help="positive:neutral:negative")
     press.add_argument("--interval", type=float, default=0.0, help="seconds between presses")
     press.add_argument("--wait-timeout", type=float, default=60.0, help="seconds to wait for the collector (0: no)")
-    press.set_defaults(func=cmd_press, default_window=1000)
+    press.set_defaults(func=cmd_press, default_window=5000)
 
     run = sub.add_parser("run", help="a fleet of kiosks with citizens and faults")
     run.add_argument("--kiosks", type=int, default=3)
@@ -259,7 +259,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--wrong-clock", type=int, default=0, help="N kiosks boot believing it is 1970 (no RTC)")
     run.add_argument("--ntp-after", type=float, default=30.0, help="... until NTP sets their clock after S seconds")
     run.add_argument("--drain-timeout", type=float, default=60.0, help="seconds to wait for delivery at the end")
-    run.set_defaults(func=cmd_run, default_window=1000)
+    run.set_defaults(func=cmd_run, default_window=5000)
 
     backfill = sub.add_parser("backfill", help="send months of history through the kiosks (fast)")
     backfill.add_argument("--kiosks", type=int, default=3)

@@ -56,7 +56,7 @@ class KioskSettings(BaseSettings):
 
     heartbeat_interval_s: float = Field(default=60, ge=1, le=3600, description="Seconds between heartbeats.")
     send_window: int = Field(
-        default=1000, ge=1, le=100_000, description="Ratings sent but not yet covered by the collector's watermark."
+        default=5000, ge=1, le=100_000, description="Ratings sent but not yet covered by the collector's watermark."
     )
     max_inflight: int = Field(default=100, ge=1, le=65535, description="Ratings awaiting the broker's PUBACK.")
     resend_after_s: float = Field(

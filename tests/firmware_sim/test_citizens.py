@@ -85,3 +85,14 @@ def test_history_is_valid_deterministic_and_numbered_per_kiosk() -> None:
     for kiosk_ratings in by_kiosk.values():
         times = [r.pressed_at for r in kiosk_ratings]
         assert times == sorted(times)
+
+
+def test_history_event_ids_are_unique_across_kiosks_and_stable_across_runs() -> None:
+    start, end = date(2026, 3, 2), date(2026, 3, 7)
+    a = demo_fleet(1, org="a", seed=1, daily_mean=50)
+    b = demo_fleet(1, org="b", seed=1, daily_mean=50)
+    ids_a = [r.event_id for r in history(a, start, end, seed=1)]
+    ids_b = [r.event_id for r in history(b, start, end, seed=1)]  # same seed, another kiosk
+    assert ids_a
+    assert not set(ids_a) & set(ids_b)
+    assert ids_a == [r.event_id for r in history(a, start, end, seed=1)]  # a rerun is idempotent
