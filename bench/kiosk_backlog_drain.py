@@ -25,10 +25,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import psycopg
+from kiosk_stack import broker_only, collector, machine_note, postgres
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.kiosk_stack import broker_only, collector, machine_note, postgres
 from firmware_sim.backfill import history
 from firmware_sim.citizens import demo_fleet
 from kiosk.core.kiosk import Kiosk

@@ -20,13 +20,12 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable
+from datetime import date, timedelta
 from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory, MockPWMPin
+from kiosk_stack import broker_only, machine_note
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.kiosk_stack import broker_only, machine_note
 from firmware_sim.backfill import history
 from firmware_sim.citizens import demo_fleet
 from firmware_sim.mock_kiosk import SIM_WIRING
@@ -97,9 +96,7 @@ def measure(port: int, presses: int, backlog: int, synchronous: str) -> tuple[li
     return to_durable, to_light
 
 
-def _days(backlog: int) -> tuple[object, object]:
-    from datetime import date, timedelta
-
+def _days(backlog: int) -> tuple[date, date]:
     end = date.today()
     return end - timedelta(days=max(30, backlog // 20)), end
 

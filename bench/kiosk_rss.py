@@ -1,10 +1,11 @@
 """Resident memory of one `kiosk-buttons` process (target: <= 60 MB).
 
-The real entry point, as systemd starts it, on gpiozero's mock pins (GPIOZERO_PIN_FACTORY=mock),
-connected to a real mosquitto. Measured in one run, from /proc/<pid>/status:
+The real entry point, as systemd starts it, with its default settings, on gpiozero's mock pins
+(GPIOZERO_PIN_FACTORY=mock), connected to a real mosquitto with the real collector and PostgreSQL
+behind it. Measured in one run, from /proc/<pid>/status (peak = VmHWM):
 
   idle       connected, waiting for citizens
-  backlog    100,000 ratings in its outbox, all sent to the broker (send window opened wide)
+  backlog    started with 100,000 ratings in its outbox, until the collector has confirmed them all
 
     .venv/bin/python bench/kiosk_rss.py [--backlog 100000]
 """
@@ -23,14 +24,12 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
+from kiosk_stack import broker_only, collector, machine_note, postgres
 from paho.mqtt.enums import CallbackAPIVersion
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from bench.kiosk_stack import broker_only, machine_note
 from firmware_sim.backfill import history
 from firmware_sim.citizens import demo_fleet
-from kiosk.core.outbox import Outbox
+from kiosk.core.outbox import Outbox, peek
 from protocol import TopicKind, subscription
 
 
@@ -38,6 +37,11 @@ def memory(pid: int) -> tuple[float, float]:
     """(VmRSS, VmHWM) in MB."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+def _pending(data: Path) -> int:
+    stats = peek(data / "outbox.sqlite3")
+    return stats.depth if stats else 0
 
 
 def run(port: int, backlog: int) -> None:
@@ -60,7 +64,6 @@ def run(port: int, backlog: int) -> None:
         "KIOSK_SERVICE_POINT": "rss-sp",
         "KIOSK_DATA_DIR": str(data),
         "KIOSK_MQTT_PORT": str(port),
-        "KIOSK_SEND_WINDOW": "100000",
         "KIOSK_LOG_LEVEL": "WARNING",
         "KIOSK_GPIO__STATUS_LED": "19",
         "KIOSK_GPIO__BUZZER": "26",
@@ -80,10 +83,12 @@ def run(port: int, backlog: int) -> None:
         print(f"  {name:<8} RSS {rss:5.1f} MB   peak {peak:5.1f} MB", end="")
         if backlog:
             deadline = time.monotonic() + 300
-            while received[0] < backlog and time.monotonic() < deadline:
+            while (left := _pending(data)) and time.monotonic() < deadline:
                 time.sleep(0.2)
+            if left:
+                raise SystemExit(f"{left:,} ratings still pending after 5 minutes: is the collector storing?")
             rss, peak = memory(process.pid)
-            print(f"  -> after sending {received[0]:,}: RSS {rss:5.1f} MB   peak {peak:5.1f} MB", end="")
+            print(f"  -> after delivering {received[0]:,}: RSS {rss:5.1f} MB   peak {peak:5.1f} MB", end="")
         print()
     finally:
         process.send_signal(signal.SIGTERM)
@@ -97,7 +102,7 @@ def main() -> int:
     parser.add_argument("--backlog", type=int, default=100_000)
     args = parser.parse_args()
     print(f"kiosk-buttons resident memory ({machine_note()})")
-    with broker_only() as stack:
+    with broker_only() as stack, postgres() as database_url, collector(database_url, stack.broker):
         run(stack.broker.port, 0)
         run(stack.broker.port, args.backlog)
     return 0

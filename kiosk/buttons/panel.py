@@ -114,8 +114,10 @@ class ButtonPanel:
         elif isinstance(event, StepChanged):
             if event.step is Step.REASON:
                 self.signals.ask_reason(len(self.kiosk.flow.offered_reasons()))
-            elif event.step is Step.IDLE and event.previous != Step.IDLE:
-                self.signals.ready(self.kiosk.link.online)
+            elif event.step is Step.IDLE and event.previous is not Step.IDLE:
+                due = self.signals.restore_due
+                if due is None or time.monotonic() >= due:
+                    self.signals.ready(self.kiosk.link.online)
 
     def _on_link(self, online: bool) -> None:
         with self._lights:

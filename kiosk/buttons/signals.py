@@ -22,7 +22,9 @@ from protocol import Face
 
 Light = Any
 """A gpiozero `LED` or `PWMLED` (gpiozero ships no type hints)."""
+ACCEPTED_PATTERN_S = 0.9
 IGNORED_PATTERN_S = 0.25
+FAILED_PATTERN_S = 1.7
 
 
 class Signals:
@@ -38,6 +40,7 @@ class Signals:
         self.status = status
         self.buzzer = buzzer
         self.restore_due: float | None = None
+        """While a pattern plays, the ready state waits until this time (the panel's ticker restores it)."""
 
     def _all_off(self) -> None:
         for light in [*self.faces.values(), *self.reasons]:
@@ -63,9 +66,11 @@ class Signals:
             _slow(self.status)
 
     def accepted(self, face: Face) -> None:
+        """Three flashes; never cut short by the end of the thank-you (see `restore_due`)."""
         self._all_off()
         if light := self.faces.get(face):
             light.blink(on_time=0.15, off_time=0.15, n=3)
+            self.restore_due = time.monotonic() + ACCEPTED_PATTERN_S
         if self.buzzer:
             self.buzzer.beep(on_time=0.12, off_time=0.01, n=1)
 
@@ -87,6 +92,7 @@ class Signals:
     def failed(self) -> None:
         for light in [*self.faces.values(), *self.reasons]:
             light.blink(on_time=0.08, off_time=0.08, n=10)
+        self.restore_due = time.monotonic() + FAILED_PATTERN_S
         if self.buzzer:
             self.buzzer.beep(on_time=0.8, off_time=0.1, n=1)
 

@@ -31,7 +31,7 @@ def one_kiosk(tmp_path: Path, broker: LocalMosquitto) -> Iterator[tuple[Fleet, K
 def press_and_confirm(fleet: Fleet, handle: KioskHandle, face: str) -> None:
     """A citizen presses and sees the confirmation: the rating is on the kiosk's disk."""
     before = handle.accepted
-    assert fleet.citizen(handle, face, None, 0)
+    assert fleet.citizen(handle, face, None, 0, queue=True)
 
     def confirmed() -> bool:
         fleet.poll(0.01)

@@ -152,12 +152,13 @@ def test_pins_are_configurable_and_plain_leds_work(tmp_path: Path) -> None:
     wiring = GpioWiring(
         positive_button=4, neutral_button=14, negative_button=15, positive_led=18, neutral_led=None, pwm=False
     )
-    rig = Rig(tmp_path, wiring, cooldown_s=0.5)
+    rig = Rig(tmp_path, wiring, cooldown_s=0.5, thank_you_s=0.2)
     try:
         rig.kiosk.link._set_online(True)  # online: lights steady, no slow blink in the way
         rig.push(14)
         assert [r.face for r in rig.rows()] == [Face.NEUTRAL]
         time.sleep(0.6)  # cooldown
+        assert wait_for(lambda: rig.kiosk.flow.step is Step.IDLE and rig.pin(18).state, timeout=3)  # ready again
         rig.pin(18).clear_states()
         rig.push(4)
         assert [r.face for r in rig.rows()] == [Face.NEUTRAL, Face.POSITIVE]
@@ -176,6 +177,7 @@ def test_a_press_that_cannot_be_stored_flashes_everything(rig: Rig) -> None:
     assert rig.kiosk.flow.step is Step.IDLE
     assert wait_for(lambda: rig.states(5).count(1.0) >= 4, timeout=3)
     assert wait_for(lambda: rig.pin(26).state, timeout=1)  # the long beep
+    assert wait_for(lambda: rig.states(5).count(1.0) >= 11 and rig.pin(5).state == 1, timeout=4)  # ready again
 
 
 def test_panel_survives_closing_while_lights_blink(tmp_path: Path) -> None:
