@@ -5,14 +5,9 @@ outbox, not paho's memory, decides what is sent):
 
 1. CONNACK -> retained `online` status, subscribe to our `ack` and `config` topics,
    a heartbeat (it anchors this boot's clock at the collector before any rating).
-2. After the SUBACK, a short grace for the retained watermark, then ratings go out
-   from the first one the watermark does not cover, QoS 1, at most `send_window`
-   uncovered and `max_inflight` awaiting PUBACK (never more than the broker's
-   Receive Maximum).
-3. A watermark forgets ratings up to it (an older one is ignored). If it does not
-   move for `resend_after_s` while ratings are out, they are sent again from the
-   watermark on, the interval doubling up to `resend_max_s`: a broker that crashed
-   after its PUBACK lost them, and only the collector's watermark proves storage.
+2. After the SUBACK, a short grace for the retained watermark, then ratings go out,
+   QoS 1, as `SendWindow` decides (bounded, resent while the watermark stalls: a
+   broker can crash after its PUBACK; only the collector's watermark proves storage).
 
 A lost connection is retried after an exponentially growing delay with jitter, so a
 fleet does not reconnect in lockstep when the office Wi-Fi comes back.
@@ -25,7 +20,6 @@ import random
 import ssl
 import threading
 import time
-from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -36,6 +30,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from kiosk import __version__
 from kiosk.core.outbox import Outbox
+from kiosk.core.send_window import SendWindow
 from kiosk.core.settings import KioskSettings
 from protocol import Ack, Heartbeat, ProtocolError, Status, TopicKind, build_topic, encode, parse_topic, spec_for
 from protocol.codec import decode_as
@@ -84,7 +79,13 @@ class Link:
         self._listeners: list[Callable[[bool], None]] = []
         self._online = False
         self.stats = LinkStats()
-        self._watermark = outbox.stats().watermark
+        self._window = SendWindow(
+            settings.send_window,
+            settings.max_inflight,
+            settings.resend_after_s,
+            settings.resend_max_s,
+            outbox.stats().watermark,
+        )
         self._reset_connection_state()
 
     def topic(self, kind: TopicKind) -> str:
@@ -186,13 +187,9 @@ class Link:
 
     def _reset_connection_state(self) -> None:
         self._accepted = self._refused = self._busy = False
-        self._inflight_limit = self._s.max_inflight
-        self._awaiting: dict[int, int] = {}  # paho mid -> seq, until the broker's PUBACK
-        self._uncovered: deque[tuple[int, float]] = deque()  # (seq, sent at), until the watermark covers it
-        self._cursor = self._watermark + 1
+        self._window.reset(self._s.max_inflight)
         self._drain_at: float | None = None
         self._heartbeat_due = 0.0
-        self._resend_after = self._s.resend_after_s
 
     def _set_online(self, online: bool) -> None:
         if online == self._online:
@@ -217,7 +214,7 @@ class Link:
         self.stats.last_error = None
         receive_maximum = getattr(props, "ReceiveMaximum", None)
         if receive_maximum:
-            self._inflight_limit = min(self._s.max_inflight, int(receive_maximum))
+            self._window.inflight = min(self._s.max_inflight, int(receive_maximum))
         status = spec_for(TopicKind.STATUS)
         client.publish(
             self.topic(TopicKind.STATUS), encode(Status(state="online", version=__version__)), status.qos, status.retain
@@ -242,7 +239,7 @@ class Link:
             self._drain_at = self._now() + ACK_GRACE_S
 
     def _on_publish(self, _c: mqtt.Client, _u: Any, mid: int, reason: ReasonCode, _p: Any) -> None:
-        seq = self._awaiting.pop(mid, None)
+        seq = self._window.puback(mid)
         if seq is None:
             return
         self.stats.broker_acked += 1
@@ -270,7 +267,7 @@ class Link:
     def _on_watermark(self, seq: int) -> None:
         outcome = self._outbox.acknowledge(seq)
         if not outcome.accepted:
-            log.debug("watermark %d is not newer than %d; ignored", seq, self._watermark)
+            log.debug("watermark %d is not newer than %d; ignored", seq, self._window.watermark)
             return
         if outcome.renumbered:
             log.warning(
@@ -279,12 +276,7 @@ class Link:
                 seq,
                 outcome.renumbered,
             )
-            self._uncovered.clear()
-        self._watermark = seq
-        while self._uncovered and self._uncovered[0][0] <= seq:
-            self._uncovered.popleft()
-        self._cursor = max(self._cursor, seq + 1)
-        self._resend_after = self._s.resend_after_s
+        self._window.covered(seq, renumbered=bool(outcome.renumbered))
         self._drain_at = self._now()
 
     def _send_heartbeat(self, client: mqtt.Client) -> None:
@@ -300,30 +292,26 @@ class Link:
         self._busy = False
         if self._drain_at is None or now < self._drain_at:
             return
-        if self._uncovered and now - self._uncovered[0][1] >= self._resend_after:
-            log.warning(
-                "kiosk %s: no watermark beyond seq %d for %.0f s; resending from seq %d",
-                self._s.kiosk_id,
-                self._watermark,
-                self._resend_after,
-                self._watermark + 1,
-            )
-            self._cursor = self._watermark + 1
-            self._uncovered.clear()
+        window = self._window
+        waited = window.resend_after
+        if window.resend_due(now):
             self.stats.resends += 1
-            self._resend_after = min(self._resend_after * 2, self._s.resend_max_s)
-        budget = min(self._s.send_window - len(self._uncovered), self._inflight_limit - len(self._awaiting))
+            log.warning(
+                "kiosk %s: no watermark beyond seq %d for %.0f s; resending from there",
+                self._s.kiosk_id,
+                window.watermark,
+                waited,
+            )
+        budget = window.budget()
         if budget <= 0:
             return
         want = min(budget, FETCH_ROWS)
-        rows = self._outbox.pending(self._cursor, want)
+        rows = self._outbox.pending(window.cursor, want)
         topic = self.topic(TopicKind.RATING)
         for row in rows:
             info = client.publish(topic, row.payload, qos=1)
             if info.rc != MQTTErrorCode.MQTT_ERR_SUCCESS:
                 return
-            self._awaiting[info.mid] = row.seq
-            self._uncovered.append((row.seq, now))
-            self._cursor = row.seq + 1
-        self.stats.published += len(rows)
+            window.sent(row.seq, info.mid, now)
+            self.stats.published += 1
         self._busy = len(rows) == want and budget > want
