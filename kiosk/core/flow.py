@@ -197,7 +197,7 @@ class Flow:
         self._service = self._face = None
         try:
             rating = self._record(choice)
-        except OutboxError as exc:
+        except (OutboxError, ValueError) as exc:  # ValueError: a rating the configuration made invalid
             log.error("press of %s could not be stored: %s", choice.face.value, exc)
             self._last_accepted = None
             self._go(Step.IDLE, timed_out=timed_out)

@@ -121,9 +121,14 @@ class Link:
     def _run(self) -> None:
         attempt = 0
         while not self._stop.is_set():
-            client = self._new_client()
-            if self._connect(client) and self._serve(client):
-                attempt = 0
+            try:
+                client = self._new_client()
+                if self._connect(client) and self._serve(client):
+                    attempt = 0
+            except Exception as exc:  # a failing disk or a bug must cost a reconnect, never the link
+                log.exception("kiosk %s: the MQTT link failed", self._s.kiosk_id)
+                self.stats.last_error = f"link failure: {exc}"
+                self._set_online(False)
             if self._stop.is_set():
                 break
             cap = min(self._s.reconnect_max_s, self._s.reconnect_min_s * 2**attempt)
@@ -160,22 +165,23 @@ class Link:
     def _serve(self, client: mqtt.Client) -> bool:
         """Run one connection until it drops or we stop; True if the broker accepted us."""
         deadline = self._now() + CONNACK_TIMEOUT_S
-        while not self._stop.is_set():
-            rc = client.loop(0.0 if self._busy else IDLE_POLL_S)
-            if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or self._refused:
-                break
-            if self._online:
-                self._pump(client)
-            elif self._now() > deadline:
-                self.stats.last_error = "no CONNACK from the broker"
-                break
-        accepted = self._accepted
-        if self._stop.is_set() and self._online:
-            self._say_goodbye(client)
-        client.disconnect()
-        client.loop(0.0)
-        self._set_online(False)
-        return accepted
+        try:
+            while not self._stop.is_set():
+                rc = client.loop(0.0 if self._busy else IDLE_POLL_S)
+                if rc != MQTTErrorCode.MQTT_ERR_SUCCESS or self._refused:
+                    break
+                if self._online:
+                    self._pump(client)
+                elif self._now() > deadline:
+                    self.stats.last_error = "no CONNACK from the broker"
+                    break
+            if self._stop.is_set() and self._online:
+                self._say_goodbye(client)
+        finally:
+            client.disconnect()
+            client.loop(0.0)
+            self._set_online(False)
+        return self._accepted
 
     def _say_goodbye(self, client: mqtt.Client) -> None:
         spec = spec_for(TopicKind.STATUS)

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from devstack.mosquitto import LocalMosquitto
 from firmware_sim.mock_kiosk import SimulatedButtonKiosk
 from firmware_sim.network import FlakyNetwork
-from protocol import Ack, Face, KioskConfig, TopicKind, encode
+from protocol import Ack, Face, Heartbeat, KioskConfig, TopicKind, encode
 from tests.fixtures.fix_kiosk import MqttWatcher, publish, wait_for
 
 MakeKiosk = Callable[..., SimulatedButtonKiosk]
@@ -216,3 +216,23 @@ def test_heartbeat_interval(make_kiosk: MakeKiosk, watch: Watch) -> None:
     uptimes = [m.json()["clock"]["uptime_ms"] for m in watcher.messages]
     assert uptimes == sorted(uptimes)
     assert uuid.UUID(next(iter(boot_ids)))
+
+
+def test_a_failure_inside_the_link_costs_a_reconnect_not_the_kiosk(make_kiosk: MakeKiosk, watch: Watch) -> None:
+    sim = make_kiosk(reconnect_min_s=0.1, reconnect_max_s=0.2)
+    kiosk_id = sim.kiosk.settings.kiosk_id
+    watcher = watch(kiosk_id, TopicKind.RATING)
+    real = sim.kiosk.link._heartbeat
+    failures = iter([True, False])
+
+    def flaky_heartbeat() -> Heartbeat:
+        if next(failures, False):
+            raise OSError("disk I/O error")
+        return real()
+
+    sim.kiosk.link._heartbeat = flaky_heartbeat
+    press(sim, 2)
+    sim.start()
+    assert wait_for(lambda: seqs(watcher) == [1, 2], timeout=10)
+    assert sim.kiosk.link.alive
+    assert sim.kiosk.link.stats.connections == 2
