@@ -19,13 +19,11 @@ from __future__ import annotations
 import argparse
 import itertools
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
-from pathlib import Path
 
 import psycopg
-from kiosk_stack import broker_only, collector, machine_note, postgres
+from kiosk_stack import broker_only, collector, machine_note, postgres, scratch
 
 from firmware_sim.backfill import history
 from firmware_sim.citizens import demo_fleet
@@ -50,7 +48,7 @@ def kiosk_side(port: int, presses: int) -> float:
         kiosk_id="alone-k1",
         organisation="alone",
         service_point="alone-sp",
-        data_dir=Path(tempfile.mkdtemp(prefix="mlf-bench-drain-")),
+        data_dir=scratch("drain"),
         mqtt_port=port,
         clock_synced="yes",
         send_window=presses,
@@ -72,7 +70,7 @@ def drain(port: int, database_url: str, presses: int, window: int) -> tuple[floa
         kiosk_id=f"{org}-k1",
         organisation=org,
         service_point=f"{org}-sp",
-        data_dir=Path(tempfile.mkdtemp(prefix="mlf-bench-drain-")),
+        data_dir=scratch("drain"),
         mqtt_port=port,
         clock_synced="yes",
         send_window=window,

@@ -17,14 +17,12 @@ from __future__ import annotations
 import argparse
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Callable
 from datetime import date, timedelta
-from pathlib import Path
 
 from gpiozero.pins.mock import MockFactory, MockPWMPin
-from kiosk_stack import broker_only, machine_note
+from kiosk_stack import broker_only, machine_note, scratch
 
 from firmware_sim.backfill import history
 from firmware_sim.citizens import demo_fleet
@@ -37,7 +35,7 @@ FACE_PINS = {Face.POSITIVE: (17, 5), Face.NEUTRAL: (27, 6), Face.NEGATIVE: (22, 
 
 
 def measure(port: int, presses: int, backlog: int, synchronous: str) -> tuple[list[float], list[float]]:
-    folder = Path(tempfile.mkdtemp(prefix="mlf-bench-press-"))
+    folder = scratch("press")
     wiring = SIM_WIRING.model_copy(update={"bounce_s": 0.0, "reason_buttons": [], "reason_leds": []})
     settings = ButtonKioskSettings(
         kiosk_id="bench-k1",

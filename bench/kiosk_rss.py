@@ -18,13 +18,12 @@ import os
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
-from kiosk_stack import broker_only, collector, machine_note, postgres
+from kiosk_stack import broker_only, collector, machine_note, postgres, scratch
 from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware_sim.backfill import history
@@ -45,7 +44,7 @@ def _pending(data: Path) -> int:
 
 
 def run(port: int, backlog: int) -> None:
-    data = Path(tempfile.mkdtemp(prefix="mlf-bench-rss-"))
+    data = scratch("rss")
     kiosk_id = "rss-k1"
     if backlog:
         outbox = Outbox(data / "outbox.sqlite3", kiosk_id)

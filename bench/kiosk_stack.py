@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -27,14 +29,21 @@ class Stack:
 
 
 def scratch(name: str) -> Path:
-    """A folder the services' unprivileged account can use (see devstack)."""
-    path = Path(tempfile.mkdtemp(prefix=f"mlf-bench-{name}-"))
+    """A folder the services' unprivileged account can use (see devstack); removed at exit."""
+    path = Path(tempfile.mkdtemp(prefix=f"mlf-bench-kiosk-{name}-"))
     path.chmod(0o755)
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path
+
+
+def stop_on_sigterm() -> None:
+    """`timeout` or a CI runner sends SIGTERM: unwind, so the services started here are stopped."""
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
 
 @contextmanager
 def broker_only() -> Iterator[Stack]:
+    stop_on_sigterm()
     folder = scratch("mqtt")
     broker = LocalMosquitto(folder / "mqtt", free_port())
     broker.start()
