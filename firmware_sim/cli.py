@@ -121,7 +121,8 @@ def cmd_press(args: argparse.Namespace) -> int:
             "service": None,
             "gpio": plain.model_dump(),
         }
-        sim = SimulatedButtonKiosk(ButtonKioskSettings(**options))
+        # Each press is another citizen, time compressed: no cooldown, even if the collector configures one.
+        sim = SimulatedButtonKiosk(ButtonKioskSettings(**options), cooldown_override=0.0)
         sim.start()
         faces = faces_for(args.count, args.mix, args.seed)
         try:

@@ -29,9 +29,11 @@ MASH_GAP_S = 0.12
 
 
 class SimulatedButtonKiosk:
-    def __init__(self, settings: ButtonKioskSettings, clock: Clock | None = None) -> None:
+    def __init__(
+        self, settings: ButtonKioskSettings, clock: Clock | None = None, cooldown_override: float | None = None
+    ) -> None:
         self.factory = MockFactory(pin_class=MockPWMPin)
-        self.kiosk, self.panel = build_button_kiosk(settings, self.factory, clock)
+        self.kiosk, self.panel = build_button_kiosk(settings, self.factory, clock, cooldown_override)
         self.wiring = settings.gpio
         self._last_push: dict[int, float] = {}
 

@@ -155,8 +155,17 @@ class ButtonPanel:
 
 
 def build_button_kiosk(
-    settings: ButtonKioskSettings, pin_factory: Factory | None = None, clock: Clock | None = None
+    settings: ButtonKioskSettings,
+    pin_factory: Factory | None = None,
+    clock: Clock | None = None,
+    cooldown_override: float | None = None,
 ) -> tuple[Kiosk, ButtonPanel]:
     """The kiosk core shaped for buttons (no service step, as many reasons as reason buttons) and its panel."""
-    kiosk = Kiosk(settings, clock=clock, can_choose_service=False, reason_slots=len(settings.gpio.reason_buttons))
+    kiosk = Kiosk(
+        settings,
+        clock=clock,
+        can_choose_service=False,
+        reason_slots=len(settings.gpio.reason_buttons),
+        cooldown_override=cooldown_override,
+    )
     return kiosk, ButtonPanel(kiosk, settings.gpio, pin_factory)

@@ -7,6 +7,7 @@ Nothing here blocks on the network: a press touches only the local disk.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import time
 import uuid
@@ -16,7 +17,7 @@ from kiosk.core.clock import Clock
 from kiosk.core.flow import Choice, Flow, Timeouts
 from kiosk.core.link import Link
 from kiosk.core.outbox import Outbox, OutboxStats
-from kiosk.core.remote_config import RemoteConfig
+from kiosk.core.remote_config import FlowConfig, RemoteConfig
 from kiosk.core.settings import KioskSettings
 from protocol import Heartbeat, Rating
 
@@ -31,8 +32,13 @@ class Kiosk:
         clock: Clock | None = None,
         can_choose_service: bool = True,
         reason_slots: int | None = None,
+        cooldown_override: float | None = None,
     ) -> None:
-        """`can_choose_service`/`reason_slots`: what the face can show (see `Flow`)."""
+        """`can_choose_service`/`reason_slots`: what the face can show (see `Flow`).
+
+        `cooldown_override` replaces the configured cooldown, local or remote: for simulators that
+        compress the time between citizens, never for a kiosk in an office.
+        """
         self.settings = settings
         self.clock = clock or Clock(settings.clock_synced)
         self.outbox = Outbox(settings.outbox_path, settings.kiosk_id)
@@ -43,14 +49,21 @@ class Kiosk:
             reason_s=settings.reason_timeout_s,
             thank_you_s=settings.thank_you_s,
         )
+        self._cooldown_override = cooldown_override
         self.flow = Flow(
-            lambda: self.config.current,
+            self.flow_config,
             self._record,
             timeouts,
             can_choose_service=can_choose_service,
             reason_slots=reason_slots,
         )
         self.link = Link(settings, self.outbox, self.heartbeat, self.config.receive)
+
+    def flow_config(self) -> FlowConfig:
+        config = self.config.current
+        if self._cooldown_override is None:
+            return config
+        return dataclasses.replace(config, cooldown_s=self._cooldown_override)
 
     def start(self) -> None:
         stats = self.outbox.stats()

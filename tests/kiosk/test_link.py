@@ -6,12 +6,14 @@ import json
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from devstack.mosquitto import LocalMosquitto
 from firmware_sim.mock_kiosk import SimulatedButtonKiosk
 from firmware_sim.network import FlakyNetwork
+from kiosk.buttons.settings import ButtonKioskSettings
 from protocol import Ack, Face, Heartbeat, KioskConfig, TopicKind, encode
-from tests.fixtures.fix_kiosk import MqttWatcher, publish, wait_for
+from tests.fixtures.fix_kiosk import MqttWatcher, kiosk_options, publish, wait_for
 
 MakeKiosk = Callable[..., SimulatedButtonKiosk]
 Watch = Callable[..., MqttWatcher]
@@ -236,3 +238,23 @@ def test_a_failure_inside_the_link_costs_a_reconnect_not_the_kiosk(make_kiosk: M
     assert wait_for(lambda: seqs(watcher) == [1, 2], timeout=10)
     assert sim.kiosk.link.alive
     assert sim.kiosk.link.stats.connections == 2
+
+
+def test_a_simulator_can_compress_time_past_a_remote_cooldown(
+    tmp_path: Path, broker: LocalMosquitto, watch: Watch
+) -> None:
+    """`mlf-sim press`: every press another citizen, even when the collector configures a cooldown."""
+    kiosk_id = "test-compressed"
+    publish(broker.port, kiosk_id, TopicKind.CONFIG, encode(KioskConfig(revision=1, service_point="sp", cooldown_s=3)))
+    sim = SimulatedButtonKiosk(
+        ButtonKioskSettings(**kiosk_options(tmp_path, broker.port, kiosk_id=kiosk_id)), cooldown_override=0
+    )
+    try:
+        watcher = watch(kiosk_id, TopicKind.HEARTBEAT)
+        sim.start()
+        assert wait_for(lambda: any(m.json().get("config_revision") == 1 for m in watcher.messages))
+        press(sim, 5)
+        assert sim.kiosk.outbox.stats().last_seq == 5
+        assert sim.kiosk.flow.ignored_presses == 0
+    finally:
+        sim.stop()
