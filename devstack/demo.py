@@ -157,11 +157,16 @@ def main(argv: list[str] | None = None) -> int:
                     str(args.mqtt_port),
                     "--org",
                     "demo",
+                    "--data-dir",
+                    str(var / "sim"),  # kiosk outboxes: sequence numbers go on across demo runs
+                    "--quiet",
                     "run",
                     "--kiosks",
                     str(args.kiosks),
                     "--interval",
-                    str(args.interval),
+                    str(args.interval * args.kiosks),  # the simulator's interval is per kiosk
+                    "--drain-timeout",
+                    "10",
                 ]
             )
             stack.callback(_stop, sims)

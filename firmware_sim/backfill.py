@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import uuid
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -30,6 +31,9 @@ def history(
     rng = random.Random(seed)
     seq = dict(first_seq or {})
     boots = {p.kiosk_id: uuid.UUID(int=rng.getrandbits(128), version=4) for p in points}
+    # Event ids are deterministic (the same backfill run twice is idempotent) but never shared between
+    # kiosks, even when two histories are drawn with the same seed.
+    salts = {p.kiosk_id: uuid.uuid5(uuid.NAMESPACE_URL, f"mlf-kiosk:{p.kiosk_id}").int for p in points}
     day = start
     while day < end:
         for point in points:
@@ -43,7 +47,7 @@ def history(
                     boots[kiosk] = uuid.UUID(int=rng.getrandbits(128), version=4)  # rebooted overnight
                 # model_construct: the generator builds valid values itself; validating 50M ratings costs minutes.
                 yield Rating.model_construct(
-                    event_id=uuid.UUID(int=rng.getrandbits(128), version=4),
+                    event_id=uuid.UUID(int=rng.getrandbits(128) ^ salts[kiosk], version=4),
                     kiosk_id=kiosk,
                     seq=seq[kiosk],
                     service_point=point.id,
@@ -59,3 +63,14 @@ def history(
                     ),
                 )
         day += timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class BackfillPlan:
+    """History of one service point's kiosk, to be sent by that kiosk through the real protocol."""
+
+    point: ServicePointProfile
+    start: date
+    end: date
+    timezone: str = "Europe/Rome"
+    seed: int = 1

@@ -7,11 +7,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
+from kiosk.core.settings import DEFAULT_REASONS
 from protocol import Channel, Face
 
-DEFAULT_REASONS = ("waiting-time", "staff-courtesy", "information-clarity", "must-come-back")
-"""Codes of the default reasons after a red face (see the domain brief)."""
+__all__ = ["DEFAULT_REASONS", "Citizen", "OpeningHours", "ServicePointProfile", "Visit"]
 
+
+FACES = (Face.POSITIVE, Face.NEUTRAL, Face.NEGATIVE)
 SERVICES = ("anagrafe", "carta-identita", "stato-civile", "tributi", "urp", "protocollo", "servizi-sociali")
 
 
@@ -103,14 +105,44 @@ def visits_on(point: ServicePointProfile, day: date, zone: ZoneInfo, rng: random
                 at = datetime.combine(day, begin, zone) + timedelta(seconds=offset)
                 break
             offset -= seconds
-        face = rng.choices((Face.POSITIVE, Face.NEUTRAL, Face.NEGATIVE), weights=point.mix)[0]
-        reason = None
-        if face is Face.NEGATIVE and point.reasons and rng.random() < point.reason_share:
-            reason = rng.choice(point.reasons)
+        face, reason_index = judge(point, rng)
+        reason = None if reason_index is None else point.reasons[reason_index]
         service = rng.choice(point.services) if point.services else None
         out.append(Visit(point, at, face, service, reason))
     out.sort(key=lambda v: v.at)
     return out
+
+
+def judge(point: ServicePointProfile, rng: random.Random) -> tuple[Face, int | None]:
+    """A face by the point's mood and, after red, maybe a reason (its index in `point.reasons`)."""
+    face = rng.choices(FACES, weights=point.mix)[0]
+    reason = None
+    if face is Face.NEGATIVE and point.reasons and rng.random() < point.reason_share:
+        reason = rng.randrange(len(point.reasons))
+    return face, reason
+
+
+@dataclass(frozen=True)
+class Citizen:
+    """What one citizen does at a button kiosk, live."""
+
+    face: Face
+    reason: int | None
+    """Index of the reason button pressed after red (None: skip)."""
+    mash: int = 0
+    """Extra presses of the same face in a burst (a child hammering, an angry citizen): all within the cooldown."""
+
+
+def next_citizen(point: ServicePointProfile, rng: random.Random, mash_share: float = 0.03) -> Citizen:
+    face, reason = judge(point, rng)
+    mash = rng.randint(3, 15) if rng.random() < mash_share else 0
+    return Citizen(face, reason, mash)
+
+
+def is_open(point: ServicePointProfile, at: datetime, zone: ZoneInfo) -> bool:
+    """Whether the service point's opening hours include `at` (in the organisation's local time)."""
+    local = at.astimezone(zone)
+    return any(begin <= local.time() < end for begin, end in point.hours.intervals(local.date()))
 
 
 def _poisson(rng: random.Random, mean: float) -> int:

@@ -9,4 +9,5 @@ pytest_plugins = [
     "tests.fixtures.fix_kiosk_mqtt",
     "tests.fixtures.fix_pg_cluster",
     "tests.fixtures.fix_timescaledb",
+    "tests.fixtures.fix_kiosk",
 ]

@@ -6,44 +6,71 @@ import argparse
 import logging
 import signal
 import sys
+import threading
+from pathlib import Path
 
-from pydantic import ValidationError
+from kiosk.buttons.settings import ButtonKioskSettings
+from kiosk.buttons.signals import legend
+from kiosk.core.config_file import SettingsError, load_settings
+from kiosk.core.outbox import OutboxError
+from kiosk.core.sdnotify import SystemdNotifier
 
-from kiosk.buttons.panel import ButtonPanel
-from kiosk.core.kiosk import Kiosk
-from kiosk.core.publisher import Publisher
-from kiosk.core.settings import KioskSettings
+log = logging.getLogger("kiosk.buttons")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="kiosk-buttons", description="Push-button feedback kiosk (KIOSK_* env).")
-    parser.add_argument("--validate-config", action="store_true", help="check the configuration and exit")
+    parser = argparse.ArgumentParser(
+        prog="kiosk-buttons",
+        description="Push-button feedback kiosk. Settings come from a TOML file and KIOSK_* environment "
+        "variables (see deploy/kiosk/README.md).",
+    )
+    parser.add_argument("--config", type=Path, help="TOML settings file (default: $KIOSK_CONFIG_FILE)")
+    parser.add_argument("--validate-config", action="store_true", help="check the settings and exit")
+    parser.add_argument(
+        "--print-legend", action="store_true", help="print the card that explains lights and beeps to citizens"
+    )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    try:
-        settings = KioskSettings()  # required fields come from the environment
-    except ValidationError as exc:
-        problems = "; ".join(f"KIOSK_{str(e['loc'][0]).upper()}: {e['msg']}" for e in exc.errors())
-        print(f"kiosk-buttons: error: invalid configuration: {problems}", file=sys.stderr)
-        return 2
-    if args.validate_config:
-        print("configuration is valid")
+    if args.print_legend:
+        print(legend(), end="")
         return 0
-    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
-    password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-    publisher = Publisher(settings.organisation, settings.kiosk_id, settings.mqtt_host, settings.mqtt_port, password)
     try:
-        publisher.start()
-    except (OSError, ConnectionError) as exc:
+        settings = load_settings(ButtonKioskSettings, args.config)
+    except SettingsError as exc:
         print(f"kiosk-buttons: error: {exc}", file=sys.stderr)
         return 2
-    kiosk = Kiosk(settings, publisher)
-    panel = ButtonPanel(kiosk.press)
+    if args.validate_config:
+        print(f"configuration is valid (kiosk {settings.kiosk_id}, broker {settings.mqtt_host}:{settings.mqtt_port})")
+        return 0
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return run(settings)
+
+
+def run(settings: ButtonKioskSettings) -> int:
+    from kiosk.buttons.panel import build_button_kiosk  # imports gpiozero's pin drivers
+
+    stop = threading.Event()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: stop.set())
     try:
-        signal.sigwait({signal.SIGINT, signal.SIGTERM})
+        kiosk, panel = build_button_kiosk(settings)
+    except OutboxError as exc:
+        print(f"kiosk-buttons: error: {exc}", file=sys.stderr)
+        return 2
+    except Exception as exc:  # gpiozero: no pin driver, pin in use, not a Pi ...
+        print(f"kiosk-buttons: error: cannot set up the GPIO pins: {exc}", file=sys.stderr)
+        return 2
+    systemd = SystemdNotifier()
+    kiosk.start()
+    systemd.ready(f"kiosk {settings.kiosk_id} taking presses")
+    try:
+        while not stop.wait(systemd.watchdog_interval_s or 1.0):
+            if systemd.watchdog_interval_s and kiosk.link.alive and panel.alive:
+                systemd.watchdog()
     finally:
+        systemd.stopping()
+        log.info("stopping")
         panel.close()
-        publisher.stop()
+        kiosk.stop()
     return 0
 
 

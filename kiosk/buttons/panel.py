@@ -1,49 +1,171 @@
-"""Three buttons, one per face, wired to the kiosk core through gpiozero."""
+"""The push-button face: gpiozero buttons, lights and buzzer driving a kiosk's rating flow.
+
+A face press goes straight to the flow (a button kiosk has no service step). With
+reason buttons wired, a red press opens the reason step: a reason button picks that
+reason (in the order of the configured list), the red button again skips. Lights and
+beeps follow the flow's events (see `signals`). The pin factory is gpiozero's
+default on a Raspberry Pi; tests and the simulator pass a `MockFactory`.
+"""
 
 from __future__ import annotations
 
+import functools
+import logging
+import threading
+import time
 from collections.abc import Callable
-from dataclasses import dataclass
 
-from gpiozero import Button
+from gpiozero import LED, PWMLED, Button, Buzzer
+from gpiozero.pins import Factory
 
+from kiosk.buttons.settings import ButtonKioskSettings, GpioWiring
+from kiosk.buttons.signals import Light, Signals
+from kiosk.core.clock import Clock
+from kiosk.core.flow import FlowEvent, PressAccepted, PressFailed, PressIgnored, Step, StepChanged
+from kiosk.core.kiosk import Kiosk
 from protocol import Face
 
+log = logging.getLogger(__name__)
 
-@dataclass(frozen=True)
-class ButtonPins:
-    """BCM pin numbers of the face buttons (buttons to ground, internal pull-ups)."""
-
-    positive: int = 17
-    neutral: int = 27
-    negative: int = 22
-
-    def of(self, face: Face) -> int:
-        pin: int = getattr(self, face.value)
-        return pin
+TICK_S = 0.1
 
 
 class ButtonPanel:
-    def __init__(
-        self,
-        on_face: Callable[[Face], object],
-        pins: ButtonPins | None = None,
-        bounce_time: float | None = 0.05,
-    ) -> None:
-        self.pins = pins or ButtonPins()
+    def __init__(self, kiosk: Kiosk, wiring: GpioWiring, pin_factory: Factory | None = None) -> None:
+        self.kiosk = kiosk
+        self.wiring = wiring
+        self._stop = threading.Event()
+        self._lights = threading.Lock()  # signals are never changed while close() closes the devices
+        self._factory = pin_factory
+        bounce = wiring.bounce_s or None
         self.buttons: dict[Face, Button] = {}
         for face in Face:
-            button = Button(self.pins.of(face), pull_up=True, bounce_time=bounce_time)
-            button.when_pressed = self._handler(on_face, face)
+            button = Button(wiring.button(face), pull_up=True, bounce_time=bounce, pin_factory=pin_factory)
+            button.when_pressed = self._guarded(f"face:{face.value}", functools.partial(self._face_pressed, face))
             self.buttons[face] = button
+        self.reason_buttons: list[Button] = []
+        for index, pin in enumerate(wiring.reason_buttons):
+            button = Button(pin, pull_up=True, bounce_time=bounce, pin_factory=pin_factory)
+            button.when_pressed = self._guarded(f"reason:{index}", functools.partial(self._reason_pressed, index))
+            self.reason_buttons.append(button)
+        faces = {face: self._light(led) for face in Face if (led := wiring.led(face)) is not None}
+        self.signals = Signals(
+            faces,
+            [self._light(pin) for pin in wiring.reason_leds],
+            self._light(wiring.status_led) if wiring.status_led is not None else None,
+            Buzzer(wiring.buzzer, pin_factory=pin_factory) if wiring.buzzer is not None else None,
+        )
+        self._last_edge: dict[str, float] = {}
+        self._ticker = threading.Thread(target=self._tick, name=f"panel-{kiosk.settings.kiosk_id}", daemon=True)
+        kiosk.flow.add_listener(self._on_flow)
+        kiosk.link.add_listener(self._on_link)
+        self.signals.ready(kiosk.link.online)
+        self._ticker.start()
 
-    @staticmethod
-    def _handler(on_face: Callable[[Face], object], face: Face) -> Callable[[], None]:
+    def _light(self, pin: int) -> Light:
+        if self.wiring.pwm:
+            return PWMLED(pin, pin_factory=self._factory)
+        return LED(pin, pin_factory=self._factory)
+
+    def _guarded(self, name: str, action: Callable[[], object]) -> Callable[[], None]:
+        """Drop contact bounce (an edge within `bounce_s` of the last one) before it can count as a press."""
+
         def pressed() -> None:
-            on_face(face)
+            if self._stop.is_set():
+                return
+            now = time.monotonic()
+            last = self._last_edge.get(name)
+            self._last_edge[name] = now
+            if last is not None and now - last < self.wiring.bounce_s:
+                return
+            try:
+                action()
+            except Exception:  # a gpiozero callback thread must never die
+                log.exception("press on %s failed", name)
 
         return pressed
 
+    def _face_pressed(self, face: Face) -> None:
+        flow = self.kiosk.flow
+        if flow.step is Step.REASON:
+            if face is Face.NEGATIVE:
+                flow.choose_reason(None)  # red again: skip the reason
+            return
+        flow.press_face(face)
+
+    def _reason_pressed(self, index: int) -> None:
+        flow = self.kiosk.flow
+        offered = flow.offered_reasons()
+        if flow.step is Step.REASON and index < len(offered):
+            flow.choose_reason(offered[index])
+
+    def _on_flow(self, event: FlowEvent) -> None:
+        with self._lights:
+            if not self._stop.is_set():
+                self._show(event)
+
+    def _show(self, event: FlowEvent) -> None:
+        if isinstance(event, PressAccepted):
+            self.signals.accepted(event.rating.face)
+        elif isinstance(event, PressIgnored):
+            self.signals.ignored(event.face)
+        elif isinstance(event, PressFailed):
+            self.signals.failed()
+        elif isinstance(event, StepChanged):
+            if event.step is Step.REASON:
+                self.signals.ask_reason(len(self.kiosk.flow.offered_reasons()))
+            elif event.step is Step.IDLE and event.previous is not Step.IDLE:
+                due = self.signals.restore_due
+                if due is None or time.monotonic() >= due:
+                    self.signals.ready(self.kiosk.link.online)
+
+    def _on_link(self, online: bool) -> None:
+        with self._lights:
+            if self._stop.is_set():
+                return
+            if self.kiosk.flow.step is Step.IDLE:
+                self.signals.ready(online)
+            else:
+                self.signals.link(online)
+
+    def _tick(self) -> None:
+        while not self._stop.wait(TICK_S):
+            try:
+                self.kiosk.flow.tick()
+                due = self.signals.restore_due
+                if due is not None and time.monotonic() >= due and self.kiosk.flow.step is Step.IDLE:
+                    with self._lights:
+                        if not self._stop.is_set():
+                            self.signals.ready(self.kiosk.link.online)
+            except Exception:
+                log.exception("panel tick failed")
+
+    @property
+    def alive(self) -> bool:
+        return self._ticker.is_alive()
+
     def close(self) -> None:
-        for button in self.buttons.values():
+        with self._lights:
+            self._stop.set()
+        self._ticker.join(2)
+        for button in [*self.buttons.values(), *self.reason_buttons]:
             button.close()
+        with self._lights:
+            self.signals.close()
+
+
+def build_button_kiosk(
+    settings: ButtonKioskSettings,
+    pin_factory: Factory | None = None,
+    clock: Clock | None = None,
+    cooldown_override: float | None = None,
+) -> tuple[Kiosk, ButtonPanel]:
+    """The kiosk core shaped for buttons (no service step, as many reasons as reason buttons) and its panel."""
+    kiosk = Kiosk(
+        settings,
+        clock=clock,
+        can_choose_service=False,
+        reason_slots=len(settings.gpio.reason_buttons),
+        cooldown_override=cooldown_override,
+    )
+    return kiosk, ButtonPanel(kiosk, settings.gpio, pin_factory)

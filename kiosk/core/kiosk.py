@@ -1,47 +1,138 @@
-"""The smallest kiosk core: a press of a face becomes a published `Rating`."""
+"""One kiosk's core: outbox, clock, remote configuration, rating flow and MQTT link, wired together.
+
+A face (buttons, touch screen) builds a `Kiosk`, drives `kiosk.flow`, listens to
+its events and to `kiosk.link` for the online state, and calls `start()`/`stop()`.
+Nothing here blocks on the network: a press touches only the local disk.
+"""
 
 from __future__ import annotations
 
-import threading
+import dataclasses
+import logging
+import time
 import uuid
 
-import paho.mqtt.client as mqtt
-
+from kiosk import __version__
 from kiosk.core.clock import Clock
-from kiosk.core.publisher import Publisher
+from kiosk.core.flow import Choice, Flow, Timeouts
+from kiosk.core.link import Link
+from kiosk.core.outbox import Outbox, OutboxStats
+from kiosk.core.remote_config import FlowConfig, RemoteConfig
 from kiosk.core.settings import KioskSettings
-from protocol import Face, Rating, TopicKind
+from protocol import Heartbeat, Rating
+
+log = logging.getLogger(__name__)
 
 
 class Kiosk:
-    def __init__(self, settings: KioskSettings, publisher: Publisher, clock: Clock | None = None) -> None:
-        self.settings = settings
-        self.publisher = publisher
-        self.clock = clock or Clock()
-        self._seq = 0
-        self._lock = threading.Lock()
-        self.sent: list[mqtt.MQTTMessageInfo] = []
+    def __init__(
+        self,
+        settings: KioskSettings,
+        *,
+        clock: Clock | None = None,
+        can_choose_service: bool = True,
+        reason_slots: int | None = None,
+        cooldown_override: float | None = None,
+    ) -> None:
+        """`can_choose_service`/`reason_slots`: what the face can show (see `Flow`).
 
-    def press(self, face: Face, reason: str | None = None) -> Rating:
-        with self._lock:
-            self._seq += 1
-            rating = Rating(
+        `cooldown_override` replaces the configured cooldown, local or remote: for simulators that
+        compress the time between citizens, never for a kiosk in an office.
+        """
+        self.settings = settings
+        self.clock = clock or Clock(settings.clock_synced)
+        self.outbox = Outbox(settings.outbox_path, settings.kiosk_id)
+        self.config = RemoteConfig(settings, self.outbox)
+        timeouts = Timeouts(
+            service_s=settings.service_timeout_s,
+            face_s=settings.face_timeout_s,
+            reason_s=settings.reason_timeout_s,
+            thank_you_s=settings.thank_you_s,
+        )
+        self._cooldown_override = cooldown_override
+        self.flow = Flow(
+            self.flow_config,
+            self._record,
+            timeouts,
+            can_choose_service=can_choose_service,
+            reason_slots=reason_slots,
+        )
+        self.link = Link(settings, self.outbox, self.heartbeat, self.config.receive)
+
+    def flow_config(self) -> FlowConfig:
+        config = self.config.current
+        if self._cooldown_override is None:
+            return config
+        return dataclasses.replace(config, cooldown_s=self._cooldown_override)
+
+    def start(self) -> None:
+        stats = self.outbox.stats()
+        log.info(
+            "kiosk %s starting: last seq %d, %d rating(s) pending, config revision %s",
+            self.settings.kiosk_id,
+            stats.last_seq,
+            stats.depth,
+            self.config.revision,
+        )
+        self.link.start()
+
+    def stop(self) -> None:
+        self.link.stop()
+        self.outbox.close()
+
+    def _record(self, choice: Choice) -> Rating:
+        config = self.config.current
+        service = choice.service or self.settings.service
+        if service is None and len(config.services) == 1:
+            service = config.services[0].id
+
+        def make(seq: int) -> Rating:
+            pressed_at, reading = self.clock.reading()
+            return Rating(
                 event_id=uuid.uuid4(),
                 kiosk_id=self.settings.kiosk_id,
-                seq=self._seq,
-                service_point=self.settings.service_point,
-                service=self.settings.service,
-                channel=self.settings.channel,
-                face=face,
-                reason=reason,
-                pressed_at=self.clock.now(),
-                clock=self.clock.reading(),
+                seq=seq,
+                service_point=config.service_point,
+                service=service,
+                channel=config.channel,
+                face=choice.face,
+                reason=choice.reason,
+                pressed_at=pressed_at,
+                clock=reading,
             )
-            self.sent.append(self.publisher.publish(TopicKind.RATING, rating))
-        return rating
 
-    def wait_until_sent(self, timeout: float = 30) -> bool:
-        """True when the broker acknowledged every rating published so far."""
-        for info in self.sent:
-            info.wait_for_publish(timeout)
-        return all(info.is_published() for info in self.sent)
+        return self.outbox.append(make)
+
+    def pending_age_s(self, stats: OutboxStats) -> float | None:
+        """Age of the oldest pending rating: by uptime within this run, by the wall clock across restarts."""
+        oldest = stats.oldest
+        if oldest is None:
+            return None
+        if oldest.boot_id == self.clock.boot_id:
+            return max(0.0, (self.clock.uptime_ms() - oldest.uptime_ms) / 1000)
+        return max(0.0, self.clock.now().timestamp() - oldest.wall_s)
+
+    def heartbeat(self) -> Heartbeat:
+        stats = self.outbox.stats()
+        sent_at, reading = self.clock.reading()
+        return Heartbeat(
+            kiosk_id=self.settings.kiosk_id,
+            sent_at=sent_at,
+            clock=reading,
+            software_version=__version__,
+            last_seq=stats.last_seq,
+            outbox_depth=stats.depth,
+            oldest_pending_age_s=self.pending_age_s(stats),
+            ignored_presses=self.flow.ignored_presses,
+            config_revision=self.config.revision,
+            config_error=self.config.error,
+        )
+
+    def wait_until_delivered(self, timeout: float) -> bool:
+        """True once the collector's watermark covers every rating taken so far."""
+        deadline = time.monotonic() + timeout
+        while self.outbox.stats().depth:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
+        return True

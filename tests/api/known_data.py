@@ -45,7 +45,9 @@ def store(database_url: str, presses: Iterable[Press], org: str = "org", timezon
     ratings, inbound = [], []
     boot = uuid.uuid4()
     with psycopg.connect(database_url) as conn:
-        stored = dict(conn.execute("SELECT kiosk_id, max(seq) FROM ratings GROUP BY kiosk_id").fetchall())
+        stored: dict[str, int] = dict(
+            conn.execute("SELECT kiosk_id, max(seq) FROM ratings GROUP BY kiosk_id").fetchall()
+        )
     seqs = {kiosk: itertools.count(int(last) + 1) for kiosk, last in stored.items()}
     for p in presses:
         rating = Rating(

@@ -1,0 +1,262 @@
+"""The durable outbox: every accepted press, on disk before the citizen is thanked, until the collector has it.
+
+SQLite in WAL mode with `synchronous=FULL`: a commit returns only after the WAL is
+fsync'ed, so a press survives a power cut the instant after "thank you" (NORMAL
+would survive a crash of this process but could lose the last presses on power
+loss). The per-kiosk sequence number is assigned in the same transaction, so it
+never repeats across restarts. Rows are deleted only when the collector's ack
+watermark ("stored without gaps up to N") covers them.
+
+Each thread gets its own connection (WAL lets the publisher read while a press is
+written); writers take the lock up front (`BEGIN IMMEDIATE`) and wait for each other.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from protocol import Rating, encode
+from protocol.messages import MAX_SEQ
+
+log = logging.getLogger(__name__)
+
+SCHEMA_VERSION = 1
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS outbox (
+    seq        INTEGER PRIMARY KEY,   -- the rating's per-kiosk sequence number
+    event_id   TEXT NOT NULL UNIQUE,
+    payload    BLOB NOT NULL,         -- the Rating exactly as it goes on the wire
+    boot_id    TEXT NOT NULL,         -- clock reading at the press, for the age of what is pending
+    uptime_ms  INTEGER NOT NULL,
+    wall_s     REAL NOT NULL
+);
+CREATE TABLE IF NOT EXISTS state (
+    key    TEXT PRIMARY KEY,          -- kiosk_id, last_seq, watermark, config
+    value  BLOB
+);
+"""
+
+
+class OutboxError(RuntimeError):
+    """The outbox cannot be used (corrupt, belongs to another kiosk, disk full)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    seq: int
+    payload: bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Oldest:
+    boot_id: uuid.UUID
+    uptime_ms: int
+    wall_s: float
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxStats:
+    last_seq: int
+    watermark: int
+    depth: int
+    oldest: Oldest | None
+
+
+@dataclass(frozen=True, slots=True)
+class AckOutcome:
+    """What a watermark did: `forgotten` rows deleted; `renumbered` > 0 when it was ahead of us (see `acknowledge`)."""
+
+    accepted: bool
+    forgotten: int = 0
+    renumbered: int = 0
+
+
+def peek(path: Path) -> OutboxStats | None:
+    """Read another process's outbox without writing to it (the simulator's report); None if there is none."""
+    if not path.exists():
+        return None
+    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
+    try:
+        conn.execute("BEGIN")
+        state = dict(conn.execute("SELECT key, value FROM state WHERE key IN ('last_seq', 'watermark')"))
+        depth = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+        conn.execute("COMMIT")
+    except sqlite3.OperationalError:  # created but not set up yet
+        return None
+    finally:
+        conn.close()
+    return OutboxStats(int(state.get("last_seq", 0)), int(state.get("watermark", 0)), depth, None)
+
+
+class Outbox:
+    def __init__(self, path: Path, kiosk_id: str) -> None:
+        self.path = path
+        self.kiosk_id = kiosk_id
+        self._local = threading.local()
+        self._all: list[sqlite3.Connection] = []
+        self._all_lock = threading.Lock()
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self._setup()
+        except (sqlite3.Error, OSError) as exc:
+            raise OutboxError(f"cannot open the outbox {path}: {exc}") from exc
+
+    def _connection(self) -> sqlite3.Connection:
+        conn: sqlite3.Connection | None = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False, timeout=30)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=FULL")
+            self._local.conn = conn
+            with self._all_lock:
+                self._all.append(conn)
+        return conn
+
+    @contextmanager
+    def _write(self) -> Iterator[sqlite3.Connection]:
+        conn = self._connection()
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield conn
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
+
+    def _setup(self) -> None:
+        conn = self._connection()
+        problem = conn.execute("PRAGMA quick_check").fetchone()[0]
+        if problem != "ok":
+            raise OutboxError(f"the outbox {self.path} is damaged ({problem}); keep it for recovery, do not delete it")
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        if version > SCHEMA_VERSION:
+            raise OutboxError(f"the outbox {self.path} was written by a newer kiosk version (schema {version})")
+        conn.executescript(SCHEMA)  # idempotent; executescript commits on its own
+        with self._write() as tx:
+            tx.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+            tx.execute("INSERT OR IGNORE INTO state VALUES ('kiosk_id', ?)", (self.kiosk_id,))
+            tx.execute("INSERT OR IGNORE INTO state VALUES ('last_seq', 0), ('watermark', 0)")
+            owner = tx.execute("SELECT value FROM state WHERE key = 'kiosk_id'").fetchone()[0]
+        if owner != self.kiosk_id:
+            raise OutboxError(
+                f"the outbox {self.path} belongs to kiosk {owner!r}, not {self.kiosk_id!r}: "
+                "give each kiosk its own data_dir"
+            )
+
+    def _get(self, conn: sqlite3.Connection, key: str) -> int:
+        return int(conn.execute("SELECT value FROM state WHERE key = ?", (key,)).fetchone()[0])
+
+    def append(self, make: Callable[[int], Rating]) -> Rating:
+        """Store the rating `make(seq)` under the next sequence number; durable when this returns."""
+        try:
+            with self._write() as tx:
+                seq = self._get(tx, "last_seq") + 1
+                rating = make(seq)
+                self._insert(tx, [rating])
+                tx.execute("UPDATE state SET value = ? WHERE key = 'last_seq'", (seq,))
+        except sqlite3.Error as exc:
+            raise OutboxError(f"cannot store the press in {self.path}: {exc}") from exc
+        return rating
+
+    def append_many(self, ratings: Iterable[Rating]) -> int:
+        """Store ratings in one transaction, numbered after the last one (their own `seq` is replaced)."""
+        try:
+            with self._write() as tx:
+                last = self._get(tx, "last_seq")
+                numbered = [r.model_copy(update={"seq": last + i}) for i, r in enumerate(ratings, start=1)]
+                self._insert(tx, numbered)
+                tx.execute("UPDATE state SET value = ? WHERE key = 'last_seq'", (last + len(numbered),))
+        except sqlite3.Error as exc:
+            raise OutboxError(f"cannot store ratings in {self.path}: {exc}") from exc
+        return len(numbered)
+
+    @staticmethod
+    def _insert(tx: sqlite3.Connection, ratings: list[Rating]) -> None:
+        if ratings and ratings[-1].seq > MAX_SEQ:
+            raise OutboxError("sequence numbers exhausted")
+        tx.executemany(
+            "INSERT INTO outbox VALUES (?, ?, ?, ?, ?, ?)",
+            [
+                (
+                    r.seq,
+                    str(r.event_id),
+                    encode(r),
+                    str(r.clock.boot_id),
+                    r.clock.uptime_ms,
+                    r.pressed_at.timestamp(),
+                )
+                for r in ratings
+            ],
+        )
+
+    def pending(self, from_seq: int, limit: int) -> list[Pending]:
+        """Up to `limit` stored ratings with `seq >= from_seq`, in sequence order."""
+        rows = self._connection().execute(
+            "SELECT seq, payload FROM outbox WHERE seq >= ? ORDER BY seq LIMIT ?", (from_seq, limit)
+        )
+        return [Pending(seq, bytes(payload)) for seq, payload in rows]
+
+    def acknowledge(self, watermark: int) -> AckOutcome:
+        """Forget every rating with `seq <= watermark`; an older watermark than the last one changes nothing.
+
+        A watermark above our own last sequence number means this outbox was reset (a
+        new SD card for a known kiosk id): the collector already holds numbers we are
+        about to reuse. Then pending ratings are renumbered to follow the watermark
+        (same event ids) and numbering continues from there, so nothing is forgotten
+        that the collector does not have.
+        """
+        with self._write() as tx:
+            if watermark <= self._get(tx, "watermark"):
+                return AckOutcome(accepted=False)
+            last = self._get(tx, "last_seq")
+            renumbered = 0
+            if watermark > last:
+                renumbered = self._renumber_after(tx, watermark)
+                tx.execute("UPDATE state SET value = ? WHERE key = 'last_seq'", (watermark + renumbered,))
+                forgotten = 0
+            else:
+                forgotten = tx.execute("DELETE FROM outbox WHERE seq <= ?", (watermark,)).rowcount
+            tx.execute("UPDATE state SET value = ? WHERE key = 'watermark'", (watermark,))
+        return AckOutcome(accepted=True, forgotten=forgotten, renumbered=renumbered)
+
+    @staticmethod
+    def _renumber_after(tx: sqlite3.Connection, watermark: int) -> int:
+        rows = tx.execute("SELECT seq, payload FROM outbox ORDER BY seq").fetchall()
+        for new_seq, (old_seq, payload) in enumerate(rows, start=watermark + 1):
+            rating = Rating.model_validate_json(payload).model_copy(update={"seq": new_seq})
+            tx.execute("UPDATE outbox SET seq = ?, payload = ? WHERE seq = ?", (new_seq, encode(rating), old_seq))
+        return len(rows)
+
+    def stats(self) -> OutboxStats:
+        conn = self._connection()
+        conn.execute("BEGIN")
+        try:
+            last, watermark = self._get(conn, "last_seq"), self._get(conn, "watermark")
+            depth = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
+            row = conn.execute("SELECT boot_id, uptime_ms, wall_s FROM outbox ORDER BY seq LIMIT 1").fetchone()
+        finally:
+            conn.execute("COMMIT")
+        oldest = Oldest(uuid.UUID(row[0]), row[1], row[2]) if row else None
+        return OutboxStats(last_seq=last, watermark=watermark, depth=depth, oldest=oldest)
+
+    def load_config(self) -> bytes | None:
+        row = self._connection().execute("SELECT value FROM state WHERE key = 'config'").fetchone()
+        return bytes(row[0]) if row else None
+
+    def save_config(self, payload: bytes) -> None:
+        with self._write() as tx:
+            tx.execute("INSERT OR REPLACE INTO state VALUES ('config', ?)", (payload,))
+
+    def close(self) -> None:
+        with self._all_lock:
+            for conn in self._all:
+                conn.close()
+            self._all.clear()
+        self._local = threading.local()
