@@ -57,6 +57,7 @@ def test_broker_down_for_a_while_every_press_arrives_in_order(
     for face in (Face.POSITIVE, Face.NEUTRAL, Face.POSITIVE):
         sim.press(face)
     assert wait_for(lambda: len(stored(database_url, kiosk_id)) == 3)
+    assert wait_for(lambda: sim.kiosk.outbox.stats().depth == 0)  # their ack watermark has reached the kiosk
 
     broker.stop()
     assert wait_for(lambda: not sim.kiosk.link.online, timeout=5)
