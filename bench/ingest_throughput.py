@@ -68,8 +68,8 @@ def backlog(messages: int, kiosks: int) -> list[tuple[str, bytes]]:
     return out
 
 
-def publish(port: int, messages: list[tuple[str, bytes]]) -> None:
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-kiosks", protocol=mqtt.MQTTv5)
+def publish(port: int, messages: list[tuple[str, bytes]], client_id: str) -> None:
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
     client.max_inflight_messages_set(1000)
     client.connect("127.0.0.1", port)
     client.loop_start()
@@ -171,10 +171,35 @@ def timed_drain(stored: Callable[[], float], total: int, timeout: float = 600) -
     raise TimeoutError(f"only {stored()} of {total} stored in {timeout} s")
 
 
-def feed(port: int, args: Any) -> subprocess.Popen[bytes]:
-    """A kiosk fleet in a process of its own (not sharing our interpreter): publishes and exits."""
-    argv = [sys.executable, __file__, "--publish-to", str(port), "--messages", str(args.messages)]
-    return subprocess.Popen([*argv, "--kiosks", str(args.kiosks)])
+class Fleet:
+    """Kiosk fleets in processes of their own (not sharing our interpreter): each publishes its share and exits."""
+
+    def __init__(self, port: int, args: Any) -> None:
+        self.processes = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    __file__,
+                    "--publish-to",
+                    str(port),
+                    "--messages",
+                    str(args.messages),
+                    "--kiosks",
+                    str(args.kiosks),
+                    "--share",
+                    f"{i}/{args.publishers}",
+                ]
+            )
+            for i in range(args.publishers)
+        ]
+
+    def wait(self) -> None:
+        for process in self.processes:
+            process.wait()
+
+
+def feed(port: int, args: Any) -> Fleet:
+    return Fleet(port, args)
 
 
 def run_collectors(count: int, pg: LocalPostgres, broker: LocalMosquitto, work: Path, args: Any) -> float:
@@ -245,10 +270,16 @@ def main() -> None:
         help="backlog: drain ratings queued while away; live: consume while a kiosk fleet publishes",
     )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
+    parser.add_argument(
+        "--publishers", type=int, default=2, help="publishing processes, kiosks split between them (default 2)"
+    )
     parser.add_argument("--publish-to", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--share", default="0/1", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.publish_to:
-        publish(args.publish_to, backlog(args.messages, args.kiosks))
+        index, count = (int(x) for x in args.share.split("/"))
+        mine = [m for i, m in enumerate(backlog(args.messages, args.kiosks)) if i % args.kiosks % count == index]
+        publish(args.publish_to, mine, f"bench-kiosks-{index}")
         return
     work = Path(tempfile.mkdtemp(prefix="mlf-bench-"))
     work.chmod(0o755)

@@ -53,7 +53,7 @@ class IngestMetrics:
         )
         self.commit_delay = Histogram(
             "mlf_ingest_commit_delay_seconds",
-            "From receiving a message to the commit that stored it (its ack to the broker follows at once).",
+            "Per batch, from receiving its oldest message to the commit that stored it (acks follow at once).",
             buckets=LATENCY_BUCKETS,
             registry=r,
         )

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,6 +21,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 
 from collector.config import CollectorSettings
 from collector.ingest import Inbound
+from collector.mqtt_client import BatchingClient
 from protocol import TopicKind, subscription
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,7 @@ class MqttLink:
         self._connected = threading.Event()
         self._generation = 0
         self.last_error: str | None = None
-        client = mqtt.Client(
+        client = BatchingClient(
             CallbackAPIVersion.VERSION2,
             client_id=settings.mqtt_client_id,
             protocol=mqtt.MQTTv5,
@@ -83,11 +84,12 @@ class MqttLink:
         self._client.disconnect()
         self._client.loop_stop()
 
-    def ack(self, message: Inbound) -> None:
-        """PUBACK a stored message, unless it came on an earlier connection: the broker resends those
-        (with our session), and their packet ids may already name other messages."""
-        if message.qos > 0 and message.generation == self._generation and self.connected:
-            self._client.ack(message.mid, message.qos)
+    def ack(self, messages: Iterable[Inbound]) -> None:
+        """PUBACK stored messages, except those that came on an earlier connection: the broker resends
+        those (with our session), and their packet ids may already name other messages."""
+        if self.connected:
+            generation = self._generation
+            self._client.ack_many(m.mid for m in messages if m.qos == 1 and m.generation == generation)
 
     def publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> None:
         self._client.publish(topic, payload, qos=qos, retain=retain)

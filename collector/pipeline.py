@@ -201,9 +201,8 @@ class IngestPipeline:
 
     def _after_commit(self, done: list[tuple[list[Classified], WriteResult, datetime]]) -> None:
         watermarks: dict[str, tuple[str, int]] = {}
+        self.link.ack(item.inbound for items, _, _ in done for item in items)
         for items, result, committed_at in done:
-            for item in items:
-                self.link.ack(item.inbound)
             for kiosk_id, (org, seq) in result.watermarks.items():
                 # Writers may finish out of order; a watermark never goes down, so never publish a lower one.
                 watermarks[kiosk_id] = (org, max(seq, watermarks.get(kiosk_id, (org, 0))[1]))
@@ -219,8 +218,9 @@ class IngestPipeline:
         metrics = self.metrics
         metrics.count_result(result)
         metrics.batch_messages.observe(len(items))
-        for item in items:
-            metrics.commit_delay.observe((committed_at - item.inbound.received_at).total_seconds())
+        if items:  # the batch's oldest message: how far behind the stream we commit
+            oldest = min(item.inbound.received_at for item in items)
+            metrics.commit_delay.observe((committed_at - oldest).total_seconds())
         metrics.last_commit.set(committed_at.timestamp())
         for reason, n in result.quarantined.items():
             log.info("quarantined %d message(s): %s", n, reason)

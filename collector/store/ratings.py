@@ -60,7 +60,9 @@ WITH fresh AS (
 ), delta AS (
     INSERT INTO rollup_delta ({DELTA_COLUMNS}) SELECT {delta_select("new", 1)} FROM new
 )
-SELECT event_id, kiosk_id, seq, pressed_at, time_source = 'received' FROM new
+SELECT kiosk_id, min(pressed_at), max(pressed_at), array_agg(seq),
+    coalesce(array_agg(event_id) FILTER (WHERE time_source = 'received'), '{{}}'), count(*)
+FROM new GROUP BY kiosk_id
 """  # noqa: S608 - assembled from the constants above, no input
 
 # Re-place the unsynchronised ratings of boots whose anchor was just set or improved.
@@ -123,16 +125,21 @@ NULL = "\\N"
 
 @dataclass(frozen=True, slots=True)
 class Inserted:
-    event_id: UUID
+    """What one kiosk's new ratings of the batch are, summed up (one row per kiosk, not per rating:
+    at thousands of ratings a second, turning every row back into Python objects is what costs)."""
+
     kiosk_id: str
-    seq: int
-    pressed_at: datetime
-    provisional: bool
+    first_at: datetime
+    last_at: datetime
+    seqs: list[int]
+    provisional: list[UUID]
+    """Those placed at our receive time for want of a clock anchor."""
+    count: int
 
 
 def insert_new(conn: psycopg.Connection[TupleRow]) -> list[Inserted]:
     """Insert the staged ratings not stored before."""
-    return [Inserted(e, str(k), int(s), at, bool(p)) for e, k, s, at, p in conn.execute(INSERT_NEW)]
+    return [Inserted(str(k), lo, hi, seqs, prov, int(n)) for k, lo, hi, seqs, prov, n in conn.execute(INSERT_NEW)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -77,11 +77,10 @@ def write_batch(conn: psycopg.Connection[TupleRow], batch: Batch, options: Write
         if admitted:
             ratings.stage(conn, admitted)
             for new in ratings.insert_new(conn):
-                placed.append(ratings.Placed(new.kiosk_id, new.pressed_at))
-                accounted.setdefault(new.kiosk_id, set()).add(new.seq)
-                result.stored += 1
-                if new.provisional:
-                    provisional.add(new.event_id)
+                placed += [ratings.Placed(new.kiosk_id, new.first_at), ratings.Placed(new.kiosk_id, new.last_at)]
+                accounted.setdefault(new.kiosk_id, set()).update(new.seqs)
+                result.stored += new.count
+                provisional.update(new.provisional)
         result.duplicates = len(admitted) - result.stored
         # From here on, everything touching a kiosk's existing rows runs under its lock. The raw rows were
         # inserted before it (the heavy part runs in parallel); their clock placement is settled just below.

@@ -14,7 +14,14 @@ def test_metrics_count_what_happened(collector: CollectorProcess, publisher: Pub
     now = datetime.now(UTC)
     first, second = rating("mk1", 1, pressed_at=now), rating("mk1", 2, pressed_at=now)
     publisher.send_all([*wire("org", [first, second, first]), ("mlf/v1/org/mk1/rating", b"not json")])
-    assert wait_until(lambda: scrape(collector.url).get("mlf_ingest_commit_delay_seconds_count") == 4, 30)
+
+    def settled() -> bool:
+        metrics = scrape(collector.url)
+        received = sum(v for k, v in metrics.items() if k.startswith("mlf_ingest_messages_received_total{"))
+        committed = metrics.get("mlf_ingest_ratings_stored_total", 0) + metrics.get("mlf_ingest_duplicates_total", 0)
+        return received == 4 and committed == 3
+
+    assert wait_until(settled, 30)
     metrics = scrape(collector.url)
     assert metrics['mlf_ingest_messages_received_total{kind="rating"}'] == 3
     assert metrics['mlf_ingest_messages_received_total{kind="rejected"}'] == 1
@@ -22,7 +29,7 @@ def test_metrics_count_what_happened(collector: CollectorProcess, publisher: Pub
     assert metrics["mlf_ingest_duplicates_total"] == 1
     assert metrics['mlf_ingest_quarantined_total{reason="not_json"}'] == 1
     assert metrics["mlf_ingest_batch_duration_seconds_count"] >= 1
-    assert metrics["mlf_ingest_commit_delay_seconds_count"] == 4
+    assert 1 <= metrics["mlf_ingest_commit_delay_seconds_count"] <= metrics["mlf_ingest_batch_duration_seconds_count"]
     assert metrics["mlf_ingest_lag_seconds"] == 0
     assert metrics["mlf_ingest_queued_messages"] == 0
     assert metrics["mlf_mqtt_connected"] == 1
