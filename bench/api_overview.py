@@ -67,6 +67,9 @@ ROLLUPS = [
     SELECT date_trunc('month', pressed_at AT TIME ZONE 'ZONE')::date, service_point_id,
            coalesce(service_id, ''), channel, COUNTS
     FROM ratings GROUP BY 1, 2, 3, 4""",
+    """INSERT INTO rollup_monthly_points (month, service_point_id, positive, neutral, negative, misuse)
+    SELECT month, service_point_id, sum(positive), sum(neutral), sum(negative), sum(misuse)
+    FROM rollup_monthly GROUP BY 1, 2""",
     """INSERT INTO reason_daily (day, service_point_id, service_id, channel, reason, n)
     SELECT (pressed_at AT TIME ZONE 'ZONE')::date, service_point_id, coalesce(service_id, ''), channel,
            reason, count(*)
@@ -120,7 +123,15 @@ def load(dsn: str, points: int) -> None:
         if conn.execute("SELECT 1 FROM bench_meta WHERE points = %s", (points,)).fetchone():
             return
         print(f"loading {points} service points, {YEAR_START}..{YEAR_END} (one-off; kept for later runs)", flush=True)
-        for table in ("ratings", "rollup_hourly", "rollup_daily", "rollup_monthly", "reason_daily", "bench_meta"):
+        for table in (
+            "ratings",
+            "rollup_hourly",
+            "rollup_daily",
+            "rollup_monthly",
+            "rollup_monthly_points",
+            "reason_daily",
+            "bench_meta",
+        ):
             conn.execute(f"TRUNCATE {table}".encode())
         fleet = demo_fleet(points, org=ORG)
         regions = ("Nord-Ovest", "Nord-Est", "Centro", "Sud", "Isole")

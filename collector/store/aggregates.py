@@ -63,6 +63,8 @@ def union_of_pieces(pieces: Pieces, filters: Filters) -> tuple[sql.Composable, l
         ranges = getattr(pieces, attr)
         if not ranges:
             continue
+        if table == "rollup_monthly" and filters.service is None and filters.channel is None:
+            table = "rollup_monthly_points"  # the same sums, without the service and channel split
         span, span_params = _ranges(column, ranges)
         common, common_params = _common(filters)
         selects.append(

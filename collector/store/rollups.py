@@ -3,7 +3,7 @@
 Every change to `ratings` in a batch writes signed rows into the temporary table
 `rollup_delta`: +1 for a new rating, -1/+1 (old state, new state) for a rating whose
 time or misuse flag moved. At the end of the batch one statement folds the deltas
-into the four rollups, in key order (so concurrent collectors never deadlock on
+into the rollups, in key order (so concurrent collectors never deadlock on
 them). The same mechanism on plain PostgreSQL and TimescaleDB: the rollups are
 ordinary tables, exact under duplicates, late data and corrections.
 """
@@ -78,6 +78,11 @@ WITH d AS (
 ), hourly AS ({_face_rollup("rollup_hourly", "bucket", "date_trunc('hour', pressed_at, 'UTC')")}
 ), daily AS ({_face_rollup("rollup_daily", "day", "local_time::date")}
 ), monthly AS ({_face_rollup("rollup_monthly", "month", "date_trunc('month', local_time)::date")}
+), monthly_points AS (
+    INSERT INTO rollup_monthly_points AS r (month, service_point_id, positive, neutral, negative, misuse, provisional)
+    SELECT date_trunc('month', local_time)::date, service_point_id, {_SUMS}
+    FROM d GROUP BY 1, 2 {_NONZERO} ORDER BY 2, 1
+    ON CONFLICT (month, service_point_id) DO UPDATE SET {_ADD}
 ), reasons AS (
     INSERT INTO reason_daily AS r (day, service_point_id, service_id, channel, reason, n)
     SELECT local_time::date, service_point_id, service_id, channel, reason, sum(n)
@@ -107,6 +112,12 @@ WITH d AS (
 ), hourly AS ({_drop_empty("rollup_hourly", "bucket", "date_trunc('hour', pressed_at, 'UTC')")}
 ), daily AS ({_drop_empty("rollup_daily", "day", "local_time::date")}
 ), monthly AS ({_drop_empty("rollup_monthly", "month", "date_trunc('month', local_time)::date")}
+), monthly_points AS (
+    DELETE FROM rollup_monthly_points r USING (
+        SELECT DISTINCT date_trunc('month', local_time)::date AS k, service_point_id FROM d
+    ) t
+    WHERE r.month = t.k AND r.service_point_id = t.service_point_id
+      AND r.positive = 0 AND r.neutral = 0 AND r.negative = 0 AND r.misuse = 0 AND r.provisional = 0
 ), reasons AS (
     DELETE FROM reason_daily r USING (
         SELECT DISTINCT local_time::date AS day, service_point_id, service_id, channel, reason FROM d

@@ -93,6 +93,11 @@ def mark_misuse(database_url: str, ratings: Iterable[Rating]) -> None:
                     f" AND {column} = %s AND service_id = %s AND channel = %s",
                     (sp, value, service, channel),
                 )
+            conn.execute(
+                f"UPDATE rollup_monthly_points SET {face} = {face} - 1, misuse = misuse + 1"  # noqa: S608
+                " WHERE service_point_id = %s AND month = %s",
+                (sp, day.replace(day=1)),
+            )
             if reason:
                 conn.execute(
                     "UPDATE reason_daily SET n = n - 1 WHERE service_point_id = %s AND day = %s AND service_id = %s"

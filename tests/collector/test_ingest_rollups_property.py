@@ -39,7 +39,8 @@ INSTANTS = [
 ]
 KIOSKS = ("k1", "k2")
 TABLES = (
-    "ratings, rating_keys, rollup_hourly, rollup_daily, rollup_monthly, reason_daily, kiosk_boots,"
+    "ratings, rating_keys, rollup_hourly, rollup_daily, rollup_monthly, rollup_monthly_points, reason_daily,"
+    " kiosk_boots,"
     " sequence_gaps, quarantine, kiosks, services, service_points, sites, organisations"
 )
 
@@ -188,6 +189,16 @@ def test_rollups_equal_aggregates_over_raw_rows(backend_db: Conn, scenario: Scen
     aggregate(db, "date_trunc('hour', pressed_at, 'UTC')", "rollup_hourly", "bucket")
     aggregate(db, "(pressed_at AT TIME ZONE o.timezone)::date", "rollup_daily", "day")
     aggregate(db, "date_trunc('month', pressed_at AT TIME ZONE o.timezone)::date", "rollup_monthly", "month")
+    per_point = db.execute(
+        "SELECT date_trunc('month', pressed_at AT TIME ZONE o.timezone)::date, service_point_id,"
+        " count(*) FILTER (WHERE face = 'positive' AND NOT misuse), count(*) FILTER (WHERE face = 'neutral'"
+        " AND NOT misuse), count(*) FILTER (WHERE face = 'negative' AND NOT misuse), count(*) FILTER (WHERE misuse)"
+        " FROM ratings r JOIN organisations o ON o.id = r.org_id GROUP BY 1, 2"
+    ).fetchall()
+    kept_points = db.execute(
+        "SELECT month, service_point_id, positive, neutral, negative, misuse FROM rollup_monthly_points"
+    ).fetchall()
+    assert set(kept_points) == set(per_point)
     reasons = db.execute(
         "SELECT (pressed_at AT TIME ZONE 'Europe/Rome')::date, service_point_id, coalesce(service_id, ''), channel,"
         " reason, count(*) FROM ratings WHERE face = 'negative' AND reason IS NOT NULL AND NOT misuse"
