@@ -151,6 +151,7 @@ def _fleet(args: argparse.Namespace, folder: Path, port: int, backfill: bool = F
     specs = []
     wrong_count = min(getattr(args, "wrong_clock", 0), len(points))
     wrong = set(random.Random(args.seed).sample(range(len(points)), wrong_count))
+    started = time.time()
     for i, point in enumerate(points):
         plan = None
         if backfill:
@@ -160,6 +161,7 @@ def _fleet(args: argparse.Namespace, folder: Path, port: int, backfill: bool = F
                 settings=kiosk_settings(args, point, folder, port),
                 boot_in_1970=i in wrong,
                 sync_after_s=getattr(args, "ntp_after", None),
+                sync_since=started,
                 log_file=str(folder / point.kiosk_id / "kiosk.log"),
                 log_level=args.log_level,
                 backfill=plan,
@@ -268,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--kill-every", type=float, help="SIGKILL a random kiosk every S seconds")
     run.add_argument("--restart-after", type=float, default=3.0, help="... and restart it S seconds later")
     run.add_argument("--wrong-clock", type=int, default=0, help="N kiosks boot believing it is 1970 (no RTC)")
-    run.add_argument("--ntp-after", type=float, default=30.0, help="... until NTP sets their clock after S seconds")
+    run.add_argument("--ntp-after", type=float, default=30.0, help="... until NTP answers, S seconds into the run")
     run.add_argument("--drain-timeout", type=float, default=60.0, help="seconds to wait for delivery at the end")
     run.set_defaults(func=cmd_run, default_window=5000)
 

@@ -104,13 +104,18 @@ class CompressedTime:
         return Clock("yes", wall=self.wall, monotonic=self.monotonic)
 
 
-def rtc_less_clock(sync_after_s: float | None) -> Clock:
-    """A Raspberry Pi without RTC: it boots believing it is 1970; NTP sets the time after `sync_after_s`."""
+def rtc_less_clock(sync_after_s: float | None, *, since: float | None = None) -> Clock:
+    """A Raspberry Pi without RTC: it boots believing it is 1970; NTP sets the time after `sync_after_s`.
+
+    The delay counts from `since` (a `time.time()` value, e.g. when the fleet started: NTP becomes reachable
+    then, so a kiosk restarted later syncs at boot) or, without it, from this boot.
+    """
     started = time.monotonic()
+    reachable_at = None if sync_after_s is None else (since if since is not None else time.time()) + sync_after_s
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
 
     def synced() -> bool:
-        return sync_after_s is not None and time.monotonic() - started >= sync_after_s
+        return reachable_at is not None and time.time() >= reachable_at
 
     def wall() -> datetime:
         if synced():

@@ -36,6 +36,8 @@ class WorkerSpec:
     """Keyword arguments of `ButtonKioskSettings` (plain data: it crosses a process boundary)."""
     boot_in_1970: bool = False
     sync_after_s: float | None = None
+    sync_since: float | None = None
+    """`time.time()` the NTP delay counts from (the fleet's start), so a kiosk restarted later syncs at boot."""
     log_file: str | None = None
     log_level: str = "INFO"
     backfill: BackfillPlan | None = None
@@ -48,7 +50,7 @@ def serve(spec: WorkerSpec, conn: Connection) -> None:
             filename=spec.log_file, level=spec.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
         )
     settings = ButtonKioskSettings(**spec.settings)
-    clock = rtc_less_clock(spec.sync_after_s) if spec.boot_in_1970 else None
+    clock = rtc_less_clock(spec.sync_after_s, since=spec.sync_since) if spec.boot_in_1970 else None
     sim = SimulatedButtonKiosk(settings, clock)
     send_lock = threading.Lock()
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 
 from firmware_sim.mock_kiosk import rtc_less_clock
@@ -53,3 +54,11 @@ def test_raspberry_pi_without_rtc_boots_in_1970_until_ntp() -> None:
     at, reading = synced.reading()
     assert at.year >= 2025
     assert reading.synced
+
+
+def test_ntp_delay_counts_from_the_fleet_start_so_a_later_reboot_syncs_at_once() -> None:
+    fleet_started = time.time() - 20
+    rebooted = rtc_less_clock(sync_after_s=12, since=fleet_started)
+    assert rebooted.reading()[1].synced
+    early = rtc_less_clock(sync_after_s=12, since=time.time())
+    assert early.reading()[0].year == 1970
