@@ -99,7 +99,8 @@ def write_atomically(path: Path, text: str) -> bool:
 
 def reload_broker(command: str | None) -> None:
     if not command:
-        log.warning("broker files changed but COLLECTOR_BROKER_RELOAD_COMMAND is not set: reload mosquitto yourself")
+        # Fine where the broker host watches the files (deploy/systemd/mlf-broker-reload.path).
+        log.info("broker files changed; no COLLECTOR_BROKER_RELOAD_COMMAND: the broker host must reload mosquitto")
         return
     done = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=30, check=False)
     if done.returncode != 0:
