@@ -26,8 +26,8 @@ from devstack.processes import free_port, give_to
 from protocol import Face, KioskClock, Rating, TopicKind, build_topic, encode
 from protocol.codec import decode_as
 from protocol.messages import KioskConfig
-from tests.e2e.test_walking_skeleton import wait_for
 from tests.fixtures.fix_collector import CollectorProcess, collector_env
+from tests.waiting import wait_for
 
 COLLECTOR_PASSWORD = "collector-secret-for-tests"
 

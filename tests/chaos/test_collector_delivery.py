@@ -17,9 +17,10 @@ import psycopg
 from devstack.mosquitto import LocalMosquitto
 from devstack.postgres import LocalPostgres
 from tests.fixtures.fix_collector import CollectorProcess, collector_env
-from tests.fixtures.fix_kiosk_mqtt import Publisher, retained_acks, wait_until
+from tests.fixtures.fix_kiosk_mqtt import Publisher, retained_acks
 from tests.fixtures.kiosk_messages import fleet, rating, wire
 from tests.fixtures.prometheus import scrape
+from tests.waiting import wait_for
 
 KIOSKS, PER_KIOSK = 20, 1000
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(days=5)
@@ -43,7 +44,7 @@ def assert_exactly_once(url: str, sent: int, kiosks: int, per_kiosk: int, port: 
         watermarks: dict[object, object] = dict(conn.execute("SELECT id, acked_seq FROM kiosks").fetchall())
         assert watermarks == {f"ch-k{k}": per_kiosk for k in range(kiosks)}
         assert conn.execute("SELECT count(*) FROM sequence_gaps WHERE closed_at IS NULL").fetchone() == (0,)
-    assert wait_until(lambda: retained_acks(port, wait=0.5) == watermarks, timeout=20)
+    assert wait_for(lambda: retained_acks(port, wait=0.5) == watermarks, timeout=20)
 
 
 def publish_in_background(publisher: Publisher, messages: list[tuple[str, bytes]]) -> threading.Thread:
@@ -58,11 +59,11 @@ def test_same_event_three_times_is_stored_once(
     collector = start_collector()
     message = wire("ch", [rating("ch-k0", 1, pressed_at=START)])
     publisher.send_all(message * 2)
-    assert wait_until(lambda: count(database_url) == 1)
+    assert wait_for(lambda: count(database_url) == 1)
     collector.stop()
     publisher.send_all(message)  # the third copy waits in the broker for the restarted collector
     restarted = start_collector()
-    assert wait_until(lambda: scrape(restarted.url).get("mlf_ingest_duplicates_total") == 1)
+    assert wait_for(lambda: scrape(restarted.url).get("mlf_ingest_duplicates_total") == 1)
     assert count(database_url) == 1
     assert count(database_url, "SELECT sum(positive) FROM rollup_hourly") == 1
     assert retained_acks(broker.port) == {"ch-k0": 1}
@@ -74,13 +75,13 @@ def test_sigkill_mid_stream_loses_nothing_and_doubles_nothing(
     messages = wire("ch", fleet("ch", KIOSKS, PER_KIOSK, START, timedelta(seconds=20)))
     collector = start_collector()
     sender = publish_in_background(publisher, messages)
-    assert wait_until(lambda: count(database_url) >= 3000, timeout=60)
+    assert wait_for(lambda: count(database_url) >= 3000, timeout=60)
     collector.kill()
     stored_at_kill = count(database_url)
     assert stored_at_kill < len(messages), "the stream was over before the kill: nothing was tested"
     sender.join(120)
     start_collector()
-    assert wait_until(lambda: count(database_url) >= len(messages), timeout=120), count(database_url)
+    assert wait_for(lambda: count(database_url) >= len(messages), timeout=120), count(database_url)
     time.sleep(1)  # anything still arriving would be a duplicate
     assert_exactly_once(database_url, len(messages), KIOSKS, PER_KIOSK, broker.port)
 
@@ -95,13 +96,13 @@ def test_postgres_restarted_under_load_loses_nothing(
     try:
         messages = wire("ch", fleet("ch", KIOSKS // 2, PER_KIOSK, START, timedelta(seconds=20)))
         sender = publish_in_background(publisher, messages)
-        assert wait_until(lambda: count(url) >= 2000, timeout=60)
+        assert wait_for(lambda: count(url) >= 2000, timeout=60)
         own_postgres.stop("immediate")  # a crash: recovery from the WAL at the next start
-        outage = wait_until(lambda: _degraded(collector), 15)
+        outage = wait_for(lambda: _degraded(collector), 15)
         time.sleep(2)
         own_postgres.start()
         sender.join(120)
-        assert wait_until(lambda: count(url) >= len(messages), timeout=120), count(url)
+        assert wait_for(lambda: count(url) >= len(messages), timeout=120), count(url)
         time.sleep(1)
         assert_exactly_once(url, len(messages), KIOSKS // 2, PER_KIOSK, broker.port)
         assert outage, "the collector never noticed the database was down"

@@ -14,9 +14,10 @@ import psycopg
 from devstack.mosquitto import LocalMosquitto
 from protocol import Heartbeat, ProtocolError, Rating, TopicKind, build_topic, encode, parse_message
 from tests.fixtures.fix_collector import CollectorProcess
-from tests.fixtures.fix_kiosk_mqtt import Publisher, wait_until
+from tests.fixtures.fix_kiosk_mqtt import Publisher
 from tests.fixtures.kiosk_messages import BOOT, heartbeat, rating, topic_of
 from tests.fixtures.prometheus import scrape
+from tests.waiting import wait_for
 
 HOSTILE = 10_000
 VALID_KIOSKS, VALID_PER_KIOSK = 5, 100
@@ -104,7 +105,7 @@ def test_hostile_payloads_are_quarantined_and_valid_ones_stored(
             row = conn.execute("SELECT count(*) FROM quarantine").fetchone()
             return int(row[0]) if row else 0
 
-    assert wait_until(lambda: quarantined() >= HOSTILE, timeout=120), quarantined()
+    assert wait_for(lambda: quarantined() >= HOSTILE, timeout=120), quarantined()
     with psycopg.connect(database_url) as conn:
         reasons: Counter[Any] = Counter(
             dict(conn.execute("SELECT reason, count(*) FROM quarantine GROUP BY reason").fetchall())

@@ -12,9 +12,10 @@ import psycopg
 from devstack.mosquitto import LocalMosquitto
 from protocol import Face, Heartbeat, Rating, encode
 from tests.fixtures.fix_collector import CollectorProcess
-from tests.fixtures.fix_kiosk_mqtt import Publisher, wait_until
+from tests.fixtures.fix_kiosk_mqtt import Publisher
 from tests.fixtures.kiosk_messages import heartbeat, rating, topic_of, wire
 from tests.fixtures.prometheus import scrape
+from tests.waiting import wait_for
 
 ROME = ZoneInfo("Europe/Rome")
 
@@ -67,7 +68,7 @@ def test_seven_days_late_land_in_their_days(
             row = conn.execute("SELECT count(*) FROM ratings").fetchone()
             return int(row[0]) if row else 0
 
-    assert wait_until(lambda: stored() == len(ratings), 30)
+    assert wait_for(lambda: stored() == len(ratings), 30)
     with psycopg.connect(database_url) as conn:
         rows = conn.execute(
             "SELECT day, positive, neutral, negative, misuse FROM rollup_daily WHERE service_point_id = 'late-sp'"

@@ -9,8 +9,9 @@ import psycopg
 from devstack.mosquitto import LocalMosquitto
 from protocol import Rating, TopicKind, build_topic
 from tests.fixtures.fix_collector import CollectorProcess
-from tests.fixtures.fix_kiosk_mqtt import Publisher, retained_acks, wait_until
+from tests.fixtures.fix_kiosk_mqtt import Publisher, retained_acks
 from tests.fixtures.kiosk_messages import rating, wire
+from tests.waiting import wait_for
 
 START = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=3)
 
@@ -32,15 +33,15 @@ def test_watermark_is_highest_seq_without_gaps(
     first = [*a.values(), *(r for s, r in b.items() if s not in (4, 7)), *(r for s, r in c.items() if s != 1)]
     publisher.send_all(wire("org", first))
     expected = {"wa": 10, "wb": 3, "wc": 0}
-    assert wait_until(lambda: retained_acks(broker.port, 0.3) == expected, 30), retained_acks(broker.port)
+    assert wait_for(lambda: retained_acks(broker.port, 0.3) == expected, 30), retained_acks(broker.port)
     assert open_gaps(database_url) == {("wb", 4, 4), ("wb", 7, 7), ("wc", 1, 1)}
 
     publisher.send_all(wire("org", [b[4], c[1]]))
     expected = {"wa": 10, "wb": 6, "wc": 5}
-    assert wait_until(lambda: retained_acks(broker.port, 0.3) == expected, 30), retained_acks(broker.port)
+    assert wait_for(lambda: retained_acks(broker.port, 0.3) == expected, 30), retained_acks(broker.port)
     publisher.send_all(wire("org", [b[7]]))
     expected = {"wa": 10, "wb": 10, "wc": 5}
-    assert wait_until(lambda: retained_acks(broker.port, 0.3) == expected, 30), retained_acks(broker.port)
+    assert wait_for(lambda: retained_acks(broker.port, 0.3) == expected, 30), retained_acks(broker.port)
     assert open_gaps(database_url) == set()
 
 
@@ -49,9 +50,9 @@ def test_unchanged_watermark_is_published_again(
 ) -> None:
     ratings = made("wa", [1, 2])
     publisher.send_all(wire("org", list(ratings.values())))
-    assert wait_until(lambda: retained_acks(broker.port, 0.3) == {"wa": 2}, 30)
+    assert wait_for(lambda: retained_acks(broker.port, 0.3) == {"wa": 2}, 30)
     # The broker lost the retained ack (a crash before its autosave): an empty retained message clears it.
     publisher.client.publish(build_topic("org", "wa", TopicKind.ACK), b"", qos=1, retain=True).wait_for_publish(5)
     assert retained_acks(broker.port, 0.3) == {}
     publisher.send_all(wire("org", [ratings[2]]))  # the kiosk resends what it was never told about
-    assert wait_until(lambda: retained_acks(broker.port, 0.3) == {"wa": 2}, 30)
+    assert wait_for(lambda: retained_acks(broker.port, 0.3) == {"wa": 2}, 30)

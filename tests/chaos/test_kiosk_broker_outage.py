@@ -10,7 +10,8 @@ from firmware_sim.mock_kiosk import SimulatedButtonKiosk
 from kiosk.core.flow import FlowEvent, PressAccepted
 from protocol import Face, TopicKind
 from tests.fixtures.fix_collector import CollectorProcess
-from tests.fixtures.fix_kiosk import MqttWatcher, stored, wait_for
+from tests.fixtures.fix_kiosk import MqttWatcher, stored
+from tests.waiting import wait_for
 
 OUTAGE_S = 25
 """Long enough for several presses and for the kiosk's reconnect delay to grow to its cap."""

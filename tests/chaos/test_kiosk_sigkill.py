@@ -16,7 +16,8 @@ from devstack.mosquitto import LocalMosquitto
 from firmware_sim.fleet import Fleet, KioskHandle
 from firmware_sim.worker import WorkerSpec
 from tests.fixtures.fix_collector import CollectorProcess
-from tests.fixtures.fix_kiosk import kiosk_options, stored, wait_for
+from tests.fixtures.fix_kiosk import kiosk_options, stored
+from tests.waiting import wait_for
 
 
 @pytest.fixture

@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from tests.fixtures.fix_collector import CollectorProcess
-from tests.fixtures.fix_kiosk_mqtt import Publisher, wait_until
+from tests.fixtures.fix_kiosk_mqtt import Publisher
 from tests.fixtures.kiosk_messages import rating, wire
 from tests.fixtures.prometheus import scrape
+from tests.waiting import wait_for
 
 
 def test_metrics_count_what_happened(collector: CollectorProcess, publisher: Publisher) -> None:
@@ -21,7 +22,7 @@ def test_metrics_count_what_happened(collector: CollectorProcess, publisher: Pub
         committed = metrics.get("mlf_ingest_ratings_stored_total", 0) + metrics.get("mlf_ingest_duplicates_total", 0)
         return received == 4 and committed == 3
 
-    assert wait_until(settled, 30)
+    assert wait_for(settled, 30)
     metrics = scrape(collector.url)
     assert metrics['mlf_ingest_messages_received_total{kind="rating"}'] == 3
     assert metrics['mlf_ingest_messages_received_total{kind="rejected"}'] == 1

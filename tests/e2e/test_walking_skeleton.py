@@ -8,24 +8,15 @@ import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import psycopg
 
 from devstack.mosquitto import LocalMosquitto
 from firmware_sim.cli import main as sim_main
 from tests.fixtures.fix_collector import CollectorProcess
+from tests.waiting import wait_for
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "mqtt.md"
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float = 30, every: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(every)
 
 
 def test_hundred_presses_arrive_with_the_exact_mix(

@@ -15,7 +15,7 @@ from kiosk.buttons.settings import ButtonKioskSettings, GpioWiring
 from kiosk.core.flow import Step
 from kiosk.core.kiosk import Kiosk
 from protocol import Face, Rating
-from tests.fixtures.fix_kiosk import wait_for
+from tests.waiting import wait_for
 
 WIRING = GpioWiring(status_led=19, buzzer=26, reason_buttons=[23, 24], reason_leds=[12, 20])
 

@@ -14,7 +14,8 @@ import pytest
 from devstack.mosquitto import LocalMosquitto
 from kiosk.core.outbox import Outbox
 from protocol import TopicKind
-from tests.fixtures.fix_kiosk import ORG, MqttWatcher, wait_for
+from tests.fixtures.fix_kiosk import ORG, MqttWatcher
+from tests.waiting import wait_for
 
 
 @pytest.fixture

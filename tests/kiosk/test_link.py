@@ -13,7 +13,8 @@ from firmware_sim.mock_kiosk import SimulatedButtonKiosk
 from firmware_sim.network import FlakyNetwork
 from kiosk.buttons.settings import ButtonKioskSettings
 from protocol import Ack, Face, Heartbeat, KioskConfig, TopicKind, encode
-from tests.fixtures.fix_kiosk import MqttWatcher, kiosk_options, publish, wait_for
+from tests.fixtures.fix_kiosk import MqttWatcher, kiosk_options, publish
+from tests.waiting import wait_for
 
 MakeKiosk = Callable[..., SimulatedButtonKiosk]
 Watch = Callable[..., MqttWatcher]
