@@ -20,7 +20,6 @@ import asyncio
 import multiprocessing
 import statistics
 import sys
-import threading
 import time
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, date, datetime
@@ -33,7 +32,7 @@ sys.path.insert(0, str(ROOT))
 
 from collector.store.migrate import migrate  # noqa: E402
 from devstack.postgres import LocalPostgres  # noqa: E402
-from devstack.processes import free_port  # noqa: E402
+from devstack.processes import free_port, wait_for_port  # noqa: E402
 from firmware_sim.backfill import history  # noqa: E402
 from firmware_sim.citizens import demo_fleet  # noqa: E402
 
@@ -209,13 +208,19 @@ async def _timed(repeat: int, run: Callable[[], Awaitable[object]]) -> tuple[lis
     return samples, answer
 
 
-def _serve(dsn: str) -> tuple[str, str]:
-    """The real app (uvicorn, no ingest) in a thread; returns its URL and a reader key."""
+def _run_server(dsn: str, port: int) -> None:
     import uvicorn
 
     from collector.api.app import create_app
-    from collector.api.security import new_key
     from collector.config import CollectorSettings
+
+    settings = CollectorSettings(database_url=dsn, rate_limit="1000000/minute")
+    uvicorn.run(create_app(settings, ingest=False), port=port, log_level="warning")
+
+
+def _serve(dsn: str) -> tuple[str, str, multiprocessing.process.BaseProcess]:
+    """The real app (uvicorn, no ingest) in a process of its own, as deployed; its URL and a reader key."""
+    from collector.api.security import new_key
 
     key = new_key()
     with psycopg.connect(dsn, autocommit=True) as conn:
@@ -224,12 +229,10 @@ def _serve(dsn: str) -> tuple[str, str]:
             (key.key_id, key.secret_sha256),
         )
     port = free_port()
-    settings = CollectorSettings(database_url=dsn, rate_limit="1000000/minute")
-    server = uvicorn.Server(uvicorn.Config(create_app(settings, ingest=False), port=port, log_level="warning"))
-    threading.Thread(target=server.run, daemon=True).start()
-    while not server.started:
-        time.sleep(0.05)
-    return f"http://127.0.0.1:{port}", key.token
+    process = multiprocessing.get_context("spawn").Process(target=_run_server, args=(dsn, port), daemon=True)
+    process.start()
+    wait_for_port(port, 60, "the API server")
+    return f"http://127.0.0.1:{port}", key.token, process
 
 
 async def measure(dsn: str, args: argparse.Namespace) -> None:
@@ -255,18 +258,22 @@ async def measure(dsn: str, args: argparse.Namespace) -> None:
         (r.id, r.counts, r.assessment) for r in slow_answer.rows
     ]
     below = sum(r.assessment.state == "below_target" for r in fast_answer.rows)
-    url, token = _serve(dsn)
+    url, token, server = _serve(dsn)
     query = {"org": ORG, "from": str(YEAR_START), "to": str(YEAR_END)}
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
+    try:
+        async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=60) as client:
 
-        async def page(limit: int) -> object:
-            response = await client.get("/v1/overview", params={**query, "limit": limit})
-            response.raise_for_status()
-            return response
+            async def page(limit: int) -> object:
+                response = await client.get("/v1/overview", params={**query, "limit": limit})
+                response.raise_for_status()
+                return response
 
-        await page(100)
-        http_page, _ = await _timed(args.repeat, lambda: page(100))
-        http_all, _ = await _timed(max(5, args.repeat // 10), lambda: page(10_000))
+            await page(100)
+            http_page, _ = await _timed(args.repeat, lambda: page(100))
+            http_all, _ = await _timed(max(5, args.repeat // 10), lambda: page(10_000))
+    finally:
+        server.terminate()
+        server.join(10)
     ratio = statistics.median(slow) / statistics.median(fast)
     print()
     n = fast_answer.total_rows
