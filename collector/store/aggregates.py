@@ -81,7 +81,12 @@ def union_of_pieces(pieces: Pieces, filters: Filters) -> tuple[sql.Composable, l
         )
         params += common_params + span_params
     if not selects:
-        selects.append(sql.SQL("SELECT NULL::text, 0, 0, 0, 0 WHERE false"))
+        selects.append(  # an empty period (e.g. clipped to nothing for a reader): no rows, same columns
+            sql.SQL(
+                "SELECT NULL::text AS service_point_id, 0 AS positive, 0 AS neutral, 0 AS negative, 0 AS misuse"
+                " WHERE false"
+            )
+        )
     return sql.SQL(" UNION ALL ").join(selects), params
 
 

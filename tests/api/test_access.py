@@ -118,6 +118,10 @@ def test_reader_never_sees_the_open_hour_or_sub_hour_periods(api: Api) -> None:
     )
     assert response.status_code == 403
     assert "whole hours" in response.json()["detail"]
+    # Only the open hour: clipped to nothing, an empty answer (not an error, not the open hour's vote).
+    open_hour = api.get("/v1/service-points/sp-1/summary", api.reader, **{"from": hour.isoformat()})
+    assert open_hour["total"] == 0
+    assert open_hour["start"] == open_hour["end"]
     overview = api.get("/v1/overview", api.reader)["rows"][0]
     assert overview["total"] == 3
     hours = api.get("/v1/service-points/sp-1/series", api.reader, grain="hour")["buckets"]
