@@ -177,8 +177,11 @@ async def kiosk_create(conn: Any, args: argparse.Namespace, settings: CollectorS
     print(f"it publishes on {build_topic(org, args.id, TopicKind.RATING)} (and heartbeat, status)")
     print(f"kiosk settings: KIOSK_KIOSK_ID={args.id} KIOSK_ORGANISATION={org} KIOSK_SERVICE_POINT={args.service_point}")
     with psycopg.connect(settings.database_conninfo(), autocommit=True) as sync:
-        if sync_broker_files(sync, settings):
-            print("broker password and ACL files updated")
+        try:
+            if sync_broker_files(sync, settings):
+                print("broker password and ACL files updated")
+        except broker_files.BrokerReloadError as exc:
+            raise AdminError(f"kiosk registered and broker files written, but {exc}") from None
 
 
 async def target_set(conn: Any, args: argparse.Namespace, _s: CollectorSettings) -> None:

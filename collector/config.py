@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import shlex
+import shutil
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -134,6 +136,20 @@ class CollectorSettings(BaseSettings):
     provisioning_interval_s: float = Field(
         default=30, gt=0, le=3600, description="How often kiosk configs and broker files are checked."
     )
+
+    @field_validator("broker_reload_command")
+    @classmethod
+    def _runnable(cls, value: str | None) -> str | None:
+        """A reload that cannot run would leave new kiosks locked out: say so at start, not at the first one."""
+        if value is None or not value.strip():
+            return None
+        try:
+            argv = shlex.split(value)
+        except ValueError as exc:
+            raise ValueError(f"cannot parse {value!r}: {exc}") from None
+        if shutil.which(argv[0]) is None:
+            raise ValueError(f"program {argv[0]!r} not found (give a full path, or install it)")
+        return value
 
     @field_validator("timezone")
     @classmethod

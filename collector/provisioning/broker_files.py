@@ -97,13 +97,24 @@ def write_atomically(path: Path, text: str) -> bool:
     return True
 
 
+class BrokerReloadError(RuntimeError):
+    """The broker files were written but mosquitto could not be told to re-read them."""
+
+
 def reload_broker(command: str | None) -> None:
+    """Run the reload command; `BrokerReloadError` (already logged in one line) if it cannot or fails."""
     if not command:
         # Fine where the broker host watches the files (deploy/systemd/mlf-broker-reload.path).
         log.info("broker files changed; no COLLECTOR_BROKER_RELOAD_COMMAND: the broker host must reload mosquitto")
         return
-    done = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=30, check=False)
-    if done.returncode != 0:
-        log.error("broker reload command failed (%d): %s", done.returncode, (done.stderr or done.stdout).strip())
+    try:
+        done = subprocess.run(shlex.split(command), capture_output=True, text=True, timeout=30, check=False)
+    except (OSError, ValueError, subprocess.TimeoutExpired) as exc:
+        problem = f"broker reload command {command!r} could not run: {exc}"
     else:
-        log.info("broker reloaded")
+        if done.returncode == 0:
+            log.info("broker reloaded")
+            return
+        problem = f"broker reload command failed ({done.returncode}): {(done.stderr or done.stdout).strip()}"
+    log.error("%s; will retry", problem)
+    raise BrokerReloadError(problem)

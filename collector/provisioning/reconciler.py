@@ -23,8 +23,11 @@ log = logging.getLogger(__name__)
 REPUBLISH_ALL_EVERY_S = 3600.0
 
 
-def sync_broker_files(conn: psycopg.Connection[tuple[object, ...]], settings: CollectorSettings) -> bool:
-    """Rewrite the password and ACL files from the registry; reload the broker if either changed."""
+def sync_broker_files(
+    conn: psycopg.Connection[tuple[object, ...]], settings: CollectorSettings, *, reload_pending: bool = False
+) -> bool:
+    """Rewrite the password and ACL files from the registry; reload the broker if either changed (or a
+    reload failed before: `reload_pending`). `BrokerReloadError` if the reload did not happen."""
     if settings.broker_password_file is None and settings.broker_acl_file is None:
         return False
     accounts = [
@@ -44,6 +47,7 @@ def sync_broker_files(conn: psycopg.Connection[tuple[object, ...]], settings: Co
         changed |= broker_files.write_atomically(settings.broker_acl_file, text)
     if changed:
         log.info("broker files rewritten for %d kiosk account(s)", len(accounts))
+    if changed or reload_pending:
         broker_files.reload_broker(settings.broker_reload_command)
     return changed
 
@@ -58,6 +62,7 @@ class Reconciler:
         self._poke = asyncio.Event()
         self._lock = asyncio.Lock()
         self._last_full = 0.0
+        self._reload_pending = False
 
     def poke(self) -> None:
         """Something changed: reconcile now rather than at the next interval."""
@@ -65,14 +70,21 @@ class Reconciler:
 
     def run_once(self) -> None:
         everything = time.monotonic() - self._last_full > REPUBLISH_ALL_EVERY_S
+        failed_reload = None
         with psycopg.connect(self._settings.database_conninfo(), autocommit=True, connect_timeout=5) as conn:
-            sync_broker_files(conn, self._settings)
+            try:
+                sync_broker_files(conn, self._settings, reload_pending=self._reload_pending)
+                self._reload_pending = False
+            except broker_files.BrokerReloadError as exc:  # configs still go out; the reload is retried
+                self._reload_pending, failed_reload = True, exc
             if self._publish is not None:
                 n = kiosk_configs.sync(conn, self._publish, everything=everything)
                 if n:
                     log.info("published %d kiosk configuration(s)", n)
         if everything:
             self._last_full = time.monotonic()
+        if failed_reload is not None:
+            raise failed_reload
 
     async def now(self) -> None:
         """Reconcile before returning, e.g. so a kiosk registered by the API can connect right after."""
@@ -84,6 +96,8 @@ class Reconciler:
             self._poke.clear()
             try:
                 await self.now()
+            except broker_files.BrokerReloadError:
+                pass  # logged in one line where it happened; retried below
             except Exception:  # keep reconciling; the next round may succeed (database back, file writable)
                 log.exception("kiosk provisioning failed; retrying in %.0f s", self._settings.provisioning_interval_s)
             with contextlib.suppress(TimeoutError):

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
+import pytest
 from fastapi.testclient import TestClient
 
 from collector.api.app import create_app
@@ -53,3 +54,45 @@ def test_registration_stands_when_the_broker_files_cannot_be_written(database_ur
     assert response.status_code == 201
     assert response.json()["provisioned"] is False
     assert len(response.json()["mqtt"]["password"]) >= 32
+
+
+def test_a_failed_broker_reload_reports_not_provisioned_and_is_retried(database_url: str, tmp_path: Path) -> None:
+    # The reload fails while `broken` exists (as while mosquitto is restarting), then works.
+    broken, reloads = tmp_path / "broken", tmp_path / "reloads"
+    broken.touch()
+    command = f"sh -c 'test ! -e {broken} && echo reload >> {reloads}'"
+    settings = api_settings(
+        database_url, broker_password_file=tmp_path / "passwd", broker_acl_file=tmp_path / "acl",
+        broker_reload_command=command,
+    )  # fmt: skip
+    token = make_key(database_url, "admin")
+    headers = {"Authorization": f"Bearer {token}"}
+    app = create_app(settings, ingest=False)
+    with TestClient(app) as client:
+        client.post("/v1/organisations", json={"id": "roma", "name": "Roma"}, headers=headers).raise_for_status()
+        client.post(
+            "/v1/organisations/roma/service-points", json={"id": "sp", "name": "Sportello"}, headers=headers
+        ).raise_for_status()
+        response = client.post("/v1/kiosks", json={"id": "k1", "service_point": "sp"}, headers=headers)
+        assert response.status_code == 201
+        assert response.json()["provisioned"] is False
+        files = (tmp_path / "passwd").read_text()
+        assert "k1:" in files  # written; only the reload failed
+        assert not reloads.exists()
+        broken.unlink()
+        # Nothing changes in the files any more, yet the next round does the reload that is owed.
+        app.state.reconciler.run_once()
+        assert (tmp_path / "passwd").read_text() == files
+        assert reloads.read_text() == "reload\n"
+        app.state.reconciler.run_once()  # owed no more: no second reload
+        assert reloads.read_text() == "reload\n"
+
+
+def test_a_reload_command_that_cannot_run_is_a_configuration_error(database_url: str) -> None:
+    import pydantic
+
+    with pytest.raises(pydantic.ValidationError, match="not found"):
+        api_settings(database_url, broker_reload_command="no-such-program-here -HUP 1")
+    with pytest.raises(pydantic.ValidationError, match="cannot parse"):
+        api_settings(database_url, broker_reload_command="sh -c 'unterminated")
+    assert api_settings(database_url, broker_reload_command="  ").broker_reload_command is None

@@ -8,6 +8,7 @@ config arrives, and a new revision follows a change of the reasons catalogue.
 from __future__ import annotations
 
 import json
+import sys
 import threading
 import urllib.request
 import uuid
@@ -50,6 +51,8 @@ def secured_broker(service_dirs: Callable[[str], Path]) -> Iterator[LocalMosquit
 def secured_collector(database_url: str, secured_broker: LocalMosquitto, tmp_path: Path) -> Iterator[CollectorProcess]:
     assert secured_broker.process is not None
     workdir = secured_broker.workdir
+    # A SIGHUP as `kill -HUP` would send it, without needing procps on the machine.
+    sighup = f"import os, signal; os.kill({secured_broker.process.pid}, signal.SIGHUP)"
     env = collector_env(
         database_url,
         secured_broker,
@@ -58,7 +61,7 @@ def secured_collector(database_url: str, secured_broker: LocalMosquitto, tmp_pat
         COLLECTOR_BROKER_PASSWORD_FILE=str(workdir / "passwd"),
         COLLECTOR_BROKER_ACL_FILE=str(workdir / "acl"),
         COLLECTOR_BROKER_STATIC_PASSWORDS=str(workdir / "static-passwords"),
-        COLLECTOR_BROKER_RELOAD_COMMAND=f"kill -HUP {secured_broker.process.pid}",
+        COLLECTOR_BROKER_RELOAD_COMMAND=f"{sys.executable} -c '{sighup}'",
     )
     proc = CollectorProcess(env, int(env["COLLECTOR_HTTP_PORT"]), tmp_path / "collector.log")
     from tests.fixtures.fix_api import make_key

@@ -41,6 +41,7 @@ def assert_one_clear_line(done: subprocess.CompletedProcess[str], *needles: str)
         ("COLLECTOR_TIMEZONE", "Mars/Olympus", ("invalid configuration", "unknown time zone")),
         ("COLLECTOR_NO_SUCH_SETTING", "1", ("invalid configuration", "COLLECTOR_NO_SUCH_SETTING")),
         ("COLLECTOR_MQTT_PASSWORD", "changeme", ("invalid configuration", "placeholder")),
+        ("COLLECTOR_BROKER_RELOAD_COMMAND", "kill-nothing -HUP 1", ("invalid configuration", "not found")),
     ],
 )
 def test_invalid_setting(

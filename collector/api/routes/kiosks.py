@@ -77,6 +77,8 @@ async def _apply(request: Request) -> bool:
         return False
     try:
         await reconciler.now()
+    except broker_files.BrokerReloadError:
+        return False  # logged where it happened; the reconciler retries
     except Exception:  # the registration stands; its password must still reach the caller
         log.exception("kiosk provisioning failed; retrying in the background")
         return False
