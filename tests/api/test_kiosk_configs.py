@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import psycopg
 import pytest
@@ -41,16 +42,20 @@ def test_revisions_follow_changes(database_url: str) -> None:
     assert [(s.id, s.labels) for s in second.services] == [("urp", {"it": "URP", "en": "Public office"})]
 
 
+def register_kiosk(client: TestClient, token: str, kiosk: str) -> Any:
+    """Organisation `roma`, service point `sp`, and the kiosk registered there: the registration's answer."""
+    headers = {"Authorization": f"Bearer {token}"}
+    client.post("/v1/organisations", json={"id": "roma", "name": "Roma"}, headers=headers).raise_for_status()
+    client.post(
+        "/v1/organisations/roma/service-points", json={"id": "sp", "name": "Sportello"}, headers=headers
+    ).raise_for_status()
+    return client.post("/v1/kiosks", json={"id": kiosk, "service_point": "sp"}, headers=headers)
+
+
 def test_registration_stands_when_the_broker_files_cannot_be_written(database_url: str, tmp_path: Path) -> None:
     settings = api_settings(database_url, broker_password_file=tmp_path / "missing" / "passwd")
-    token = make_key(database_url, "admin")
-    headers = {"Authorization": f"Bearer {token}"}
     with TestClient(create_app(settings, ingest=False)) as client:
-        client.post("/v1/organisations", json={"id": "roma", "name": "Roma"}, headers=headers).raise_for_status()
-        client.post(
-            "/v1/organisations/roma/service-points", json={"id": "sp", "name": "Sportello"}, headers=headers
-        ).raise_for_status()
-        response = client.post("/v1/kiosks", json={"id": "k", "service_point": "sp"}, headers=headers)
+        response = register_kiosk(client, make_key(database_url, "admin"), "k")
     assert response.status_code == 201
     assert response.json()["provisioned"] is False
     assert len(response.json()["mqtt"]["password"]) >= 32
@@ -65,15 +70,9 @@ def test_a_failed_broker_reload_reports_not_provisioned_and_is_retried(database_
         database_url, broker_password_file=tmp_path / "passwd", broker_acl_file=tmp_path / "acl",
         broker_reload_command=command,
     )  # fmt: skip
-    token = make_key(database_url, "admin")
-    headers = {"Authorization": f"Bearer {token}"}
     app = create_app(settings, ingest=False)
     with TestClient(app) as client:
-        client.post("/v1/organisations", json={"id": "roma", "name": "Roma"}, headers=headers).raise_for_status()
-        client.post(
-            "/v1/organisations/roma/service-points", json={"id": "sp", "name": "Sportello"}, headers=headers
-        ).raise_for_status()
-        response = client.post("/v1/kiosks", json={"id": "k1", "service_point": "sp"}, headers=headers)
+        response = register_kiosk(client, make_key(database_url, "admin"), "k1")
         assert response.status_code == 201
         assert response.json()["provisioned"] is False
         files = (tmp_path / "passwd").read_text()
