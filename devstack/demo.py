@@ -143,7 +143,9 @@ def main(argv: list[str] | None = None) -> int:
             mq.start()
             stack.callback(mq.stop)
             print(f"Starting the collector on {api} ...")
-            collector = subprocess.Popen([sys.executable, "-m", "collector.main"], env=env)
+            # Children in sessions of their own: Ctrl-C reaches only us, and we stop them in order (kiosks,
+            # collector, broker, database), so nothing is cut off mid-way.
+            collector = subprocess.Popen([sys.executable, "-m", "collector.main"], env=env, start_new_session=True)
             stack.callback(_stop, collector)
             _wait_healthy(f"{api}/healthz", collector)
             key = _create_key(env)
@@ -167,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
                     str(args.interval * args.kiosks),  # the simulator's interval is per kiosk
                     "--drain-timeout",
                     "10",
-                ]
+                ],
+                start_new_session=True,
             )
             stack.callback(_stop, sims)
             print(BANNER.format(api=api, mqtt=args.mqtt_port, pg=pg.dsn(DATABASE), var=var, key=key))

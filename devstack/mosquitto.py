@@ -67,6 +67,7 @@ class LocalMosquitto:
             user=self.user,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
+            start_new_session=True,  # stopped by us, in order, not by a Ctrl-C meant for us
         )
         try:
             wait_for_port(self.port, timeout, "mosquitto")

@@ -42,7 +42,8 @@ class LocalPostgres:
 
     def _run(self, program: str, *args: str) -> None:
         cmd = [which(program, pg_bindir()), *args]
-        done = subprocess.run(cmd, user=self.user, capture_output=True, text=True, check=False)
+        # A session of its own: a Ctrl-C meant for us must not stop the server under us; we stop it in order.
+        done = subprocess.run(cmd, user=self.user, capture_output=True, text=True, check=False, start_new_session=True)
         if done.returncode != 0:
             raise RuntimeError(f"{program} failed ({done.returncode}): {(done.stderr or done.stdout).strip()[-2000:]}")
 

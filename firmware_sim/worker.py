@@ -15,6 +15,7 @@ import contextlib
 import itertools
 import logging
 import os
+import signal
 import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ class WorkerSpec:
 
 def serve(spec: WorkerSpec, conn: Connection) -> None:
     """The child's main: run the kiosk until told to stop or the fleet goes away."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the fleet, which stops us through `conn`
     if spec.log_file:
         logging.basicConfig(
             filename=spec.log_file, level=spec.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
