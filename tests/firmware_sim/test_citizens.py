@@ -20,7 +20,8 @@ def test_demo_fleet_has_points_below_target() -> None:
     assert [p.id for p in points[:2]] == ["comune-sportello-1", "comune-sportello-2"]
     assert all(p.daily_mean == 12 and p.org == "comune" and p.services for p in points)
     unhappy = [p for p in points if p.mix[0] < 0.5]
-    assert [p.id for p in unhappy] == ["comune-sportello-10", "comune-sportello-20"]
+    assert [p.id for p in unhappy] == ["comune-sportello-3", "comune-sportello-13"]
+    assert [p.mix[0] < 0.5 for p in demo_fleet(3)] == [False, False, True]  # the demo's third, as the README says
     assert all(abs(sum(p.mix) - 1) < 1e-9 for p in points)
     assert demo_fleet(20, org="comune", seed=3, daily_mean=12) == points
 
