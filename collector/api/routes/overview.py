@@ -107,7 +107,7 @@ async def overview(
     start: FromQuery = None,
     end: ToQuery = None,
     limit: Annotated[int, Query(ge=1, le=10_000)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Overview:
     now = datetime.now(UTC)
     scope = indicators.Scope(scope_for(principal, org), site, service, channel)
