@@ -34,17 +34,20 @@ def serve(settings: CollectorSettings) -> None:
     import uvicorn
 
     from collector.api.app import create_app
+    from collector.gc_policy import TimedCollection
 
     check_database(settings.database_conninfo())
     check_broker(settings)
+    app = create_app(settings)
+    collection = TimedCollection(settings.gc_interval_s)
+    collection.start()
     log.info("API on http://%s:%d (docs at /docs)", settings.http_host, settings.http_port)
-    uvicorn.run(
-        create_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_level=settings.log_level.lower(),
-        log_config=None,
-    )
+    try:
+        uvicorn.run(
+            app, host=settings.http_host, port=settings.http_port, log_level=settings.log_level.lower(), log_config=None
+        )
+    finally:
+        collection.stop()
 
 
 def migrate_only(settings: CollectorSettings) -> None:
