@@ -76,6 +76,12 @@ class CollectorSettings(BaseSettings):
     timezone: str = Field(default="Europe/Rome", description="Default local time zone of new organisations.")
     batch_max: int = Field(default=1000, ge=1, le=100_000, description="Largest batch written in one commit.")
     batch_wait_ms: int = Field(default=20, ge=0, le=10_000, description="Longest wait to fill a batch.")
+    ack_interval_ms: int = Field(
+        default=100,
+        ge=0,
+        le=10_000,
+        description="Each kiosk's watermark is published at most once per this interval (the highest one).",
+    )
     writers: int = Field(
         default=2,
         ge=1,

@@ -182,33 +182,51 @@ class IngestPipeline:
 
     def _ack_loop(self) -> None:
         """Acks and watermarks of committed batches, on a thread of their own. Under load it takes every
-        batch committed meanwhile at once, and publishes each kiosk's watermark once for all of them."""
-        while (first := self._committed.get()) is not None:
-            done = [first]
-            while True:
-                try:
-                    more = self._committed.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._committed.put(None)
-                    break
-                done.append(more)
+        batch committed meanwhile at once. Acks go out at once; watermarks at most once per kiosk per
+        `ack_interval_ms` (the highest one of that time): one publish, and one PUBACK back, per kiosk
+        and interval rather than per kiosk and batch."""
+        waiting: dict[str, tuple[str, int]] = {}
+        next_publish = 0.0
+        stopping = False
+        while not stopping:
+            timeout = max(0.0, next_publish - time.monotonic()) if waiting else None
+            done, stopping = self._committed_since(timeout)
             try:
-                self._after_commit(done)
+                self._after_commit(done, waiting)
+                if waiting and (stopping or time.monotonic() >= next_publish):
+                    self._publish_watermarks(waiting)
+                    waiting = {}
+                    next_publish = time.monotonic() + self._settings.ack_interval_ms / 1000
             except Exception:  # a failed ack means a redelivery, never a loss: keep going
                 log.exception("acknowledging committed batches failed")
 
-    def _after_commit(self, done: list[tuple[list[Classified], WriteResult, datetime]]) -> None:
-        watermarks: dict[str, tuple[str, int]] = {}
+    def _committed_since(
+        self, timeout: float | None
+    ) -> tuple[list[tuple[list[Classified], WriteResult, datetime]], bool]:
+        """Every committed batch waiting (the first awaited up to `timeout`), and whether stop was asked."""
+        done = []
+        try:
+            item = self._committed.get(timeout=timeout)
+            while item is not None:
+                done.append(item)
+                item = self._committed.get_nowait()
+        except queue.Empty:
+            return done, False
+        return done, True
+
+    def _after_commit(
+        self, done: list[tuple[list[Classified], WriteResult, datetime]], watermarks: dict[str, tuple[str, int]]
+    ) -> None:
         self.link.ack(item.inbound for items, _, _ in done for item in items)
         for items, result, committed_at in done:
             for kiosk_id, (org, seq) in result.watermarks.items():
                 # Writers may finish out of order; a watermark never goes down, so never publish a lower one.
                 watermarks[kiosk_id] = (org, max(seq, watermarks.get(kiosk_id, (org, 0))[1]))
             self._count(items, result, committed_at)
+
+    def _publish_watermarks(self, watermarks: dict[str, tuple[str, int]]) -> None:
         spec = spec_for(TopicKind.ACK)
-        at = done[-1][2]
+        at = datetime.now(UTC)
         for kiosk_id, (org, seq) in sorted(watermarks.items()):
             seq = self._published[kiosk_id] = max(seq, self._published.get(kiosk_id, 0))
             ack = Ack(kiosk_id=kiosk_id, seq=seq, at=at)
