@@ -209,13 +209,12 @@ async def _timed(repeat: int, run: Callable[[], Awaitable[object]]) -> tuple[lis
 
 
 def _run_server(dsn: str, port: int) -> None:
-    import uvicorn
-
     from collector.api.app import create_app
     from collector.config import CollectorSettings
+    from collector.main import run_http
 
-    settings = CollectorSettings(database_url=dsn, rate_limit="1000000/minute")
-    uvicorn.run(create_app(settings, ingest=False), port=port, log_level="warning")
+    settings = CollectorSettings(database_url=dsn, http_port=port, rate_limit="1000000/minute", log_level="WARNING")
+    run_http(create_app(settings, ingest=False), settings)
 
 
 def _serve(dsn: str) -> tuple[str, str, multiprocessing.process.BaseProcess]:

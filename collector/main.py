@@ -6,6 +6,7 @@ import argparse
 import logging
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -13,6 +14,9 @@ from collector import admin_cli
 from collector.config import CollectorSettings, unknown_variables
 from collector.preflight import PreflightError, check_broker, check_database, describe_settings_error
 from collector.store.migrate import MigrationError
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
 
 log = logging.getLogger("collector")
 
@@ -31,14 +35,19 @@ def load_settings() -> CollectorSettings:
 
 
 def serve(settings: CollectorSettings) -> None:
-    import uvicorn
-
     from collector.api.app import create_app
-    from collector.gc_policy import TimedCollection
 
     check_database(settings.database_conninfo())
     check_broker(settings)
-    app = create_app(settings)
+    run_http(create_app(settings), settings)
+
+
+def run_http(app: FastAPI, settings: CollectorSettings) -> None:
+    """Serve `app` with uvicorn until stopped, with the serving process's garbage collection policy."""
+    import uvicorn
+
+    from collector.gc_policy import TimedCollection
+
     collection = TimedCollection(settings.gc_interval_s)
     collection.start()
     log.info("API on http://%s:%d (docs at /docs)", settings.http_host, settings.http_port)
