@@ -115,3 +115,56 @@ def test_unacked_messages_come_back_after_a_reconnect(broker: LocalMosquitto) ->
     assert sub.wait_for(50)
     sub.ack_all()
     sub.disconnect()
+
+
+def test_publish_decoding_with_and_without_properties_agrees_with_paho(broker: LocalMosquitto) -> None:
+    """The fast path (QoS 1, no properties) and paho's own (properties, QoS 0, retained) give the same fields."""
+    seen: list[mqtt.MQTTMessage] = []
+    got = threading.Event()
+
+    def on_message(_c: mqtt.Client, _u: Any, message: mqtt.MQTTMessage) -> None:
+        seen.append(message)
+        if len(seen) == 4:
+            got.set()
+
+    sub = BatchingClient(CallbackAPIVersion.VERSION2, client_id="decoding-sub", protocol=mqtt.MQTTv5, manual_ack=True)
+    subscribed = threading.Event()
+    sub.on_subscribe = lambda *_: subscribed.set()
+    sub.on_message = on_message
+    sub.connect("127.0.0.1", broker.port)
+    sub.subscribe("mlf/v1/org/+/rating", qos=1)
+    sub.loop_start()
+    try:
+        assert subscribed.wait(10)
+        pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="decoding-pub", protocol=mqtt.MQTTv5)
+        pub.connect("127.0.0.1", broker.port)
+        pub.loop_start()
+        props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+        props.UserProperty = ("kiosk", "k2")
+        props.MessageExpiryInterval = 3600
+        sent = [
+            pub.publish("mlf/v1/org/k1/rating", b"plain \x00\xff", qos=1),
+            pub.publish("mlf/v1/org/k2/rating", b"with properties", qos=1, properties=props),
+            pub.publish("mlf/v1/org/k3/rating", b"at most once", qos=0),
+            pub.publish("mlf/v1/org/k\u00e8/rating", b"", qos=1),  # UTF-8 topic, empty payload
+        ]
+        for info in sent:
+            info.wait_for_publish(10)
+        assert got.wait(10), f"{len(seen)} of 4 arrived"
+        pub.disconnect()
+        pub.loop_stop()
+        sub.ack_many(m.mid for m in seen if m.qos == 1)
+    finally:
+        sub.disconnect()
+        sub.loop_stop()
+    by_topic = {m.topic: m for m in seen}
+    plain, with_props = by_topic["mlf/v1/org/k1/rating"], by_topic["mlf/v1/org/k2/rating"]
+    assert (plain.payload, plain.qos, plain.retain, plain.dup) == (b"plain \x00\xff", 1, False, False)
+    assert plain.mid > 0
+    assert plain.timestamp > 0
+    assert (with_props.payload, with_props.qos) == (b"with properties", 1)
+    assert with_props.properties is not None
+    assert with_props.properties.UserProperty == [("kiosk", "k2")]
+    assert by_topic["mlf/v1/org/k3/rating"].qos == 0
+    assert by_topic["mlf/v1/org/k\u00e8/rating"].payload == b""
+    assert len({plain.mid, with_props.mid, by_topic["mlf/v1/org/k\u00e8/rating"].mid}) == 3
