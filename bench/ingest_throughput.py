@@ -7,6 +7,10 @@ subscriber uses the collector's MQTT settings (MQTT v5, persistent session, QoS 
 PUBACK at once, receive maximum) and counts; the collector stores, updates rollups, gaps and
 watermarks, commits, then acks. Also: two collectors on a shared subscription vs one.
 
+Every contender's broker session is ended when it is done, so the broker never queues the
+next contender's messages for an absent one. `--rounds` repeats the three side by side and
+reports the median of each round's ratios (single runs move by 5-10% on two shared cores).
+
     .venv/bin/python bench/ingest_throughput.py --messages 100000
 """
 
@@ -15,6 +19,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -84,10 +89,10 @@ def publish(port: int, messages: list[tuple[str, bytes]], client_id: str) -> Non
 class DoNothing:
     """Subscribes like the collector, acks each message at once, stores nothing."""
 
-    def __init__(self, port: int) -> None:
-        self.port, self.count, self.first, self.last = port, 0, 0.0, 0.0
+    def __init__(self, port: int, client_id: str) -> None:
+        self.port, self.client_id, self.count, self.first, self.last = port, client_id, 0, 0.0, 0.0
         self.client = mqtt.Client(
-            CallbackAPIVersion.VERSION2, client_id="bench-null", protocol=mqtt.MQTTv5, manual_ack=True
+            CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=True
         )
         self.client.on_connect = lambda c, *_: c.subscribe(subscription(TopicKind.RATING), qos=1)
         self.client.on_message = self._on_message
@@ -202,8 +207,19 @@ def feed(port: int, args: Any) -> Fleet:
     return Fleet(port, args)
 
 
-def run_collectors(count: int, pg: LocalPostgres, broker: LocalMosquitto, work: Path, args: Any) -> float:
-    db = pg.create_database(f"mlf_{count}")
+def end_session(port: int, client_id: str) -> None:
+    """Discard the broker's persistent session of `client_id` (a clean start without session expiry)."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    client.connect("127.0.0.1", port, clean_start=True)
+    client.loop_start()
+    client.disconnect()
+    client.loop_stop()
+
+
+def run_collectors(
+    count: int, pg: LocalPostgres, broker: LocalMosquitto, work: Path, args: Any, round_: int = 0
+) -> float:
+    db = pg.create_database(f"mlf_{count}_r{round_}")
     collectors = []
     for i in range(count):
         env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
@@ -211,13 +227,13 @@ def run_collectors(count: int, pg: LocalPostgres, broker: LocalMosquitto, work: 
             COLLECTOR_DATABASE_URL=db,
             COLLECTOR_MQTT_PORT=str(broker.port),
             COLLECTOR_HTTP_PORT=str(free_port()),
-            COLLECTOR_MQTT_CLIENT_ID=f"bench-{count}-{i}",
+            COLLECTOR_MQTT_CLIENT_ID=f"bench-{count}-{i}-r{round_}",
             COLLECTOR_BATCH_MAX=str(args.batch_max),
             COLLECTOR_LOG_LEVEL="WARNING",
         )
         if count > 1:
             env["COLLECTOR_MQTT_SHARE_GROUP"] = f"bench{count}"
-        collectors.append(Collector(env, work / f"collector-{count}-{i}.log"))
+        collectors.append(Collector(env, work / f"collector-{count}-{i}-r{round_}.log"))
     for c in collectors:  # create the sessions and subscriptions
         c.start()
     for c in collectors:
@@ -235,14 +251,15 @@ def run_collectors(count: int, pg: LocalPostgres, broker: LocalMosquitto, work: 
         fleet.wait()
     for c in collectors:
         c.stop()
+        end_session(broker.port, c.env["COLLECTOR_MQTT_CLIENT_ID"])
     with psycopg.connect(db) as conn:
         row = conn.execute("SELECT count(*), count(DISTINCT event_id) FROM ratings").fetchone()
     assert row == (args.messages, args.messages), f"stored {row}, sent {args.messages}"
     return n / seconds
 
 
-def run_do_nothing(broker: LocalMosquitto, args: Any) -> float:
-    sub = DoNothing(broker.port)
+def run_do_nothing(broker: LocalMosquitto, args: Any, round_: int = 0) -> float:
+    sub = DoNothing(broker.port, f"bench-null-r{round_}")
     sub.connect()
     time.sleep(0.5)
     if args.mode == "backlog":
@@ -255,6 +272,7 @@ def run_do_nothing(broker: LocalMosquitto, args: Any) -> float:
         timed_drain(lambda: float(sub.count), args.messages)
         fleet.wait()
     sub.disconnect()
+    end_session(broker.port, sub.client_id)
     return float(args.messages - 1) / (sub.last - sub.first)
 
 
@@ -269,6 +287,7 @@ def main() -> None:
         default="backlog",
         help="backlog: drain ratings queued while away; live: consume while a kiosk fleet publishes",
     )
+    parser.add_argument("--rounds", type=int, default=3, help="side-by-side rounds, medians reported (default 3)")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
     parser.add_argument(
         "--publishers", type=int, default=2, help="publishing processes, kiosks split between them (default 2)"
@@ -292,15 +311,26 @@ def main() -> None:
         pg.start()
         broker.start()
         print(f"{args.messages} ratings from {args.kiosks} kiosks, {args.mode}; PostgreSQL fsync on; 2 cores shared")
-        baseline = run_do_nothing(broker, args)
-        print(f"do-nothing subscriber      {baseline:10,.0f} msg/s")
-        one = run_collectors(1, pg, broker, work, args)
-        print(f"collector (ack after commit){one:9,.0f} msg/s   {one / baseline:.2f}x the do-nothing subscriber")
-        two = run_collectors(2, pg, broker, work, args)
-        print(
-            f"two collectors, shared sub {two:10,.0f} msg/s   {two / one:.2f}x one collector,"
-            f" {two / baseline:.2f}x the do-nothing subscriber"
-        )
+        ratios: list[tuple[float, float, float]] = []
+        for round_ in range(args.rounds):
+            if args.rounds > 1:
+                print(f"round {round_ + 1} of {args.rounds}")
+            baseline = run_do_nothing(broker, args, round_)
+            print(f"do-nothing subscriber      {baseline:10,.0f} msg/s")
+            one = run_collectors(1, pg, broker, work, args, round_)
+            print(f"collector (ack after commit){one:9,.0f} msg/s   {one / baseline:.2f}x the do-nothing subscriber")
+            two = run_collectors(2, pg, broker, work, args, round_)
+            print(
+                f"two collectors, shared sub {two:10,.0f} msg/s   {two / one:.2f}x one collector,"
+                f" {two / baseline:.2f}x the do-nothing subscriber"
+            )
+            ratios.append((one / baseline, two / one, two / baseline))
+        if args.rounds > 1:
+            median = [statistics.median(r[k] for r in ratios) for k in range(3)]
+            print(
+                f"median of {args.rounds} rounds: collector {median[0]:.2f}x the do-nothing subscriber;"
+                f" two collectors {median[1]:.2f}x one, {median[2]:.2f}x the do-nothing subscriber"
+            )
     finally:
         broker.stop()
         pg.stop("fast")
