@@ -164,7 +164,7 @@ def test_publish_decoding_with_and_without_properties_agrees_with_paho(broker: L
     assert plain.timestamp > 0
     assert (with_props.payload, with_props.qos) == (b"with properties", 1)
     assert with_props.properties is not None
-    assert with_props.properties.UserProperty == [("kiosk", "k2")]
+    assert with_props.properties.UserProperty == [("kiosk", "k2")]  # type: ignore[attr-defined]
     assert by_topic["mlf/v1/org/k3/rating"].qos == 0
     assert by_topic["mlf/v1/org/k\u00e8/rating"].payload == b""
     assert len({plain.mid, with_props.mid, by_topic["mlf/v1/org/k\u00e8/rating"].mid}) == 3
