@@ -8,9 +8,13 @@ from datetime import datetime
 
 
 def array(values: Iterable[object]) -> str:
-    """`{"a","b"}` for text, uuid, bigint and timestamptz parameters (cast it in SQL: `%s::text[]`)."""
+    """`{"a","b"}` for text, uuid, bigint and timestamptz parameters (cast it in SQL: `%s::text[]`);
+    None is NULL."""
     parts = []
     for value in values:
+        if value is None:
+            parts.append("NULL")
+            continue
         text = value.isoformat() if isinstance(value, datetime) else str(value)
         parts.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
     return "{" + ",".join(parts) + "}"

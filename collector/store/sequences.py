@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 
 import psycopg
 from psycopg.rows import TupleRow
@@ -31,13 +32,22 @@ def lock_kiosks(conn: psycopg.Connection[TupleRow], kiosk_ids: Iterable[str]) ->
         )
 
 
+@dataclass(frozen=True)
+class Advanced:
+    watermarks: dict[str, tuple[str, int]]
+    """kiosk -> (organisation, watermark) for every kiosk given."""
+    counters: dict[str, tuple[int, int]]
+    """kiosk -> (max_seq, acked_seq) where they changed: for `kiosk_state.record` to write, so that each
+    kiosk row is updated once per batch (a second update in the same transaction re-checks its keys)."""
+
+
 def advance(
     conn: psycopg.Connection[TupleRow], kiosk_ids: Iterable[str], accounted: Mapping[str, Iterable[int]]
-) -> dict[str, tuple[str, int]]:
-    """Account for new sequence numbers; kiosk -> (organisation, watermark) for every kiosk given."""
+) -> Advanced:
+    """Account for new sequence numbers: open and close gaps, compute watermarks and counters."""
     ids = sorted(set(kiosk_ids) | set(accounted))
     if not ids:
-        return {}
+        return Advanced({}, {})
     state = {
         kiosk: (org, int(max_seq), int(acked))
         for kiosk, org, max_seq, acked in conn.execute(
@@ -54,7 +64,7 @@ def advance(
         gaps.setdefault(kiosk, []).append(Gap(int(first), int(last), opened_at))
     closes: list[tuple[str, int]] = []
     opens: list[tuple[str, int, int, object]] = []
-    moves: list[tuple[int, int, str]] = []
+    counters: dict[str, tuple[int, int]] = {}
     watermarks = {kiosk: (org, acked) for kiosk, (org, _, acked) in state.items()}
     for kiosk in with_news:
         org, max_seq, acked = state[kiosk]
@@ -62,7 +72,7 @@ def advance(
         closes += [(kiosk, g.first) for g in update.closed]
         opens += [(kiosk, g.first, g.last, g.opened_at) for g in update.opened]
         if (update.max_seq, update.watermark) != (max_seq, acked):
-            moves.append((update.max_seq, update.watermark, kiosk))
+            counters[kiosk] = (update.max_seq, update.watermark)
         watermarks[kiosk] = (org, update.watermark)
     with conn.cursor() as cur:
         cur.executemany(
@@ -74,10 +84,4 @@ def advance(
             " VALUES (%s, %s, %s, coalesce(%s::timestamptz, now()))",
             opens,
         )
-        if moves:
-            cur.execute(
-                "UPDATE kiosks k SET max_seq = m.max_seq, acked_seq = m.acked_seq"
-                " FROM unnest(%s::bigint[], %s::bigint[], %s::text[]) AS m(max_seq, acked_seq, id) WHERE k.id = m.id",
-                (array(m[0] for m in moves), array(m[1] for m in moves), array(m[2] for m in moves)),
-            )
-    return watermarks
+    return Advanced(watermarks, counters)

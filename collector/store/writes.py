@@ -95,10 +95,11 @@ def write_batch(conn: psycopg.Connection[TupleRow], batch: Batch, options: Write
         if placed or moves:
             rollups.apply(conn, with_removals=bool(moves or result.misuse_marked or result.misuse_cleared))
 
-        kiosk_state.record(conn, admitted, heartbeats, statuses)
-        result.quarantined = quarantine.store(conn, rejections)
         heard = {r.kiosk_id for r in admitted} | {h.kiosk_id for h in heartbeats}
-        result.watermarks = sequences.advance(conn, heard, accounted)
+        advanced = sequences.advance(conn, heard, accounted)
+        kiosk_state.record(conn, admitted, heartbeats, statuses, advanced.counters)
+        result.quarantined = quarantine.store(conn, rejections)
+        result.watermarks = advanced.watermarks
     return result
 
 
