@@ -83,16 +83,12 @@ def _interrupt(_signum: int, _frame: object) -> None:
     raise KeyboardInterrupt
 
 
-def _stopping(name: str, stop: Callable[[], None]) -> Callable[[], None]:
-    """`stop`, saying what stops and how long it took (so a slow stop shows where it waits)."""
-
-    def run() -> None:
-        print(f"  stopping {name} ...", flush=True)
-        started = time.monotonic()
-        stop()
-        print(f"  {name} stopped ({time.monotonic() - started:.1f} s)", flush=True)
-
-    return run
+def _stopping(name: str, stop: Callable[..., None], *args: object) -> None:
+    """`stop(*args)`, saying what stops and how long it took (so a slow stop shows where it waits)."""
+    print(f"  stopping {name} ...", flush=True)
+    started = time.monotonic()
+    stop(*args)
+    print(f"  {name} stopped ({time.monotonic() - started:.1f} s)", flush=True)
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
@@ -149,17 +145,17 @@ def main(argv: list[str] | None = None) -> int:
             pg.init()
             pg.stop_if_running()
             pg.start()
-            stack.callback(_stopping("PostgreSQL", pg.stop))
+            stack.callback(_stopping, "PostgreSQL", pg.stop)
             pg.ensure_database(DATABASE)
             print(f"Starting mosquitto on 127.0.0.1:{args.mqtt_port} ...")
             mq = LocalMosquitto(_data_dir(var, "mosquitto", user), args.mqtt_port)
             mq.start()
-            stack.callback(_stopping("mosquitto", mq.stop))
+            stack.callback(_stopping, "mosquitto", mq.stop)
             print(f"Starting the collector on {api} ...")
             # Children in sessions of their own: Ctrl-C reaches only us, and we stop them in order (kiosks,
             # collector, broker, database), so nothing is cut off mid-way.
             collector = subprocess.Popen([sys.executable, "-m", "collector.main"], env=env, start_new_session=True)
-            stack.callback(_stopping("the collector", lambda: _stop(collector)))
+            stack.callback(_stopping, "the collector", _stop, collector)
             _wait_healthy(f"{api}/healthz", collector)
             key = _create_key(env)
             print(f"Starting {args.kiosks} simulated button kiosks ...")
@@ -185,7 +181,7 @@ def main(argv: list[str] | None = None) -> int:
                 ],
                 start_new_session=True,
             )
-            stack.callback(_stopping("the simulated kiosks", lambda: _stop(sims)))
+            stack.callback(_stopping, "the simulated kiosks", _stop, sims)
             print(BANNER.format(api=api, mqtt=args.mqtt_port, pg=pg.dsn(DATABASE), var=var, key=key))
             started = time.monotonic()
             while args.duration is None or time.monotonic() - started < args.duration:

@@ -7,7 +7,8 @@ Order inside the transaction (each step in its own module):
    (`kiosk_state`) and re-place the unsynchronised ratings of the boots concerned;
 4. recount misuse windows around every change (`misuse`);
 5. fold all rollup deltas in one statement (`rollups`);
-6. kiosk state, quarantine, gaps and watermarks (`kiosk_state`, `quarantine`, `sequences`).
+6. gaps and watermarks (`sequences`), then kiosk state with the new sequence counters in one
+   update per kiosk row (`kiosk_state`), quarantine (`quarantine`).
 A redelivered event is counted nowhere twice, and the rollups always agree with the raw rows.
 """
 
