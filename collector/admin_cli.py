@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -102,7 +103,7 @@ def add_parser(sub: Any) -> None:
 def run(args: argparse.Namespace, settings: CollectorSettings) -> None:
     for name in ("id", "org", "service_point", "site", "service"):
         value = getattr(args, name, None)
-        if isinstance(value, str) and not __import__("re").match(SLUG_PATTERN, value):
+        if isinstance(value, str) and not re.fullmatch(SLUG_PATTERN, value):
             raise AdminError(f"{name.replace('_', '-')} {value!r} is not a valid identifier (lower-case a-z, 0-9, - _)")
     asyncio.run(_run(args.run, args, settings))
 

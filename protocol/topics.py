@@ -107,7 +107,7 @@ def spec_for(kind: TopicKind) -> TopicSpec:
 def build_topic(org: str, kiosk_id: str, kind: TopicKind) -> str:
     """The topic a message of `kind` about `kiosk_id` is published on."""
     for name, value in (("organisation", org), ("kiosk id", kiosk_id)):
-        if not _SLUG.match(value):
+        if not _SLUG.fullmatch(value):
             raise ProtocolError("bad_topic", f"{name} {value!r} is not a valid identifier ({SLUG_PATTERN})")
     return str(Topic(org, kiosk_id, TopicKind(kind)))
 
@@ -120,7 +120,7 @@ def parse_topic(topic: str) -> Topic:
     _, version, org, kiosk_id, kind = parts
     if version != VERSION:
         raise ProtocolError("bad_topic", f"topic version {version[:20]!r} is not supported (expected {VERSION})")
-    if not _SLUG.match(org) or not _SLUG.match(kiosk_id):
+    if not _SLUG.fullmatch(org) or not _SLUG.fullmatch(kiosk_id):
         raise ProtocolError("bad_topic", f"topic {topic[:200]!r} has an invalid organisation or kiosk id")
     try:
         return Topic(org, kiosk_id, TopicKind(kind))

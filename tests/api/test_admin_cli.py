@@ -89,6 +89,7 @@ def test_first_admin_key_then_registry_from_the_command_line(api: Api) -> None:
     ("args", "needle"),
     [
         (("org", "create", "Roma!", "--name", "x"), "not a valid identifier"),
+        (("org", "create", "roma\n", "--name", "x"), "not a valid identifier"),
         (("org", "create", "x", "--name", "x", "--timezone", "Mars/Base"), "unknown time zone"),
         (("kiosk", "create", "k9", "--service-point", "nowhere"), "no service point 'nowhere'"),
         (("target", "set", "--org", "nobody"), "no organisation 'nobody'"),

@@ -27,6 +27,9 @@ def test_build_and_parse_are_inverse() -> None:
         "mlf/v1/roma//rating",
         "mlf/v1/roma/k1/unknown",
         "mlf/v1/roma/k+1/rating",
+        "mlf/v1/roma\n/k1/rating",  # a regex `$` would match before that newline
+        "mlf/v1/roma/k1\n/rating",
+        f"mlf/v1/roma/{'k' * 64}/rating",
         "",
     ],
 )
