@@ -168,3 +168,85 @@ def test_publish_decoding_with_and_without_properties_agrees_with_paho(broker: L
     assert by_topic["mlf/v1/org/k3/rating"].qos == 0
     assert by_topic["mlf/v1/org/k\u00e8/rating"].payload == b""
     assert len({plain.mid, with_props.mid, by_topic["mlf/v1/org/k\u00e8/rating"].mid}) == 3
+
+
+class CountingClient(BatchingClient):
+    """Counts the PUBLISH packets that went through paho's packet reader rather than the buffer."""
+
+    paho_reader = 0
+
+    def _handle_publish(self) -> Any:
+        self.paho_reader += 1
+        return super()._handle_publish()
+
+
+def test_qos1_messages_go_from_the_buffer_to_the_handler_others_through_paho(broker: LocalMosquitto) -> None:
+    """A backlog of plain QoS 1 messages (sizes from empty to larger than one read) mixed with messages
+    with properties: every plain one reaches `on_qos1_message` exactly once, in order, byte for byte, and
+    most of them straight from the read buffer; the others reach `on_message` with their properties."""
+    plain: list[tuple[bytes, bytes, int]] = []
+    others: list[mqtt.MQTTMessage] = []
+    expected_plain: list[tuple[bytes, bytes]] = []
+
+    def session(clean: bool = False) -> CountingClient:
+        """A client object per connection, as paho's loop wants; the same id keeps the broker session."""
+        client = CountingClient(
+            CallbackAPIVersion.VERSION2, client_id="drain-sub", protocol=mqtt.MQTTv5, manual_ack=True
+        )
+        client.on_qos1_message = lambda topic, payload, mid: plain.append((topic, payload, mid))
+        client.on_message = lambda _c, _u, message: others.append(message)
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = 0 if clean else 600
+        props.ReceiveMaximum = 5000  # the whole backlog in flight at once (mosquitto's default here: 1000)
+        client.connect("127.0.0.1", broker.port, clean_start=clean, properties=props)
+        client.loop_start()
+        return client
+
+    def close(client: CountingClient) -> None:
+        client.disconnect()
+        client.loop_stop()
+
+    sub = session()
+    subscribed = threading.Event()
+    sub.on_subscribe = lambda *_: subscribed.set()
+    sub.subscribe("mlf/v1/org/+/rating", qos=1)
+    assert subscribed.wait(10)
+    close(sub)
+
+    pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="drain-pub", protocol=mqtt.MQTTv5)
+    pub.max_inflight_messages_set(1000)
+    pub.connect("127.0.0.1", broker.port)
+    pub.loop_start()
+    user = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
+    user.UserProperty = ("n", "x")
+    infos = []
+    for i in range(3000):
+        topic = f"mlf/v1/org/k{i % 37}/rating"
+        if i % 100 == 50:
+            infos.append(pub.publish(topic, f"props {i}".encode(), qos=1, properties=user))
+        else:
+            payload = b"" if i == 1 else b"x" * 300_000 if i == 2000 else f"plain {i} ".encode() * (i % 50)
+            expected_plain.append((topic.encode(), payload))
+            infos.append(pub.publish(topic, payload, qos=1))
+    for info in infos:
+        info.wait_for_publish(30)
+    pub.disconnect()
+    pub.loop_stop()
+
+    sub = session()  # the backlog arrives at once
+    deadline = time.monotonic() + 30
+    while len(plain) + len(others) < 3000 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    sub.ack_many(mid for _, _, mid in list(plain))
+    sub.ack_many(m.mid for m in list(others))
+    time.sleep(0.3)
+    close(sub)
+
+    assert [(t, p) for t, p, _ in plain] == expected_plain
+    assert sub.paho_reader < len(plain) // 4, f"{sub.paho_reader} of {len(plain)} went through paho's reader"
+    assert [m.payload.decode() for m in others] == [f"props {i}" for i in range(50, 3000, 100)]
+    assert all(m.properties.UserProperty == [("n", "x")] for m in others)  # type: ignore[union-attr]
+
+    plain.clear()
+    close(session(clean=True))  # our acks took: nothing comes back before the session ends
+    assert plain == []
