@@ -39,13 +39,15 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from prometheus_client.parser import text_string_to_metric_families
 
-from collector.mqtt_link import RECEIVE_MAXIMUM
+from collector.config import CollectorSettings
+from collector.mqtt_link import receive_maximum
 from devstack.mosquitto import LocalMosquitto
 from devstack.postgres import LocalPostgres
 from devstack.processes import free_port, give_to
 from protocol import Face, KioskClock, Rating, TopicKind, build_topic, encode, subscription
 
 ORG = "bench"
+DEFAULTS = CollectorSettings.model_fields
 
 
 def backlog(messages: int, kiosks: int) -> list[tuple[str, bytes]]:
@@ -89,8 +91,9 @@ def publish(port: int, messages: list[tuple[str, bytes]], client_id: str) -> Non
 class DoNothing:
     """Subscribes like the collector, acks each message at once, stores nothing."""
 
-    def __init__(self, port: int, client_id: str) -> None:
+    def __init__(self, port: int, client_id: str, receive_max: int) -> None:
         self.port, self.client_id, self.count, self.first, self.last = port, client_id, 0, 0.0, 0.0
+        self.receive_max = receive_max
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=True
         )
@@ -108,7 +111,7 @@ class DoNothing:
     def connect(self) -> None:
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = 3600
-        props.ReceiveMaximum = RECEIVE_MAXIMUM
+        props.ReceiveMaximum = self.receive_max
         self.client.connect("127.0.0.1", self.port, clean_start=False, properties=props)
         self.client.loop_start()
 
@@ -259,7 +262,7 @@ def run_collectors(
 
 
 def run_do_nothing(broker: LocalMosquitto, args: Any, round_: int = 0) -> float:
-    sub = DoNothing(broker.port, f"bench-null-r{round_}")
+    sub = DoNothing(broker.port, f"bench-null-r{round_}", receive_maximum(args.batch_max, DEFAULTS["writers"].default))
     sub.connect()
     time.sleep(0.5)
     if args.mode == "backlog":
@@ -280,7 +283,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--messages", type=int, default=100_000)
     parser.add_argument("--kiosks", type=int, default=500)
-    parser.add_argument("--batch-max", type=int, default=1000)
+    parser.add_argument("--batch-max", type=int, default=DEFAULTS["batch_max"].default, help="COLLECTOR_BATCH_MAX")
     parser.add_argument(
         "--mode",
         choices=["backlog", "live"],

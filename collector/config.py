@@ -74,7 +74,12 @@ class CollectorSettings(BaseSettings):
         default=True, description="Create unknown organisations, service points and kiosks on first rating."
     )
     timezone: str = Field(default="Europe/Rome", description="Default local time zone of new organisations.")
-    batch_max: int = Field(default=1000, ge=1, le=100_000, description="Largest batch written in one commit.")
+    batch_max: int = Field(
+        default=8000,
+        ge=1,
+        le=100_000,
+        description="Largest batch written in one commit (under a backlog; a quiet stream makes small ones).",
+    )
     batch_wait_ms: int = Field(default=20, ge=0, le=10_000, description="Longest wait to fill a batch.")
     ack_interval_ms: int = Field(
         default=100,

@@ -27,8 +27,13 @@ from protocol import TopicKind, subscription
 log = logging.getLogger(__name__)
 
 SUBSCRIBED_KINDS = (TopicKind.RATING, TopicKind.HEARTBEAT, TopicKind.STATUS)
-RECEIVE_MAXIMUM = 2000
-"""Unacknowledged QoS 1 messages the broker may have in flight to us: bounds memory, fills a batch."""
+
+
+def receive_maximum(batch_max: int, writers: int) -> int:
+    """Unacknowledged QoS 1 messages the broker may have in flight to us (MQTT v5 Receive Maximum): a
+    full batch for every writer and one more being filled, so receiving never waits for a commit and a
+    backlog drains in full batches (fewer rollup and kiosk rows per rating). Bounds memory, too."""
+    return min(65535, batch_max * (writers + 1))
 
 
 class MqttLink:
@@ -51,6 +56,7 @@ class MqttLink:
         client.on_connect = self._handle_connect
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
+        client.on_qos1_message = self._handle_qos1
         client.on_subscribe = self._handle_subscribe
         self._client = client
 
@@ -62,7 +68,7 @@ class MqttLink:
         """Connect (raising `ConnectionError` with one clear line if we cannot) and start the network thread."""
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
         props.SessionExpiryInterval = self._settings.mqtt_session_expiry_s
-        props.ReceiveMaximum = RECEIVE_MAXIMUM
+        props.ReceiveMaximum = receive_maximum(self._settings.batch_max, self._settings.writers)
         where = f"{self._settings.mqtt_host}:{self._settings.mqtt_port}"
         try:
             self._client.connect(
@@ -127,10 +133,14 @@ class MqttLink:
             log.warning("MQTT connection lost (%s); reconnecting", reason)
 
     def _handle_message(self, _client: mqtt.Client, _userdata: Any, message: mqtt.MQTTMessage) -> None:
-        try:
-            topic = message.topic
-        except UnicodeDecodeError:
-            topic = message._topic.decode("utf-8", "replace")
+        """What `_handle_qos1` does not get: QoS 0, or a PUBLISH with properties."""
+        topic = message._topic.decode("utf-8", "replace")
         self._on_message(
             Inbound(topic, bytes(message.payload), datetime.now(UTC), message.mid, message.qos, self._generation)
+        )
+
+    def _handle_qos1(self, topic: bytes, payload: bytes, mid: int) -> None:
+        """What kiosks send (QoS 1, no properties), straight from the client's read buffer."""
+        self._on_message(
+            Inbound(topic.decode("utf-8", "replace"), payload, datetime.now(UTC), mid, 1, self._generation)
         )
