@@ -12,10 +12,15 @@ subclass changes only that plumbing:
 - QoS 1 PUBLISH without MQTT v5 properties (what kiosks send): complete ones are taken
   straight from that buffer, past paho's byte-by-byte packet reader, and handed to
   `on_qos1_message(topic, payload, mid)` when it is set (else as paho's `MQTTMessage`
-  to `on_message`); paho's reader and its `Properties` object were two thirds of the
-  network thread's time. Any other packet (and one split between two reads) goes
+  to `on_message`); paho's reader, its `Properties` object and its callback dispatch
+  were about half of the network thread's time. Any other packet (and one split between two reads) goes
   through paho's own code;
-- acks: `ack_many()` queues the PUBACKs of a whole batch as one write.
+- acks: `ack_many()` queues the PUBACKs of a whole batch as one write;
+- back-pressure: while `pause_reading()` says so, nothing more is read (the network
+  thread still writes, so acks and keepalives go out). mosquitto 2.0.11 honours a
+  client's Receive Maximum only until the client's first PUBACKs; after those it sends
+  its whole queue (checked here: a Receive Maximum of 5000, the first 5000 acked, and
+  the other 35,000 came at once).
 
 The MQTT behaviour is paho's own; the buffer is dropped on every (re)connection.
 """
@@ -31,6 +36,8 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode, MQTTProtocolVersion
 
 READ_CHUNK = 256 * 1024
+PAUSE_S = 0.01
+"""How often a paused reader looks again (the socket stays readable, so `select()` returns at once)."""
 PUBACK = 0x40
 PUBLISH_QOS1 = 0x32
 """First byte of a QoS 1 PUBLISH, under the mask `0xF6` (which ignores the DUP and RETAIN flags)."""
@@ -45,9 +52,13 @@ class BatchingClient(mqtt.Client):
         self._read_buffer = b""
         self._read_pos = 0
         self.on_qos1_message: Qos1Handler | None = None
+        self.pause_reading: Callable[[], bool] | None = None
 
     def _sock_recv(self, bufsize: int) -> bytes:
         if self._read_pos >= len(self._read_buffer):
+            if self.pause_reading is not None and self.pause_reading():
+                time.sleep(PAUSE_S)  # paused only with an empty buffer: nothing read waits unhandled
+                raise BlockingIOError  # for paho: nothing to read yet
             data = super()._sock_recv(READ_CHUNK)  # BlockingIOError when the socket has nothing
             if not data:
                 return data  # the peer closed the connection

@@ -37,7 +37,13 @@ def receive_maximum(batch_max: int, writers: int) -> int:
 
 
 class MqttLink:
-    def __init__(self, settings: CollectorSettings, on_message: Callable[[Inbound], None]) -> None:
+    def __init__(
+        self,
+        settings: CollectorSettings,
+        on_message: Callable[[Inbound], None],
+        backlogged: Callable[[], bool] | None = None,
+    ) -> None:
+        """`backlogged()`: whether to stop reading for now (the messages received wait to be written)."""
         self._settings = settings
         self._on_message = on_message
         self._connected = threading.Event()
@@ -57,6 +63,7 @@ class MqttLink:
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
         client.on_qos1_message = self._handle_qos1
+        client.pause_reading = backlogged
         client.on_subscribe = self._handle_subscribe
         self._client = client
 

@@ -53,7 +53,11 @@ class IngestPipeline:
         self._committed: queue.Queue[tuple[list[Classified], WriteResult, datetime] | None] = queue.Queue()
         self._acker = threading.Thread(target=self._ack_loop, name="ingest-acker", daemon=True)
         self._pending_since: dict[int, datetime] = {}
-        self.link = MqttLink(settings, self._receive)
+        # One batch waits here at most (plus one read), the others are being written: together what the
+        # broker may have in flight to us. That bounds memory even when the broker sends past our
+        # Receive Maximum (see collector/mqtt_client.py).
+        self._inbox_limit = settings.batch_max
+        self.link = MqttLink(settings, self._receive, lambda: self._inbox.qsize() >= self._inbox_limit)
         self.metrics = IngestMetrics()
         self.metrics.watch(self._lag, self._inbox.qsize, lambda: self.link.connected)
         self.db_error: str | None = None

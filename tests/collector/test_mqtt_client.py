@@ -250,3 +250,63 @@ def test_qos1_messages_go_from_the_buffer_to_the_handler_others_through_paho(bro
     plain.clear()
     close(session(clean=True))  # our acks took: nothing comes back before the session ends
     assert plain == []
+
+
+def test_a_paused_reader_bounds_what_is_held_even_when_the_broker_sends_past_receive_maximum(
+    broker: LocalMosquitto,
+) -> None:
+    """mosquitto stops honouring the Receive Maximum after the first PUBACKs: `pause_reading` is what
+    keeps the unacked messages we hold near the limit we set, while acks still go out and all arrive."""
+    received: list[int] = []
+    acked = 0
+    peak = 0
+    limit = 1000
+    lock = threading.Lock()
+
+    def on_qos1(_topic: bytes, payload: bytes, mid: int) -> None:
+        nonlocal peak
+        with lock:
+            received.append(int(payload[8:13]))  # b"message 00042message 00042..."
+            mids.append(mid)
+            peak = max(peak, len(received) - acked)
+
+    mids: list[int] = []
+
+    def session() -> BatchingClient:
+        client = BatchingClient(
+            CallbackAPIVersion.VERSION2, client_id="paused-sub", protocol=mqtt.MQTTv5, manual_ack=True
+        )
+        client.on_qos1_message = on_qos1
+        client.pause_reading = lambda: len(received) - acked >= limit
+        props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+        props.SessionExpiryInterval = 600
+        props.ReceiveMaximum = 5000
+        client.connect("127.0.0.1", broker.port, clean_start=False, properties=props)
+        client.loop_start()
+        return client
+
+    sub = session()
+    subscribed = threading.Event()
+    sub.on_subscribe = lambda *_: subscribed.set()
+    sub.subscribe(TOPIC, qos=1)
+    assert subscribed.wait(10)
+    sub.disconnect()
+    sub.loop_stop()
+    publish(broker.port, 20_000)
+
+    sub = session()
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        time.sleep(0.05)
+        with lock:
+            pending, done = mids[acked:], len(received)
+        sub.ack_many(pending)  # acks from another thread, as the collector's acker does
+        with lock:
+            acked += len(pending)
+        if done == 20_000:
+            break
+    sub.disconnect()
+    sub.loop_stop()
+    assert received == list(range(20_000))
+    # One read of the socket (256 KiB: some 2000 of these 132-byte packets) may land after the pause begins.
+    assert peak <= limit + 2000, f"held {peak} unacked messages with a limit of {limit}"
