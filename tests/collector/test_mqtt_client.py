@@ -310,3 +310,39 @@ def test_a_paused_reader_bounds_what_is_held_even_when_the_broker_sends_past_rec
     assert received == list(range(20_000))
     # One read of the socket (256 KiB: some 2000 of these 132-byte packets) may land after the pause begins.
     assert peak <= limit + 2000, f"held {peak} unacked messages with a limit of {limit}"
+
+
+def test_pubacks_of_our_publishes_complete_them_with_the_brokers_reason_codes(broker: LocalMosquitto) -> None:
+    """The PUBACK shortcut reports what paho would: every publish completes, with the broker's reason
+    (success with a subscriber, "no matching subscribers" without), in paho's own client and in ours."""
+
+    def run(client: mqtt.Client) -> list[tuple[int, int]]:
+        outcomes: list[tuple[int, int]] = []
+        client.on_publish = lambda _c, _u, mid, reason, _p: outcomes.append((mid, reason.value))
+        client.connect("127.0.0.1", broker.port)
+        client.loop_start()
+        infos = [
+            client.publish(f"mlf/v1/org/k{i}/{'rating' if i % 2 else 'ack'}", b"w", qos=1, retain=True)
+            for i in range(200)
+        ]
+        for info in infos:
+            info.wait_for_publish(10)
+        client.disconnect()
+        client.loop_stop()
+        assert all(info.is_published() for info in infos)
+        by_mid = dict(outcomes)
+        return [(i, by_mid[info.mid]) for i, info in enumerate(infos)]
+
+    listener = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="puback-listener", protocol=mqtt.MQTTv5)
+    listener.connect("127.0.0.1", broker.port)
+    listener.subscribe("mlf/v1/org/+/rating", qos=1)
+    listener.loop_start()
+    time.sleep(0.3)
+    try:
+        ours = run(BatchingClient(CallbackAPIVersion.VERSION2, client_id="puback-ours", protocol=mqtt.MQTTv5))
+        pahos = run(mqtt.Client(CallbackAPIVersion.VERSION2, client_id="puback-paho", protocol=mqtt.MQTTv5))
+    finally:
+        listener.disconnect()
+        listener.loop_stop()
+    assert ours == pahos
+    assert {reason for _, reason in ours} == {0, 16}  # both kinds of PUBACK were seen
