@@ -179,6 +179,50 @@ def timed_drain(stored: Callable[[], float], total: int, timeout: float = 600) -
     raise TimeoutError(f"only {stored()} of {total} stored in {timeout} s")
 
 
+def _cpu_seconds() -> dict[int, tuple[int, float]]:
+    """pid -> (parent pid, user + system CPU seconds) of every process, from /proc (Linux)."""
+    out = {}
+    tick = os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rpartition(")")[2].split()
+            except OSError:
+                continue
+            out[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / tick)
+    return out
+
+
+class CpuMeter:
+    """CPU seconds of each part of one contender's run, from its start to `report()`: the collector
+    processes, PostgreSQL (its server processes), mosquitto, this process (where the do-nothing
+    subscriber runs) and the publishing fleet (counted as each publisher exits)."""
+
+    def __init__(self, pg: LocalPostgres, broker: LocalMosquitto, collectors: list[Collector] | None = None) -> None:
+        self.postmaster = int((pg.datadir / "postmaster.pid").read_text().split()[0])
+        self.broker = broker.process.pid if broker.process else -1
+        self.collectors = collectors or []
+        self.publishers = 0.0
+        self.before = _cpu_seconds()
+
+    def report(self, messages: int) -> str:
+        collectors = {c.process.pid for c in self.collectors if c.process}
+        parts = {"collector": 0.0, "PostgreSQL": 0.0, "mosquitto": 0.0, "this process": 0.0}
+        for pid, (ppid, cpu) in _cpu_seconds().items():
+            spent = cpu - self.before.get(pid, (ppid, 0.0))[1]
+            if pid in collectors:
+                parts["collector"] += spent
+            elif pid == self.postmaster or ppid == self.postmaster:
+                parts["PostgreSQL"] += spent
+            elif pid == self.broker:
+                parts["mosquitto"] += spent
+            elif pid == os.getpid():
+                parts["this process"] += spent
+        parts["publishers"] = self.publishers
+        shown = [f"{name} {seconds / messages * 1e6:.0f}" for name, seconds in parts.items() if seconds > 0.01]
+        return "    CPU µs per rating: " + ", ".join(shown)
+
+
 class Fleet:
     """Kiosk fleets in processes of their own (not sharing our interpreter): each publishes its share and exits."""
 
@@ -201,9 +245,13 @@ class Fleet:
             for i in range(args.publishers)
         ]
 
-    def wait(self) -> None:
+    def wait(self, meter: CpuMeter | None = None) -> None:
+        """Wait for every publisher; add the CPU each used to `meter`."""
         for process in self.processes:
-            process.wait()
+            _, status, usage = os.wait4(process.pid, 0)
+            process.returncode = os.waitstatus_to_exitcode(status)
+            if meter is not None:
+                meter.publishers += usage.ru_utime + usage.ru_stime
 
 
 def feed(port: int, args: Any) -> Fleet:
@@ -221,7 +269,7 @@ def end_session(port: int, client_id: str) -> None:
 
 def run_collectors(
     count: int, pg: LocalPostgres, broker: LocalMosquitto, work: Path, args: Any, round_: int = 0
-) -> float:
+) -> tuple[float, str]:
     db = pg.create_database(f"mlf_{count}_r{round_}")
     collectors = []
     for i in range(count):
@@ -247,36 +295,44 @@ def run_collectors(
         feed(broker.port, args).wait()
         for c in collectors:
             c.start()
+        for c in collectors:
+            c.wait_healthy()
+        meter = CpuMeter(pg, broker, collectors)  # from here: the start-up is not the drain's
     else:
+        meter = CpuMeter(pg, broker, collectors)
         fleet = feed(broker.port, args)
     seconds, n = timed_drain(lambda: sum(c.stored() for c in collectors), args.messages)
     if args.mode == "live":
-        fleet.wait()
+        fleet.wait(meter)
+    cpu = meter.report(args.messages)
     for c in collectors:
         c.stop()
         end_session(broker.port, c.env["COLLECTOR_MQTT_CLIENT_ID"])
     with psycopg.connect(db) as conn:
         row = conn.execute("SELECT count(*), count(DISTINCT event_id) FROM ratings").fetchone()
     assert row == (args.messages, args.messages), f"stored {row}, sent {args.messages}"
-    return n / seconds
+    return n / seconds, cpu
 
 
-def run_do_nothing(broker: LocalMosquitto, args: Any, round_: int = 0) -> float:
+def run_do_nothing(pg: LocalPostgres, broker: LocalMosquitto, args: Any, round_: int = 0) -> tuple[float, str]:
     sub = DoNothing(broker.port, f"bench-null-r{round_}", receive_maximum(args.batch_max, DEFAULTS["writers"].default))
     sub.connect()
     time.sleep(0.5)
     if args.mode == "backlog":
         sub.disconnect()
         feed(broker.port, args).wait()
+        meter = CpuMeter(pg, broker)
         sub.connect()
         timed_drain(lambda: float(sub.count), args.messages)
     else:
+        meter = CpuMeter(pg, broker)
         fleet = feed(broker.port, args)
         timed_drain(lambda: float(sub.count), args.messages)
-        fleet.wait()
+        fleet.wait(meter)
+    cpu = meter.report(args.messages)
     sub.disconnect()
     end_session(broker.port, sub.client_id)
-    return float(args.messages - 1) / (sub.last - sub.first)
+    return float(args.messages - 1) / (sub.last - sub.first), cpu
 
 
 def main() -> None:
@@ -318,14 +374,17 @@ def main() -> None:
         for round_ in range(args.rounds):
             if args.rounds > 1:
                 print(f"round {round_ + 1} of {args.rounds}")
-            baseline = run_do_nothing(broker, args, round_)
-            print(f"do-nothing subscriber      {baseline:10,.0f} msg/s")
-            one = run_collectors(1, pg, broker, work, args, round_)
-            print(f"collector (ack after commit){one:9,.0f} msg/s   {one / baseline:.2f}x the do-nothing subscriber")
-            two = run_collectors(2, pg, broker, work, args, round_)
+            baseline, cpu = run_do_nothing(pg, broker, args, round_)
+            print(f"do-nothing subscriber      {baseline:10,.0f} msg/s\n{cpu}")
+            one, cpu = run_collectors(1, pg, broker, work, args, round_)
+            print(
+                f"collector (ack after commit){one:9,.0f} msg/s   {one / baseline:.2f}x"
+                f" the do-nothing subscriber\n{cpu}"
+            )
+            two, cpu = run_collectors(2, pg, broker, work, args, round_)
             print(
                 f"two collectors, shared sub {two:10,.0f} msg/s   {two / one:.2f}x one collector,"
-                f" {two / baseline:.2f}x the do-nothing subscriber"
+                f" {two / baseline:.2f}x the do-nothing subscriber\n{cpu}"
             )
             ratios.append((one / baseline, two / one, two / baseline))
         if args.rounds > 1:
