@@ -20,7 +20,8 @@ subclass changes only that plumbing:
   properties are decoded without paho's two `ReasonCode` and one `Properties` objects
   each (a tenth of the collector's CPU under load); the rest is paho's own handling;
 - back-pressure: while `pause_reading()` says so, nothing more is read (the network
-  thread still writes, so acks and keepalives go out). mosquitto 2.0.11 honours a
+  thread still writes, so acks and keepalives go out, and data waiting on the socket
+  counts as a sign of life for paho's keepalive: a long pause is no lost connection). mosquitto 2.0.11 honours a
   client's Receive Maximum only until the client's first PUBACKs; after those it sends
   its whole queue (checked here: a Receive Maximum of 5000, the first 5000 acked, and
   the other 35,000 came at once).
@@ -67,7 +68,11 @@ class BatchingClient(mqtt.Client):
     def _sock_recv(self, bufsize: int) -> bytes:
         if self._read_pos >= len(self._read_buffer):
             if self.pause_reading is not None and self.pause_reading():
-                time.sleep(PAUSE_S)  # paused only with an empty buffer: nothing read waits unhandled
+                # Paused only with an empty buffer, so nothing read waits unhandled. We are here because
+                # the socket has data: the broker is alive, which paho's keepalive learns from reads.
+                with self._msgtime_mutex:
+                    self._last_bytes_received = time.monotonic()
+                time.sleep(PAUSE_S)
                 raise BlockingIOError  # for paho: nothing to read yet
             data = super()._sock_recv(READ_CHUNK)  # BlockingIOError when the socket has nothing
             if not data:

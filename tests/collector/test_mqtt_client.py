@@ -188,11 +188,14 @@ def test_qos1_messages_go_from_the_buffer_to_the_handler_others_through_paho(bro
     others: list[mqtt.MQTTMessage] = []
     expected_plain: list[tuple[bytes, bytes]] = []
 
-    def session(clean: bool = False) -> CountingClient:
-        """A client object per connection, as paho's loop wants; the same id keeps the broker session."""
+    def session(clean: bool = False, hold: threading.Event | None = None) -> CountingClient:
+        """A client object per connection, as paho's loop wants; the same id keeps the broker session.
+        With `hold`, nothing is read until it is set (the socket fills up meanwhile)."""
         client = CountingClient(
             CallbackAPIVersion.VERSION2, client_id="drain-sub", protocol=mqtt.MQTTv5, manual_ack=True
         )
+        if hold is not None:
+            client.pause_reading = lambda: not hold.is_set()
         client.on_qos1_message = lambda topic, payload, mid: plain.append((topic, payload, mid))
         client.on_message = lambda _c, _u, message: others.append(message)
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
@@ -233,7 +236,12 @@ def test_qos1_messages_go_from_the_buffer_to_the_handler_others_through_paho(bro
     pub.disconnect()
     pub.loop_stop()
 
-    sub = session()  # the backlog arrives at once
+    # The backlog arrives at once, and the first reads are full ones (with small reads, as when a
+    # reader keeps up with a slow sender, more packets straddle two reads and go through paho's reader).
+    hold = threading.Event()
+    sub = session(hold=hold)
+    time.sleep(0.5)
+    hold.set()
     deadline = time.monotonic() + 30
     while len(plain) + len(others) < 3000 and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -346,3 +354,35 @@ def test_pubacks_of_our_publishes_complete_them_with_the_brokers_reason_codes(br
         listener.loop_stop()
     assert ours == pahos
     assert {reason for _, reason in ours} == {0, 16}  # both kinds of PUBACK were seen
+
+
+def test_a_long_pause_keeps_the_connection_and_then_delivers(broker: LocalMosquitto) -> None:
+    """While writing is stalled (a database outage), reading stays paused for many keepalive periods:
+    the connection must survive it (no reconnect, so nothing is redelivered) and deliver afterwards."""
+    received: list[int] = []
+    disconnects: list[object] = []
+    paused = True
+    client = BatchingClient(CallbackAPIVersion.VERSION2, client_id="long-pause", protocol=mqtt.MQTTv5, manual_ack=True)
+    client.on_qos1_message = lambda _t, _p, mid: received.append(mid)
+    client.on_disconnect = lambda *args: disconnects.append(args)
+    client.pause_reading = lambda: paused and len(received) >= 10
+    subscribed = threading.Event()
+    client.on_subscribe = lambda *_: subscribed.set()
+    client.connect("127.0.0.1", broker.port, keepalive=1)
+    client.subscribe(TOPIC, qos=1)
+    client.loop_start()
+    try:
+        assert subscribed.wait(10)
+        publish(broker.port, 200)
+        time.sleep(4)  # four keepalive periods with data waiting unread
+        assert disconnects == [], "paho dropped the connection while reading was paused"
+        assert 10 <= len(received) < 200
+        paused = False
+        deadline = time.monotonic() + 10
+        while len(received) < 200 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(received) == 200
+        client.ack_many(received)
+    finally:
+        client.disconnect()
+        client.loop_stop()
