@@ -13,18 +13,18 @@ subclass changes only that plumbing:
   straight from that buffer, past paho's byte-by-byte packet reader, and handed to
   `on_qos1_message(topic, payload, mid)` when it is set (else as paho's `MQTTMessage`
   to `on_message`); paho's reader, its `Properties` object and its callback dispatch
-  were about half of the network thread's time. Any other packet (and one split between two reads) goes
-  through paho's own code;
+  were about half of the network thread's time. Any other packet (and one split
+  between two reads) goes through paho's own code;
 - acks: `ack_many()` queues the PUBACKs of a whole batch as one write;
 - PUBACKs for our own QoS 1 publishes (the watermarks, hundreds a second) without
   properties are decoded without paho's two `ReasonCode` and one `Properties` objects
   each (a tenth of the collector's CPU under load); the rest is paho's own handling;
-- back-pressure: while `pause_reading()` says so, nothing more is read (the network
+- back-pressure: while `pause_reading()` says so, nothing more is read. The network
   thread still writes, so acks and keepalives go out, and data waiting on the socket
-  counts as a sign of life for paho's keepalive: a long pause is no lost connection). mosquitto 2.0.11 honours a
-  client's Receive Maximum only until the client's first PUBACKs; after those it sends
-  its whole queue (checked here: a Receive Maximum of 5000, the first 5000 acked, and
-  the other 35,000 came at once).
+  counts as a sign of life for paho's keepalive: a long pause is no lost connection.
+  mosquitto 2.0.11 honours a client's Receive Maximum only until the client's first
+  PUBACKs; after those it sends its whole queue (checked here: a Receive Maximum of
+  5000, the first 5000 acked, and the other 35,000 came at once).
 
 The MQTT behaviour is paho's own; the buffer is dropped on every (re)connection.
 """
@@ -55,6 +55,18 @@ _PUBACK_REASONS: dict[int, ReasonCode] = {}
 
 Qos1Handler = Callable[[bytes, bytes, int], None]
 """(topic, payload, packet id) of a QoS 1 PUBLISH without properties; ack it with `ack_many`."""
+
+
+def _plain_header(data: bytes | bytearray, body: int, end: int) -> tuple[int, int] | None:
+    """In a QoS 1 PUBLISH whose variable header starts at `body` and which ends at `end`: (end of the
+    topic, packet id) when it names a topic and has no properties (the payload starts 3 bytes after the
+    topic); None for anything else (a topic alias, properties, malformed): paho decides those."""
+    if end - body < 2:
+        return None
+    topic_end = body + 2 + ((data[body] << 8) | data[body + 1])
+    if topic_end == body + 2 or topic_end + 3 > end or data[topic_end + 2] != 0:
+        return None
+    return topic_end, (data[topic_end] << 8) | data[topic_end + 1]
 
 
 class BatchingClient(mqtt.Client):
@@ -96,7 +108,7 @@ class BatchingClient(mqtt.Client):
     def _take_publishes(self) -> bool:
         """Handle the complete QoS 1 PUBLISH packets without properties at the head of the buffer, up to
         the first other packet or incomplete one (left to paho); whether any was taken."""
-        if not self._manual_ack or self._protocol != MQTTProtocolVersion.MQTTv5 or self._in_packet["command"]:
+        if not self._plain_path() or self._in_packet["command"]:
             return False  # paho acks itself, or is in the middle of a packet: its reader goes on
         buf, pos = self._read_buffer, self._read_pos
         end, start = len(buf), pos
@@ -112,21 +124,22 @@ class BatchingClient(mqtt.Client):
             else:
                 break  # length incomplete in this read, or malformed: paho's reader decides
             packet_end = body + length
-            if packet_end > end or length < 2:
-                break
-            mid_at = body + 2 + ((buf[body] << 8) | buf[body + 1])
-            if mid_at == body + 2 or mid_at + 3 > packet_end or buf[mid_at + 2] != 0:
-                break  # no topic (an alias), properties, or malformed: paho decides
+            header = _plain_header(buf, body, packet_end) if packet_end <= end else None
+            if header is None:
+                break  # incomplete in this read, or not a plain one: paho's reader decides
+            topic_end, mid = header
             self._read_pos = packet_end
-            self._deliver(
-                buf[pos], buf[body + 2 : mid_at], (buf[mid_at] << 8) | buf[mid_at + 1], buf[mid_at + 3 : packet_end]
-            )
+            self._deliver(buf[pos], buf[body + 2 : topic_end], mid, buf[topic_end + 3 : packet_end])
             pos = packet_end
         if pos == start:
             return False
         with self._msgtime_mutex:
             self._last_bytes_received = time.monotonic()  # paho's keepalive clock, as its reader sets it
         return True
+
+    def _plain_path(self) -> bool:
+        """Whether QoS 1 PUBLISH packets may skip paho's decoding: MQTT v5, acked by us after the commit."""
+        return bool(self._manual_ack) and self._protocol == MQTTProtocolVersion.MQTTv5
 
     def _deliver(self, command: int, topic: bytes, mid: int, payload: bytes) -> None:
         if self.on_qos1_message is not None:
@@ -145,16 +158,15 @@ class BatchingClient(mqtt.Client):
         return super().reconnect()
 
     def _handle_publish(self) -> MQTTErrorCode:
+        """A packet paho's reader took (one split between two reads): the same plain path, if it is plain."""
         command, packet = self._in_packet["command"], self._in_packet["packet"]
-        qos = (command & 0x06) >> 1
-        if self._protocol != MQTTProtocolVersion.MQTTv5 or qos != 1 or not self._manual_ack or len(packet) < 2:
+        header = (
+            _plain_header(packet, 0, len(packet)) if command & 0xF6 == PUBLISH_QOS1 and self._plain_path() else None
+        )
+        if header is None:
             return super()._handle_publish()
-        (topic_length,) = struct.unpack_from("!H", packet)
-        mid_at = 2 + topic_length
-        if topic_length == 0 or len(packet) < mid_at + 3 or packet[mid_at + 2] != 0:
-            return super()._handle_publish()  # properties (or a topic alias), or malformed: paho decides
-        (mid,) = struct.unpack_from("!H", packet, mid_at)
-        self._deliver(command, bytes(packet[2:mid_at]), mid, bytes(packet[mid_at + 3 :]))
+        topic_end, mid = header
+        self._deliver(command, bytes(packet[2:topic_end]), mid, bytes(packet[topic_end + 3 :]))
         return MQTTErrorCode.MQTT_ERR_SUCCESS  # acked by the caller after the commit (manual ack)
 
     def _handle_pubackcomp(self, cmd: Any) -> MQTTErrorCode:
