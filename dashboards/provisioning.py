@@ -12,7 +12,7 @@ from dashboards import alerts, datasource
 DEFAULT_BOARD_URL = "http://localhost:8000"
 DEFAULT_DASHBOARDS_PATH = "/var/lib/grafana/dashboards/mettiamoci-la-faccia"
 """Where Grafana reads the generated JSON from: mount or copy dashboards/generated/ there."""
-DEFAULT_PASSWORD = "$__file{/run/secrets/mlf_grafana_db_password}"
+DEFAULT_PASSWORD = "$__file{/run/secrets/mlf_grafana_db_password}"  # noqa: S105 (a reference, not a secret)
 """Grafana expands this itself when it reads the file: the password stays out of every file we write."""
 
 
@@ -25,6 +25,9 @@ def _text(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
 
 
 _Dumper.add_representer(str, _text)
+
+
+DEFAULT_CONNECTION = datasource.Connection()
 
 
 def _yaml(header: str, document: dict[str, Any]) -> str:
@@ -69,7 +72,7 @@ def alert_rules(board_url: str = DEFAULT_BOARD_URL) -> str:
 
 
 def files(
-    connection: datasource.Connection = datasource.Connection(),
+    connection: datasource.Connection = DEFAULT_CONNECTION,
     board_url: str = DEFAULT_BOARD_URL,
     dashboards_path: str = DEFAULT_DASHBOARDS_PATH,
 ) -> dict[str, str]:

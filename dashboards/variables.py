@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 from grafana_foundation_sdk.builders.dashboard import QueryVariable
-from grafana_foundation_sdk.models.dashboard import DataSourceRef, VariableRefresh, VariableSort
+from grafana_foundation_sdk.cog.builder import Builder
+from grafana_foundation_sdk.models.dashboard import (
+    DataSourceRef,
+    VariableModel,
+    VariableOption,
+    VariableRefresh,
+    VariableSort,
+)
 
 from dashboards import datasource, texts
 from dashboards.sql import ALL, among, dedent
@@ -20,9 +27,11 @@ def _query_variable(name: str, label: str, sql: str, *, multi: bool = True) -> Q
         .refresh(VariableRefresh.ON_DASHBOARD_LOAD)
         .sort(VariableSort.ALPHABETICAL_CASE_INSENSITIVE_ASC)
         .multi(multi)
+        .allow_custom_value(False)
     )
     if multi:
-        variable = variable.include_all(True).all_value(ALL)
+        everything = VariableOption(selected=True, text=["All"], value=["$__all"])
+        variable = variable.include_all(True).all_value(ALL).current(everything)
     return variable
 
 
@@ -76,5 +85,5 @@ def service_point() -> QueryVariable:
     )
 
 
-def filters() -> list[QueryVariable]:
+def filters() -> list[Builder[VariableModel]]:
     return [organisation(), site(), service(), channel()]

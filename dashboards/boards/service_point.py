@@ -3,8 +3,10 @@ time, the hour x weekday matrix, the reasons for red faces ranked, its kiosks.""
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders.dashboard import Dashboard
+from grafana_foundation_sdk.builders.common import StackingConfig
+from grafana_foundation_sdk.builders.dashboard import Dashboard, FieldColor
 from grafana_foundation_sdk.models.common import StackingMode
+from grafana_foundation_sdk.models.dashboard import FieldColorModeId
 
 from dashboards import texts, variables
 from dashboards.boards import common, fleet
@@ -207,14 +209,9 @@ def build() -> Dashboard:
     return board
 
 
-def _stacked():  # type: ignore[no-untyped-def]
-    from grafana_foundation_sdk.builders.common import StackingConfig
-
+def _stacked() -> StackingConfig:
     return StackingConfig().mode(StackingMode.NORMAL)
 
 
-def _blues():  # type: ignore[no-untyped-def]
-    from grafana_foundation_sdk.builders.dashboard import FieldColor
-    from grafana_foundation_sdk.models.dashboard import FieldColorModeId
-
+def _blues() -> FieldColor:
     return FieldColor().mode(FieldColorModeId.CONTINUOUS_BLUES)
