@@ -92,5 +92,5 @@ def judged_columns() -> str:
           {share("f.negative")} AS "{b("Rossi", "Red")}",
           {interval("f.negative")} AS "{b("Rossi, intervallo 95%", "Red, 95% interval")}",
           f.misuse AS "{b("Abusi", "Misuse")}",
-          {target_text()} AS "{b("Obiettivo (verdi · rossi · minimo)", "Target (green · red · minimum)")}",
+          {target_text()} AS "{b("Obiettivo", "Target")}",
           {reasons_text()} AS "{b("Perché", "Why")}\""""

@@ -67,7 +67,7 @@ def _per_month() -> str:
                {interval("f.positive")} AS "{b("Verdi, intervallo 95%", "Green, 95% interval")}",
                {share("f.negative")} AS "{b("Rossi", "Red")}",
                f.misuse AS "{b("Abusi", "Misuse")}",
-               {target_text()} AS "{b("Obiettivo (verdi · rossi · minimo)", "Target (green · red · minimum)")}",
+               {target_text()} AS "{b("Obiettivo", "Target")}",
                {reasons_text()} AS "{b("Perché", "Why")}"
         FROM f
         ORDER BY f.month DESC, mlf_flag_rank(f.state), mlf_wilson_high(f.positive, f.n),
