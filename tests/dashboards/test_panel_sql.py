@@ -4,15 +4,16 @@ and the same flags, counts, intervals and order as the API for the same data."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
 
-from dashboards import generate, texts
+from dashboards import alerts, generate, texts
 from tests.api.known_data import many, mark_misuse, press, store
-from tests.dashboards.grafana_macros import ALL, Request
+from tests.dashboards.grafana_macros import ALL, Request, expand
 from tests.dashboards.panels import Result, board, run, run_sql
 from tests.fixtures.fix_api import Api
 
@@ -247,3 +248,29 @@ def test_variables_list_what_there_is(known: Api) -> None:
     assert values("org") == ["org"]
     assert values("channel") == ["counter", "phone", "web"]
     assert values("service_point") == ["bad", "good", "tiny"]
+
+
+def test_the_readmes_read_only_role_can_run_every_panel_and_rule(known: Api) -> None:
+    """dashboards/README.md's grants are enough for every panel, variable and alert rule, and nothing more."""
+    readme = (Path(generate.HERE) / "README.md").read_text()
+    grants = readme.split("```sql\n", 1)[1].split("```", 1)[0]
+    with psycopg.connect(known.database_url, autocommit=True) as conn:
+        conn.execute("DROP ROLE IF EXISTS mlf_grafana")  # roles are cluster-wide: another test may have made it
+        conn.execute(grants.encode())
+    url = known.database_url
+    statements = [
+        (panel["targets"][0]["rawSql"], board(name)["templating"]["list"])
+        for name in generate.BOARDS
+        for panel in board(name)["panels"]
+    ]
+    statements += [(rule["data"][0]["model"]["rawSql"], []) for rule in alerts.rules("http://x")]
+    for sql, definitions in statements:
+        with psycopg.connect(url) as conn, conn.cursor() as cur:
+            cur.execute("SET ROLE mlf_grafana")
+            cur.execute(
+                expand(sql, definitions, Request(MARCH.start, MARCH.end, chosen={"service_point": "bad"})).encode()
+            )
+    with psycopg.connect(url) as conn:
+        conn.execute("SET ROLE mlf_grafana")
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("SELECT * FROM api_keys")
