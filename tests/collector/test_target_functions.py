@@ -75,7 +75,6 @@ def test_inlined_into_the_calling_query(db: Db) -> None:
 
 def test_flag_rank_orders_worst_first(db: Db) -> None:
     states = [s.value for s in flags.FlagState]
-    ranks: dict[object, object] = dict(
-        db.execute("SELECT s, mlf_flag_rank(s) FROM unnest(%s::text[]) AS s", (states,)).fetchall()
-    )
+    rows = db.execute("SELECT s, mlf_flag_rank(s) FROM unnest(%s::text[]) AS s", (states,)).fetchall()
+    ranks = {str(state): rank for state, rank in rows}
     assert ranks == {"below_target": 0, "on_target": 1, "not_enough_data": 2}
