@@ -32,7 +32,15 @@ stamp=.venv/.installed-$(cat pyproject.toml requirements/constraints.txt | sha25
 if [ ! -f "$stamp" ]; then
   echo "==> installing Python packages into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -c requirements/constraints.txt -e ".[dev]"
+  # grafana-client speaks HTTP through niquests, whose urllib3-future wheel replaces urllib3 itself
+  # for every package in the environment (a startup hook). Built from source with this switch it
+  # lives beside urllib3 instead, and everything else keeps the real urllib3.
+  URLLIB3_NO_OVERRIDE=1 .venv/bin/python -m pip install -q --no-binary urllib3-future \
+    -c requirements/constraints.txt -e ".[dev]"
+  if compgen -G ".venv/lib/python*/site-packages/urllib3_future.pth" >/dev/null; then
+    echo "urllib3-future was installed from a wheel and replaces urllib3: remove .venv and run again" >&2
+    exit 1
+  fi
   rm -f .venv/.installed-*
   touch "$stamp"
 fi

@@ -1,0 +1,1 @@
+"""One module per dashboard; each `build()` returns the SDK's dashboard builder."""
