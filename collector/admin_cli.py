@@ -21,7 +21,8 @@ from collector.config import CollectorSettings
 from collector.flags import DEFAULT_TARGET
 from collector.provisioning import broker_files
 from collector.provisioning.reconciler import sync_broker_files
-from collector.store import keys, registry
+from collector.store import keys, kiosks, registry
+from collector.store.scope import EVERYWHERE
 from protocol import TopicKind, build_topic
 from protocol.messages import SLUG_PATTERN
 
@@ -41,6 +42,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--name", required=True, help="who or what uses it")
     p.add_argument("--role", choices=ROLES, default="reader")
     p.add_argument("--org", help="bind the key to one organisation")
+    p.add_argument("--service-point", help="ingest keys: bind the key to one service point (and its organisation)")
     p.set_defaults(run=key_create)
     key.add_parser("list", help="list keys (never their secrets)").set_defaults(run=key_list)
     p = key.add_parser("revoke", help="revoke a key")
@@ -120,20 +122,31 @@ async def _run(command: Command, args: argparse.Namespace, settings: CollectorSe
 
 async def key_create(conn: Any, args: argparse.Namespace, _s: CollectorSettings) -> None:
     key = new_key()
-    await keys.create(conn, key.key_id, args.name, args.role, args.org, key.secret_sha256)
-    print(f"created {args.role} key {key.key_id}" + (f" for {args.org}" if args.org else ""))
+    await keys.create(
+        conn,
+        key.key_id,
+        args.name,
+        args.role,
+        args.org,
+        key.secret_sha256,
+        service_point=args.service_point,
+        scope=EVERYWHERE,
+    )
+    bound = args.service_point or args.org
+    print(f"created {args.role} key {key.key_id}" + (f" for {bound}" if bound else ""))
     print("token (shown once, keep it safe):")
     print(key.token)
 
 
 async def key_list(conn: Any, _a: argparse.Namespace, _s: CollectorSettings) -> None:
-    for r in await keys.listing(conn):
+    for r in await keys.listing(conn, scope=EVERYWHERE):
         state = f"revoked {r['revoked_at']:%Y-%m-%d}" if r["revoked_at"] else "active"
-        print(f"{r['id']}  {r['role']:<7} {r['organisation'] or '*':<16} {state:<18} {r['name']}")
+        bound = "/".join(filter(None, (r["organisation"], r["service_point"]))) or "*"
+        print(f"{r['id']}  {r['role']:<7} {bound:<24} {state:<18} {r['name']}")
 
 
 async def key_revoke(conn: Any, args: argparse.Namespace, _s: CollectorSettings) -> None:
-    if not await keys.revoke(conn, args.id):
+    if not await keys.revoke(conn, args.id, scope=EVERYWHERE):
         raise AdminError(f"no active key {args.id!r}")
     print(f"revoked {args.id}")
 
@@ -168,8 +181,14 @@ async def kiosk_create(conn: Any, args: argparse.Namespace, settings: CollectorS
     if not 0 <= args.cooldown <= 600:
         raise AdminError("--cooldown must be between 0 and 600 seconds")
     password = broker_files.new_password()
-    created = await registry.create_kiosk(
-        conn, args.id, args.service_point, broker_files.mosquitto_hash(password), args.service, args.cooldown
+    created = await kiosks.create(
+        conn,
+        args.id,
+        args.service_point,
+        broker_files.mosquitto_hash(password),
+        args.service,
+        args.cooldown,
+        scope=EVERYWHERE,
     )
     org = created["org_id"]
     print(f"registered kiosk {args.id} of {org} at {args.service_point}")
@@ -201,8 +220,7 @@ async def target_set(conn: Any, args: argparse.Namespace, _s: CollectorSettings)
         "min_ratings": args.min_ratings,
         "window_days": args.window_days,
     }
-    found = await registry.rows(conn, "SELECT 1 FROM organisations WHERE id = %s", (args.org,))
-    if not found:
+    if await registry.organisation(conn, args.org) is None:
         raise AdminError(f"no organisation {args.org!r}")
     await registry.upsert_target(conn, args.org, scope, scope_id, values)
     what = "default" if scope == "organisation" else f"{scope.replace('_', ' ')} {scope_id}"

@@ -16,12 +16,12 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
 
+from collector.api import scope
 from collector.api.deps import PoolDep, SettingsDep
 from collector.api.privacy import open_bucket_start
 from collector.api.problems import AUTH_RESPONSES, ProblemError
-from collector.api.routes.registry import visible_org
 from collector.api.schemas import FromDate, ToDate, local_days
-from collector.api.security import Admin, Reader
+from collector.api.security import Admin, Principal, Reader
 from collector.periods import days_period, local_date
 from collector.store import exports
 from collector.store.registry import rows
@@ -184,9 +184,9 @@ async def counts(
     return await _respond(request, pool, q, cursor, limit, format, exports.COUNT_COLUMNS)
 
 
-async def _zone(pool: PoolDep, org: str, principal: Any) -> ZoneInfo:
+async def _zone(pool: PoolDep, org: str, principal: Principal) -> ZoneInfo:
     async with pool.connection() as conn:
-        return ZoneInfo((await visible_org(conn, org, principal))["timezone"])
+        return ZoneInfo((await scope.organisation(conn, principal, org))["timezone"])
 
 
 def _period(start: date | None, end: date | None, zone: ZoneInfo) -> tuple[datetime, datetime]:

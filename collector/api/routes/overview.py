@@ -9,11 +9,12 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from collector import indicators
+from collector.api import scope
 from collector.api.deps import PoolDep, SettingsDep
 from collector.api.privacy import clipper
 from collector.api.problems import AUTH_RESPONSES, ProblemError
 from collector.api.schemas import ChannelName, FromQuery, Indicators, PeriodOut, TargetOut, ToQuery
-from collector.api.security import Principal, Reader
+from collector.api.security import Reader
 from protocol.messages import SLUG_PATTERN
 
 router = APIRouter(prefix="/v1", tags=["indicators"])
@@ -64,16 +65,6 @@ class Overview(BaseModel):
     rows: list[OverviewRow] = Field(description="Worst first: below target, on target, not enough data.")
 
 
-def scope_for(principal: Principal, org: str | None) -> str | None:
-    if principal.org is None:
-        return org
-    if org is not None and org != principal.org:
-        raise ProblemError(
-            403, "forbidden", "Not allowed for this key", f"this key sees organisation {principal.org!r} only"
-        )
-    return principal.org
-
-
 def period_of(start: datetime | date | None, end: datetime | date | None) -> indicators.Period | None:
     if start is None and end is None:
         return None
@@ -110,11 +101,11 @@ async def overview(
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Overview:
     now = datetime.now(UTC)
-    scope = indicators.Scope(scope_for(principal, org), site, service, channel)
+    where = indicators.Scope(scope.org_filter(principal, org), site, service, channel)
     period = period_of(start, end)
     clip = clipper(principal, settings.reader_resolution, now)
     async with pool.connection() as conn:
-        found = await indicators.overview(conn, scope, period, now, clip, limit=limit, offset=offset)
+        found = await indicators.overview(conn, where, period, now, clip, limit=limit, offset=offset)
     return Overview(generated_at=now, total_rows=found.total_rows, rows=[row_out(r) for r in found.rows])
 
 

@@ -9,10 +9,11 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from collector.api import scope
 from collector.api.deps import PoolDep, SettingsDep
 from collector.api.privacy import clipper
 from collector.api.problems import AUTH_RESPONSES
-from collector.api.routes.registry import OrgId, visible_org
+from collector.api.routes.registry import OrgId
 from collector.api.schemas import ChannelName, FromDate, ToDate, local_days
 from collector.api.security import Reader
 from collector.periods import days_period, split
@@ -64,7 +65,7 @@ async def ranking(
 ) -> Ranking:
     now = datetime.now(UTC)
     async with pool.connection() as conn:
-        info = await visible_org(conn, org, principal)
+        info = await scope.organisation(conn, principal, org)
         zone = ZoneInfo(info["timezone"])
         a, b = days_period(*local_days(start, end, zone, now), zone)
         if clip := clipper(principal, settings.reader_resolution, now):

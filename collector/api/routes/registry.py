@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from fastapi import APIRouter, Path, Request, status
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from collector.api import scope
 from collector.api.deps import PoolDep
 from collector.api.problems import AUTH_RESPONSES, CONFLICT_RESPONSES, ProblemError
 from collector.api.schemas import ChannelName
-from collector.api.security import Admin, Principal, Reader
+from collector.api.security import Admin, Reader
 from collector.store import registry
 from protocol.messages import Label, Slug
 
@@ -106,13 +107,6 @@ def handle(exc: registry.RegistryError) -> ProblemError:
     return ProblemError(exc.status, exc.kind, exc.title, exc.detail)
 
 
-async def visible_org(conn: Any, org: str, principal: Principal) -> dict[str, Any]:
-    found = await registry.rows(conn, "SELECT id, name, timezone FROM organisations WHERE id = %s", (org,))
-    if not found or not principal.may_see(org):
-        raise ProblemError(404, "not-found", "Organisation not found", f"no organisation {org!r}")
-    return found[0]
-
-
 async def poke(request: Request) -> None:
     reconciler = getattr(request.app.state, "reconciler", None)
     if reconciler is not None:
@@ -126,7 +120,8 @@ async def poke(request: Request) -> None:
     responses=CONFLICT_RESPONSES,
     summary="Register an organisation (it gets the default reasons catalogue)",
 )
-async def create_organisation(body: Organisation, _: Admin, pool: PoolDep) -> Organisation:
+async def create_organisation(body: Organisation, principal: Admin, pool: PoolDep) -> Organisation:
+    scope.whole_installation(principal, "a new organisation")
     async with pool.connection() as conn:
         try:
             await registry.create_organisation(conn, body.id, body.name, body.timezone)
@@ -138,8 +133,7 @@ async def create_organisation(body: Organisation, _: Admin, pool: PoolDep) -> Or
 @router.get("", response_model=list[Organisation], responses=AUTH_RESPONSES, summary="Organisations this key sees")
 async def list_organisations(principal: Reader, pool: PoolDep) -> list[Organisation]:
     async with pool.connection() as conn:
-        found = await registry.rows(conn, "SELECT id, name, timezone FROM organisations ORDER BY id")
-    return [Organisation(**r) for r in found if principal.may_see(r["id"])]
+        return [Organisation(**r) for r in await registry.organisations(conn, scope=principal.scope)]
 
 
 @router.post(
@@ -147,7 +141,7 @@ async def list_organisations(principal: Reader, pool: PoolDep) -> list[Organisat
 )
 async def create_site(org: OrgId, body: Site, principal: Admin, pool: PoolDep) -> Site:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
+        await scope.organisation(conn, principal, org)
         try:
             await registry.create_site(conn, body.id, org, body.name, body.region)
         except registry.RegistryError as exc:
@@ -158,9 +152,8 @@ async def create_site(org: OrgId, body: Site, principal: Admin, pool: PoolDep) -
 @router.get("/{org}/sites", response_model=list[Site], responses=AUTH_RESPONSES, summary="Sites of an organisation")
 async def list_sites(org: OrgId, principal: Reader, pool: PoolDep) -> list[Site]:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
-        found = await registry.rows(conn, "SELECT id, name, region FROM sites WHERE org_id = %s ORDER BY id", (org,))
-    return [Site(**r) for r in found]
+        await scope.organisation(conn, principal, org)
+        return [Site(**r) for r in await registry.sites(conn, org)]
 
 
 @router.post(
@@ -172,7 +165,7 @@ async def list_sites(org: OrgId, principal: Reader, pool: PoolDep) -> list[Site]
 )
 async def create_service_point(org: OrgId, body: ServicePoint, principal: Admin, pool: PoolDep) -> ServicePoint:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
+        await scope.organisation(conn, principal, org)
         try:
             await registry.create_service_point(conn, body.id, org, body.site, body.name, body.channel)
         except registry.RegistryError as exc:
@@ -188,14 +181,8 @@ async def create_service_point(org: OrgId, body: ServicePoint, principal: Admin,
 )
 async def list_service_points(org: OrgId, principal: Reader, pool: PoolDep) -> list[ServicePoint]:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
-        found = await registry.rows(
-            conn,
-            "SELECT id, name, site_id AS site, channel::text AS channel FROM service_points"
-            " WHERE org_id = %s ORDER BY id",
-            (org,),
-        )
-    return [ServicePoint(**r) for r in found]
+        await scope.organisation(conn, principal, org)
+        return [ServicePoint(**r) for r in await registry.service_points(conn, org)]
 
 
 @router.post(
@@ -207,7 +194,7 @@ async def list_service_points(org: OrgId, principal: Reader, pool: PoolDep) -> l
 )
 async def create_service(org: OrgId, body: Service, principal: Admin, pool: PoolDep, request: Request) -> Service:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
+        await scope.organisation(conn, principal, org)
         try:
             await registry.create_service(conn, org, body.id, body.name, body.name_en)
         except registry.RegistryError as exc:
@@ -221,11 +208,8 @@ async def create_service(org: OrgId, body: Service, principal: Admin, pool: Pool
 )
 async def list_services(org: OrgId, principal: Reader, pool: PoolDep) -> list[Service]:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
-        found = await registry.rows(
-            conn, "SELECT id, name, name_en FROM services WHERE org_id = %s ORDER BY id", (org,)
-        )
-    return [Service(**r) for r in found]
+        await scope.organisation(conn, principal, org)
+        return [Service(**r) for r in await registry.services(conn, org)]
 
 
 @router.get(
@@ -236,7 +220,7 @@ async def list_services(org: OrgId, principal: Reader, pool: PoolDep) -> list[Se
 )
 async def get_reasons(org: OrgId, principal: Reader, pool: PoolDep) -> Catalogue:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
+        await scope.organisation(conn, principal, org)
         found = await registry.rows(
             conn,
             "SELECT code, label_it, label_en FROM reasons WHERE org_id = %s AND active ORDER BY position, code",
@@ -256,7 +240,7 @@ async def put_reasons(org: OrgId, body: Catalogue, principal: Admin, pool: PoolD
     if len(set(codes)) != len(codes):
         raise ProblemError(422, "invalid-request", "Invalid request", "reason codes must be unique")
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
+        await scope.organisation(conn, principal, org)
         await registry.replace_reasons(conn, org, [(r.code, r.label_it, r.label_en) for r in body.reasons])
     await poke(request)
     return body

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from collector import flags
+from collector.api import scope
 from collector.api.deps import PoolDep, SettingsDep
 from collector.api.privacy import clipper
 from collector.api.problems import AUTH_RESPONSES, ProblemError
@@ -38,13 +39,6 @@ class Summary(BaseModel):
     total: int = Field(description="Ratings counted (misuse excluded).")
     counts: Counts
     misuse: int = Field(description="Ratings marked as misuse (bursts), kept but not counted.")
-
-
-async def visible_point(conn: reads.Conn, sp_id: str, principal: Principal) -> reads.ServicePointInfo:
-    info = await reads.service_point(conn, sp_id)
-    if info is None or not principal.may_see(info.org_id):
-        raise ProblemError(404, "not-found", "Service point not found", f"no service point {sp_id!r}")
-    return info
 
 
 def _instant(value: Instant, zone: ZoneInfo) -> datetime:
@@ -79,7 +73,7 @@ async def summary(
 ) -> Summary:
     now = datetime.now(UTC)
     async with pool.connection() as conn:
-        info = await visible_point(conn, sp_id, principal)
+        info = await scope.service_point(conn, principal, sp_id)
         zone = ZoneInfo(info.timezone)
         begin = _instant(start, zone) if start is not None else midnight(local_date(now, zone), zone)
         finish = _instant(end, zone) if end is not None else now + timedelta(microseconds=1)
@@ -148,7 +142,7 @@ async def series(
 ) -> Series:
     now = datetime.now(UTC)
     async with pool.connection() as conn:
-        info = await visible_point(conn, sp_id, principal)
+        info = await scope.service_point(conn, principal, sp_id)
         zone = ZoneInfo(info.timezone)
         first, last = local_days(start, end, zone, now)
         edges = _bucket_edges(grain, first, last, zone)
@@ -213,7 +207,7 @@ async def hour_weekday(
 ) -> Matrix:
     now = datetime.now(UTC)
     async with pool.connection() as conn:
-        info = await visible_point(conn, sp_id, principal)
+        info = await scope.service_point(conn, principal, sp_id)
         zone = ZoneInfo(info.timezone)
         first, last = local_days(start, end, zone, now)
         a, b = days_period(first, last, zone)

@@ -7,9 +7,10 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from collector.api import scope
 from collector.api.deps import PoolDep
 from collector.api.problems import AUTH_RESPONSES, ProblemError
-from collector.api.routes.registry import OrgId, handle, visible_org
+from collector.api.routes.registry import OrgId, handle
 from collector.api.security import Admin, Reader
 from collector.store import registry
 from protocol.messages import SLUG_PATTERN
@@ -42,31 +43,31 @@ class TargetOut(TargetIn):
     scope_id: str = Field(description="The service or service point; empty for the organisation default.")
 
 
-async def _put(pool: PoolDep, principal: Admin, org: str, scope: Scope, scope_id: str, body: TargetIn) -> TargetOut:
+async def _put(pool: PoolDep, principal: Admin, org: str, kind: Scope, scope_id: str, body: TargetIn) -> TargetOut:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
+        await scope.organisation(conn, principal, org)
         try:
-            await registry.upsert_target(conn, org, scope, scope_id, body.model_dump())
+            await registry.upsert_target(conn, org, kind, scope_id, body.model_dump())
         except registry.RegistryError as exc:
             raise handle(exc) from None
-    return TargetOut(**body.model_dump(), scope=scope, scope_id=scope_id)
+    return TargetOut(**body.model_dump(), scope=kind, scope_id=scope_id)
 
 
-async def _delete(pool: PoolDep, principal: Admin, org: str, scope: Scope, scope_id: str) -> Response:
+async def _delete(pool: PoolDep, principal: Admin, org: str, kind: Scope, scope_id: str) -> Response:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
+        await scope.organisation(conn, principal, org)
         cur = await conn.execute(
-            "DELETE FROM targets WHERE org_id = %s AND scope = %s AND scope_id = %s", (org, scope, scope_id)
+            "DELETE FROM targets WHERE org_id = %s AND scope = %s AND scope_id = %s", (org, kind, scope_id)
         )
     if cur.rowcount == 0:
-        raise ProblemError(404, "not-found", "Target not found", f"no {scope} target {scope_id!r} in {org!r}")
+        raise ProblemError(404, "not-found", "Target not found", f"no {kind} target {scope_id!r} in {org!r}")
     return Response(status_code=204)
 
 
 @router.get("/{org}/targets", response_model=list[TargetOut], responses=AUTH_RESPONSES, summary="Targets set")
 async def list_targets(org: OrgId, principal: Reader, pool: PoolDep) -> list[TargetOut]:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
+        await scope.organisation(conn, principal, org)
         found = await registry.rows(
             conn,
             "SELECT scope, scope_id, min_green_share, max_red_share, min_ratings, window_days FROM targets"
