@@ -18,10 +18,9 @@ import psycopg
 
 from collector.api.security import ROLES, new_key
 from collector.config import CollectorSettings
-from collector.flags import DEFAULT_TARGET
 from collector.provisioning import broker_files
 from collector.provisioning.reconciler import sync_broker_files
-from collector.store import keys, kiosks, registry
+from collector.store import keys, kiosks, registry, targets
 from collector.store.scope import EVERYWHERE
 from protocol import TopicKind, build_topic
 from protocol.messages import SLUG_PATTERN
@@ -95,10 +94,12 @@ def add_parser(sub: Any) -> None:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--service")
     where.add_argument("--service-point")
-    p.add_argument("--min-green", type=float, default=DEFAULT_TARGET.min_green_share, help="minimum green share 0-1")
-    p.add_argument("--max-red", type=float, default=DEFAULT_TARGET.max_red_share, help="maximum red share 0-1")
-    p.add_argument("--min-ratings", type=int, default=DEFAULT_TARGET.min_ratings)
-    p.add_argument("--window-days", type=int, default=DEFAULT_TARGET.window_days)
+    p.add_argument(
+        "--min-green", type=float, default=targets.DEFAULT_TARGET.min_green_share, help="minimum green share 0-1"
+    )
+    p.add_argument("--max-red", type=float, default=targets.DEFAULT_TARGET.max_red_share, help="maximum red share 0-1")
+    p.add_argument("--min-ratings", type=int, default=targets.DEFAULT_TARGET.min_ratings)
+    p.add_argument("--window-days", type=int, default=targets.DEFAULT_TARGET.window_days)
     p.set_defaults(run=target_set)
 
 
@@ -209,11 +210,12 @@ async def target_set(conn: Any, args: argparse.Namespace, _s: CollectorSettings)
         raise AdminError("--min-green and --max-red are shares between 0 and 1 (0.8 is 80%)")
     if args.min_ratings < 1 or not 1 <= args.window_days <= 366:
         raise AdminError("--min-ratings must be at least 1 and --window-days between 1 and 366")
-    scope, scope_id = "organisation", ""
+    kind: targets.Kind = "organisation"
+    scope_id = ""
     if args.service:
-        scope, scope_id = "service", args.service
+        kind, scope_id = "service", args.service
     elif args.service_point:
-        scope, scope_id = "service_point", args.service_point
+        kind, scope_id = "service_point", args.service_point
     values = {
         "min_green_share": args.min_green,
         "max_red_share": args.max_red,
@@ -222,8 +224,8 @@ async def target_set(conn: Any, args: argparse.Namespace, _s: CollectorSettings)
     }
     if await registry.organisation(conn, args.org) is None:
         raise AdminError(f"no organisation {args.org!r}")
-    await registry.upsert_target(conn, args.org, scope, scope_id, values)
-    what = "default" if scope == "organisation" else f"{scope.replace('_', ' ')} {scope_id}"
+    await targets.put(conn, args.org, kind, scope_id, values)
+    what = "default" if kind == "organisation" else f"{kind.replace('_', ' ')} {scope_id}"
     print(
         f"target of {args.org} ({what}): green >= {args.min_green:.0%}, red <= {args.max_red:.0%}, "
         f"at least {args.min_ratings} ratings over {args.window_days} days"

@@ -1,4 +1,5 @@
-"""protocol imports nothing of ours; kiosk and collector never import each other."""
+"""protocol imports nothing of ours; kiosk and collector never import each other; inside them, data flows one
+way: kiosk.core imports no face, collector.store nothing above it, collector.api no MQTT client."""
 
 from __future__ import annotations
 
@@ -52,3 +53,35 @@ def test_protocol_needs_only_pydantic_and_the_standard_library() -> None:
         if top not in sys.stdlib_module_names and top not in THIRD_PARTY_FOR_PROTOCOL and top != "protocol"
     )
     assert not foreign, foreign
+
+
+def _modules_imported(package: str) -> set[tuple[str, str]]:
+    """(file, full module name) of every absolute import under `package` (a dotted name)."""
+    found: set[tuple[str, str]] = set()
+    for path in (ROOT / package.replace(".", "/")).rglob("*.py"):
+        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+            if isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+            else:
+                continue
+            found.update((str(path.relative_to(ROOT)), name) for name in names)
+    return found
+
+
+INWARD = {
+    "kiosk.core": ("kiosk.buttons", "kiosk.touch"),  # the faces sit on the core, never the other way
+    "collector.store": ("collector.api", "collector.flags", "collector.indicators", "collector.pipeline"),
+    "collector.api": ("paho",),
+}
+
+
+@pytest.mark.parametrize("package", sorted(INWARD))
+def test_layers_import_inward_only(package: str) -> None:
+    bad = sorted(
+        (where, name)
+        for where, name in _modules_imported(package)
+        if any(name == above or name.startswith(above + ".") for above in INWARD[package])
+    )
+    assert not bad, f"{package} may not import {INWARD[package]}: {bad}"

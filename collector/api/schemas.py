@@ -12,6 +12,7 @@ from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 from collector import flags
 from collector.api.problems import ProblemError
 from collector.store.reads import FaceCounts
+from collector.store.targets import Target
 
 ChannelName = Literal["counter", "phone", "web"]
 EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
@@ -86,7 +87,7 @@ class TargetOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, t: flags.Target) -> TargetOut:
+    def of(cls, t: Target) -> TargetOut:
         return cls(
             min_green_share=t.min_green_share,
             max_red_share=t.max_red_share,

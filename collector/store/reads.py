@@ -34,6 +34,11 @@ class FaceCounts(NamedTuple):
         return self.positive + self.neutral + self.negative
 
 
+async def ping(conn: AsyncConnection[TupleRow]) -> None:
+    """A round trip: raises if the database does not answer."""
+    await conn.execute("SELECT 1")
+
+
 async def service_point(conn: AsyncConnection[TupleRow], sp_id: str, *, scope: OrgScope) -> ServicePointInfo | None:
     cur = await conn.execute(
         "SELECT sp.id, sp.org_id, sp.name, o.timezone FROM service_points sp"

@@ -107,6 +107,29 @@ async def services(conn: AsyncConnection[Any], org_id: str) -> list[Row]:
     )
 
 
+async def service_point_ids(
+    conn: AsyncConnection[Any], org_id: str, *, site: str | None = None, service_point: str | None = None
+) -> list[str]:
+    """Ids of the organisation's service points, of one site or just the one named (if it is the org's)."""
+    found = await rows(
+        conn,
+        "SELECT id FROM service_points WHERE org_id = %(org)s AND (%(site)s::text IS NULL OR site_id = %(site)s)"
+        " AND (%(sp)s::text IS NULL OR id = %(sp)s) ORDER BY id",
+        {"org": org_id, "site": site, "sp": service_point},
+    )
+    return [r["id"] for r in found]
+
+
+async def reasons(conn: AsyncConnection[Any], org_id: str, *, retired: bool = False) -> list[Row]:
+    """`code, label_it, label_en` of the catalogue in kiosk order; `retired`: with codes no longer offered."""
+    return await rows(
+        conn,
+        "SELECT code, label_it, label_en FROM reasons WHERE org_id = %(org)s AND (active OR %(retired)s)"
+        " ORDER BY position, code",
+        {"org": org_id, "retired": retired},
+    )
+
+
 async def ensure_default_reasons(conn: AsyncConnection[Any], org_id: str) -> None:
     """Give an organisation the default catalogue unless it has one."""
     if await rows(conn, "SELECT 1 FROM reasons WHERE org_id = %s LIMIT 1", (org_id,)):
@@ -181,29 +204,3 @@ async def replace_reasons(conn: AsyncConnection[Any], org_id: str, reasons: list
                 " active = true",
                 [(org_id, code, it, en, i) for i, (code, it, en) in enumerate(reasons)],
             )
-
-
-async def upsert_target(conn: AsyncConnection[Any], org_id: str, scope: str, scope_id: str, values: Row) -> None:
-    if scope == "service_point":
-        sp = await one(conn, "SELECT org_id FROM service_points WHERE id = %s", (scope_id,), "service point", scope_id)
-        if sp["org_id"] != org_id:
-            raise not_found("service point", scope_id)
-    elif scope == "service":
-        await one(
-            conn, "SELECT id FROM services WHERE org_id = %s AND id = %s", (org_id, scope_id), "service", scope_id
-        )
-    await conn.execute(
-        "INSERT INTO targets (org_id, scope, scope_id, min_green_share, max_red_share, min_ratings, window_days)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (org_id, scope, scope_id) DO UPDATE SET"
-        " min_green_share = EXCLUDED.min_green_share, max_red_share = EXCLUDED.max_red_share,"
-        " min_ratings = EXCLUDED.min_ratings, window_days = EXCLUDED.window_days, updated_at = now()",
-        (
-            org_id,
-            scope,
-            scope_id,
-            values["min_green_share"],
-            values["max_red_share"],
-            values["min_ratings"],
-            values["window_days"],
-        ),
-    )

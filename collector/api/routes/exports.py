@@ -23,8 +23,7 @@ from collector.api.problems import AUTH_RESPONSES, ProblemError
 from collector.api.schemas import FromDate, ToDate, local_days
 from collector.api.security import Admin, Principal, Reader
 from collector.periods import days_period, local_date
-from collector.store import exports
-from collector.store.registry import rows
+from collector.store import exports, registry
 from protocol.messages import SLUG_PATTERN
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
@@ -171,14 +170,7 @@ async def counts(
     if not principal.exact_times:
         b = max(a, min(b, open_bucket_start(datetime.now(UTC), zone, grain)))
     async with pool.connection() as conn:
-        points = [
-            r["id"]
-            for r in await rows(
-                conn,
-                "SELECT id FROM service_points WHERE org_id = %s AND (%s::text IS NULL OR id = %s)",
-                (org, service_point, service_point),
-            )
-        ]
+        points = await registry.service_point_ids(conn, org, service_point=service_point)
     bounds: tuple[Any, Any] = (a, b) if grain == "hour" else (local_date(a, zone), local_date(b, zone))
     q = exports.counts_query(points, grain, *bounds, str(zone))
     return await _respond(request, pool, q, cursor, limit, format, exports.COUNT_COLUMNS)

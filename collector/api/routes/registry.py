@@ -221,12 +221,7 @@ async def list_services(org: OrgId, principal: Reader, pool: PoolDep) -> list[Se
 async def get_reasons(org: OrgId, principal: Reader, pool: PoolDep) -> Catalogue:
     async with pool.connection() as conn:
         await scope.organisation(conn, principal, org)
-        found = await registry.rows(
-            conn,
-            "SELECT code, label_it, label_en FROM reasons WHERE org_id = %s AND active ORDER BY position, code",
-            (org,),
-        )
-    return Catalogue(reasons=[Reason(**r) for r in found])
+        return Catalogue(reasons=[Reason(**r) for r in await registry.reasons(conn, org)])
 
 
 @router.put(

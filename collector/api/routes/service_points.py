@@ -16,9 +16,8 @@ from collector.api.privacy import clipper
 from collector.api.problems import AUTH_RESPONSES, ProblemError
 from collector.api.schemas import ChannelName, Counts, FromDate, Indicators, Instant, ToDate, local_days
 from collector.api.security import Principal, Reader
-from collector.indicators import target_of
 from collector.periods import HOUR, days_period, local_date, midnight, next_month, split, week_start
-from collector.store import aggregates, reads
+from collector.store import aggregates, reads, targets
 from protocol.messages import SLUG_PATTERN
 
 router = APIRouter(prefix="/v1/service-points", tags=["service points"])
@@ -153,7 +152,7 @@ async def series(
         limit = _reader_limit(principal, settings.reader_resolution, grain, now, zone)
         filters = aggregates.Filters([sp_id], service, channel)
         found = dict(await aggregates.series(conn, filters, grain, first, last, days_period(first, last, zone)))
-        target = await target_of(conn, info.org_id, sp_id, service)
+        target = await targets.applying(conn, info.org_id, sp_id, service)
         shown = [(key, a, b) for key, a, b in edges if limit is None or b <= limit]
         zero = reads.FaceCounts(0, 0, 0, 0)
         counts = [found.get(key, zero) for key, _a, _b in shown]  # type: ignore[call-overload]

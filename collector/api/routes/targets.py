@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
 from pydantic import BaseModel, ConfigDict, Field
@@ -12,12 +12,13 @@ from collector.api.deps import PoolDep
 from collector.api.problems import AUTH_RESPONSES, ProblemError
 from collector.api.routes.registry import OrgId, handle
 from collector.api.security import Admin, Reader
-from collector.store import registry
+from collector.store import targets
+from collector.store.registry import RegistryError
+from collector.store.targets import Kind
 from protocol.messages import SLUG_PATTERN
 
 router = APIRouter(prefix="/v1/organisations", tags=["targets"])
 
-Scope = Literal["organisation", "service", "service_point"]
 ScopeId = Annotated[str, Path(pattern=SLUG_PATTERN, description="Service or service point id.")]
 
 
@@ -39,27 +40,25 @@ class TargetIn(BaseModel):
 
 
 class TargetOut(TargetIn):
-    scope: Scope
+    scope: Kind
     scope_id: str = Field(description="The service or service point; empty for the organisation default.")
 
 
-async def _put(pool: PoolDep, principal: Admin, org: str, kind: Scope, scope_id: str, body: TargetIn) -> TargetOut:
+async def _put(pool: PoolDep, principal: Admin, org: str, kind: Kind, scope_id: str, body: TargetIn) -> TargetOut:
     async with pool.connection() as conn:
         await scope.organisation(conn, principal, org)
         try:
-            await registry.upsert_target(conn, org, kind, scope_id, body.model_dump())
-        except registry.RegistryError as exc:
+            await targets.put(conn, org, kind, scope_id, body.model_dump())
+        except RegistryError as exc:
             raise handle(exc) from None
     return TargetOut(**body.model_dump(), scope=kind, scope_id=scope_id)
 
 
-async def _delete(pool: PoolDep, principal: Admin, org: str, kind: Scope, scope_id: str) -> Response:
+async def _delete(pool: PoolDep, principal: Admin, org: str, kind: Kind, scope_id: str) -> Response:
     async with pool.connection() as conn:
         await scope.organisation(conn, principal, org)
-        cur = await conn.execute(
-            "DELETE FROM targets WHERE org_id = %s AND scope = %s AND scope_id = %s", (org, kind, scope_id)
-        )
-    if cur.rowcount == 0:
+        deleted = await targets.delete(conn, org, kind, scope_id)
+    if not deleted:
         raise ProblemError(404, "not-found", "Target not found", f"no {kind} target {scope_id!r} in {org!r}")
     return Response(status_code=204)
 
@@ -68,13 +67,7 @@ async def _delete(pool: PoolDep, principal: Admin, org: str, kind: Scope, scope_
 async def list_targets(org: OrgId, principal: Reader, pool: PoolDep) -> list[TargetOut]:
     async with pool.connection() as conn:
         await scope.organisation(conn, principal, org)
-        found = await registry.rows(
-            conn,
-            "SELECT scope, scope_id, min_green_share, max_red_share, min_ratings, window_days FROM targets"
-            " WHERE org_id = %s ORDER BY scope, scope_id",
-            (org,),
-        )
-    return [TargetOut(**r) for r in found]
+        return [TargetOut(**r) for r in await targets.listing(conn, org)]
 
 
 @router.put(
