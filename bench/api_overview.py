@@ -214,7 +214,7 @@ def _run_server(dsn: str, port: int) -> None:
     from collector.main import run_http
 
     settings = CollectorSettings(database_url=dsn, http_port=port, rate_limit="1000000/minute", log_level="WARNING")
-    run_http(create_app(settings, ingest=False), settings)
+    run_http(create_app(settings), settings)
 
 
 def _serve(dsn: str) -> tuple[str, str, multiprocessing.process.BaseProcess]:

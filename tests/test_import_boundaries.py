@@ -4,6 +4,7 @@ way: kiosk.core imports no face, collector.store nothing above it, collector.api
 from __future__ import annotations
 
 import ast
+import subprocess
 import sys
 from pathlib import Path
 
@@ -85,3 +86,10 @@ def test_layers_import_inward_only(package: str) -> None:
         if any(name == above or name.startswith(above + ".") for above in INWARD[package])
     )
     assert not bad, f"{package} may not import {INWARD[package]}: {bad}"
+
+
+def test_the_api_loads_without_the_mqtt_client() -> None:
+    """Not even through another module: the API reaches ingest through `collector.api.ingest_port` only."""
+    probe = "import sys, collector.api.app; print(sorted(m for m in sys.modules if m.split('.')[0] == 'paho'))"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert done.stdout.strip() == "[]"

@@ -245,7 +245,7 @@ RULES: dict[tuple[str, str], Rule] = {
 
 
 def _operations() -> set[tuple[str, str]]:
-    app = create_app(api_settings("postgresql://nobody@127.0.0.1:1/none"), ingest=False)
+    app = create_app(api_settings("postgresql://nobody@127.0.0.1:1/none"))
     return {(method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item}
 
 
@@ -273,7 +273,7 @@ def world(pg_server: LocalPostgres) -> Iterator[World]:
     database_url = pg_server.create_database("access_matrix", template=TEMPLATE)
     settings = api_settings(database_url, auth_failure_limit="100000/minute")
     admin = make_key(database_url, "admin")
-    with TestClient(create_app(settings, ingest=False)) as client:
+    with TestClient(create_app(settings)) as client:
         w = World(client, database_url, admin, {})
         for org in ORGS:
             w.prepare("POST", "/v1/organisations", {"id": org, "name": f"Ente {org}"})

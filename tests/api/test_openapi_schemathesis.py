@@ -59,9 +59,7 @@ def live_api(pg_server: LocalPostgres) -> Iterator[LiveApi]:
     store(database_url, presses + many(now, {"negative": 8}, reason="waiting-time", **where), org="roma")
     admin, reader = make_key(database_url, "admin"), make_key(database_url, "reader")
     port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(create_app(api_settings(database_url), ingest=False), port=port, log_level="warning")
-    )
+    server = uvicorn.Server(uvicorn.Config(create_app(api_settings(database_url)), port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
     deadline = time.monotonic() + 30
@@ -80,7 +78,7 @@ def api_schema(live_api: LiveApi) -> schemathesis.schemas.BaseSchema:
 
 def _operations() -> list[tuple[str, str]]:
     """(method, path) of every operation, read from the app's document (no server needed to list them)."""
-    app = create_app(api_settings("postgresql://nobody@127.0.0.1:1/none"), ingest=False)
+    app = create_app(api_settings("postgresql://nobody@127.0.0.1:1/none"))
     return [(method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item]
 
 

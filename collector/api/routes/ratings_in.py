@@ -22,8 +22,7 @@ from collector.api.problems import AUTH_RESPONSES, ProblemError
 from collector.api.routes.registry import OrgId
 from collector.api.security import Ingest
 from collector.ingest import Inbound, sort_batch
-from collector.pipeline import write_options
-from collector.store.writes import WriteOptions, WriteResult, write_batch
+from collector.store.writes import WriteOptions, WriteResult, write_batch, write_options
 from protocol import Rating, TopicKind, build_topic
 from protocol.messages import example
 
