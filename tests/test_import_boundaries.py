@@ -11,11 +11,12 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = {"protocol", "kiosk", "collector", "firmware_sim", "dashboards", "devstack"}
+OURS = {"protocol", "kiosk", "collector", "firmware_sim", "dashboards", "devstack", "envcheck"}
 ALLOWED = {
     "protocol": set(),
-    "kiosk": {"protocol"},
-    "collector": {"protocol"},
+    "envcheck": set(),  # shared by kiosk and collector, which may not import each other
+    "kiosk": {"protocol", "envcheck"},
+    "collector": {"protocol", "envcheck"},
     "firmware_sim": {"protocol", "kiosk"},
     "dashboards": {"protocol", "collector"},
     "devstack": set(),
@@ -45,6 +46,11 @@ def test_package_imports_only_what_it_may(package: str) -> None:
         if top in OURS and top != package and top not in ALLOWED[package]
     )
     assert not bad, f"{package} may not import: {bad}"
+
+
+def test_envcheck_needs_only_the_standard_library() -> None:
+    foreign = sorted((where, top) for where, top in _imports("envcheck") if top not in sys.stdlib_module_names)
+    assert not foreign, foreign
 
 
 def test_protocol_needs_only_pydantic_and_the_standard_library() -> None:
