@@ -47,7 +47,7 @@ async def create(
     """A new key. Bound to a service point (ingest keys only), it is bound to that point's organisation."""
     if service_point is not None:
         if role != "ingest":
-            raise RegistryError(422, "invalid-request", "Invalid request", "only ingest keys bind to a service point")
+            raise RegistryError(422, "invalid-binding", "Invalid binding", "only ingest keys bind to a service point")
         found = await rows(
             conn,
             "SELECT org_id FROM service_points"

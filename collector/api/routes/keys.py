@@ -16,6 +16,7 @@ from collector.api import scope
 from collector.api.deps import PoolDep
 from collector.api.problems import AUTH_RESPONSES, CONFLICT_RESPONSES, ProblemError
 from collector.api.routes.registry import Name, handle
+from collector.api.schemas import Body
 from collector.api.security import Admin, Role, new_key
 from collector.store import keys
 from collector.store.registry import RegistryError
@@ -24,7 +25,7 @@ from protocol.messages import Slug
 router = APIRouter(prefix="/v1/keys", tags=["access"])
 
 
-class KeyIn(BaseModel):
+class KeyIn(Body):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"name": "Power BI of Roma Capitale", "role": "reader", "organisation": "roma"}]

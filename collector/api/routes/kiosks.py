@@ -6,13 +6,15 @@ import logging
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
 from collector.api import scope
 from collector.api.deps import PoolDep
+from collector.api.params import SlugQuery
 from collector.api.problems import AUTH_RESPONSES, CONFLICT_RESPONSES, ProblemError
 from collector.api.routes.registry import handle
+from collector.api.schemas import Body
 from collector.api.security import Admin, Reader
 from collector.provisioning import broker_files
 from collector.store import kiosks
@@ -24,10 +26,9 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/kiosks", tags=["kiosks"])
 
 KioskId = Annotated[str, Path(pattern=SLUG_PATTERN, description="Kiosk id (also its MQTT user name).")]
-SlugQuery = Annotated[str | None, Query(pattern=SLUG_PATTERN)]
 
 
-class KioskIn(BaseModel):
+class KioskIn(Body):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -44,7 +45,10 @@ class KioskIn(BaseModel):
     id: Slug
     service_point: Slug
     services: list[Slug] = Field(
-        default_factory=list, max_length=12, description="Services offered; empty: none asked."
+        default_factory=list,
+        max_length=12,
+        description="Services offered; empty: none asked.",
+        json_schema_extra={"uniqueItems": True},
     )
     cooldown_s: float = Field(default=3.0, ge=0, le=600, description="Minimum interval between accepted presses.")
 
@@ -142,17 +146,26 @@ async def new_credentials(kiosk_id: KioskId, principal: Admin, pool: PoolDep, re
     )
 
 
-class KioskSettingsIn(BaseModel):
+class KioskSettingsIn(Body):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"services": ["carta-identita", "anagrafe"], "cooldown_s": 5, "languages": ["it", "en"]}]
         }
     )
 
-    services: list[Slug] = Field(default_factory=list, max_length=12, description="Services offered, in this order.")
+    services: list[Slug] = Field(
+        default_factory=list,
+        max_length=12,
+        description="Services offered, in this order.",
+        json_schema_extra={"uniqueItems": True},
+    )
     cooldown_s: float = Field(default=3.0, ge=0, le=600, description="Minimum interval between accepted presses.")
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] = Field(
-        default_factory=lambda: ["it", "en"], min_length=1, max_length=8, description="Languages shown, first first."
+        default_factory=lambda: ["it", "en"],
+        min_length=1,
+        max_length=8,
+        description="Languages shown, first first.",
+        json_schema_extra={"uniqueItems": True},
     )
 
 

@@ -53,7 +53,16 @@ def _write(conninfo: str, messages: list[Inbound], options: WriteOptions) -> Wri
             "required": True,
             "content": {
                 "application/json": {
-                    "schema": {"type": "array", "maxItems": MAX_BATCH, "items": Rating.model_json_schema()},
+                    "schema": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": MAX_BATCH,
+                        "items": {
+                            "description": "A protocol `Rating` (JSON Schema: docs/schema/Rating.json). An item "
+                            "that is not one is quarantined and counted under `quarantined`, not refused: the "
+                            "batch's valid ratings are stored all the same."
+                        },
+                    },
                     "example": [example(Rating).model_dump(mode="json")],
                 }
             },

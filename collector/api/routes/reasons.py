@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from collector.api import scope
 from collector.api.deps import PoolDep, SettingsDep
+from collector.api.params import FromDate, SlugQuery, ToDate, local_days
 from collector.api.privacy import clipper
 from collector.api.problems import AUTH_RESPONSES
 from collector.api.routes.registry import OrgId
-from collector.api.schemas import ChannelName, FromDate, ToDate, local_days
+from collector.api.schemas import ChannelName
 from collector.api.security import Reader
 from collector.periods import days_period, split
 from collector.store import aggregates, registry
-from protocol.messages import SLUG_PATTERN
 
 router = APIRouter(prefix="/v1/organisations", tags=["indicators"])
-
-SlugQuery = Annotated[str | None, Query(pattern=SLUG_PATTERN)]
 
 
 class RankedReason(BaseModel):

@@ -3,45 +3,55 @@
 from __future__ import annotations
 
 from typing import Annotated
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Path, Request, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, JsonValue, field_validator
 
 from collector.api import scope
 from collector.api.deps import PoolDep
 from collector.api.problems import AUTH_RESPONSES, CONFLICT_RESPONSES, ProblemError
-from collector.api.schemas import ChannelName
+from collector.api.schemas import Body, ChannelName
 from collector.api.security import Admin, Reader
 from collector.store import registry
-from protocol.messages import Label, Slug
+from protocol.messages import Slug
 
 router = APIRouter(prefix="/v1/organisations", tags=["registry"])
 
 OrgId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Organisation id.", examples=["roma"])]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+_EDGE = r"\x00-\x20\x7f-\x9f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+ReasonLabel = Annotated[
+    str, Field(min_length=1, max_length=120, pattern=rf"^[^{_EDGE}]([^\x00-\x1f\x7f-\x9f]*[^{_EDGE}])?$")
+]
+"""A label kiosks show: no control characters, no white space at either end (spelt out: regular expression
+engines disagree on what `\\s` is)."""
+ZONES: list[JsonValue] = [*sorted(available_timezones())]
+"""The IANA time zones this installation knows (the document lists them)."""
 
 
-class Organisation(BaseModel):
+class Organisation(Body):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"id": "roma", "name": "Roma Capitale", "timezone": "Europe/Rome"}]}
     )
 
     id: Slug
     name: Name
-    timezone: str = Field(default="Europe/Rome", description="IANA time zone of its days, weeks and months.")
+    timezone: str = Field(
+        default="Europe/Rome",
+        description="IANA time zone of its days, weeks and months.",
+        json_schema_extra={"enum": ZONES},
+    )
 
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
+        if value not in ZONES:
+            raise ValueError(f"unknown time zone {value!r}")
         return value
 
 
-class Site(BaseModel):
+class Site(Body):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"id": "roma-anagrafe-centrale", "name": "Anagrafe centrale", "region": "Centro"}]
@@ -55,7 +65,7 @@ class Site(BaseModel):
     )
 
 
-class ServicePoint(BaseModel):
+class ServicePoint(Body):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -75,7 +85,7 @@ class ServicePoint(BaseModel):
     channel: ChannelName = "counter"
 
 
-class Service(BaseModel):
+class Service(Body):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"id": "carta-identita", "name": "Carta d'identità", "name_en": "Identity card"}]
@@ -87,7 +97,7 @@ class Service(BaseModel):
     name_en: Name | None = Field(default=None, description="English name, shown alongside.")
 
 
-class Reason(BaseModel):
+class Reason(Body):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"code": "waiting-time", "label_it": "Tempo di attesa", "label_en": "Waiting time"}]
@@ -95,11 +105,11 @@ class Reason(BaseModel):
     )
 
     code: Slug
-    label_it: Label
-    label_en: Label
+    label_it: ReasonLabel
+    label_en: ReasonLabel
 
 
-class Catalogue(BaseModel):
+class Catalogue(Body):
     reasons: list[Reason] = Field(max_length=8, description="In the order kiosks show them (at most 8).")
 
 
@@ -233,7 +243,7 @@ async def get_reasons(org: OrgId, principal: Reader, pool: PoolDep) -> Catalogue
 async def put_reasons(org: OrgId, body: Catalogue, principal: Admin, pool: PoolDep, request: Request) -> Catalogue:
     codes = [r.code for r in body.reasons]
     if len(set(codes)) != len(codes):
-        raise ProblemError(422, "invalid-request", "Invalid request", "reason codes must be unique")
+        raise ProblemError(422, "duplicate-code", "Duplicate reason code", "reason codes must be unique")
     async with pool.connection() as conn:
         await scope.organisation(conn, principal, org)
         await registry.replace_reasons(conn, org, [(r.code, r.label_it, r.label_en) for r in body.reasons])

@@ -12,9 +12,10 @@ from pydantic import BaseModel, Field
 from collector import flags
 from collector.api import scope
 from collector.api.deps import PoolDep, SettingsDep
+from collector.api.params import DateOrInstant, FromDate, ToDate, local_days, ordered
 from collector.api.privacy import clipper
 from collector.api.problems import AUTH_RESPONSES, ProblemError
-from collector.api.schemas import ChannelName, Counts, FromDate, Indicators, Instant, ToDate, local_days
+from collector.api.schemas import ChannelName, Counts, Indicators, TargetOut
 from collector.api.security import Principal, Reader
 from collector.periods import HOUR, days_period, local_date, midnight, next_month, split, week_start
 from collector.store import aggregates, reads, targets
@@ -29,18 +30,17 @@ ServiceQuery = Annotated[str | None, Query(pattern=SLUG_PATTERN, description="On
 MAX_BUCKETS = 2500
 
 
-class Summary(BaseModel):
+class Summary(Indicators):
     service_point: str
     organisation: str
+    service: str | None = Field(description="The service the counts are of; null: all services.")
     timezone: str = Field(description="The organisation's local time zone; dates are local days in it.")
     start: datetime = Field(description="Start of the period (inclusive).")
     end: datetime = Field(description="End of the period (exclusive).")
-    total: int = Field(description="Ratings counted (misuse excluded).")
-    counts: Counts
-    misuse: int = Field(description="Ratings marked as misuse (bursts), kept but not counted.")
+    target: TargetOut = Field(description="The target the flag judges the period by (the overview's rule).")
 
 
-def _instant(value: Instant, zone: ZoneInfo) -> datetime:
+def _instant(value: DateOrInstant, zone: ZoneInfo) -> datetime:
     if isinstance(value, datetime):
         return value
     return datetime.combine(value, time(), zone)
@@ -50,7 +50,9 @@ def _instant(value: Instant, zone: ZoneInfo) -> datetime:
     "/{sp_id}/summary",
     response_model=Summary,
     responses=AUTH_RESPONSES,
-    summary="Counts per face of one service point over a period",
+    summary="Counts per face of one service point over a period, with shares, intervals and flag",
+    description="The flag judges the period by the target that applies (the service point's own, else the "
+    "service's when `service` is given, else the organisation's default, else the built-in one).",
 )
 async def summary(
     sp_id: SpId,
@@ -58,7 +60,7 @@ async def summary(
     principal: Reader,
     settings: SettingsDep,
     start: Annotated[
-        Instant | None,
+        DateOrInstant | None,
         Query(
             alias="from",
             description="Start: a local date (YYYY-MM-DD) or an instant with offset. "
@@ -66,9 +68,14 @@ async def summary(
         ),
     ] = None,
     end: Annotated[
-        Instant | None,
-        Query(alias="to", description="End, exclusive: a local date (its start) or an instant. Default: now."),
+        DateOrInstant | None,
+        Query(
+            alias="to",
+            description="End, exclusive, after `from` (else 422 `invalid-period`): a local date (its start) or "
+            "an instant. Default: now.",
+        ),
     ] = None,
+    service: ServiceQuery = None,
 ) -> Summary:
     now = datetime.now(UTC)
     async with pool.connection() as conn:
@@ -76,20 +83,23 @@ async def summary(
         zone = ZoneInfo(info.timezone)
         begin = _instant(start, zone) if start is not None else midnight(local_date(now, zone), zone)
         finish = _instant(end, zone) if end is not None else now + timedelta(microseconds=1)
-        if finish <= begin:
-            raise ProblemError(422, "invalid-period", "Invalid period", "'to' must be after 'from'")
+        ordered(begin, finish)
         if clip := clipper(principal, settings.reader_resolution, now):
             begin, finish = clip(begin, finish, zone)
-        counts = await aggregates.total_counts(conn, split(begin, finish, zone), aggregates.Filters([sp_id]))
-    return Summary(
+        filters = aggregates.Filters([sp_id], service)
+        counts = await aggregates.total_counts(conn, split(begin, finish, zone), filters)
+        target = await targets.applying(conn, info.org_id, sp_id, service)
+        (judged,) = await flags.assess(conn, [counts[:3]], target)
+    return Summary.of(
+        counts,
+        judged,
         service_point=info.id,
         organisation=info.org_id,
+        service=service,
         timezone=info.timezone,
         start=begin,
         end=finish,
-        total=counts.total,
-        counts=Counts.of(counts),
-        misuse=counts.misuse,
+        target=TargetOut.of(target),
     )
 
 

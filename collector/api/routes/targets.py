@@ -5,12 +5,13 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
 from collector.api import scope
 from collector.api.deps import PoolDep
 from collector.api.problems import AUTH_RESPONSES, ProblemError
 from collector.api.routes.registry import OrgId, handle
+from collector.api.schemas import Body, WholeNumber
 from collector.api.security import Admin, Reader
 from collector.store import targets
 from collector.store.registry import RegistryError
@@ -22,7 +23,7 @@ router = APIRouter(prefix="/v1/organisations", tags=["targets"])
 ScopeId = Annotated[str, Path(pattern=SLUG_PATTERN, description="Service or service point id.")]
 
 
-class TargetIn(BaseModel):
+class TargetIn(Body):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"min_green_share": 0.8, "max_red_share": 0.08, "min_ratings": 50, "window_days": 28}]
@@ -35,8 +36,8 @@ class TargetIn(BaseModel):
     max_red_share: float = Field(
         ge=0, le=1, description="Below target when even the 95% lower bound of red is over it."
     )
-    min_ratings: int = Field(default=30, ge=1, le=1_000_000, description="Fewer ratings: not enough data.")
-    window_days: int = Field(default=28, ge=1, le=366, description="Evaluation window: the last N local days.")
+    min_ratings: WholeNumber = Field(default=30, ge=1, le=1_000_000, description="Fewer ratings: not enough data.")
+    window_days: WholeNumber = Field(default=28, ge=1, le=366, description="Evaluation window: the last N local days.")
 
 
 class TargetOut(TargetIn):
