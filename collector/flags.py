@@ -77,9 +77,7 @@ def bound_columns(positive: str, neutral: str, negative: str) -> sql.Composable:
 def severity_column(positive: str, neutral: str, negative: str, target: str) -> sql.Composable:
     """`severity` (0 below target, 1 on target, 2 not enough data), over `bound_columns` and the target
     columns `<target>_min_green_share`, `_max_red_share`, `_min_ratings` (see `collector.store.targets`)."""
-    return sql.SQL(
-        "CASE mlf_flag_of({}) WHEN 'below_target' THEN 0 WHEN 'on_target' THEN 1 ELSE 2 END AS severity"
-    ).format(_args(positive, neutral, negative, target))
+    return sql.SQL("mlf_flag_rank(mlf_flag_of({})) AS severity").format(_args(positive, neutral, negative, target))
 
 
 def verdict_columns(positive: str, neutral: str, negative: str, target: str) -> sql.Composable:

@@ -58,12 +58,11 @@ class Overview:
 def _points(scope: Scope, params: Params) -> sql.Composable:
     """Service points in scope with their time zone and resolved target (`t_*` columns)."""
     return sql.SQL(
-        "SELECT sp.id, sp.org_id, o.timezone, {columns} FROM service_points sp"
-        " JOIN organisations o ON o.id = sp.org_id{joins}"
+        "SELECT sp.id, sp.org_id, o.timezone, t.* FROM service_points sp"
+        " JOIN organisations o ON o.id = sp.org_id{target}"
         " WHERE ({org}::text IS NULL OR sp.org_id = {org}) AND ({site}::text IS NULL OR sp.site_id = {site})"
     ).format(
-        columns=targets.columns(params),
-        joins=targets.joins(sql.SQL("sp.org_id"), sql.SQL("sp.id"), scope.service, params),
+        target=targets.applying_columns(sql.SQL("sp.org_id"), sql.SQL("sp.id"), params.add("service", scope.service)),
         org=params.add("org", scope.org),
         site=params.add("site", scope.site),
     )

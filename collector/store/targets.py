@@ -1,8 +1,10 @@
 """Targets: what is set (per service point, per service, the organisation's default) and which one applies.
 
 The one that applies to a service point is its own, else its service's (when the view is one service), else
-its organisation's default, else the built-in default: written once, as SQL joined into the reads that need
-it (`columns` and `joins`), and read for one service point by `applying`.
+its organisation's default, else the built-in default: written once, as the SQL function `mlf_target`
+(migration 0080, which Grafana's panels use too), joined into the reads that need it (`applying_columns`)
+and read for one service point by `applying`. `DEFAULT_TARGET` states the built-in default for Python
+(command-line defaults, documentation); a test checks that the function agrees.
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ from typing import Any, Literal
 
 from psycopg import AsyncConnection, sql
 
-from collector.store.params import Params
 from collector.store.registry import Row, not_found, one, rows
 
 Kind = Literal["organisation", "service", "service_point"]
@@ -34,42 +35,21 @@ DEFAULT_TARGET = Target()
 FIELDS = ("min_green_share", "max_red_share", "min_ratings", "window_days")
 
 
-def columns(params: Params, prefix: str = "t") -> sql.Composable:
-    """`<prefix>_min_green_share, ..._window_days, <prefix>_source` over the joins of `joins()`."""
-    parts = [
-        sql.SQL("coalesce(tsp.{f}, tsv.{f}, tor.{f}, {default}) AS {out}").format(
-            f=sql.Identifier(field),
-            default=params.add(f"default_{field}", getattr(DEFAULT_TARGET, field)),
-            out=sql.Identifier(f"{prefix}_{field}"),
-        )
-        for field in FIELDS
-    ]
-    parts.append(
-        sql.SQL(
-            "CASE WHEN tsp.org_id IS NOT NULL THEN 'service_point' WHEN tsv.org_id IS NOT NULL THEN 'service'"
-            " WHEN tor.org_id IS NOT NULL THEN 'organisation' ELSE 'default' END AS {}"
-        ).format(sql.Identifier(f"{prefix}_source"))
-    )
-    return sql.SQL(", ").join(parts)
-
-
-def joins(org: sql.Composable, service_point: sql.Composable, service: str | None, params: Params) -> sql.Composable:
-    """LEFT JOINs of the three kinds of target for the row's organisation (`org`) and service point."""
+def applying_columns(org: sql.Composable, service_point: sql.Composable, service: sql.Composable) -> sql.Composable:
+    """`CROSS JOIN LATERAL` of `mlf_target` (migration 0080, the one home of the precedence) for the row's
+    organisation and service point, as columns `t_min_green_share`, ..., `t_window_days`, `t_source`."""
     return sql.SQL(
-        " LEFT JOIN targets tsp ON tsp.org_id = {org} AND tsp.scope = 'service_point' AND tsp.scope_id = {sp}"
-        " LEFT JOIN targets tsv ON tsv.org_id = {org} AND tsv.scope = 'service' AND tsv.scope_id = {service}"
-        " LEFT JOIN targets tor ON tor.org_id = {org} AND tor.scope = 'organisation' AND tor.scope_id = ''"
-    ).format(org=org, sp=service_point, service=params.add("target_service", service or ""))
+        " CROSS JOIN LATERAL (SELECT min_green_share AS t_min_green_share, max_red_share AS t_max_red_share,"
+        " min_ratings AS t_min_ratings, window_days AS t_window_days, source AS t_source"
+        " FROM mlf_target({}, {}, {})) AS t"
+    ).format(org, service_point, service)
 
 
 async def applying(conn: AsyncConnection[Any], org: str, service_point: str, service: str | None) -> Target:
     """The target that applies to one service point (and service), by the same rule as the overview."""
-    params = Params()
-    query = sql.SQL("SELECT {} FROM (SELECT 1) AS one{}").format(
-        columns(params),
-        joins(params.add("org", org), params.add("service_point", service_point), service, params),
+    cur = await conn.execute(
+        "SELECT * FROM mlf_target(%(org)s, %(sp)s, %(service)s)", {"org": org, "sp": service_point, "service": service}
     )
-    cur = await conn.execute(query, params)
     row = await cur.fetchone()
     assert row is not None
     return Target(*row)
