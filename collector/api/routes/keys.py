@@ -2,6 +2,7 @@
 
 A key bound to an organisation manages that organisation's keys only: the keys it makes are bound to it
 (when the body names none, they are bound to it all the same), and it neither lists nor revokes others.
+Only admin keys make keys, so no key makes one of a higher role than its own.
 """
 
 from __future__ import annotations
