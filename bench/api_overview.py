@@ -5,7 +5,7 @@ Loads a year of simulated history (`firmware_sim.citizens.demo_fleet` + `firmwar
 with COPY into `ratings` and the rollups built by the same definitions the ingest path maintains.
 The data is kept, so a second run only measures. Then it times:
 
-- the API's overview answer (`collector.store.overview` + `collector.flags`), read from the rollups;
+- the API's overview answer (`collector.indicators` + `collector.flags`), read from the rollups;
 - the same answer computed from raw rows (checked equal);
 - `GET /v1/overview` through a real HTTP server (uvicorn) with a reader key.
 
@@ -214,7 +214,7 @@ def _run_server(dsn: str, port: int) -> None:
     from collector.main import run_http
 
     settings = CollectorSettings(database_url=dsn, http_port=port, rate_limit="1000000/minute", log_level="WARNING")
-    run_http(create_app(settings, ingest=False), settings)
+    run_http(create_app(settings), settings)
 
 
 def _serve(dsn: str) -> tuple[str, str, multiprocessing.process.BaseProcess]:

@@ -125,6 +125,7 @@ class Collector:
     env: dict[str, str]
     log: Path
     process: subprocess.Popen[bytes] | None = None
+    token: str | None = None
 
     @property
     def url(self) -> str:
@@ -147,8 +148,13 @@ class Collector:
         raise TimeoutError(f"collector did not start, see {self.log}")
 
     def stored(self) -> float:
+        if self.token is None:  # /metrics needs a reader key; the collector has migrated the database by now
+            admin = [sys.executable, "-m", "collector.main", "admin", "key", "create", "--name", "bench", "--role"]
+            created = subprocess.run([*admin, "reader"], env=self.env, capture_output=True, text=True, check=True)
+            self.token = created.stdout.split()[-1]
+        request = urllib.request.Request(self.url + "/metrics", headers={"Authorization": f"Bearer {self.token}"})  # noqa: S310
         try:
-            with urllib.request.urlopen(self.url + "/metrics", timeout=2) as response:  # noqa: S310 - loopback
+            with urllib.request.urlopen(request, timeout=2) as response:  # noqa: S310 - loopback
                 text = response.read().decode()
         except OSError:
             return 0.0

@@ -18,10 +18,10 @@ import psycopg
 
 from collector.api.security import ROLES, new_key
 from collector.config import CollectorSettings
-from collector.flags import DEFAULT_TARGET
 from collector.provisioning import broker_files
 from collector.provisioning.reconciler import sync_broker_files
-from collector.store import keys, registry
+from collector.store import keys, kiosks, registry, targets
+from collector.store.scope import EVERYWHERE
 from protocol import TopicKind, build_topic
 from protocol.messages import SLUG_PATTERN
 
@@ -41,6 +41,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--name", required=True, help="who or what uses it")
     p.add_argument("--role", choices=ROLES, default="reader")
     p.add_argument("--org", help="bind the key to one organisation")
+    p.add_argument("--service-point", help="ingest keys: bind the key to one service point (and its organisation)")
     p.set_defaults(run=key_create)
     key.add_parser("list", help="list keys (never their secrets)").set_defaults(run=key_list)
     p = key.add_parser("revoke", help="revoke a key")
@@ -93,10 +94,12 @@ def add_parser(sub: Any) -> None:
     where = p.add_mutually_exclusive_group()
     where.add_argument("--service")
     where.add_argument("--service-point")
-    p.add_argument("--min-green", type=float, default=DEFAULT_TARGET.min_green_share, help="minimum green share 0-1")
-    p.add_argument("--max-red", type=float, default=DEFAULT_TARGET.max_red_share, help="maximum red share 0-1")
-    p.add_argument("--min-ratings", type=int, default=DEFAULT_TARGET.min_ratings)
-    p.add_argument("--window-days", type=int, default=DEFAULT_TARGET.window_days)
+    p.add_argument(
+        "--min-green", type=float, default=targets.DEFAULT_TARGET.min_green_share, help="minimum green share 0-1"
+    )
+    p.add_argument("--max-red", type=float, default=targets.DEFAULT_TARGET.max_red_share, help="maximum red share 0-1")
+    p.add_argument("--min-ratings", type=int, default=targets.DEFAULT_TARGET.min_ratings)
+    p.add_argument("--window-days", type=int, default=targets.DEFAULT_TARGET.window_days)
     p.set_defaults(run=target_set)
 
 
@@ -120,20 +123,31 @@ async def _run(command: Command, args: argparse.Namespace, settings: CollectorSe
 
 async def key_create(conn: Any, args: argparse.Namespace, _s: CollectorSettings) -> None:
     key = new_key()
-    await keys.create(conn, key.key_id, args.name, args.role, args.org, key.secret_sha256)
-    print(f"created {args.role} key {key.key_id}" + (f" for {args.org}" if args.org else ""))
+    await keys.create(
+        conn,
+        key.key_id,
+        args.name,
+        args.role,
+        args.org,
+        key.secret_sha256,
+        service_point=args.service_point,
+        scope=EVERYWHERE,
+    )
+    bound = args.service_point or args.org
+    print(f"created {args.role} key {key.key_id}" + (f" for {bound}" if bound else ""))
     print("token (shown once, keep it safe):")
     print(key.token)
 
 
 async def key_list(conn: Any, _a: argparse.Namespace, _s: CollectorSettings) -> None:
-    for r in await keys.listing(conn):
+    for r in await keys.listing(conn, scope=EVERYWHERE):
         state = f"revoked {r['revoked_at']:%Y-%m-%d}" if r["revoked_at"] else "active"
-        print(f"{r['id']}  {r['role']:<7} {r['organisation'] or '*':<16} {state:<18} {r['name']}")
+        bound = "/".join(filter(None, (r["organisation"], r["service_point"]))) or "*"
+        print(f"{r['id']}  {r['role']:<7} {bound:<24} {state:<18} {r['name']}")
 
 
 async def key_revoke(conn: Any, args: argparse.Namespace, _s: CollectorSettings) -> None:
-    if not await keys.revoke(conn, args.id):
+    if not await keys.revoke(conn, args.id, scope=EVERYWHERE):
         raise AdminError(f"no active key {args.id!r}")
     print(f"revoked {args.id}")
 
@@ -168,8 +182,14 @@ async def kiosk_create(conn: Any, args: argparse.Namespace, settings: CollectorS
     if not 0 <= args.cooldown <= 600:
         raise AdminError("--cooldown must be between 0 and 600 seconds")
     password = broker_files.new_password()
-    created = await registry.create_kiosk(
-        conn, args.id, args.service_point, broker_files.mosquitto_hash(password), args.service, args.cooldown
+    created = await kiosks.create(
+        conn,
+        args.id,
+        args.service_point,
+        broker_files.mosquitto_hash(password),
+        args.service,
+        args.cooldown,
+        scope=EVERYWHERE,
     )
     org = created["org_id"]
     print(f"registered kiosk {args.id} of {org} at {args.service_point}")
@@ -190,22 +210,22 @@ async def target_set(conn: Any, args: argparse.Namespace, _s: CollectorSettings)
         raise AdminError("--min-green and --max-red are shares between 0 and 1 (0.8 is 80%)")
     if args.min_ratings < 1 or not 1 <= args.window_days <= 366:
         raise AdminError("--min-ratings must be at least 1 and --window-days between 1 and 366")
-    scope, scope_id = "organisation", ""
+    kind: targets.Kind = "organisation"
+    scope_id = ""
     if args.service:
-        scope, scope_id = "service", args.service
+        kind, scope_id = "service", args.service
     elif args.service_point:
-        scope, scope_id = "service_point", args.service_point
+        kind, scope_id = "service_point", args.service_point
     values = {
         "min_green_share": args.min_green,
         "max_red_share": args.max_red,
         "min_ratings": args.min_ratings,
         "window_days": args.window_days,
     }
-    found = await registry.rows(conn, "SELECT 1 FROM organisations WHERE id = %s", (args.org,))
-    if not found:
+    if await registry.organisation(conn, args.org) is None:
         raise AdminError(f"no organisation {args.org!r}")
-    await registry.upsert_target(conn, args.org, scope, scope_id, values)
-    what = "default" if scope == "organisation" else f"{scope.replace('_', ' ')} {scope_id}"
+    await targets.put(conn, args.org, kind, scope_id, values)
+    what = "default" if kind == "organisation" else f"{kind.replace('_', ' ')} {scope_id}"
     print(
         f"target of {args.org} ({what}): green >= {args.min_green:.0%}, red <= {args.max_red:.0%}, "
         f"at least {args.min_ratings} ratings over {args.window_days} days"

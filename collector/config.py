@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import shlex
 import shutil
 from pathlib import Path
@@ -12,6 +11,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from psycopg.conninfo import conninfo_to_dict
 from pydantic import AfterValidator, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+import envcheck
 
 
 def _valid_dsn(value: str) -> str:
@@ -197,12 +198,10 @@ class CollectorSettings(BaseSettings):
 
 def unknown_variables(environ: dict[str, str], prefix: str, settings: type[BaseSettings]) -> list[str]:
     """`PREFIX_*` variables that name no setting (pydantic-settings ignores them; a typo should not be)."""
-    known = {prefix + name.upper() for name in settings.model_fields}
-    problems = []
-    for variable in sorted(k for k in environ if k.startswith(prefix) and k not in known):
-        close = difflib.get_close_matches(variable, known, n=1)
-        problems.append(f"{variable}: unknown setting" + (f" (did you mean {close[0]}?)" if close else ""))
-    return problems
+    return [
+        f"{variable}: {problem}"
+        for variable, problem in envcheck.unknown_variables(environ, prefix, settings.model_fields)
+    ]
 
 
 PLACEHOLDERS = frozenset({"changeme", "change-me", "password", "secret", "CHANGE_ME"})

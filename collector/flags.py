@@ -14,7 +14,9 @@ The rule is implemented once, as SQL functions in the database (`mlf_wilson_low`
 `mlf_flag`, `mlf_flag_reasons`, migration 0051_flags.sql), because everything that shows a flag reads
 the database: the API (through this module), the board, alerts and Grafana's PostgreSQL data source.
 It also lets the overview judge and sort thousands of service points where their counts are. This
-module names the states and targets and builds the SQL that applies the rule.
+module names the states and is the one Python module that builds SQL with those functions (the
+overview, `collector.indicators`, puts its pieces together); which target applies is
+`collector.store.targets`'.
 """
 
 from __future__ import annotations
@@ -25,26 +27,15 @@ from enum import StrEnum
 from typing import Any
 
 from psycopg import AsyncConnection, sql
+from psycopg.rows import dict_row
+
+from collector.store.targets import DEFAULT_TARGET, Target
 
 
 class FlagState(StrEnum):
     BELOW_TARGET = "below_target"
     ON_TARGET = "on_target"
     NOT_ENOUGH_DATA = "not_enough_data"
-
-
-@dataclass(frozen=True, slots=True)
-class Target:
-    min_green_share: float = 0.75
-    max_red_share: float = 0.10
-    min_ratings: int = 30
-    window_days: int = 28
-    source: str = "default"
-    """Where the target comes from: service_point, service, organisation or default."""
-
-
-DEFAULT_TARGET = Target()
-"""Used when an organisation set none: 3 in 4 green, at most 1 in 10 red, 30 ratings, 4 whole weeks."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,9 +77,7 @@ def bound_columns(positive: str, neutral: str, negative: str) -> sql.Composable:
 def severity_column(positive: str, neutral: str, negative: str, target: str) -> sql.Composable:
     """`severity` (0 below target, 1 on target, 2 not enough data), over `bound_columns` and the target
     columns `<target>_min_green_share`, `_max_red_share`, `_min_ratings` (see `collector.store.targets`)."""
-    return sql.SQL(
-        "CASE mlf_flag_of({}) WHEN 'below_target' THEN 0 WHEN 'on_target' THEN 1 ELSE 2 END AS severity"
-    ).format(_args(positive, neutral, negative, target))
+    return sql.SQL("mlf_flag_rank(mlf_flag_of({})) AS severity").format(_args(positive, neutral, negative, target))
 
 
 def verdict_columns(positive: str, neutral: str, negative: str, target: str) -> sql.Composable:
@@ -127,7 +116,8 @@ def assessment(row: dict[str, Any]) -> Assessment:
 
 ASSESS_MANY = sql.SQL(
     "SELECT *, {verdict}, {intervals} FROM (SELECT *, {bounds} FROM unnest("
-    "%s::bigint[], %s::bigint[], %s::bigint[], %s::float8[], %s::float8[], %s::int[]) WITH ORDINALITY"
+    "%(positive)s::bigint[], %(neutral)s::bigint[], %(negative)s::bigint[], %(min_green_share)s::float8[],"
+    " %(max_red_share)s::float8[], %(min_ratings)s::int[]) WITH ORDINALITY"
     " AS t(positive, neutral, negative, t_min_green_share, t_max_red_share, t_min_ratings, i)) AS b ORDER BY i"
 ).format(
     bounds=bound_columns("positive", "neutral", "negative"),
@@ -142,16 +132,16 @@ async def assess(
     """Shares with intervals and the flag for each (positive, neutral, negative), in one round trip."""
     if not counts:
         return []
-    from psycopg.rows import dict_row
-
-    columns = [list(column) for column in zip(*counts, strict=True)]
+    positive, neutral, negative = ([c[i] for c in counts] for i in range(3))
     n = len(counts)
-    params = [
-        *columns,
-        [target.min_green_share] * n,
-        [target.max_red_share] * n,
-        [target.min_ratings] * n,
-    ]
+    params = {
+        "positive": positive,
+        "neutral": neutral,
+        "negative": negative,
+        "min_green_share": [target.min_green_share] * n,
+        "max_red_share": [target.max_red_share] * n,
+        "min_ratings": [target.min_ratings] * n,
+    }
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(ASSESS_MANY, params)
         return [assessment(row) for row in await cur.fetchall()]

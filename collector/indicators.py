@@ -20,6 +20,7 @@ from psycopg.rows import dict_row
 from collector import flags
 from collector.periods import Pieces, midnight, split
 from collector.store import aggregates, targets
+from collector.store.params import Params
 from collector.store.reads import FaceCounts
 
 Clip = Callable[[datetime, datetime, ZoneInfo], tuple[datetime, datetime]]
@@ -45,7 +46,7 @@ class PointRow:
     end: datetime
     counts: FaceCounts
     assessment: flags.Assessment
-    target: flags.Target
+    target: targets.Target
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,16 +55,17 @@ class Overview:
     rows: list[PointRow]
 
 
-def _points(scope: Scope) -> tuple[sql.Composable, list[object]]:
+def _points(scope: Scope, params: Params) -> sql.Composable:
     """Service points in scope with their time zone and resolved target (`t_*` columns)."""
-    columns, column_params = targets.columns()
-    joins, join_params = targets.joins(sql.SQL("sp.org_id"), sql.SQL("sp.id"), scope.service)
-    query = sql.SQL(
-        "SELECT sp.id, sp.org_id, o.timezone, {columns} FROM service_points sp"
-        " JOIN organisations o ON o.id = sp.org_id{joins}"
-        " WHERE (%s::text IS NULL OR sp.org_id = %s) AND (%s::text IS NULL OR sp.site_id = %s)"
-    ).format(columns=columns, joins=joins)
-    return query, [*column_params, *join_params, scope.org, scope.org, scope.site, scope.site]
+    return sql.SQL(
+        "SELECT sp.id, sp.org_id, o.timezone, t.* FROM service_points sp"
+        " JOIN organisations o ON o.id = sp.org_id{target}"
+        " WHERE ({org}::text IS NULL OR sp.org_id = {org}) AND ({site}::text IS NULL OR sp.site_id = {site})"
+    ).format(
+        target=targets.applying_columns(sql.SQL("sp.org_id"), sql.SQL("sp.id"), params.add("service", scope.service)),
+        org=params.add("org", scope.org),
+        site=params.add("site", scope.site),
+    )
 
 
 def bounds(period: Period | None, window_days: int, zone: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
@@ -93,13 +95,13 @@ class _Group:
 async def _groups(
     conn: AsyncConnection[Any], scope: Scope, period: Period | None, now: datetime, clip: Clip | None
 ) -> list[_Group]:
-    points, params = _points(scope)
+    params = Params()
     window = sql.SQL("0") if period is not None else sql.SQL("t_window_days")
     cur = await conn.execute(
         sql.SQL(
             "SELECT timezone, {w}, count(*), (SELECT count(*) FROM service_points) FROM ({p}) AS p"
             " GROUP BY 1, 2 ORDER BY 1, 2"
-        ).format(w=window, p=points),
+        ).format(w=window, p=_points(scope, params)),
         params,
         prepare=False,
     )
@@ -130,24 +132,30 @@ async def overview(
     groups = await _groups(conn, scope, period, now, clip)
     if not groups:
         return Overview(0, [])
-    points, params = _points(scope)
-    values = sql.SQL(", ").join(
-        sql.SQL("(%s::int, %s::text, %s::int, %s::timestamptz, %s::timestamptz)") for _ in groups
-    )
+    params = Params(limit=limit, offset=offset)
+    points = _points(scope, params)
+    values, counts = [], []
     for i, g in enumerate(groups):
-        params += [i, g.timezone, g.window_days, g.start, g.end]
-    counts = []
-    for i, g in enumerate(groups):
-        pieces = Pieces(raw=[(g.start, g.end)]) if from_raw_rows else split(g.start, g.end, ZoneInfo(g.timezone))
-        union, union_params = aggregates.union_of_pieces(pieces, aggregates.Filters(None, scope.service, scope.channel))
-        # Most of the installation: summing every row and keeping ours beats filtering row by row.
-        if len(groups) == 1 and 2 * g.members >= g.everywhere:
-            keep, keep_params = sql.SQL(""), []
-        else:
-            keep = sql.SQL(
-                " WHERE service_point_id IN (SELECT id FROM pts WHERE timezone = %s AND (%s = 0 OR t_window_days = %s))"
+        zone, window = params.add(f"g{i}_timezone", g.timezone), params.add(f"g{i}_window_days", g.window_days)
+        values.append(
+            sql.SQL("({i}::int, {zone}::text, {window}::int, {start}::timestamptz, {end}::timestamptz)").format(
+                i=sql.Literal(i),
+                zone=zone,
+                window=window,
+                start=params.add(f"g{i}_start", g.start),
+                end=params.add(f"g{i}_end", g.end),
             )
-            keep_params = [g.timezone, g.window_days, g.window_days]
+        )
+        pieces = Pieces(raw=[(g.start, g.end)]) if from_raw_rows else split(g.start, g.end, ZoneInfo(g.timezone))
+        filters = aggregates.Filters(None, scope.service, scope.channel)
+        union = aggregates.union_of_pieces(pieces, filters, params, prefix=f"g{i}_")
+        # Most of the installation: summing every row and keeping ours beats filtering row by row.
+        keep: sql.Composable = sql.SQL("")
+        if len(groups) > 1 or 2 * g.members < g.everywhere:
+            keep = sql.SQL(
+                " WHERE service_point_id IN (SELECT id FROM pts WHERE timezone = {zone}"
+                " AND ({window} = 0 OR t_window_days = {window}))"
+            ).format(zone=zone, window=window)
         counts.append(
             sql.SQL(
                 "SELECT {i}::int AS grp, service_point_id, sum(positive)::bigint AS positive,"
@@ -155,12 +163,10 @@ async def overview(
                 " FROM ({union}) AS u{keep} GROUP BY service_point_id"
             ).format(i=sql.Literal(i), union=union, keep=keep)
         )
-        params += [*union_params, *keep_params]
     sparse, total = sql.SQL(""), sql.SQL("")
     if scope.service or scope.channel:  # a filtered view lists only service points that have such ratings
         sparse = sql.SQL(" WHERE positive + neutral + negative + misuse > 0")
         total = sql.SQL(", count(*) OVER () AS total_rows")
-    params += [limit, offset]
     face = ("positive", "neutral", "negative")
     query = sql.SQL(
         "WITH pts AS ({points}),"
@@ -174,12 +180,12 @@ async def overview(
         " bounded AS (SELECT judged.*, {bounds} FROM judged{sparse}),"
         " ranked AS (SELECT bounded.*, {severity}{total} FROM bounded)"
         " SELECT shown.*, {verdict}, {intervals}, sp.name, sp.site_id, s.region"
-        " FROM (SELECT * FROM ranked ORDER BY {worst}, id LIMIT %s OFFSET %s) AS shown"
+        " FROM (SELECT * FROM ranked ORDER BY {worst}, id LIMIT %(limit)s OFFSET %(offset)s) AS shown"
         " JOIN service_points sp ON sp.id = shown.id LEFT JOIN sites s ON s.id = sp.site_id"
         " ORDER BY {worst}, shown.id"
     ).format(
         points=points,
-        values=values,
+        values=sql.SQL(", ").join(values),
         counts=sql.SQL(" UNION ALL ").join(counts),
         bounds=flags.bound_columns(*face),
         sparse=sparse,
@@ -203,7 +209,7 @@ async def overview(
 
 
 def _row(r: dict[str, Any]) -> PointRow:
-    target = flags.Target(
+    target = targets.Target(
         r["t_min_green_share"], r["t_max_red_share"], r["t_min_ratings"], r["t_window_days"], r["t_source"]
     )
     return PointRow(
@@ -218,15 +224,3 @@ def _row(r: dict[str, Any]) -> PointRow:
         assessment=flags.assessment(r),
         target=target,
     )
-
-
-async def target_of(conn: AsyncConnection[Any], org: str, service_point: str, service: str | None) -> flags.Target:
-    """The target that applies to one service point (and service), by the same rule as the overview."""
-    columns, column_params = targets.columns()
-    joins, join_params = targets.joins(sql.Placeholder(), sql.Placeholder(), service)
-    query = sql.SQL("SELECT {} FROM (SELECT 1) AS one{}").format(columns, joins)
-    # joins() names the organisation and service point twice and thrice: pass them in order.
-    cur = await conn.execute(query, [*column_params, org, service_point, org, *join_params, org])
-    row = await cur.fetchone()
-    assert row is not None
-    return flags.Target(*row)

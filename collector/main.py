@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from pydantic import ValidationError
 
 from collector import admin_cli
+from collector.api.ingest_port import PROCESS_ROLES, ProcessRole
 from collector.config import CollectorSettings, unknown_variables
 from collector.preflight import PreflightError, check_broker, check_database, describe_settings_error
 from collector.store.migrate import MigrationError
@@ -34,12 +35,19 @@ def load_settings() -> CollectorSettings:
         raise PreflightError(f"invalid configuration: {describe_settings_error(exc)}") from None
 
 
-def serve(settings: CollectorSettings) -> None:
+def serve(settings: CollectorSettings, role: ProcessRole = "all") -> None:
+    """Run ingest and the API (`all`), or one of them: `api` (no MQTT connection) or `ingest` (the HTTP
+    listener then serves only /healthz and /metrics)."""
     from collector.api.app import create_app
 
     check_database(settings.database_conninfo())
-    check_broker(settings)
-    run_http(create_app(settings), settings)
+    pipeline = None
+    if role != "api":
+        from collector.pipeline import IngestPipeline
+
+        check_broker(settings)
+        pipeline = IngestPipeline(settings)
+    run_http(create_app(settings, pipeline, role=role), settings)
 
 
 def run_http(app: FastAPI, settings: CollectorSettings) -> None:
@@ -75,7 +83,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--validate-config", action="store_true", help="check the configuration and exit")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("serve", help="run ingest and API (default)")
+    serve_parser = sub.add_parser("serve", help="run ingest and API (default)")
+    serve_parser.add_argument(
+        "--role",
+        choices=PROCESS_ROLES,
+        default="all",
+        help="all: ingest and API in one process (default); api: the REST API only (no MQTT connection); "
+        "ingest: MQTT ingest only (HTTP serves /healthz and /metrics)",
+    )
     sub.add_parser("migrate", help="apply database migrations and exit")
     admin_cli.add_parser(sub)
     args = parser.parse_args(argv)
@@ -91,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
             check_database(settings.database_conninfo())
             admin_cli.run(args, settings)
         else:
-            serve(settings)
+            serve(settings, getattr(args, "role", "all"))
     except (PreflightError, MigrationError, admin_cli.AdminError) as exc:
         print(f"mlf-collector: error: {exc}", file=sys.stderr)
         return 2

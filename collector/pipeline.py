@@ -13,7 +13,7 @@ import logging
 import queue
 import threading
 import time
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import psycopg
 from psycopg.errors import DeadlockDetected, SerializationFailure, TransactionRollback
@@ -24,19 +24,10 @@ from collector.housekeeping import Housekeeper
 from collector.ingest import Batch, Classified, Inbound, RatingIn, Rejection, classify_safely, group
 from collector.metrics import IngestMetrics
 from collector.mqtt_link import MqttLink
-from collector.store.misuse import MisuseRule
-from collector.store.writes import WriteOptions, WriteResult, write_batch
+from collector.store.writes import WriteResult, write_batch, write_options
 from protocol import Ack, TopicKind, build_topic, encode, spec_for
 
 log = logging.getLogger(__name__)
-
-
-def write_options(settings: CollectorSettings) -> WriteOptions:
-    return WriteOptions(
-        auto_register=settings.auto_register,
-        timezone=settings.timezone,
-        misuse=MisuseRule(settings.misuse_max_presses, timedelta(seconds=settings.misuse_window_s)),
-    )
 
 
 class IngestPipeline:
@@ -79,6 +70,11 @@ class IngestPipeline:
         self._committed.put(None)
         self._acker.join(timeout=10)
         self.housekeeper.stop()
+
+    def publish_config(self, topic: str, payload: bytes) -> None:
+        """A kiosk's config, on our own connection (QoS and retain as the protocol says)."""
+        spec = spec_for(TopicKind.CONFIG)
+        self.link.publish(topic, payload, spec.qos, spec.retain)
 
     def publish_watermarks(self, result: WriteResult) -> None:
         """Watermarks of a write made elsewhere (HTTP ingest), published by the acker like ours: never lower."""

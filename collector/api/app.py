@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import psycopg
@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from psycopg_pool import AsyncConnectionPool
 
 from collector.api import problems
+from collector.api.ingest_port import IngestPort, ProcessRole
 from collector.api.routes import (
     exports,
     health,
@@ -27,10 +28,8 @@ from collector.api.routes import (
 )
 from collector.api.security import RateLimits
 from collector.config import CollectorSettings
-from collector.pipeline import IngestPipeline
 from collector.provisioning.reconciler import Reconciler
 from collector.store.migrate import migrate
-from protocol import TopicKind, spec_for
 
 log = logging.getLogger(__name__)
 
@@ -57,8 +56,15 @@ def apply_migrations(conninfo: str) -> list[str]:
         return migrate(conn)
 
 
-def create_app(settings: CollectorSettings, *, ingest: bool = True) -> FastAPI:
-    """The app; `ingest=False` serves the API without subscribing to the broker."""
+OPERATORS = (health, metrics)
+"""The routers every role serves: probes and Prometheus."""
+API = (overview, service_points, reasons, kiosks, exports, registry, targets, keys, ratings_in)
+
+
+def create_app(settings: CollectorSettings, ingest: IngestPort | None = None, *, role: ProcessRole = "all") -> FastAPI:
+    """The app. With `ingest` (the pipeline, `role` all or ingest) it starts and stops it; `role` ingest
+    serves only `/healthz` and `/metrics`. Kiosk provisioning runs in every role; kiosk configs are
+    published where the pipeline's MQTT connection is."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -70,21 +76,20 @@ def create_app(settings: CollectorSettings, *, ingest: bool = True) -> FastAPI:
             conninfo, min_size=1, max_size=10, open=False, kwargs={"connect_timeout": 5, "prepare_threshold": None}
         )
         await pool.open(wait=True, timeout=15)
-        pipeline = IngestPipeline(settings) if ingest else None
-        app.state.pool, app.state.settings, app.state.ingest = pool, settings, pipeline
+        app.state.pool, app.state.settings, app.state.ingest = pool, settings, ingest
         app.state.rate_limits = RateLimits(settings.rate_limit, settings.auth_failure_limit)
         task: asyncio.Task[None] | None = None
         try:
-            if pipeline is not None:
-                await asyncio.to_thread(pipeline.start)
-            app.state.reconciler = Reconciler(settings, _config_publisher(pipeline))
+            if ingest is not None:
+                await asyncio.to_thread(ingest.start)
+            app.state.reconciler = Reconciler(settings, ingest.publish_config if ingest is not None else None)
             task = asyncio.create_task(app.state.reconciler.run(), name="kiosk-provisioning")
             yield
         finally:
             if task is not None:
                 task.cancel()
-            if pipeline is not None:
-                await asyncio.to_thread(pipeline.stop)
+            if ingest is not None:
+                await asyncio.to_thread(ingest.stop)
             await pool.close()
 
     app = FastAPI(
@@ -94,15 +99,6 @@ def create_app(settings: CollectorSettings, *, ingest: bool = True) -> FastAPI:
         lifespan=lifespan,
     )
     problems.install(app)
-    routers = (health, metrics, overview, service_points, reasons, kiosks, exports, registry, targets, keys, ratings_in)
-    for module in routers:
+    for module in OPERATORS if role == "ingest" else OPERATORS + API:
         app.include_router(module.router)
     return app
-
-
-def _config_publisher(pipeline: IngestPipeline | None) -> Callable[[str, bytes], None] | None:
-    """Kiosk configs go out on the collector's own MQTT connection (QoS 1, retained)."""
-    if pipeline is None:
-        return None
-    spec = spec_for(TopicKind.CONFIG)
-    return lambda topic, payload: pipeline.link.publish(topic, payload, spec.qos, spec.retain)

@@ -7,8 +7,8 @@ from typing import Annotated
 from fastapi import Depends, Request
 from psycopg_pool import AsyncConnectionPool
 
+from collector.api.ingest_port import IngestPort
 from collector.config import CollectorSettings
-from collector.pipeline import IngestPipeline
 
 
 def get_pool(request: Request) -> AsyncConnectionPool:
@@ -21,11 +21,12 @@ def get_settings(request: Request) -> CollectorSettings:
     return settings
 
 
-def get_ingest(request: Request) -> IngestPipeline | None:
-    ingest: IngestPipeline | None = request.app.state.ingest
+def get_ingest(request: Request) -> IngestPort | None:
+    """The ingest pipeline this process runs beside the API, or None (`--role api`, tests)."""
+    ingest: IngestPort | None = request.app.state.ingest
     return ingest
 
 
 PoolDep = Annotated[AsyncConnectionPool, Depends(get_pool)]
 SettingsDep = Annotated[CollectorSettings, Depends(get_settings)]
-IngestDep = Annotated[IngestPipeline | None, Depends(get_ingest)]
+IngestDep = Annotated[IngestPort | None, Depends(get_ingest)]

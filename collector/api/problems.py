@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 PROBLEM_TYPE_BASE = "https://mettiamoci-la-faccia.example/problems/"
 MEDIA_TYPE = "application/problem+json"
@@ -72,12 +73,18 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> JSONResponse:
+        if exc.status_code == 400:  # FastAPI's answer to a body that is not UTF-8; bad JSON is 422 already
+            unreadable = "the body could not be read: send JSON in UTF-8"
+            return problem_response(422, "invalid-request", "Invalid request", unreadable, request)
         kind = {404: "not-found", 405: "method-not-allowed", 401: "unauthorized", 403: "forbidden"}.get(
             exc.status_code, "http-error"
         )
         title = {404: "Not found"}.get(exc.status_code, str(exc.detail))
         detail = str(exc.detail) if exc.status_code != 404 or exc.detail != "Not Found" else None
-        return problem_response(exc.status_code, kind, title, detail, request, headers=exc.headers)
+        headers = dict(exc.headers or {})
+        if exc.status_code == 405 and (methods := allowed_methods(request)):
+            headers["Allow"] = ", ".join(methods)
+        return problem_response(exc.status_code, kind, title, detail, request, headers=headers)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -86,6 +93,18 @@ def install(app: FastAPI) -> None:
         ]
         detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in errors[:5])
         return problem_response(422, "invalid-request", "Invalid request", detail, request, errors)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method the OpenAPI document gives this path (HEAD with GET): Starlette names those of the first
+    route matching the path only, and GET and POST of one path are two routes here."""
+    methods: set[str] = set()
+    for template, operations in request.app.openapi()["paths"].items():
+        if compile_path(template)[0].match(request.url.path):
+            methods |= {method.upper() for method in operations}
+    if "GET" in methods:
+        methods.add("HEAD")
+    return sorted(methods)
 
 
 def _problem(description: str, headers: dict[str, Any] | None = None) -> dict[str, Any]:

@@ -2,42 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import datetime
 from typing import Annotated, Any, Literal, Self
-from zoneinfo import ZoneInfo
 
-from fastapi import Query
-from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from collector import flags
-from collector.api.problems import ProblemError
 from collector.store.reads import FaceCounts
+from collector.store.targets import Target
 
 ChannelName = Literal["counter", "phone", "web"]
-EARLIEST, LATEST = date(1970, 1, 1), date(2999, 12, 31)
 
 
-def _in_range(value: date) -> date:
-    """Keep dates where time zone arithmetic and a year of padding cannot overflow."""
-    day = value.date() if isinstance(value, datetime) else value
-    if not EARLIEST <= day <= LATEST:
-        raise ValueError(f"must be between {EARLIEST} and {LATEST}")
-    return value
+class Body(BaseModel):
+    """Base of request bodies: an unknown field is refused (a typo must not leave a default in force), and
+    numbers are numbers (`false` is no share)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
 
 
-LocalDate = Annotated[date, AfterValidator(_in_range)]
-Instant = Annotated[AwareDatetime, AfterValidator(_in_range)] | LocalDate
+def _whole(value: object) -> object:
+    return int(value) if isinstance(value, float) and value.is_integer() else value
 
-FromQuery = Annotated[
-    Instant | None,
-    Query(alias="from", description="Start: a local date (YYYY-MM-DD) or an instant with offset."),
-]
-ToQuery = Annotated[
-    Instant | None,
-    Query(alias="to", description="End, exclusive: a local date (its start) or an instant with offset."),
-]
-FromDate = Annotated[LocalDate | None, Query(alias="from", description="First local day (YYYY-MM-DD).")]
-ToDate = Annotated[LocalDate | None, Query(alias="to", description="Day after the last one, local (exclusive).")]
+
+WholeNumber = Annotated[int, BeforeValidator(_whole)]
+"""An integer of a request body: JSON's 30.0 is the integer 30 (as JSON Schema says), `true` is none."""
 
 
 class Counts(BaseModel):
@@ -86,7 +75,7 @@ class TargetOut(BaseModel):
     )
 
     @classmethod
-    def of(cls, t: flags.Target) -> TargetOut:
+    def of(cls, t: Target) -> TargetOut:
         return cls(
             min_green_share=t.min_green_share,
             max_red_share=t.max_red_share,
@@ -132,16 +121,3 @@ class Indicators(BaseModel):
 class PeriodOut(BaseModel):
     start: datetime = Field(description="Inclusive.")
     end: datetime = Field(description="Exclusive.")
-
-
-DEFAULT_DAYS = 28
-"""Period of the reads that take local dates, when none is given: the last 4 weeks, today included."""
-
-
-def local_days(start: date | None, end: date | None, zone: ZoneInfo, now: datetime) -> tuple[date, date]:
-    """[first, last) local days from optional `from`/`to` dates, by default the last `DEFAULT_DAYS`."""
-    last = end or now.astimezone(zone).date() + timedelta(days=1)
-    first = start or last - timedelta(days=DEFAULT_DAYS)
-    if last <= first:
-        raise ProblemError(422, "invalid-period", "Invalid period", "'to' must be after 'from'")
-    return first, last

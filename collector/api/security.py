@@ -6,8 +6,9 @@ password hash protects nothing more, and every request can be checked in microse
 
 Roles: `admin` manages the registry, targets and keys, and reads everything including raw ratings
 with their exact time; `reader` reads aggregates only (never a rating below the reader resolution);
-`ingest` may only send ratings (`POST /v1/ratings`), for integrators feeding phone and web channels.
-A key may be bound to one organisation: it then sees nothing of the others.
+`ingest` may only send ratings (`POST /v1/organisations/{org}/ratings`), for integrators feeding phone and
+web channels. A key may be bound to one organisation: it then sees nothing of the others
+(`collector.api.scope`); an ingest key may be bound to one service point of it, and then sends only its ratings.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ from limits.strategies import MovingWindowRateLimiter
 
 from collector.api.deps import PoolDep
 from collector.api.problems import ProblemError
+from collector.store import keys
+from collector.store.scope import OrgScope
 
 Role = Literal["admin", "reader", "ingest"]
 ROLES: tuple[Role, ...] = ("admin", "reader", "ingest")
@@ -48,14 +51,18 @@ class Principal:
     role: Role
     org: str | None
     """The only organisation this key may see, or None for all."""
+    service_point: str | None = None
+    """The only service point an ingest key may send ratings of, or None for any of its organisation."""
 
     @property
     def exact_times(self) -> bool:
         """Whether this key may see individual ratings with their exact time."""
         return self.role == "admin"
 
-    def may_see(self, org: str) -> bool:
-        return self.org is None or self.org == org
+    @property
+    def scope(self) -> OrgScope:
+        """What store functions may touch for this key."""
+        return OrgScope(self.org)
 
 
 @dataclass(frozen=True)
@@ -118,18 +125,14 @@ async def authenticate(
         limits.failure(client)
         raise _unauthorized("send an API key as `Authorization: Bearer mlf_...`", None)
     match = TOKEN.match(credentials.credentials)
-    row = None
+    found = None
     if match:
         async with pool.connection() as conn:
-            cur = await conn.execute(
-                "SELECT role, org_id, secret_sha256 FROM api_keys WHERE id = %s AND revoked_at IS NULL",
-                (match.group(1),),
-            )
-            row = await cur.fetchone()
-    if match is None or row is None or not hmac.compare_digest(bytes(row[2]), digest(match.group(2))):
+            found = await keys.find(conn, match.group(1))
+    if match is None or found is None or not hmac.compare_digest(found.secret_sha256, digest(match.group(2))):
         limits.failure(client)
         raise _unauthorized("the API key is unknown, malformed or revoked", "invalid_token")
-    principal = Principal(match.group(1), row[0], row[1])
+    principal = Principal(match.group(1), found.role, found.org, found.service_point)  # type: ignore[arg-type]
     limits.request(principal.key_id)
     return principal
 

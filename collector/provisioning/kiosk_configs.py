@@ -13,10 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
 from pydantic import ValidationError
 
-from collector.store.registry import DEFAULT_REASONS
+from collector.store import provisioning
 from protocol import Channel, KioskConfig, TopicKind, build_topic, encode
 from protocol.messages import ReasonOption, ServiceOption
 
@@ -25,28 +24,19 @@ log = logging.getLogger(__name__)
 Publish = Callable[[str, bytes], None]
 MAX_REASONS = 8
 
-KIOSKS = """
-SELECT k.id, k.org_id, k.service_point_id, sp.channel::text AS channel, s.services, s.languages, s.cooldown_s,
-       s.config_revision, s.config_digest
-FROM kiosks k JOIN kiosk_settings s ON s.kiosk_id = k.id JOIN service_points sp ON sp.id = k.service_point_id
-ORDER BY k.id
-"""
-
 
 def _labels(it: str, en: str | None) -> dict[str, str]:
     return {"it": it, "en": en} if en else {"it": it}
 
 
-def _catalogues(conn: psycopg.Connection[Any]) -> tuple[dict[str, list[ReasonOption]], dict[tuple[str, str], str]]:
+def _catalogues(
+    conn: psycopg.Connection[Any],
+) -> tuple[dict[str, list[ReasonOption]], dict[tuple[str, str], tuple[str, str | None]]]:
     reasons: dict[str, list[ReasonOption]] = {}
-    for org, code, it, en in conn.execute(
-        "SELECT org_id, code, label_it, label_en FROM reasons WHERE active ORDER BY org_id, position, code"
-    ):
+    for org, code, it, en in provisioning.active_reasons(conn):
         reasons.setdefault(org, []).append(ReasonOption(code=code, labels=_labels(it, en)))
-    services = {
-        (org, sid): (name, en) for org, sid, name, en in conn.execute("SELECT org_id, id, name, name_en FROM services")
-    }
-    return reasons, services  # type: ignore[return-value]
+    services = {(org, sid): (name, en) for org, sid, name, en in provisioning.services(conn)}
+    return reasons, services
 
 
 def build(
@@ -70,23 +60,10 @@ def build(
 
 def sync(conn: psycopg.Connection[Any], publish: Publish, everything: bool = False) -> int:
     """Bump revisions of changed configs and publish them (all of them with `everything`). Returns how many."""
-    conn.execute(
-        "INSERT INTO kiosk_settings (kiosk_id) SELECT id FROM kiosks WHERE service_point_id IS NOT NULL"
-        " ON CONFLICT DO NOTHING"
-    )
-    # Organisations registered on the fly by ingest get the default reasons catalogue too.
-    conn.execute(
-        "INSERT INTO reasons (org_id, code, label_it, label_en, position)"
-        " SELECT o.id, d.code, d.it, d.en, d.position FROM organisations o"
-        " CROSS JOIN unnest(%s::text[], %s::text[], %s::text[]) WITH ORDINALITY AS d(code, it, en, position)"
-        " WHERE NOT EXISTS (SELECT 1 FROM reasons r WHERE r.org_id = o.id)",
-        [list(column) for column in zip(*DEFAULT_REASONS, strict=True)],
-    )
+    provisioning.complete_registry(conn)
     reasons, services = _catalogues(conn)
     published = 0
-    with conn.cursor(row_factory=dict_row) as cur:
-        kiosks = cur.execute(KIOSKS).fetchall()
-    for row in kiosks:
+    for row in provisioning.kiosks(conn):
         try:
             probe = build(row, reasons.get(row["org_id"], []), services, 1)
         except ValidationError as exc:
@@ -95,21 +72,11 @@ def sync(conn: psycopg.Connection[Any], publish: Publish, everything: bool = Fal
         digest = hashlib.sha256(encode(probe)).hexdigest()
         revision = row["config_revision"]
         if digest != row["config_digest"]:
-            with conn.transaction():
-                locked = conn.execute(
-                    "SELECT config_revision, config_digest FROM kiosk_settings WHERE kiosk_id = %s FOR UPDATE",
-                    (row["id"],),
-                ).fetchone()
-                assert locked is not None
-                revision = locked[0] if locked[1] == digest else locked[0] + 1
-                conn.execute(
-                    "UPDATE kiosk_settings SET config_revision = %s, config_digest = %s WHERE kiosk_id = %s",
-                    (revision, digest, row["id"]),
-                )
+            revision = provisioning.new_revision(conn, row["id"], digest)
         elif not everything:
             continue
         config = probe.model_copy(update={"revision": revision})
         publish(build_topic(row["org_id"], row["id"], TopicKind.CONFIG), encode(config))
-        conn.execute("UPDATE kiosk_settings SET published_at = %s WHERE kiosk_id = %s", (datetime.now(UTC), row["id"]))
+        provisioning.published(conn, row["id"], datetime.now(UTC))
         published += 1
     return published

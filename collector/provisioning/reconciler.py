@@ -17,6 +17,7 @@ import psycopg
 
 from collector.config import CollectorSettings
 from collector.provisioning import broker_files, kiosk_configs
+from collector.store import provisioning
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +31,7 @@ def sync_broker_files(
     reload failed before: `reload_pending`). `BrokerReloadError` if the reload did not happen."""
     if settings.broker_password_file is None and settings.broker_acl_file is None:
         return False
-    accounts = [
-        broker_files.KioskAccount(str(k), str(o), str(h))
-        for k, o, h in conn.execute(
-            "SELECT k.id, k.org_id, c.password_hash FROM kiosk_credentials c JOIN kiosks k ON k.id = c.kiosk_id"
-            " ORDER BY k.id"
-        )
-    ]
+    accounts = [broker_files.KioskAccount(*account) for account in provisioning.kiosk_accounts(conn)]
     changed = False
     if settings.broker_password_file is not None:
         static = _read(settings.broker_static_passwords)

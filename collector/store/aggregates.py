@@ -10,6 +10,7 @@ from psycopg import AsyncConnection, sql
 from psycopg.rows import TupleRow
 
 from collector.periods import Pieces
+from collector.store.params import Params
 from collector.store.reads import FaceCounts
 
 _SUMS = sql.SQL("sum(positive)::bigint, sum(neutral)::bigint, sum(negative)::bigint, sum(misuse)::bigint")
@@ -34,52 +35,53 @@ class Filters:
 
 
 def _ranges(
-    column: str, ranges: list[tuple[date, date]] | list[tuple[datetime, datetime]]
-) -> tuple[sql.Composed, list[object]]:
-    parts = [sql.SQL("({col} >= %s AND {col} < %s)").format(col=sql.Identifier(column)) for _ in ranges]
-    params: list[object] = [bound for pair in ranges for bound in pair]
-    return sql.SQL("(") + sql.SQL(" OR ").join(parts) + sql.SQL(")"), params
+    column: str, ranges: list[tuple[date, date]] | list[tuple[datetime, datetime]], params: Params, prefix: str
+) -> sql.Composed:
+    parts = [
+        sql.SQL("({col} >= {a} AND {col} < {b})").format(
+            col=sql.Identifier(column),
+            a=params.add(f"{prefix}{column}_{i}_start", a),
+            b=params.add(f"{prefix}{column}_{i}_end", b),
+        )
+        for i, (a, b) in enumerate(ranges)
+    ]
+    return sql.SQL("(") + sql.SQL(" OR ").join(parts) + sql.SQL(")")
 
 
-def _common(filters: Filters) -> tuple[sql.Composable, list[object]]:
+def _common(filters: Filters, params: Params, prefix: str) -> sql.Composable:
     where: sql.Composable = sql.SQL("true")
-    params: list[object] = []
     if filters.service_points is not None:
-        where, params = sql.SQL("service_point_id = ANY(%s)"), [filters.service_points]
+        where = sql.SQL("service_point_id = ANY({})").format(
+            params.add(f"{prefix}service_points", filters.service_points)
+        )
     if filters.service is not None:
-        where += sql.SQL(" AND service_id = %s")
-        params.append(filters.service)
+        where += sql.SQL(" AND service_id = {}").format(params.add(f"{prefix}service", filters.service))
     if filters.channel is not None:
-        where += sql.SQL(" AND channel = %s")
-        params.append(filters.channel)
-    return where, params
+        where += sql.SQL(" AND channel = {}").format(params.add(f"{prefix}channel", filters.channel))
+    return where
 
 
-def union_of_pieces(pieces: Pieces, filters: Filters) -> tuple[sql.Composable, list[object]]:
-    """`SELECT service_point_id, positive, neutral, negative, misuse` rows covering the pieces exactly."""
+def union_of_pieces(pieces: Pieces, filters: Filters, params: Params, prefix: str = "") -> sql.Composable:
+    """`SELECT service_point_id, positive, neutral, negative, misuse` rows covering the pieces exactly; its
+    parameters go into `params`, named with `prefix` (so one statement may hold several such unions)."""
     selects: list[sql.Composable] = []
-    params: list[object] = []
+    common = _common(filters, params, prefix)
     for attr, table, column in _ROLLUPS:
         ranges = getattr(pieces, attr)
         if not ranges:
             continue
         if table == "rollup_monthly" and filters.service is None and filters.channel is None:
             table = "rollup_monthly_points"  # the same sums, without the service and channel split
-        span, span_params = _ranges(column, ranges)
-        common, common_params = _common(filters)
         selects.append(
             sql.SQL("SELECT service_point_id, positive, neutral, negative, misuse FROM {} WHERE {} AND {}").format(
-                sql.Identifier(table), common, span
+                sql.Identifier(table), common, _ranges(column, ranges, params, prefix)
             )
         )
-        params += common_params + span_params
     if pieces.raw:
-        span, span_params = _ranges("pressed_at", pieces.raw)
-        common, common_params = _common(filters)
+        span = _ranges("pressed_at", pieces.raw, params, prefix)
         selects.append(
             sql.SQL("SELECT service_point_id, {} FROM ratings WHERE {} AND {}").format(_RAW_FACES, common, span)
         )
-        params += common_params + span_params
     if not selects:
         selects.append(  # an empty period (e.g. clipped to nothing for a reader): no rows, same columns
             sql.SQL(
@@ -87,20 +89,22 @@ def union_of_pieces(pieces: Pieces, filters: Filters) -> tuple[sql.Composable, l
                 " WHERE false"
             )
         )
-    return sql.SQL(" UNION ALL ").join(selects), params
+    return sql.SQL(" UNION ALL ").join(selects)
 
 
 async def counts_by_service_point(
     conn: AsyncConnection[TupleRow], pieces: Pieces, filters: Filters
 ) -> dict[str, FaceCounts]:
-    union, params = union_of_pieces(pieces, filters)
+    params = Params()
+    union = union_of_pieces(pieces, filters, params)
     query = sql.SQL("SELECT service_point_id, {} FROM ({}) AS u GROUP BY service_point_id").format(_SUMS, union)
     cur = await conn.execute(query, params)
     return {row[0]: FaceCounts(row[1], row[2], row[3], row[4]) for row in await cur.fetchall()}
 
 
 async def total_counts(conn: AsyncConnection[TupleRow], pieces: Pieces, filters: Filters) -> FaceCounts:
-    union, params = union_of_pieces(pieces, filters)
+    params = Params()
+    union = union_of_pieces(pieces, filters, params)
     query = sql.SQL("SELECT {} FROM ({}) AS u").format(_SUMS, union)
     cur = await conn.execute(query, params)
     row = await cur.fetchone()
@@ -120,18 +124,21 @@ async def series(
     hour_range: tuple[datetime, datetime],
 ) -> list[tuple[datetime | date, FaceCounts]]:
     """Counts per bucket: UTC hours from `rollup_hourly`; local days, ISO weeks, months from `rollup_daily`."""
-    common, params = _common(filters)
+    params = Params()
+    common = _common(filters, params, "")
     if grain == "hour":
         query = sql.SQL(
-            "SELECT bucket, {} FROM rollup_hourly WHERE {} AND bucket >= %s AND bucket < %s GROUP BY 1 ORDER BY 1"
+            "SELECT bucket, {} FROM rollup_hourly WHERE {} AND bucket >= %(start)s AND bucket < %(end)s"
+            " GROUP BY 1 ORDER BY 1"
         ).format(_SUMS, common)
-        params += list(hour_range)
+        params.update(start=hour_range[0], end=hour_range[1])
     else:
         bucket = {"day": "day", "week": "date_trunc('week', day)::date", "month": "date_trunc('month', day)::date"}
         query = sql.SQL(
-            "SELECT {bucket}, {sums} FROM rollup_daily WHERE {common} AND day >= %s AND day < %s GROUP BY 1 ORDER BY 1"
+            "SELECT {bucket}, {sums} FROM rollup_daily WHERE {common} AND day >= %(start)s AND day < %(end)s"
+            " GROUP BY 1 ORDER BY 1"
         ).format(bucket=sql.SQL(bucket[grain]), sums=_SUMS, common=common)
-        params += [first, last_exclusive]
+        params.update(start=first, end=last_exclusive)
     cur = await conn.execute(query, params)
     return [(row[0], FaceCounts(*(int(v) for v in row[1:]))) for row in await cur.fetchall()]
 
@@ -140,34 +147,32 @@ async def hour_weekday(
     conn: AsyncConnection[TupleRow], filters: Filters, hour_range: tuple[datetime, datetime], timezone: str
 ) -> list[tuple[int, int, FaceCounts]]:
     """(ISO weekday 1-7, local hour 0-23, counts) from the hourly rollup, in the organisation's time zone."""
-    common, params = _common(filters)
+    params = Params(zone=timezone, start=hour_range[0], end=hour_range[1])
     query = sql.SQL(
-        "SELECT extract(isodow FROM bucket AT TIME ZONE %s)::int, extract(hour FROM bucket AT TIME ZONE %s)::int, {}"
-        " FROM rollup_hourly WHERE {} AND bucket >= %s AND bucket < %s GROUP BY 1, 2 ORDER BY 1, 2"
-    ).format(_SUMS, common)
-    cur = await conn.execute(query, [timezone, timezone, *params, *hour_range])
+        "SELECT extract(isodow FROM bucket AT TIME ZONE %(zone)s)::int,"
+        " extract(hour FROM bucket AT TIME ZONE %(zone)s)::int, {}"
+        " FROM rollup_hourly WHERE {} AND bucket >= %(start)s AND bucket < %(end)s GROUP BY 1, 2 ORDER BY 1, 2"
+    ).format(_SUMS, _common(filters, params, ""))
+    cur = await conn.execute(query, params)
     return [(row[0], row[1], FaceCounts(*(int(v) for v in row[2:]))) for row in await cur.fetchall()]
 
 
 async def reasons(conn: AsyncConnection[TupleRow], pieces: Pieces, filters: Filters) -> dict[str, int]:
     """Reasons given after red faces (misuse excluded): whole days from `reason_daily`, the rest from raw rows."""
     selects: list[sql.Composable] = []
-    params: list[object] = []
+    params = Params()
+    common = _common(filters, params, "")
     if pieces.days:
-        span, span_params = _ranges("day", pieces.days)
-        common, common_params = _common(filters)
+        span = _ranges("day", pieces.days, params, "")
         selects.append(sql.SQL("SELECT reason, n FROM reason_daily WHERE {} AND {}").format(common, span))
-        params += common_params + span_params
     if pieces.raw:
-        span, span_params = _ranges("pressed_at", pieces.raw)
-        common, common_params = _common(filters)
+        span = _ranges("pressed_at", pieces.raw, params, "")
         selects.append(
             sql.SQL(
                 "SELECT reason::text, 1 FROM ratings WHERE {} AND {} AND face = 'negative' AND reason IS NOT NULL"
                 " AND NOT misuse"
             ).format(common, span)
         )
-        params += common_params + span_params
     if not selects:
         return {}
     query = sql.SQL("SELECT reason, sum(n)::bigint FROM ({}) AS u GROUP BY reason HAVING sum(n) > 0").format(

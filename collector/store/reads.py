@@ -8,6 +8,8 @@ from typing import NamedTuple
 from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 
+from collector.store.scope import OrgScope
+
 Conn = AsyncConnection[TupleRow]
 
 
@@ -32,11 +34,17 @@ class FaceCounts(NamedTuple):
         return self.positive + self.neutral + self.negative
 
 
-async def service_point(conn: AsyncConnection[TupleRow], sp_id: str) -> ServicePointInfo | None:
+async def ping(conn: AsyncConnection[TupleRow]) -> None:
+    """A round trip: raises if the database does not answer."""
+    await conn.execute("SELECT 1")
+
+
+async def service_point(conn: AsyncConnection[TupleRow], sp_id: str, *, scope: OrgScope) -> ServicePointInfo | None:
     cur = await conn.execute(
         "SELECT sp.id, sp.org_id, sp.name, o.timezone FROM service_points sp"
-        " JOIN organisations o ON o.id = sp.org_id WHERE sp.id = %s",
-        (sp_id,),
+        " JOIN organisations o ON o.id = sp.org_id"
+        " WHERE sp.id = %(id)s AND (%(scope_org)s::text IS NULL OR sp.org_id = %(scope_org)s)",
+        {"id": sp_id, **scope.params},
     )
     row = await cur.fetchone()
     return ServicePointInfo(*row) if row else None

@@ -6,11 +6,13 @@ sentence for people and the HTTP status they map to; nothing here knows about HT
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from psycopg import AsyncConnection, errors
 from psycopg.rows import dict_row
+
+from collector.store.scope import OrgScope
 
 DEFAULT_REASONS = (
     ("waiting-time", "Tempo di attesa", "Waiting time"),
@@ -21,6 +23,8 @@ DEFAULT_REASONS = (
 """The default list after a red face (domain brief); each organisation edits its own copy."""
 
 Row = dict[str, Any]
+Params = Sequence[object] | Mapping[str, object]
+"""Query parameters: by name (`%(name)s`) wherever a query is built from parts."""
 
 
 class RegistryError(ValueError):
@@ -33,7 +37,7 @@ def not_found(what: str, ident: str) -> RegistryError:
     return RegistryError(404, "not-found", f"{what.capitalize()} not found", f"no {what} {ident!r}")
 
 
-async def _insert(conn: AsyncConnection[Any], what: str, ident: str, query: str, params: Sequence[object]) -> None:
+async def insert(conn: AsyncConnection[Any], what: str, ident: str, query: str, params: Params) -> None:
     try:
         async with conn.transaction():
             await conn.execute(query.encode(), params)
@@ -44,13 +48,13 @@ async def _insert(conn: AsyncConnection[Any], what: str, ident: str, query: str,
         raise RegistryError(422, "unknown-reference", "Refers to something unknown", detail) from None
 
 
-async def rows(conn: AsyncConnection[Any], query: str, params: Sequence[object] = ()) -> list[Row]:
+async def rows(conn: AsyncConnection[Any], query: str, params: Params = ()) -> list[Row]:
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(query.encode(), params)
         return await cur.fetchall()
 
 
-async def one(conn: AsyncConnection[Any], query: str, params: Sequence[object], what: str, ident: str) -> Row:
+async def one(conn: AsyncConnection[Any], query: str, params: Params, what: str, ident: str) -> Row:
     found = await rows(conn, query, params)
     if not found:
         raise not_found(what, ident)
@@ -59,7 +63,7 @@ async def one(conn: AsyncConnection[Any], query: str, params: Sequence[object], 
 
 async def create_organisation(conn: AsyncConnection[Any], org_id: str, name: str, timezone: str) -> None:
     async with conn.transaction():
-        await _insert(
+        await insert(
             conn,
             "organisation",
             org_id,
@@ -67,6 +71,63 @@ async def create_organisation(conn: AsyncConnection[Any], org_id: str, name: str
             (org_id, name, timezone),
         )
         await ensure_default_reasons(conn, org_id)
+
+
+async def organisation(conn: AsyncConnection[Any], org_id: str) -> Row | None:
+    """`id, name, timezone` of an organisation, or None."""
+    found = await rows(conn, "SELECT id, name, timezone FROM organisations WHERE id = %(id)s", {"id": org_id})
+    return found[0] if found else None
+
+
+async def organisations(conn: AsyncConnection[Any], *, scope: OrgScope) -> list[Row]:
+    return await rows(
+        conn,
+        "SELECT id, name, timezone FROM organisations"
+        " WHERE (%(scope_org)s::text IS NULL OR id = %(scope_org)s) ORDER BY id",
+        scope.params,
+    )
+
+
+async def sites(conn: AsyncConnection[Any], org_id: str) -> list[Row]:
+    return await rows(conn, "SELECT id, name, region FROM sites WHERE org_id = %(org)s ORDER BY id", {"org": org_id})
+
+
+async def service_points(conn: AsyncConnection[Any], org_id: str) -> list[Row]:
+    return await rows(
+        conn,
+        "SELECT id, name, site_id AS site, channel::text AS channel FROM service_points WHERE org_id = %(org)s"
+        " ORDER BY id",
+        {"org": org_id},
+    )
+
+
+async def services(conn: AsyncConnection[Any], org_id: str) -> list[Row]:
+    return await rows(
+        conn, "SELECT id, name, name_en FROM services WHERE org_id = %(org)s ORDER BY id", {"org": org_id}
+    )
+
+
+async def service_point_ids(
+    conn: AsyncConnection[Any], org_id: str, *, site: str | None = None, service_point: str | None = None
+) -> list[str]:
+    """Ids of the organisation's service points, of one site or just the one named (if it is the org's)."""
+    found = await rows(
+        conn,
+        "SELECT id FROM service_points WHERE org_id = %(org)s AND (%(site)s::text IS NULL OR site_id = %(site)s)"
+        " AND (%(sp)s::text IS NULL OR id = %(sp)s) ORDER BY id",
+        {"org": org_id, "site": site, "sp": service_point},
+    )
+    return [r["id"] for r in found]
+
+
+async def reasons(conn: AsyncConnection[Any], org_id: str, *, retired: bool = False) -> list[Row]:
+    """`code, label_it, label_en` of the catalogue in kiosk order; `retired`: with codes no longer offered."""
+    return await rows(
+        conn,
+        "SELECT code, label_it, label_en FROM reasons WHERE org_id = %(org)s AND (active OR %(retired)s)"
+        " ORDER BY position, code",
+        {"org": org_id, "retired": retired},
+    )
 
 
 async def ensure_default_reasons(conn: AsyncConnection[Any], org_id: str) -> None:
@@ -81,7 +142,7 @@ async def ensure_default_reasons(conn: AsyncConnection[Any], org_id: str) -> Non
 
 
 async def create_site(conn: AsyncConnection[Any], site_id: str, org_id: str, name: str, region: str | None) -> None:
-    await _insert(
+    await insert(
         conn,
         "site",
         site_id,
@@ -99,7 +160,7 @@ async def create_service_point(
             raise RegistryError(
                 422, "unknown-reference", "Site of another organisation", f"{site_id!r} is not {org_id!r}'s"
             )
-    await _insert(
+    await insert(
         conn,
         "service point",
         sp_id,
@@ -111,44 +172,13 @@ async def create_service_point(
 async def create_service(
     conn: AsyncConnection[Any], org_id: str, service_id: str, name: str, name_en: str | None = None
 ) -> None:
-    await _insert(
+    await insert(
         conn,
         "service",
         service_id,
         "INSERT INTO services (org_id, id, name, name_en) VALUES (%s, %s, %s, %s)",
         (org_id, service_id, name, name_en),
     )
-
-
-async def create_kiosk(
-    conn: AsyncConnection[Any],
-    kiosk_id: str,
-    service_point: str,
-    password_hash: str,
-    services: list[str],
-    cooldown_s: float,
-) -> Row:
-    """Register a kiosk at a service point with its credentials (hash) and settings, in one transaction."""
-    sp = await one(
-        conn, "SELECT org_id FROM service_points WHERE id = %s", (service_point,), "service point", service_point
-    )
-    await check_services(conn, sp["org_id"], services)
-    async with conn.transaction():
-        await _insert(
-            conn,
-            "kiosk",
-            kiosk_id,
-            "INSERT INTO kiosks (id, org_id, service_point_id) VALUES (%s, %s, %s)",
-            (kiosk_id, sp["org_id"], service_point),
-        )
-        await conn.execute(
-            "INSERT INTO kiosk_credentials (kiosk_id, password_hash) VALUES (%s, %s)", (kiosk_id, password_hash)
-        )
-        await conn.execute(
-            "INSERT INTO kiosk_settings (kiosk_id, services, cooldown_s) VALUES (%s, %s, %s)",
-            (kiosk_id, services, cooldown_s),
-        )
-    return {"org_id": sp["org_id"]}
 
 
 async def check_services(conn: AsyncConnection[Any], org_id: str, services: list[str]) -> None:
@@ -159,15 +189,6 @@ async def check_services(conn: AsyncConnection[Any], org_id: str, services: list
         )
     if len(set(services)) != len(services):
         raise RegistryError(422, "invalid-request", "Invalid request", "services contains duplicates")
-
-
-async def set_kiosk_password(conn: AsyncConnection[Any], kiosk_id: str, password_hash: str) -> None:
-    await one(conn, "SELECT id FROM kiosks WHERE id = %s", (kiosk_id,), "kiosk", kiosk_id)
-    await conn.execute(
-        "INSERT INTO kiosk_credentials (kiosk_id, password_hash) VALUES (%s, %s)"
-        " ON CONFLICT (kiosk_id) DO UPDATE SET password_hash = EXCLUDED.password_hash, created_at = now()",
-        (kiosk_id, password_hash),
-    )
 
 
 async def replace_reasons(conn: AsyncConnection[Any], org_id: str, reasons: list[tuple[str, str, str]]) -> None:
@@ -183,29 +204,3 @@ async def replace_reasons(conn: AsyncConnection[Any], org_id: str, reasons: list
                 " active = true",
                 [(org_id, code, it, en, i) for i, (code, it, en) in enumerate(reasons)],
             )
-
-
-async def upsert_target(conn: AsyncConnection[Any], org_id: str, scope: str, scope_id: str, values: Row) -> None:
-    if scope == "service_point":
-        sp = await one(conn, "SELECT org_id FROM service_points WHERE id = %s", (scope_id,), "service point", scope_id)
-        if sp["org_id"] != org_id:
-            raise not_found("service point", scope_id)
-    elif scope == "service":
-        await one(
-            conn, "SELECT id FROM services WHERE org_id = %s AND id = %s", (org_id, scope_id), "service", scope_id
-        )
-    await conn.execute(
-        "INSERT INTO targets (org_id, scope, scope_id, min_green_share, max_red_share, min_ratings, window_days)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s) ON CONFLICT (org_id, scope, scope_id) DO UPDATE SET"
-        " min_green_share = EXCLUDED.min_green_share, max_red_share = EXCLUDED.max_red_share,"
-        " min_ratings = EXCLUDED.min_ratings, window_days = EXCLUDED.window_days, updated_at = now()",
-        (
-            org_id,
-            scope,
-            scope_id,
-            values["min_green_share"],
-            values["max_red_share"],
-            values["min_ratings"],
-            values["window_days"],
-        ),
-    )

@@ -1,41 +1,97 @@
-"""Which target applies to a service point: its own, its service's (when the view is one service), its
-organisation's default, or the built-in default. Written once, as SQL joined into the reads that need it."""
+"""Targets: what is set (per service point, per service, the organisation's default) and which one applies.
+
+The one that applies to a service point is its own, else its service's (when the view is one service), else
+its organisation's default, else the built-in default: written once, as the SQL function `mlf_target`
+(migration 0080, which Grafana's panels use too), joined into the reads that need it (`applying_columns`)
+and read for one service point by `applying`. `DEFAULT_TARGET` states the built-in default for Python
+(command-line defaults, documentation); a test checks that the function agrees.
+"""
 
 from __future__ import annotations
 
-from psycopg import sql
+from dataclasses import dataclass
+from typing import Any, Literal
 
-from collector.flags import DEFAULT_TARGET
+from psycopg import AsyncConnection, sql
 
-_FIELDS = ("min_green_share", "max_red_share", "min_ratings", "window_days")
+from collector.store.registry import Row, not_found, one, rows
+
+Kind = Literal["organisation", "service", "service_point"]
 
 
-def columns(prefix: str = "t") -> tuple[sql.Composable, list[object]]:
-    """`<prefix>_min_green_share, ..._window_days, <prefix>_source`, from the joins of `joins()`."""
-    parts = [
-        sql.SQL("coalesce(tsp.{f}, tsv.{f}, tor.{f}, %s) AS {out}").format(
-            f=sql.Identifier(field), out=sql.Identifier(f"{prefix}_{field}")
+@dataclass(frozen=True, slots=True)
+class Target:
+    min_green_share: float = 0.75
+    max_red_share: float = 0.10
+    min_ratings: int = 30
+    window_days: int = 28
+    source: str = "default"
+    """Where the target comes from: service_point, service, organisation or default."""
+
+
+DEFAULT_TARGET = Target()
+"""Used when an organisation set none: 3 in 4 green, at most 1 in 10 red, 30 ratings, 4 whole weeks."""
+
+FIELDS = ("min_green_share", "max_red_share", "min_ratings", "window_days")
+
+
+def applying_columns(org: sql.Composable, service_point: sql.Composable, service: sql.Composable) -> sql.Composable:
+    """`CROSS JOIN LATERAL` of `mlf_target` (migration 0080, the one home of the precedence) for the row's
+    organisation and service point, as columns `t_min_green_share`, ..., `t_window_days`, `t_source`."""
+    return sql.SQL(
+        " CROSS JOIN LATERAL (SELECT min_green_share AS t_min_green_share, max_red_share AS t_max_red_share,"
+        " min_ratings AS t_min_ratings, window_days AS t_window_days, source AS t_source"
+        " FROM mlf_target({}, {}, {})) AS t"
+    ).format(org, service_point, service)
+
+
+async def applying(conn: AsyncConnection[Any], org: str, service_point: str, service: str | None) -> Target:
+    """The target that applies to one service point (and service), by the same rule as the overview."""
+    cur = await conn.execute(
+        "SELECT * FROM mlf_target(%(org)s, %(sp)s, %(service)s)", {"org": org, "sp": service_point, "service": service}
+    )
+    row = await cur.fetchone()
+    assert row is not None
+    return Target(*row)
+
+
+async def listing(conn: AsyncConnection[Any], org: str) -> list[Row]:
+    """The targets an organisation set: `scope, scope_id` and the four fields."""
+    return await rows(
+        conn,
+        "SELECT scope, scope_id, min_green_share, max_red_share, min_ratings, window_days FROM targets"
+        " WHERE org_id = %(org)s ORDER BY scope, scope_id",
+        {"org": org},
+    )
+
+
+async def put(conn: AsyncConnection[Any], org: str, kind: Kind, scope_id: str, values: Row) -> None:
+    """Set a target; the service or service point must be the organisation's (404 otherwise)."""
+    if kind == "service_point":
+        found = await rows(conn, "SELECT org_id FROM service_points WHERE id = %(id)s", {"id": scope_id})
+        if not found or found[0]["org_id"] != org:
+            raise not_found("service point", scope_id)
+    elif kind == "service":
+        await one(
+            conn,
+            "SELECT id FROM services WHERE org_id = %(org)s AND id = %(id)s",
+            {"org": org, "id": scope_id},
+            "service",
+            scope_id,
         )
-        for field in _FIELDS
-    ]
-    parts.append(
-        sql.SQL(
-            "CASE WHEN tsp.org_id IS NOT NULL THEN 'service_point' WHEN tsv.org_id IS NOT NULL THEN 'service'"
-            " WHEN tor.org_id IS NOT NULL THEN 'organisation' ELSE 'default' END AS {}"
-        ).format(sql.Identifier(f"{prefix}_source"))
+    await conn.execute(
+        "INSERT INTO targets (org_id, scope, scope_id, min_green_share, max_red_share, min_ratings, window_days)"
+        " VALUES (%(org)s, %(kind)s, %(scope_id)s, %(min_green_share)s, %(max_red_share)s, %(min_ratings)s,"
+        " %(window_days)s) ON CONFLICT (org_id, scope, scope_id) DO UPDATE SET"
+        " min_green_share = EXCLUDED.min_green_share, max_red_share = EXCLUDED.max_red_share,"
+        " min_ratings = EXCLUDED.min_ratings, window_days = EXCLUDED.window_days, updated_at = now()",
+        {"org": org, "kind": kind, "scope_id": scope_id, **{f: values[f] for f in FIELDS}},
     )
-    return sql.SQL(", ").join(parts), [getattr(DEFAULT_TARGET, field) for field in _FIELDS]
 
 
-def joins(
-    org: sql.Composable, service_point: sql.Composable, service: str | None
-) -> tuple[sql.Composable, list[object]]:
-    """LEFT JOINs of the three kinds of target for the row's organisation and service point."""
-    return (
-        sql.SQL(
-            " LEFT JOIN targets tsp ON tsp.org_id = {org} AND tsp.scope = 'service_point' AND tsp.scope_id = {sp}"
-            " LEFT JOIN targets tsv ON tsv.org_id = {org} AND tsv.scope = 'service' AND tsv.scope_id = %s"
-            " LEFT JOIN targets tor ON tor.org_id = {org} AND tor.scope = 'organisation' AND tor.scope_id = ''"
-        ).format(org=org, sp=service_point),
-        [service or ""],
+async def delete(conn: AsyncConnection[Any], org: str, kind: Kind, scope_id: str) -> bool:
+    cur = await conn.execute(
+        "DELETE FROM targets WHERE org_id = %(org)s AND scope = %(kind)s AND scope_id = %(scope_id)s",
+        {"org": org, "kind": kind, "scope_id": scope_id},
     )
+    return cur.rowcount > 0

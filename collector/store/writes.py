@@ -21,6 +21,7 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import TupleRow
 
+from collector.config import CollectorSettings
 from collector.ingest import Batch, Rejection
 from collector.store import admission, kiosk_state, misuse, quarantine, ratings, rollups, sequences
 from collector.store.misuse import MisuseRule
@@ -32,6 +33,15 @@ class WriteOptions:
     auto_register: bool = True
     timezone: str = "Europe/Rome"
     misuse: MisuseRule = field(default_factory=lambda: MisuseRule(max_presses=5, window=timedelta(seconds=60)))
+
+
+def write_options(settings: CollectorSettings) -> WriteOptions:
+    """The options of the collector's settings: the same for MQTT and HTTP ingest."""
+    return WriteOptions(
+        auto_register=settings.auto_register,
+        timezone=settings.timezone,
+        misuse=MisuseRule(settings.misuse_max_presses, timedelta(seconds=settings.misuse_window_s)),
+    )
 
 
 @dataclass

@@ -7,7 +7,6 @@ the environment variable, that holds the bad value.
 
 from __future__ import annotations
 
-import difflib
 import os
 import re
 import tomllib
@@ -17,6 +16,7 @@ from typing import Any, TypeVar
 
 from pydantic import ValidationError
 
+from envcheck import unknown_variables
 from kiosk.core.settings import KioskSettings, flat_fields
 
 S = TypeVar("S", bound=KioskSettings)
@@ -46,14 +46,10 @@ def load_settings(cls: type[S], config_file: Path | None = None, **overrides: An
             raise SettingsError([f"{config_file}: cannot read: {exc.strerror}"]) from None
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError([f"{config_file}: not valid TOML: {exc}"]) from None
-    known = set(flat_fields(cls)) | {"config_file"}
-    problems = []
-    for variable in sorted(k for k in env if k.startswith(ENV_PREFIX)):
-        name = variable[len(ENV_PREFIX) :].lower()
-        if name not in known:
-            close = difflib.get_close_matches(name, known, n=1)
-            hint = f" (did you mean {ENV_PREFIX}{close[0].upper()}?)" if close else ""
-            problems.append(f"{variable} (environment): unknown setting{hint}")
+    known = [*flat_fields(cls), "config_file"]
+    problems = [
+        f"{variable} (environment): {problem}" for variable, problem in unknown_variables(env, ENV_PREFIX, known)
+    ]
     if problems:
         raise SettingsError(problems)
     try:

@@ -65,7 +65,7 @@ def test_no_secret_at_rest(api: Api) -> None:
 
 
 def test_rate_limit_is_429_with_retry_after(database_url: str) -> None:
-    app = create_app(api_settings(database_url).model_copy(update={"rate_limit": "3/minute"}), ingest=False)
+    app = create_app(api_settings(database_url).model_copy(update={"rate_limit": "3/minute"}))
     token = make_key(database_url, "reader")
     with TestClient(app) as client:
         codes = [
@@ -78,7 +78,7 @@ def test_rate_limit_is_429_with_retry_after(database_url: str) -> None:
 
 
 def test_failed_authentications_are_rate_limited_per_address(database_url: str) -> None:
-    app = create_app(api_settings(database_url).model_copy(update={"auth_failure_limit": "2/minute"}), ingest=False)
+    app = create_app(api_settings(database_url).model_copy(update={"auth_failure_limit": "2/minute"}))
     with TestClient(app) as client:
         codes = [client.get("/v1/overview").status_code for _ in range(3)]
     assert codes == [401, 401, 429]
@@ -131,7 +131,7 @@ def test_reader_never_sees_the_open_hour_or_sub_hour_periods(api: Api) -> None:
 
 
 def test_day_resolution_refuses_hourly_views_to_readers(database_url: str) -> None:
-    app = create_app(api_settings(database_url, reader_resolution="day"), ingest=False)
+    app = create_app(api_settings(database_url, reader_resolution="day"))
     token = make_key(database_url, "reader")
     store(database_url, many(datetime.now(UTC) - timedelta(days=2), {"positive": 2}))
     with TestClient(app) as client:

@@ -54,7 +54,7 @@ def register_kiosk(client: TestClient, token: str, kiosk: str) -> Any:
 
 def test_registration_stands_when_the_broker_files_cannot_be_written(database_url: str, tmp_path: Path) -> None:
     settings = api_settings(database_url, broker_password_file=tmp_path / "missing" / "passwd")
-    with TestClient(create_app(settings, ingest=False)) as client:
+    with TestClient(create_app(settings)) as client:
         response = register_kiosk(client, make_key(database_url, "admin"), "k")
     assert response.status_code == 201
     assert response.json()["provisioned"] is False
@@ -70,7 +70,7 @@ def test_a_failed_broker_reload_reports_not_provisioned_and_is_retried(database_
         database_url, broker_password_file=tmp_path / "passwd", broker_acl_file=tmp_path / "acl",
         broker_reload_command=command,
     )  # fmt: skip
-    app = create_app(settings, ingest=False)
+    app = create_app(settings)
     with TestClient(app) as client:
         response = register_kiosk(client, make_key(database_url, "admin"), "k1")
         assert response.status_code == 201

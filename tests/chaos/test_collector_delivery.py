@@ -63,7 +63,7 @@ def test_same_event_three_times_is_stored_once(
     collector.stop()
     publisher.send_all(message)  # the third copy waits in the broker for the restarted collector
     restarted = start_collector()
-    assert wait_for(lambda: scrape(restarted.url).get("mlf_ingest_duplicates_total") == 1)
+    assert wait_for(lambda: scrape(restarted.url, restarted.token).get("mlf_ingest_duplicates_total") == 1)
     assert count(database_url) == 1
     assert count(database_url, "SELECT sum(positive) FROM rollup_hourly") == 1
     assert retained_acks(broker.port) == {"ch-k0": 1}

@@ -123,7 +123,7 @@ def test_hostile_payloads_are_quarantined_and_valid_ones_stored(
     assert sizes[0] <= 4096 < int(sizes[1]), "payloads are kept truncated, sizes in full"
 
     assert collector.get("/healthz")["status"] == "ok"
-    metrics = scrape(collector.url)
+    metrics = scrape(collector.url, collector.token)
     by_reason = {k: v for k, v in metrics.items() if k.startswith("mlf_ingest_quarantined_total{")}
     assert sum(by_reason.values()) == HOSTILE
     assert by_reason['mlf_ingest_quarantined_total{reason="too_large"}'] == reasons["too_large"]

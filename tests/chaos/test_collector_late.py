@@ -84,4 +84,4 @@ def test_seven_days_late_land_in_their_days(
                 got[(day, face)] = n
     assert got == expected
     assert sources == {"kiosk": 25, "anchored": 10}
-    assert scrape(collector.url)["mlf_ingest_ratings_provisional_time_total"] == 0
+    assert scrape(collector.url, collector.token)["mlf_ingest_ratings_provisional_time_total"] == 0

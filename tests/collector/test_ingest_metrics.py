@@ -17,13 +17,13 @@ def test_metrics_count_what_happened(collector: CollectorProcess, publisher: Pub
     publisher.send_all([*wire("org", [first, second, first]), ("mlf/v1/org/mk1/rating", b"not json")])
 
     def settled() -> bool:
-        metrics = scrape(collector.url)
+        metrics = scrape(collector.url, collector.token)
         received = sum(v for k, v in metrics.items() if k.startswith("mlf_ingest_messages_received_total{"))
         committed = metrics.get("mlf_ingest_ratings_stored_total", 0) + metrics.get("mlf_ingest_duplicates_total", 0)
         return received == 4 and committed == 3
 
     assert wait_for(settled, 30)
-    metrics = scrape(collector.url)
+    metrics = scrape(collector.url, collector.token)
     assert metrics['mlf_ingest_messages_received_total{kind="rating"}'] == 3
     assert metrics['mlf_ingest_messages_received_total{kind="rejected"}'] == 1
     assert metrics["mlf_ingest_ratings_stored_total"] == 2

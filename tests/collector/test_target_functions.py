@@ -1,4 +1,5 @@
-"""`mlf_target` and `mlf_flag_rank` (migration 0080): the same precedence and order as the collector's queries."""
+"""`mlf_target` and `mlf_flag_rank` (migration 0080): the collector's precedence and order, and Python's
+statement of the built-in default agrees (the API's reads use the function: tests/api/test_target_precedence.py)."""
 
 from __future__ import annotations
 
@@ -7,21 +8,22 @@ import asyncio
 import psycopg
 import pytest
 
-from collector import flags, indicators
+from collector import flags
+from collector.store import targets
 
 Db = psycopg.Connection[tuple[object, ...]]
 
 
-def _target_in_sql(db: Db, org: str, service_point: str, service: str | None) -> flags.Target:
+def _target_in_sql(db: Db, org: str, service_point: str, service: str | None) -> targets.Target:
     row = db.execute("SELECT * FROM mlf_target(%s, %s, %s)", (org, service_point, service)).fetchone()
     assert row is not None
-    return flags.Target(*row)  # type: ignore[arg-type]
+    return targets.Target(*row)  # type: ignore[arg-type]
 
 
-def _target_in_python(database_url: str, org: str, service_point: str, service: str | None) -> flags.Target:
-    async def read() -> flags.Target:
+def _target_in_python(database_url: str, org: str, service_point: str, service: str | None) -> targets.Target:
+    async def read() -> targets.Target:
         async with await psycopg.AsyncConnection.connect(database_url) as conn:
-            return await indicators.target_of(conn, org, service_point, service)
+            return await targets.applying(conn, org, service_point, service)
 
     return asyncio.run(read())
 
@@ -36,8 +38,8 @@ def _set(db: Db, scope: str, scope_id: str, green: float) -> None:
 
 def test_built_in_default_is_the_collectors(db: Db) -> None:
     db.execute("INSERT INTO organisations (id, name) VALUES ('org', 'Org')")
-    assert _target_in_sql(db, "org", "sp-1", None) == flags.DEFAULT_TARGET
-    assert _target_in_sql(db, "nobody", "nothing", "none") == flags.DEFAULT_TARGET
+    assert _target_in_sql(db, "org", "sp-1", None) == targets.DEFAULT_TARGET
+    assert _target_in_sql(db, "nobody", "nothing", "none") == targets.DEFAULT_TARGET
 
 
 @pytest.mark.parametrize("service", [None, "tributi", "anagrafe"])

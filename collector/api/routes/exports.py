@@ -8,23 +8,23 @@ import csv
 import io
 import json
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 
+from collector.api import scope
 from collector.api.deps import PoolDep, SettingsDep
+from collector.api.params import FromDate, ToDate, local_days
 from collector.api.privacy import open_bucket_start
 from collector.api.problems import AUTH_RESPONSES, ProblemError
-from collector.api.routes.registry import visible_org
-from collector.api.schemas import FromDate, ToDate, local_days
-from collector.api.security import Admin, Reader
+from collector.api.security import Admin, Principal, Reader
 from collector.periods import days_period, local_date
-from collector.store import exports
-from collector.store.registry import rows
+from collector.store import exports, registry
 from protocol.messages import SLUG_PATTERN
 
 router = APIRouter(prefix="/v1/exports", tags=["exports"])
@@ -34,7 +34,7 @@ Format = Annotated[
     Literal["csv", "ndjson"], Query(description="csv (with a header line) or ndjson (one JSON object a line).")
 ]
 Limit = Annotated[int, Query(ge=1, le=100_000, description="Rows in this page.")]
-Cursor = Annotated[str | None, Query(max_length=500, description="`next` cursor of the previous page.")]
+Cursor = Annotated[str | None, Query(min_length=1, max_length=500, description="`next` cursor of the previous page.")]
 OrgQuery = Annotated[str, Query(pattern=SLUG_PATTERN, description="Organisation.")]
 SpQuery = Annotated[str | None, Query(pattern=SLUG_PATTERN, description="Only this service point.")]
 
@@ -98,13 +98,44 @@ async def _body(
     yield buffer.getvalue().encode()
 
 
+@dataclass(frozen=True)
+class Page:
+    """What both exports are asked: an organisation's local days, maybe one service point, one page."""
+
+    org: str
+    start: date | None
+    end: date | None
+    service_point: str | None
+    format: Literal["csv", "ndjson"]
+    limit: int
+    cursor: str | None
+
+    def days(self, zone: ZoneInfo) -> tuple[datetime, datetime]:
+        return days_period(*local_days(self.start, self.end, zone, datetime.now(UTC)), zone)
+
+
+def page(
+    org: OrgQuery,
+    start: FromDate = None,
+    end: ToDate = None,
+    service_point: SpQuery = None,
+    format: Format = "ndjson",
+    limit: Limit = 10_000,
+    cursor: Cursor = None,
+) -> Page:
+    return Page(org, start, end, service_point, format, limit, cursor)
+
+
+PageQuery = Annotated[Page, Depends(page)]
+
+
 async def _respond(
-    request: Request, pool: PoolDep, q: exports.Query, token: str | None, limit: int, fmt: str, columns: Sequence[str]
+    request: Request, pool: PoolDep, q: exports.Query, page: Page, columns: Sequence[str]
 ) -> StreamingResponse:
-    cursor = decode_cursor(token, len(q.key))
+    cursor = decode_cursor(page.cursor, len(q.key))
     async with pool.connection() as conn:
         try:
-            upto = await exports.next_key(conn, q, cursor, limit)
+            upto = await exports.next_key(conn, q, cursor, page.limit)
         except Exception as exc:  # a cursor that does not parse as the key's types
             if type(exc).__module__.startswith("psycopg"):
                 raise ProblemError(
@@ -116,7 +147,13 @@ async def _respond(
         nxt = encode_cursor(upto)
         params = {**request.query_params, "cursor": nxt}
         headers = {"X-Next-Cursor": nxt, "Link": f'<{request.url.path}?{urlencode(params)}>; rel="next"'}
-    return StreamingResponse(_body(pool, q, cursor, upto, fmt, columns), media_type=MEDIA[fmt], headers=headers)
+    body = _body(pool, q, cursor, upto, page.format, columns)
+    return StreamingResponse(body, media_type=MEDIA[page.format], headers=headers)
+
+
+async def _zone(pool: PoolDep, principal: Principal, org: str) -> ZoneInfo:
+    async with pool.connection() as conn:
+        return ZoneInfo((await scope.organisation(conn, principal, org))["timezone"])
 
 
 @router.get(
@@ -126,23 +163,10 @@ async def _respond(
     summary="Raw ratings with their exact times (admin keys only), oldest first",
     description="Every stored rating, misuse-marked ones included (column `misuse`). No personal data exists.",
 )
-async def raw_ratings(
-    request: Request,
-    _: Admin,
-    pool: PoolDep,
-    org: OrgQuery,
-    start: FromDate = None,
-    end: ToDate = None,
-    service_point: SpQuery = None,
-    format: Format = "ndjson",
-    limit: Limit = 10_000,
-    cursor: Cursor = None,
-) -> StreamingResponse:
-    zone = await _zone(pool, org, _)
-    a, b = _period(start, end, zone)
-    return await _respond(
-        request, pool, exports.raw_query(org, a, b, service_point), cursor, limit, format, exports.RAW_COLUMNS
-    )
+async def raw_ratings(request: Request, principal: Admin, pool: PoolDep, page: PageQuery) -> StreamingResponse:
+    a, b = page.days(await _zone(pool, principal, page.org))
+    q = exports.raw_query(page.org, a, b, page.service_point)
+    return await _respond(request, pool, q, page, exports.RAW_COLUMNS)
 
 
 @router.get(
@@ -153,41 +177,15 @@ async def raw_ratings(
     description="The reader-safe export: buckets of the reader resolution, complete ones only.",
 )
 async def counts(
-    request: Request,
-    principal: Reader,
-    pool: PoolDep,
-    settings: SettingsDep,
-    org: OrgQuery,
-    start: FromDate = None,
-    end: ToDate = None,
-    service_point: SpQuery = None,
-    format: Format = "ndjson",
-    limit: Limit = 10_000,
-    cursor: Cursor = None,
+    request: Request, principal: Reader, pool: PoolDep, settings: SettingsDep, page: PageQuery
 ) -> StreamingResponse:
-    zone = await _zone(pool, org, principal)
-    a, b = _period(start, end, zone)
+    zone = await _zone(pool, principal, page.org)
+    a, b = page.days(zone)
     grain: exports.Grain = "day" if settings.reader_resolution == "day" else "hour"
     if not principal.exact_times:
         b = max(a, min(b, open_bucket_start(datetime.now(UTC), zone, grain)))
     async with pool.connection() as conn:
-        points = [
-            r["id"]
-            for r in await rows(
-                conn,
-                "SELECT id FROM service_points WHERE org_id = %s AND (%s::text IS NULL OR id = %s)",
-                (org, service_point, service_point),
-            )
-        ]
+        points = await registry.service_point_ids(conn, page.org, service_point=page.service_point)
     bounds: tuple[Any, Any] = (a, b) if grain == "hour" else (local_date(a, zone), local_date(b, zone))
     q = exports.counts_query(points, grain, *bounds, str(zone))
-    return await _respond(request, pool, q, cursor, limit, format, exports.COUNT_COLUMNS)
-
-
-async def _zone(pool: PoolDep, org: str, principal: Any) -> ZoneInfo:
-    async with pool.connection() as conn:
-        return ZoneInfo((await visible_org(conn, org, principal))["timezone"])
-
-
-def _period(start: date | None, end: date | None, zone: ZoneInfo) -> tuple[datetime, datetime]:
-    return days_period(*local_days(start, end, zone, datetime.now(UTC)), zone)
+    return await _respond(request, pool, q, page, exports.COUNT_COLUMNS)

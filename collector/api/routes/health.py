@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
 from collector.api.deps import IngestDep, PoolDep
+from collector.store import reads
 
 router = APIRouter(tags=["health"])
 
@@ -33,7 +34,7 @@ class Health(BaseModel):
 async def healthz(pool: PoolDep, ingest: IngestDep) -> JSONResponse:
     try:
         async with pool.connection(timeout=2) as conn:
-            await conn.execute("SELECT 1")
+            await reads.ping(conn)
         database = Check(ok=True)
     except Exception as exc:  # any failure here is the answer, not an error of ours
         database = Check(ok=False, detail=str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from collector.api import scope
 from collector.api.deps import PoolDep
+from collector.api.params import SlugQuery
 from collector.api.problems import AUTH_RESPONSES, CONFLICT_RESPONSES, ProblemError
 from collector.api.routes.registry import handle
+from collector.api.schemas import Body
 from collector.api.security import Admin, Reader
 from collector.provisioning import broker_files
-from collector.store import registry
+from collector.store import kiosks
+from collector.store.registry import RegistryError
 from protocol import TopicKind, build_topic
 from protocol.messages import SLUG_PATTERN, Slug
 
@@ -22,10 +26,9 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/kiosks", tags=["kiosks"])
 
 KioskId = Annotated[str, Path(pattern=SLUG_PATTERN, description="Kiosk id (also its MQTT user name).")]
-SlugQuery = Annotated[str | None, Query(pattern=SLUG_PATTERN)]
 
 
-class KioskIn(BaseModel):
+class KioskIn(Body):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -42,7 +45,10 @@ class KioskIn(BaseModel):
     id: Slug
     service_point: Slug
     services: list[Slug] = Field(
-        default_factory=list, max_length=12, description="Services offered; empty: none asked."
+        default_factory=list,
+        max_length=12,
+        description="Services offered; empty: none asked.",
+        json_schema_extra={"uniqueItems": True},
     )
     cooldown_s: float = Field(default=3.0, ge=0, le=600, description="Minimum interval between accepted presses.")
 
@@ -92,14 +98,20 @@ async def _apply(request: Request) -> bool:
     responses=CONFLICT_RESPONSES,
     summary="Register a kiosk; the answer holds its MQTT password, shown this once",
 )
-async def register(body: KioskIn, _: Admin, pool: PoolDep, request: Request) -> Registered:
+async def register(body: KioskIn, principal: Admin, pool: PoolDep, request: Request) -> Registered:
     password = broker_files.new_password()
     async with pool.connection() as conn:
         try:
-            created = await registry.create_kiosk(
-                conn, body.id, body.service_point, broker_files.mosquitto_hash(password), body.services, body.cooldown_s
+            created = await kiosks.create(
+                conn,
+                body.id,
+                body.service_point,
+                broker_files.mosquitto_hash(password),
+                body.services,
+                body.cooldown_s,
+                scope=principal.scope,
             )
-        except registry.RegistryError as exc:
+        except RegistryError as exc:
             raise handle(exc) from None
     provisioned = await _apply(request)
     org = created["org_id"]
@@ -115,14 +127,15 @@ async def register(body: KioskIn, _: Admin, pool: PoolDep, request: Request) -> 
     responses=AUTH_RESPONSES,
     summary="Give a kiosk a new MQTT password (the old one stops working)",
 )
-async def new_credentials(kiosk_id: KioskId, _: Admin, pool: PoolDep, request: Request) -> Registered:
+async def new_credentials(kiosk_id: KioskId, principal: Admin, pool: PoolDep, request: Request) -> Registered:
     password = broker_files.new_password()
     async with pool.connection() as conn:
         try:
-            await registry.set_kiosk_password(conn, kiosk_id, broker_files.mosquitto_hash(password))
-        except registry.RegistryError as exc:
+            row = await kiosks.set_password(
+                conn, kiosk_id, broker_files.mosquitto_hash(password), scope=principal.scope
+            )
+        except RegistryError as exc:
             raise handle(exc) from None
-        row = (await registry.rows(conn, "SELECT org_id, service_point_id FROM kiosks WHERE id = %s", (kiosk_id,)))[0]
     provisioned = await _apply(request)
     return Registered(
         kiosk=kiosk_id,
@@ -133,17 +146,26 @@ async def new_credentials(kiosk_id: KioskId, _: Admin, pool: PoolDep, request: R
     )
 
 
-class KioskSettingsIn(BaseModel):
+class KioskSettingsIn(Body):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"services": ["carta-identita", "anagrafe"], "cooldown_s": 5, "languages": ["it", "en"]}]
         }
     )
 
-    services: list[Slug] = Field(default_factory=list, max_length=12, description="Services offered, in this order.")
+    services: list[Slug] = Field(
+        default_factory=list,
+        max_length=12,
+        description="Services offered, in this order.",
+        json_schema_extra={"uniqueItems": True},
+    )
     cooldown_s: float = Field(default=3.0, ge=0, le=600, description="Minimum interval between accepted presses.")
     languages: list[Annotated[str, Field(pattern=r"^[a-z]{2}$")]] = Field(
-        default_factory=lambda: ["it", "en"], min_length=1, max_length=8, description="Languages shown, first first."
+        default_factory=lambda: ["it", "en"],
+        min_length=1,
+        max_length=8,
+        description="Languages shown, first first.",
+        json_schema_extra={"uniqueItems": True},
     )
 
 
@@ -159,26 +181,21 @@ class KioskSettingsOut(KioskSettingsIn):
     summary="Change what a kiosk offers; it gets a new config revision on its retained topic",
 )
 async def put_settings(
-    kiosk_id: KioskId, body: KioskSettingsIn, _: Admin, pool: PoolDep, request: Request
+    kiosk_id: KioskId, body: KioskSettingsIn, principal: Admin, pool: PoolDep, request: Request
 ) -> KioskSettingsOut:
     if len(set(body.languages)) != len(body.languages):
         raise ProblemError(422, "invalid-request", "Invalid request", "languages contains duplicates")
     async with pool.connection() as conn:
         try:
-            kiosk = await registry.one(conn, "SELECT org_id FROM kiosks WHERE id = %s", (kiosk_id,), "kiosk", kiosk_id)
-            await registry.check_services(conn, kiosk["org_id"], body.services)
-        except registry.RegistryError as exc:
+            await kiosks.put_settings(
+                conn, kiosk_id, body.services, body.cooldown_s, body.languages, scope=principal.scope
+            )
+        except RegistryError as exc:
             raise handle(exc) from None
-        await conn.execute(
-            "INSERT INTO kiosk_settings (kiosk_id, services, cooldown_s, languages) VALUES (%s, %s, %s, %s)"
-            " ON CONFLICT (kiosk_id) DO UPDATE SET services = EXCLUDED.services, cooldown_s = EXCLUDED.cooldown_s,"
-            " languages = EXCLUDED.languages",
-            (kiosk_id, body.services, body.cooldown_s, body.languages),
-        )
     await _apply(request)
     async with pool.connection() as conn:
-        row = await registry.rows(conn, "SELECT config_revision FROM kiosk_settings WHERE kiosk_id = %s", (kiosk_id,))
-    return KioskSettingsOut(**body.model_dump(), kiosk=kiosk_id, config_revision=row[0]["config_revision"])
+        revision = await kiosks.config_revision(conn, kiosk_id)
+    return KioskSettingsOut(**body.model_dump(), kiosk=kiosk_id, config_revision=revision)
 
 
 class KioskStatus(BaseModel):
@@ -229,28 +246,6 @@ class KioskStatus(BaseModel):
     config_error: str | None = Field(description="Why it rejected the last config, if it did.")
 
 
-FLEET = """
-SELECT k.id, k.org_id AS organisation, k.service_point_id AS service_point, k.online, k.status_at, k.last_seen_at,
-       k.last_heartbeat->>'software_version' AS software_version,
-       (k.last_heartbeat->>'outbox_depth')::bigint AS outbox_depth,
-       (k.last_heartbeat->>'oldest_pending_age_s')::float8 AS oldest_pending_age_s,
-       k.acked_seq, (k.last_heartbeat->>'last_seq')::bigint AS last_seq,
-       g.open_gaps, g.missing_ratings, k.clock_skew_ms,
-       s.config_revision, (k.last_heartbeat->>'config_revision')::bigint AS config_revision_in_use,
-       k.last_heartbeat->>'config_error' AS config_error
-FROM kiosks k
-LEFT JOIN service_points sp ON sp.id = k.service_point_id
-LEFT JOIN kiosk_settings s ON s.kiosk_id = k.id
-CROSS JOIN LATERAL (
-    SELECT count(*) AS open_gaps, coalesce(sum(last_seq - first_seq + 1), 0)::bigint AS missing_ratings
-    FROM sequence_gaps WHERE kiosk_id = k.id AND closed_at IS NULL
-) g
-WHERE (%(org)s::text IS NULL OR k.org_id = %(org)s) AND (%(site)s::text IS NULL OR sp.site_id = %(site)s)
-  AND (%(sp)s::text IS NULL OR k.service_point_id = %(sp)s)
-ORDER BY k.id
-"""
-
-
 @router.get(
     "",
     response_model=list[KioskStatus],
@@ -264,12 +259,9 @@ async def fleet(
     site: SlugQuery = None,
     service_point: SlugQuery = None,
 ) -> list[KioskStatus]:
-    if principal.org is not None:
-        if org not in (None, principal.org):
-            raise ProblemError(403, "forbidden", "Not allowed for this key", f"this key sees {principal.org!r} only")
-        org = principal.org
+    org = scope.org_filter(principal, org)
     async with pool.connection() as conn:
-        found: list[dict[str, Any]] = await registry.rows(conn, FLEET, {"org": org, "site": site, "sp": service_point})  # type: ignore[arg-type]
+        found = await kiosks.fleet(conn, scope=principal.scope, org=org, site=site, service_point=service_point)
     now = datetime.now(UTC)
     return [
         KioskStatus(**r, silent_for_s=(now - r["last_seen_at"]).total_seconds() if r["last_seen_at"] else None)

@@ -9,16 +9,16 @@ from fastapi import APIRouter, Query
 from pydantic import BaseModel, ConfigDict, Field
 
 from collector import indicators
+from collector.api import scope
 from collector.api.deps import PoolDep, SettingsDep
+from collector.api.params import FromQuery, SlugQuery, ToQuery, invalid_period, ordered
 from collector.api.privacy import clipper
-from collector.api.problems import AUTH_RESPONSES, ProblemError
-from collector.api.schemas import ChannelName, FromQuery, Indicators, PeriodOut, TargetOut, ToQuery
-from collector.api.security import Principal, Reader
-from protocol.messages import SLUG_PATTERN
+from collector.api.problems import AUTH_RESPONSES
+from collector.api.schemas import ChannelName, Indicators, PeriodOut, TargetOut
+from collector.api.security import Reader
 
 router = APIRouter(prefix="/v1", tags=["indicators"])
 
-SlugQuery = Annotated[str | None, Query(pattern=SLUG_PATTERN)]
 
 EXAMPLE_ROW: dict[str, Any] = {
     "service_point": "demo-sportello-3",
@@ -64,27 +64,14 @@ class Overview(BaseModel):
     rows: list[OverviewRow] = Field(description="Worst first: below target, on target, not enough data.")
 
 
-def scope_for(principal: Principal, org: str | None) -> str | None:
-    if principal.org is None:
-        return org
-    if org is not None and org != principal.org:
-        raise ProblemError(
-            403, "forbidden", "Not allowed for this key", f"this key sees organisation {principal.org!r} only"
-        )
-    return principal.org
-
-
 def period_of(start: datetime | date | None, end: datetime | date | None) -> indicators.Period | None:
     if start is None and end is None:
         return None
     if start is None or end is None:
-        raise ProblemError(422, "invalid-period", "Invalid period", "give both 'from' and 'to', or neither")
+        raise invalid_period("give both 'from' and 'to', or neither")
     if type(start) is not type(end):
-        raise ProblemError(
-            422, "invalid-period", "Invalid period", "'from' and 'to' must both be dates or both instants"
-        )
-    if end <= start:
-        raise ProblemError(422, "invalid-period", "Invalid period", "'to' must be after 'from'")
+        raise invalid_period("'from' and 'to' must both be dates or both instants")
+    ordered(start, end)
     return (start, end)
 
 
@@ -94,7 +81,8 @@ def period_of(start: datetime | date | None, end: datetime | date | None) -> ind
     responses=AUTH_RESPONSES,
     summary="Every service point with its shares, intervals, volume and flag; worst first",
     description="Without `from`/`to`, each service point is judged over its target's evaluation window "
-    "(the last N local days, today included). Reader keys see complete hours only.",
+    "(the last N local days, today included). With them, over that period: give both, both dates or both "
+    "instants, `to` after `from` (else 422 `invalid-period`). Reader keys see complete hours only.",
 )
 async def overview(
     principal: Reader,
@@ -110,11 +98,11 @@ async def overview(
     offset: Annotated[int, Query(ge=0, le=1_000_000_000)] = 0,
 ) -> Overview:
     now = datetime.now(UTC)
-    scope = indicators.Scope(scope_for(principal, org), site, service, channel)
+    where = indicators.Scope(scope.org_filter(principal, org), site, service, channel)
     period = period_of(start, end)
     clip = clipper(principal, settings.reader_resolution, now)
     async with pool.connection() as conn:
-        found = await indicators.overview(conn, scope, period, now, clip, limit=limit, offset=offset)
+        found = await indicators.overview(conn, where, period, now, clip, limit=limit, offset=offset)
     return Overview(generated_at=now, total_rows=found.total_rows, rows=[row_out(r) for r in found.rows])
 
 

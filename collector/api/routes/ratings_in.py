@@ -2,7 +2,8 @@
 
 The payloads are the protocol's `Rating`s and go through the very path MQTT messages take: the same
 validation (`collector.ingest`), the same idempotent write keyed by `event_id`, the same quarantine for
-what is refused, the same ack watermark afterwards. Sending a batch twice stores it once.
+what is refused, the same ack watermark afterwards. Sending a batch twice stores it once. A key bound to a
+service point may send that point's ratings only: a batch naming another is refused whole (403).
 """
 
 from __future__ import annotations
@@ -15,13 +16,13 @@ import psycopg
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 
+from collector.api import scope
 from collector.api.deps import IngestDep, SettingsDep
 from collector.api.problems import AUTH_RESPONSES, ProblemError
 from collector.api.routes.registry import OrgId
 from collector.api.security import Ingest
 from collector.ingest import Inbound, sort_batch
-from collector.pipeline import write_options
-from collector.store.writes import WriteOptions, WriteResult, write_batch
+from collector.store.writes import WriteOptions, WriteResult, write_batch, write_options
 from protocol import Rating, TopicKind, build_topic
 from protocol.messages import example
 
@@ -52,7 +53,16 @@ def _write(conninfo: str, messages: list[Inbound], options: WriteOptions) -> Wri
             "required": True,
             "content": {
                 "application/json": {
-                    "schema": {"type": "array", "maxItems": MAX_BATCH, "items": Rating.model_json_schema()},
+                    "schema": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": MAX_BATCH,
+                        "items": {
+                            "description": "A protocol `Rating` (JSON Schema: docs/schema/Rating.json). An item "
+                            "that is not one is quarantined and counted under `quarantined`, not refused: the "
+                            "batch's valid ratings are stored all the same."
+                        },
+                    },
                     "example": [example(Rating).model_dump(mode="json")],
                 }
             },
@@ -66,14 +76,15 @@ async def post_ratings(
     settings: SettingsDep,
     ingest: IngestDep,
 ) -> Stored:
-    if not principal.may_see(org):
-        raise ProblemError(403, "forbidden", "Not allowed for this key", f"this key sends for {principal.org!r} only")
+    scope.named_org(principal, org)
     try:
         items = json.loads(await request.body())
     except ValueError:
         raise ProblemError(422, "invalid-request", "Invalid request", "the body is not JSON") from None
     if not isinstance(items, list) or not 1 <= len(items) <= MAX_BATCH:
         raise ProblemError(422, "invalid-request", "Invalid request", f"send a JSON array of 1 to {MAX_BATCH} ratings")
+    if principal.service_point is not None:
+        _only_its_service_point(principal.service_point, items)
     now = datetime.now(UTC)
     messages = []
     for item in items:
@@ -89,3 +100,20 @@ async def post_ratings(
     return Stored(
         received=len(items), stored=result.stored, duplicates=result.duplicates, quarantined=result.quarantined
     )
+
+
+def _only_its_service_point(service_point: str, items: list[object]) -> None:
+    """A key bound to a service point sends its ratings only: a batch naming another is refused whole."""
+    others = {
+        str(item.get("service_point"))
+        for item in items
+        if isinstance(item, dict) and item.get("service_point") != service_point
+    }
+    if others:
+        named = ", ".join(repr(o) for o in sorted(others)[:5]) + (", ..." if len(others) > 5 else "")
+        raise ProblemError(
+            403,
+            "forbidden",
+            "Not allowed for this key",
+            f"this key sends ratings of service point {service_point!r} only; the batch names {named}; nothing stored",
+        )

@@ -3,26 +3,23 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
+from collector.api import scope
 from collector.api.deps import PoolDep, SettingsDep
+from collector.api.params import FromDate, SlugQuery, ToDate, local_days
 from collector.api.privacy import clipper
 from collector.api.problems import AUTH_RESPONSES
-from collector.api.routes.registry import OrgId, visible_org
-from collector.api.schemas import ChannelName, FromDate, ToDate, local_days
+from collector.api.routes.registry import OrgId
+from collector.api.schemas import ChannelName
 from collector.api.security import Reader
 from collector.periods import days_period, split
-from collector.store import aggregates
-from collector.store.registry import rows
-from protocol.messages import SLUG_PATTERN
+from collector.store import aggregates, registry
 
 router = APIRouter(prefix="/v1/organisations", tags=["indicators"])
-
-SlugQuery = Annotated[str | None, Query(pattern=SLUG_PATTERN)]
 
 
 class RankedReason(BaseModel):
@@ -64,26 +61,18 @@ async def ranking(
 ) -> Ranking:
     now = datetime.now(UTC)
     async with pool.connection() as conn:
-        info = await visible_org(conn, org, principal)
+        info = await scope.organisation(conn, principal, org)
         zone = ZoneInfo(info["timezone"])
         a, b = days_period(*local_days(start, end, zone, now), zone)
         if clip := clipper(principal, settings.reader_resolution, now):
             a, b = clip(a, b, zone)
-        points = [
-            r["id"]
-            for r in await rows(
-                conn,
-                "SELECT id FROM service_points WHERE org_id = %s AND (%s::text IS NULL OR site_id = %s)"
-                " AND (%s::text IS NULL OR id = %s)",
-                (org, site, site, service_point, service_point),
-            )
-        ]
+        points = await registry.service_point_ids(conn, org, site=site, service_point=service_point)
         filters = aggregates.Filters(points, service, channel)
         negative = (await aggregates.total_counts(conn, split(a, b, zone), filters)).negative
         found = await aggregates.reasons(conn, split(a, b, zone, months=False, hours=False), filters)
         labels = {
             r["code"]: {"it": r["label_it"], "en": r["label_en"]}
-            for r in await rows(conn, "SELECT code, label_it, label_en FROM reasons WHERE org_id = %s", (org,))
+            for r in await registry.reasons(conn, org, retired=True)
         }
     ranked = sorted(found.items(), key=lambda item: (-item[1], item[0]))
     return Ranking(

@@ -2,45 +2,56 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from typing import Annotated
+from zoneinfo import available_timezones
 
 from fastapi import APIRouter, Path, Request, status
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import ConfigDict, Field, JsonValue, field_validator
 
+from collector.api import scope
 from collector.api.deps import PoolDep
 from collector.api.problems import AUTH_RESPONSES, CONFLICT_RESPONSES, ProblemError
-from collector.api.schemas import ChannelName
-from collector.api.security import Admin, Principal, Reader
+from collector.api.schemas import Body, ChannelName
+from collector.api.security import Admin, Reader
 from collector.store import registry
-from protocol.messages import Label, Slug
+from protocol.messages import Slug
 
 router = APIRouter(prefix="/v1/organisations", tags=["registry"])
 
 OrgId = Annotated[str, Path(pattern=r"^[a-z0-9][a-z0-9_-]{0,62}$", description="Organisation id.", examples=["roma"])]
 Name = Annotated[str, Field(min_length=1, max_length=200, pattern=r"^[^\x00-\x1f\x7f]*$")]
+_EDGE = r"\x00-\x20\x7f-\x9f\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+ReasonLabel = Annotated[
+    str, Field(min_length=1, max_length=120, pattern=rf"^[^{_EDGE}]([^\x00-\x1f\x7f-\x9f]*[^{_EDGE}])?$")
+]
+"""A label kiosks show: no control characters, no white space at either end (spelt out: regular expression
+engines disagree on what `\\s` is)."""
+ZONES: list[JsonValue] = [*sorted(available_timezones())]
+"""The IANA time zones this installation knows (the document lists them)."""
 
 
-class Organisation(BaseModel):
+class Organisation(Body):
     model_config = ConfigDict(
         json_schema_extra={"examples": [{"id": "roma", "name": "Roma Capitale", "timezone": "Europe/Rome"}]}
     )
 
     id: Slug
     name: Name
-    timezone: str = Field(default="Europe/Rome", description="IANA time zone of its days, weeks and months.")
+    timezone: str = Field(
+        default="Europe/Rome",
+        description="IANA time zone of its days, weeks and months.",
+        json_schema_extra={"enum": ZONES},
+    )
 
     @field_validator("timezone")
     @classmethod
     def _zone(cls, value: str) -> str:
-        try:
-            ZoneInfo(value)
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(f"unknown time zone {value!r}") from None
+        if value not in ZONES:
+            raise ValueError(f"unknown time zone {value!r}")
         return value
 
 
-class Site(BaseModel):
+class Site(Body):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"id": "roma-anagrafe-centrale", "name": "Anagrafe centrale", "region": "Centro"}]
@@ -54,7 +65,7 @@ class Site(BaseModel):
     )
 
 
-class ServicePoint(BaseModel):
+class ServicePoint(Body):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [
@@ -74,7 +85,7 @@ class ServicePoint(BaseModel):
     channel: ChannelName = "counter"
 
 
-class Service(BaseModel):
+class Service(Body):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"id": "carta-identita", "name": "Carta d'identità", "name_en": "Identity card"}]
@@ -86,7 +97,7 @@ class Service(BaseModel):
     name_en: Name | None = Field(default=None, description="English name, shown alongside.")
 
 
-class Reason(BaseModel):
+class Reason(Body):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"code": "waiting-time", "label_it": "Tempo di attesa", "label_en": "Waiting time"}]
@@ -94,23 +105,16 @@ class Reason(BaseModel):
     )
 
     code: Slug
-    label_it: Label
-    label_en: Label
+    label_it: ReasonLabel
+    label_en: ReasonLabel
 
 
-class Catalogue(BaseModel):
+class Catalogue(Body):
     reasons: list[Reason] = Field(max_length=8, description="In the order kiosks show them (at most 8).")
 
 
 def handle(exc: registry.RegistryError) -> ProblemError:
     return ProblemError(exc.status, exc.kind, exc.title, exc.detail)
-
-
-async def visible_org(conn: Any, org: str, principal: Principal) -> dict[str, Any]:
-    found = await registry.rows(conn, "SELECT id, name, timezone FROM organisations WHERE id = %s", (org,))
-    if not found or not principal.may_see(org):
-        raise ProblemError(404, "not-found", "Organisation not found", f"no organisation {org!r}")
-    return found[0]
 
 
 async def poke(request: Request) -> None:
@@ -126,7 +130,8 @@ async def poke(request: Request) -> None:
     responses=CONFLICT_RESPONSES,
     summary="Register an organisation (it gets the default reasons catalogue)",
 )
-async def create_organisation(body: Organisation, _: Admin, pool: PoolDep) -> Organisation:
+async def create_organisation(body: Organisation, principal: Admin, pool: PoolDep) -> Organisation:
+    scope.whole_installation(principal, "a new organisation")
     async with pool.connection() as conn:
         try:
             await registry.create_organisation(conn, body.id, body.name, body.timezone)
@@ -138,8 +143,7 @@ async def create_organisation(body: Organisation, _: Admin, pool: PoolDep) -> Or
 @router.get("", response_model=list[Organisation], responses=AUTH_RESPONSES, summary="Organisations this key sees")
 async def list_organisations(principal: Reader, pool: PoolDep) -> list[Organisation]:
     async with pool.connection() as conn:
-        found = await registry.rows(conn, "SELECT id, name, timezone FROM organisations ORDER BY id")
-    return [Organisation(**r) for r in found if principal.may_see(r["id"])]
+        return [Organisation(**r) for r in await registry.organisations(conn, scope=principal.scope)]
 
 
 @router.post(
@@ -147,7 +151,7 @@ async def list_organisations(principal: Reader, pool: PoolDep) -> list[Organisat
 )
 async def create_site(org: OrgId, body: Site, principal: Admin, pool: PoolDep) -> Site:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
+        await scope.organisation(conn, principal, org)
         try:
             await registry.create_site(conn, body.id, org, body.name, body.region)
         except registry.RegistryError as exc:
@@ -158,9 +162,8 @@ async def create_site(org: OrgId, body: Site, principal: Admin, pool: PoolDep) -
 @router.get("/{org}/sites", response_model=list[Site], responses=AUTH_RESPONSES, summary="Sites of an organisation")
 async def list_sites(org: OrgId, principal: Reader, pool: PoolDep) -> list[Site]:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
-        found = await registry.rows(conn, "SELECT id, name, region FROM sites WHERE org_id = %s ORDER BY id", (org,))
-    return [Site(**r) for r in found]
+        await scope.organisation(conn, principal, org)
+        return [Site(**r) for r in await registry.sites(conn, org)]
 
 
 @router.post(
@@ -172,7 +175,7 @@ async def list_sites(org: OrgId, principal: Reader, pool: PoolDep) -> list[Site]
 )
 async def create_service_point(org: OrgId, body: ServicePoint, principal: Admin, pool: PoolDep) -> ServicePoint:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
+        await scope.organisation(conn, principal, org)
         try:
             await registry.create_service_point(conn, body.id, org, body.site, body.name, body.channel)
         except registry.RegistryError as exc:
@@ -188,14 +191,8 @@ async def create_service_point(org: OrgId, body: ServicePoint, principal: Admin,
 )
 async def list_service_points(org: OrgId, principal: Reader, pool: PoolDep) -> list[ServicePoint]:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
-        found = await registry.rows(
-            conn,
-            "SELECT id, name, site_id AS site, channel::text AS channel FROM service_points"
-            " WHERE org_id = %s ORDER BY id",
-            (org,),
-        )
-    return [ServicePoint(**r) for r in found]
+        await scope.organisation(conn, principal, org)
+        return [ServicePoint(**r) for r in await registry.service_points(conn, org)]
 
 
 @router.post(
@@ -207,7 +204,7 @@ async def list_service_points(org: OrgId, principal: Reader, pool: PoolDep) -> l
 )
 async def create_service(org: OrgId, body: Service, principal: Admin, pool: PoolDep, request: Request) -> Service:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
+        await scope.organisation(conn, principal, org)
         try:
             await registry.create_service(conn, org, body.id, body.name, body.name_en)
         except registry.RegistryError as exc:
@@ -221,11 +218,8 @@ async def create_service(org: OrgId, body: Service, principal: Admin, pool: Pool
 )
 async def list_services(org: OrgId, principal: Reader, pool: PoolDep) -> list[Service]:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
-        found = await registry.rows(
-            conn, "SELECT id, name, name_en FROM services WHERE org_id = %s ORDER BY id", (org,)
-        )
-    return [Service(**r) for r in found]
+        await scope.organisation(conn, principal, org)
+        return [Service(**r) for r in await registry.services(conn, org)]
 
 
 @router.get(
@@ -236,13 +230,8 @@ async def list_services(org: OrgId, principal: Reader, pool: PoolDep) -> list[Se
 )
 async def get_reasons(org: OrgId, principal: Reader, pool: PoolDep) -> Catalogue:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
-        found = await registry.rows(
-            conn,
-            "SELECT code, label_it, label_en FROM reasons WHERE org_id = %s AND active ORDER BY position, code",
-            (org,),
-        )
-    return Catalogue(reasons=[Reason(**r) for r in found])
+        await scope.organisation(conn, principal, org)
+        return Catalogue(reasons=[Reason(**r) for r in await registry.reasons(conn, org)])
 
 
 @router.put(
@@ -254,9 +243,9 @@ async def get_reasons(org: OrgId, principal: Reader, pool: PoolDep) -> Catalogue
 async def put_reasons(org: OrgId, body: Catalogue, principal: Admin, pool: PoolDep, request: Request) -> Catalogue:
     codes = [r.code for r in body.reasons]
     if len(set(codes)) != len(codes):
-        raise ProblemError(422, "invalid-request", "Invalid request", "reason codes must be unique")
+        raise ProblemError(422, "duplicate-code", "Duplicate reason code", "reason codes must be unique")
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
+        await scope.organisation(conn, principal, org)
         await registry.replace_reasons(conn, org, [(r.code, r.label_it, r.label_en) for r in body.reasons])
     await poke(request)
     return body

@@ -10,14 +10,15 @@ from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
 from collector import flags
+from collector.api import scope
 from collector.api.deps import PoolDep, SettingsDep
+from collector.api.params import DateOrInstant, FromDate, ToDate, local_days, ordered
 from collector.api.privacy import clipper
 from collector.api.problems import AUTH_RESPONSES, ProblemError
-from collector.api.schemas import ChannelName, Counts, FromDate, Indicators, Instant, ToDate, local_days
+from collector.api.schemas import ChannelName, Counts, Indicators, TargetOut
 from collector.api.security import Principal, Reader
-from collector.indicators import target_of
 from collector.periods import HOUR, days_period, local_date, midnight, next_month, split, week_start
-from collector.store import aggregates, reads
+from collector.store import aggregates, reads, targets
 from protocol.messages import SLUG_PATTERN
 
 router = APIRouter(prefix="/v1/service-points", tags=["service points"])
@@ -29,25 +30,17 @@ ServiceQuery = Annotated[str | None, Query(pattern=SLUG_PATTERN, description="On
 MAX_BUCKETS = 2500
 
 
-class Summary(BaseModel):
+class Summary(Indicators):
     service_point: str
     organisation: str
+    service: str | None = Field(description="The service the counts are of; null: all services.")
     timezone: str = Field(description="The organisation's local time zone; dates are local days in it.")
     start: datetime = Field(description="Start of the period (inclusive).")
     end: datetime = Field(description="End of the period (exclusive).")
-    total: int = Field(description="Ratings counted (misuse excluded).")
-    counts: Counts
-    misuse: int = Field(description="Ratings marked as misuse (bursts), kept but not counted.")
+    target: TargetOut = Field(description="The target the flag judges the period by (the overview's rule).")
 
 
-async def visible_point(conn: reads.Conn, sp_id: str, principal: Principal) -> reads.ServicePointInfo:
-    info = await reads.service_point(conn, sp_id)
-    if info is None or not principal.may_see(info.org_id):
-        raise ProblemError(404, "not-found", "Service point not found", f"no service point {sp_id!r}")
-    return info
-
-
-def _instant(value: Instant, zone: ZoneInfo) -> datetime:
+def _instant(value: DateOrInstant, zone: ZoneInfo) -> datetime:
     if isinstance(value, datetime):
         return value
     return datetime.combine(value, time(), zone)
@@ -57,7 +50,9 @@ def _instant(value: Instant, zone: ZoneInfo) -> datetime:
     "/{sp_id}/summary",
     response_model=Summary,
     responses=AUTH_RESPONSES,
-    summary="Counts per face of one service point over a period",
+    summary="Counts per face of one service point over a period, with shares, intervals and flag",
+    description="The flag judges the period by the target that applies (the service point's own, else the "
+    "service's when `service` is given, else the organisation's default, else the built-in one).",
 )
 async def summary(
     sp_id: SpId,
@@ -65,7 +60,7 @@ async def summary(
     principal: Reader,
     settings: SettingsDep,
     start: Annotated[
-        Instant | None,
+        DateOrInstant | None,
         Query(
             alias="from",
             description="Start: a local date (YYYY-MM-DD) or an instant with offset. "
@@ -73,30 +68,38 @@ async def summary(
         ),
     ] = None,
     end: Annotated[
-        Instant | None,
-        Query(alias="to", description="End, exclusive: a local date (its start) or an instant. Default: now."),
+        DateOrInstant | None,
+        Query(
+            alias="to",
+            description="End, exclusive, after `from` (else 422 `invalid-period`): a local date (its start) or "
+            "an instant. Default: now.",
+        ),
     ] = None,
+    service: ServiceQuery = None,
 ) -> Summary:
     now = datetime.now(UTC)
     async with pool.connection() as conn:
-        info = await visible_point(conn, sp_id, principal)
+        info = await scope.service_point(conn, principal, sp_id)
         zone = ZoneInfo(info.timezone)
         begin = _instant(start, zone) if start is not None else midnight(local_date(now, zone), zone)
         finish = _instant(end, zone) if end is not None else now + timedelta(microseconds=1)
-        if finish <= begin:
-            raise ProblemError(422, "invalid-period", "Invalid period", "'to' must be after 'from'")
+        ordered(begin, finish)
         if clip := clipper(principal, settings.reader_resolution, now):
             begin, finish = clip(begin, finish, zone)
-        counts = await aggregates.total_counts(conn, split(begin, finish, zone), aggregates.Filters([sp_id]))
-    return Summary(
+        filters = aggregates.Filters([sp_id], service)
+        counts = await aggregates.total_counts(conn, split(begin, finish, zone), filters)
+        target = await targets.applying(conn, info.org_id, sp_id, service)
+        (judged,) = await flags.assess(conn, [counts[:3]], target)
+    return Summary.of(
+        counts,
+        judged,
         service_point=info.id,
         organisation=info.org_id,
+        service=service,
         timezone=info.timezone,
         start=begin,
         end=finish,
-        total=counts.total,
-        counts=Counts.of(counts),
-        misuse=counts.misuse,
+        target=TargetOut.of(target),
     )
 
 
@@ -148,7 +151,7 @@ async def series(
 ) -> Series:
     now = datetime.now(UTC)
     async with pool.connection() as conn:
-        info = await visible_point(conn, sp_id, principal)
+        info = await scope.service_point(conn, principal, sp_id)
         zone = ZoneInfo(info.timezone)
         first, last = local_days(start, end, zone, now)
         edges = _bucket_edges(grain, first, last, zone)
@@ -159,7 +162,7 @@ async def series(
         limit = _reader_limit(principal, settings.reader_resolution, grain, now, zone)
         filters = aggregates.Filters([sp_id], service, channel)
         found = dict(await aggregates.series(conn, filters, grain, first, last, days_period(first, last, zone)))
-        target = await target_of(conn, info.org_id, sp_id, service)
+        target = await targets.applying(conn, info.org_id, sp_id, service)
         shown = [(key, a, b) for key, a, b in edges if limit is None or b <= limit]
         zero = reads.FaceCounts(0, 0, 0, 0)
         counts = [found.get(key, zero) for key, _a, _b in shown]  # type: ignore[call-overload]
@@ -213,7 +216,7 @@ async def hour_weekday(
 ) -> Matrix:
     now = datetime.now(UTC)
     async with pool.connection() as conn:
-        info = await visible_point(conn, sp_id, principal)
+        info = await scope.service_point(conn, principal, sp_id)
         zone = ZoneInfo(info.timezone)
         first, last = local_days(start, end, zone, now)
         a, b = days_period(first, last, zone)

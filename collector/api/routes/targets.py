@@ -2,25 +2,28 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import ConfigDict, Field
 
+from collector.api import scope
 from collector.api.deps import PoolDep
 from collector.api.problems import AUTH_RESPONSES, ProblemError
-from collector.api.routes.registry import OrgId, handle, visible_org
+from collector.api.routes.registry import OrgId, handle
+from collector.api.schemas import Body, WholeNumber
 from collector.api.security import Admin, Reader
-from collector.store import registry
+from collector.store import targets
+from collector.store.registry import RegistryError
+from collector.store.targets import Kind
 from protocol.messages import SLUG_PATTERN
 
 router = APIRouter(prefix="/v1/organisations", tags=["targets"])
 
-Scope = Literal["organisation", "service", "service_point"]
 ScopeId = Annotated[str, Path(pattern=SLUG_PATTERN, description="Service or service point id.")]
 
 
-class TargetIn(BaseModel):
+class TargetIn(Body):
     model_config = ConfigDict(
         json_schema_extra={
             "examples": [{"min_green_share": 0.8, "max_red_share": 0.08, "min_ratings": 50, "window_days": 28}]
@@ -33,47 +36,39 @@ class TargetIn(BaseModel):
     max_red_share: float = Field(
         ge=0, le=1, description="Below target when even the 95% lower bound of red is over it."
     )
-    min_ratings: int = Field(default=30, ge=1, le=1_000_000, description="Fewer ratings: not enough data.")
-    window_days: int = Field(default=28, ge=1, le=366, description="Evaluation window: the last N local days.")
+    min_ratings: WholeNumber = Field(default=30, ge=1, le=1_000_000, description="Fewer ratings: not enough data.")
+    window_days: WholeNumber = Field(default=28, ge=1, le=366, description="Evaluation window: the last N local days.")
 
 
 class TargetOut(TargetIn):
-    scope: Scope
+    scope: Kind
     scope_id: str = Field(description="The service or service point; empty for the organisation default.")
 
 
-async def _put(pool: PoolDep, principal: Admin, org: str, scope: Scope, scope_id: str, body: TargetIn) -> TargetOut:
+async def _put(pool: PoolDep, principal: Admin, org: str, kind: Kind, scope_id: str, body: TargetIn) -> TargetOut:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
+        await scope.organisation(conn, principal, org)
         try:
-            await registry.upsert_target(conn, org, scope, scope_id, body.model_dump())
-        except registry.RegistryError as exc:
+            await targets.put(conn, org, kind, scope_id, body.model_dump())
+        except RegistryError as exc:
             raise handle(exc) from None
-    return TargetOut(**body.model_dump(), scope=scope, scope_id=scope_id)
+    return TargetOut(**body.model_dump(), scope=kind, scope_id=scope_id)
 
 
-async def _delete(pool: PoolDep, principal: Admin, org: str, scope: Scope, scope_id: str) -> Response:
+async def _delete(pool: PoolDep, principal: Admin, org: str, kind: Kind, scope_id: str) -> Response:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
-        cur = await conn.execute(
-            "DELETE FROM targets WHERE org_id = %s AND scope = %s AND scope_id = %s", (org, scope, scope_id)
-        )
-    if cur.rowcount == 0:
-        raise ProblemError(404, "not-found", "Target not found", f"no {scope} target {scope_id!r} in {org!r}")
+        await scope.organisation(conn, principal, org)
+        deleted = await targets.delete(conn, org, kind, scope_id)
+    if not deleted:
+        raise ProblemError(404, "not-found", "Target not found", f"no {kind} target {scope_id!r} in {org!r}")
     return Response(status_code=204)
 
 
 @router.get("/{org}/targets", response_model=list[TargetOut], responses=AUTH_RESPONSES, summary="Targets set")
 async def list_targets(org: OrgId, principal: Reader, pool: PoolDep) -> list[TargetOut]:
     async with pool.connection() as conn:
-        await visible_org(conn, org, principal)
-        found = await registry.rows(
-            conn,
-            "SELECT scope, scope_id, min_green_share, max_red_share, min_ratings, window_days FROM targets"
-            " WHERE org_id = %s ORDER BY scope, scope_id",
-            (org,),
-        )
-    return [TargetOut(**r) for r in found]
+        await scope.organisation(conn, principal, org)
+        return [TargetOut(**r) for r in await targets.listing(conn, org)]
 
 
 @router.put(

@@ -1,0 +1,54 @@
+"""What the API needs of the ingest pipeline it may run beside, and nothing more.
+
+`mlf-collector serve --role all` (the default) runs both in one process and hands the pipeline to the app;
+`--role api` runs the API alone (no pipeline: None); `--role ingest` runs the pipeline with only the
+operators' endpoints (`/healthz`, `/metrics`). The API never imports the pipeline, nor paho through it.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Protocol
+
+from prometheus_client import CollectorRegistry
+
+from collector.store.writes import WriteResult
+
+ProcessRole = Literal["all", "api", "ingest"]
+PROCESS_ROLES: tuple[ProcessRole, ...] = ("all", "api", "ingest")
+
+
+class BrokerLinkState(Protocol):
+    @property
+    def connected(self) -> bool: ...
+
+    @property
+    def last_error(self) -> str | None: ...
+
+
+class IngestMetricsSource(Protocol):
+    @property
+    def registry(self) -> CollectorRegistry: ...
+
+
+class IngestPort(Protocol):
+    @property
+    def link(self) -> BrokerLinkState:
+        """The MQTT connection, for /healthz."""
+
+    @property
+    def db_error(self) -> str | None:
+        """Why ingest is paused on the database, if it is."""
+
+    @property
+    def metrics(self) -> IngestMetricsSource:
+        """The ingest path's Prometheus metrics, for /metrics."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    def publish_watermarks(self, result: WriteResult) -> None:
+        """Publish the kiosks' ack watermarks after ratings were stored over HTTP."""
+
+    def publish_config(self, topic: str, payload: bytes) -> None:
+        """Publish a kiosk's config (retained) on the pipeline's MQTT connection."""

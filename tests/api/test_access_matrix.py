@@ -1,0 +1,331 @@
+"""Who may do what to whose objects: every operation of the OpenAPI document x every role x a key bound to
+organisation "a" or bound to none x an object of "a", of "b", or no organisation named.
+
+Each operation has one row saying which roles may call it, the status it answers when allowed, and what a
+key bound to "a" gets when it names something of "b". A new operation without its row fails
+`test_every_operation_has_a_row`, so no route ships without its rule.
+
+The rule for a key bound to an organisation: naming another organisation (a path or query `org`, a key's
+`organisation`) is 403; naming another organisation's object by its own id (a service point, a kiosk, a key,
+a target) is 404, exactly as if it did not exist; lists hold its own organisation's objects only;
+installation-wide operations (new organisations, metrics) are 403.
+"""
+
+from __future__ import annotations
+
+import itertools
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from collector.api.app import create_app
+from devstack.postgres import LocalPostgres
+from protocol import Face, KioskClock, Rating
+from tests.api.known_data import many, store
+from tests.fixtures.fix_api import api_settings, make_key
+from tests.fixtures.fix_postgres import TEMPLATE
+
+ORGS = ("a", "b")
+ROLES = ("admin", "reader", "ingest", None)  # None: no key at all
+ANYONE = ("admin", "reader", "ingest", None)
+READERS = ("admin", "reader")
+ADMINS = ("admin",)
+SENDERS = ("admin", "ingest")
+
+
+@dataclass(frozen=True)
+class Call:
+    method: str
+    path: str
+    params: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+
+
+@dataclass
+class World:
+    """Two organisations with one of everything, an unbound admin key to prepare things, fresh ids."""
+
+    client: TestClient
+    database_url: str
+    admin: str
+    keys: dict[tuple[str | None, bool], str]
+    """(role, bound to "a") -> token."""
+    counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+
+    def fresh(self, stem: str) -> str:
+        return f"{stem}-{next(self.counter)}"
+
+    def prepare(self, method: str, path: str, json: Any = None) -> Any:
+        response = self.client.request(method, path, json=json, headers={"Authorization": f"Bearer {self.admin}"})
+        assert response.status_code < 300, response.text
+        return response.json() if response.content else None
+
+
+TARGET = {"min_green_share": 0.8, "max_red_share": 0.1, "min_ratings": 10, "window_days": 14}
+
+
+def _target_then_delete(kind: str) -> Callable[[World, str | None], Call]:
+    def call(w: World, org: str | None) -> Call:
+        scope = {"default": "default", "services": f"services/{org}-svc", "service-points": f"service-points/{org}-sp"}
+        path = f"/v1/organisations/{org}/targets/{scope[kind]}"
+        w.prepare("PUT", path, TARGET)
+        return Call("DELETE", path)
+
+    return call
+
+
+def _key_to_revoke(w: World, org: str | None) -> Call:
+    token = make_key(w.database_url, "reader", org=org, name="to revoke")
+    return Call("DELETE", f"/v1/keys/{token.split('_')[1]}")
+
+
+def _rating(w: World, org: str | None) -> Call:
+    rating = Rating(
+        event_id=uuid.uuid4(),
+        kiosk_id=f"{org}-k",
+        seq=next(w.counter),
+        service_point=f"{org}-sp",
+        face=Face.POSITIVE,
+        pressed_at=datetime.now(UTC) - timedelta(hours=2),
+        clock=KioskClock(boot_id=uuid.uuid4(), uptime_ms=1, synced=True),
+    )
+    return Call("POST", f"/v1/organisations/{org}/ratings", json=[rating.model_dump(mode="json")])
+
+
+def _orgs(body: Any) -> set[str | None]:
+    return {item["id"] for item in body}
+
+
+def _owners(key: str) -> Callable[[Any], set[str | None]]:
+    return lambda body: {item[key] for item in body}
+
+
+@dataclass(frozen=True)
+class Rule:
+    roles: tuple[str | None, ...]
+    call: Callable[[World, str | None], Call]
+    ok: int = 200
+    other: int | None = 404
+    """What a key bound to "a" gets for "b"'s object; None: the operation names no organisation."""
+    unnamed: bool = False
+    """The organisation may be left out (a filter): then a bound key sees its own only."""
+    bound: int | None = None
+    """Installation-wide: what any key bound to an organisation gets."""
+    sees: Callable[[Any], set[str | None]] | None = None
+    """Organisations of the objects in a 2xx answer."""
+
+
+def _get(path: str, **params: str) -> Callable[[World, str | None], Call]:
+    """GET `path` with `{org}` filled in; `org=` as a query filter only when an organisation is named."""
+
+    def call(w: World, org: str | None) -> Call:
+        query = {k: v.format(org=org) for k, v in params.items() if org is not None or "{org}" not in v}
+        return Call("GET", path.format(org=org), query)
+
+    return call
+
+
+RULES: dict[tuple[str, str], Rule] = {
+    ("GET", "/healthz"): Rule(ANYONE, _get("/healthz"), other=None),
+    ("GET", "/metrics"): Rule(READERS, _get("/metrics"), other=None, bound=403),
+    ("GET", "/v1/overview"): Rule(
+        READERS,
+        _get("/v1/overview", org="{org}"),
+        other=403,
+        unnamed=True,
+        sees=lambda body: {r["organisation"] for r in body["rows"]},
+    ),
+    ("GET", "/v1/service-points/{sp_id}/summary"): Rule(READERS, _get("/v1/service-points/{org}-sp/summary")),
+    ("GET", "/v1/service-points/{sp_id}/series"): Rule(READERS, _get("/v1/service-points/{org}-sp/series")),
+    ("GET", "/v1/service-points/{sp_id}/hour-weekday"): Rule(READERS, _get("/v1/service-points/{org}-sp/hour-weekday")),
+    ("GET", "/v1/organisations/{org}/reasons/ranking"): Rule(
+        READERS, _get("/v1/organisations/{org}/reasons/ranking"), other=403
+    ),
+    ("POST", "/v1/kiosks"): Rule(
+        ADMINS,
+        lambda w, org: Call("POST", "/v1/kiosks", json={"id": w.fresh(f"{org}-kiosk"), "service_point": f"{org}-sp"}),
+        ok=201,
+    ),
+    ("GET", "/v1/kiosks"): Rule(
+        READERS, _get("/v1/kiosks", org="{org}"), other=403, unnamed=True, sees=_owners("organisation")
+    ),
+    ("POST", "/v1/kiosks/{kiosk_id}/credentials"): Rule(
+        ADMINS, lambda w, org: Call("POST", f"/v1/kiosks/{org}-k/credentials")
+    ),
+    ("PUT", "/v1/kiosks/{kiosk_id}/settings"): Rule(
+        ADMINS, lambda w, org: Call("PUT", f"/v1/kiosks/{org}-k/settings", json={"services": [f"{org}-svc"]})
+    ),
+    ("GET", "/v1/exports/ratings"): Rule(ADMINS, _get("/v1/exports/ratings", org="{org}"), other=403),
+    ("GET", "/v1/exports/counts"): Rule(READERS, _get("/v1/exports/counts", org="{org}"), other=403),
+    ("GET", "/v1/organisations"): Rule(READERS, _get("/v1/organisations"), other=None, sees=_orgs),
+    ("POST", "/v1/organisations"): Rule(
+        ADMINS,
+        lambda w, org: Call("POST", "/v1/organisations", json={"id": w.fresh("org"), "name": "Nuovo ente"}),
+        ok=201,
+        other=None,
+        bound=403,
+    ),
+    ("POST", "/v1/organisations/{org}/sites"): Rule(
+        ADMINS,
+        lambda w, org: Call(
+            "POST", f"/v1/organisations/{org}/sites", json={"id": w.fresh(f"{org}-site"), "name": "Sede"}
+        ),
+        ok=201,
+        other=403,
+    ),
+    ("GET", "/v1/organisations/{org}/sites"): Rule(READERS, _get("/v1/organisations/{org}/sites"), other=403),
+    ("POST", "/v1/organisations/{org}/service-points"): Rule(
+        ADMINS,
+        lambda w, org: Call(
+            "POST", f"/v1/organisations/{org}/service-points", json={"id": w.fresh(f"{org}-sp"), "name": "Sportello"}
+        ),
+        ok=201,
+        other=403,
+    ),
+    ("GET", "/v1/organisations/{org}/service-points"): Rule(
+        READERS, _get("/v1/organisations/{org}/service-points"), other=403
+    ),
+    ("POST", "/v1/organisations/{org}/services"): Rule(
+        ADMINS,
+        lambda w, org: Call(
+            "POST", f"/v1/organisations/{org}/services", json={"id": w.fresh(f"{org}-svc"), "name": "URP"}
+        ),
+        ok=201,
+        other=403,
+    ),
+    ("GET", "/v1/organisations/{org}/services"): Rule(READERS, _get("/v1/organisations/{org}/services"), other=403),
+    ("GET", "/v1/organisations/{org}/reasons"): Rule(READERS, _get("/v1/organisations/{org}/reasons"), other=403),
+    ("PUT", "/v1/organisations/{org}/reasons"): Rule(
+        ADMINS,
+        lambda w, org: Call(
+            "PUT",
+            f"/v1/organisations/{org}/reasons",
+            json={"reasons": [{"code": "waiting-time", "label_it": "Tempo di attesa", "label_en": "Waiting time"}]},
+        ),
+        other=403,
+    ),
+    ("GET", "/v1/organisations/{org}/targets"): Rule(READERS, _get("/v1/organisations/{org}/targets"), other=403),
+    ("PUT", "/v1/organisations/{org}/targets/default"): Rule(
+        ADMINS, lambda w, org: Call("PUT", f"/v1/organisations/{org}/targets/default", json=TARGET), other=403
+    ),
+    ("DELETE", "/v1/organisations/{org}/targets/default"): Rule(
+        ADMINS, _target_then_delete("default"), ok=204, other=403
+    ),
+    ("PUT", "/v1/organisations/{org}/targets/services/{scope_id}"): Rule(
+        ADMINS,
+        lambda w, org: Call("PUT", f"/v1/organisations/{org}/targets/services/{org}-svc", json=TARGET),
+        other=403,
+    ),
+    ("DELETE", "/v1/organisations/{org}/targets/services/{scope_id}"): Rule(
+        ADMINS, _target_then_delete("services"), ok=204, other=403
+    ),
+    ("PUT", "/v1/organisations/{org}/targets/service-points/{scope_id}"): Rule(
+        ADMINS,
+        lambda w, org: Call("PUT", f"/v1/organisations/{org}/targets/service-points/{org}-sp", json=TARGET),
+        other=403,
+    ),
+    ("DELETE", "/v1/organisations/{org}/targets/service-points/{scope_id}"): Rule(
+        ADMINS, _target_then_delete("service-points"), ok=204, other=403
+    ),
+    ("GET", "/v1/keys"): Rule(ADMINS, _get("/v1/keys"), other=None, sees=_owners("organisation")),
+    ("POST", "/v1/keys"): Rule(
+        ADMINS,
+        lambda w, org: Call("POST", "/v1/keys", json={"name": "bi", "role": "reader", "organisation": org}),
+        ok=201,
+        other=403,
+    ),
+    ("DELETE", "/v1/keys/{key_id}"): Rule(ADMINS, _key_to_revoke, ok=204),
+    ("POST", "/v1/organisations/{org}/ratings"): Rule(SENDERS, _rating, other=403),
+}
+
+
+def _operations() -> set[tuple[str, str]]:
+    app = create_app(api_settings("postgresql://nobody@127.0.0.1:1/none"))
+    return {(method.upper(), path) for path, item in app.openapi()["paths"].items() for method in item}
+
+
+def test_every_operation_has_a_row() -> None:
+    operations = _operations()
+    missing = sorted(operations - RULES.keys())
+    assert not missing, f"operations without their access rule in RULES: {missing}"
+    assert not sorted(RULES.keys() - operations), "rules of operations that no longer exist"
+
+
+def expected(rule: Rule, role: str | None, bound: bool, org: str | None) -> int:
+    if role is None and rule.roles != ANYONE:
+        return 401
+    if role not in rule.roles:
+        return 403
+    if bound and rule.bound is not None:
+        return rule.bound
+    if bound and org == "b" and rule.other is not None:
+        return rule.other
+    return rule.ok
+
+
+@pytest.fixture(scope="module")
+def world(pg_server: LocalPostgres) -> Iterator[World]:
+    database_url = pg_server.create_database("access_matrix", template=TEMPLATE)
+    settings = api_settings(database_url, auth_failure_limit="100000/minute")
+    admin = make_key(database_url, "admin")
+    with TestClient(create_app(settings)) as client:
+        w = World(client, database_url, admin, {})
+        for org in ORGS:
+            w.prepare("POST", "/v1/organisations", {"id": org, "name": f"Ente {org}"})
+            w.prepare("POST", f"/v1/organisations/{org}/sites", {"id": f"{org}-site", "name": "Sede"})
+            w.prepare(
+                "POST",
+                f"/v1/organisations/{org}/service-points",
+                {"id": f"{org}-sp", "name": "Sportello", "site": f"{org}-site"},
+            )
+            w.prepare("POST", f"/v1/organisations/{org}/services", {"id": f"{org}-svc", "name": "Anagrafe"})
+            w.prepare(
+                "POST", "/v1/kiosks", {"id": f"{org}-k", "service_point": f"{org}-sp", "services": [f"{org}-svc"]}
+            )
+            day = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+            store(
+                database_url,
+                many(day, {"positive": 3, "negative": 1}, service_point=f"{org}-sp", kiosk=f"{org}-k"),
+                org=org,
+            )
+            make_key(database_url, "reader", org=org, name=f"reader of {org}")
+        w.keys = {
+            (role, bound): make_key(database_url, role, "a" if bound else None)
+            for role in ROLES[:3]
+            for bound in (False, True)
+        }
+        yield w
+
+
+def _targets(rule: Rule) -> list[str | None]:
+    if rule.other is None:
+        return [None]
+    return [*ORGS, None] if rule.unnamed else list(ORGS)
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(RULES))
+def test_access(method: str, path: str, world: World) -> None:
+    rule = RULES[(method, path)]
+    wrong = []
+    for role in ROLES:
+        for bound in (False, True) if role else (False,):
+            for org in _targets(rule):
+                call = rule.call(world, org)
+                headers = {"Authorization": f"Bearer {world.keys[(role, bound)]}"} if role else {}
+                response = world.client.request(
+                    call.method, call.path, params=call.params, json=call.json, headers=headers
+                )
+                want = expected(rule, role, bound, org)
+                who = f"{role or 'no key'} {'bound to a' if bound else 'unbound'}, {org or 'no'} organisation named"
+                if response.status_code != want:
+                    wrong.append(f"{who}: {response.status_code} (want {want}) {response.text[:160]}")
+                elif rule.sees is not None and response.status_code < 300:
+                    seen = rule.sees(response.json())
+                    if seen != {"a"} if bound else seen != {org} if org else not {"a", "b"} <= seen:
+                        wrong.append(f"{who}: answer holds organisations {sorted(map(str, seen))}")
+    assert not wrong, f"{method} {path}:\n" + "\n".join(wrong)
