@@ -1,4 +1,4 @@
-"""protocol imports nothing of ours; kiosk and collector never import each other."""
+"""protocol and i18n import nothing of ours; kiosk and collector never import each other."""
 
 from __future__ import annotations
 
@@ -9,16 +9,18 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = {"protocol", "kiosk", "collector", "firmware_sim", "dashboards", "devstack"}
+OURS = {"protocol", "i18n", "kiosk", "collector", "firmware_sim", "dashboards", "devstack"}
 ALLOWED = {
     "protocol": set(),
-    "kiosk": {"protocol"},
-    "collector": {"protocol"},
+    "i18n": set(),
+    "kiosk": {"protocol", "i18n"},
+    "collector": {"protocol", "i18n"},
     "firmware_sim": {"protocol", "kiosk"},
     "dashboards": {"protocol", "collector"},
     "devstack": set(),
 }
 THIRD_PARTY_FOR_PROTOCOL = {"pydantic", "pydantic_core"}
+THIRD_PARTY_FOR_I18N = {"babel"}
 
 
 def _imports(package: str) -> set[tuple[str, str]]:
@@ -50,5 +52,14 @@ def test_protocol_needs_only_pydantic_and_the_standard_library() -> None:
         (where, top)
         for where, top in _imports("protocol")
         if top not in sys.stdlib_module_names and top not in THIRD_PARTY_FOR_PROTOCOL and top != "protocol"
+    )
+    assert not foreign, foreign
+
+
+def test_i18n_needs_only_babel_and_the_standard_library() -> None:
+    foreign = sorted(
+        (where, top)
+        for where, top in _imports("i18n")
+        if top not in sys.stdlib_module_names and top not in THIRD_PARTY_FOR_I18N and top != "i18n"
     )
     assert not foreign, foreign
