@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = {"protocol", "i18n", "kiosk", "collector", "firmware_sim", "dashboards", "devstack"}
+OURS = {"protocol", "i18n", "face_art", "kiosk", "collector", "firmware_sim", "dashboards", "devstack"}
 ALLOWED = {
     "protocol": set(),
     "i18n": set(),
-    "kiosk": {"protocol", "i18n"},
-    "collector": {"protocol", "i18n"},
+    "face_art": set(),
+    "kiosk": {"protocol", "i18n", "face_art"},
+    "collector": {"protocol", "i18n", "face_art"},
     "firmware_sim": {"protocol", "kiosk"},
     "dashboards": {"protocol", "collector"},
     "devstack": set(),
@@ -61,5 +62,12 @@ def test_i18n_needs_only_babel_and_the_standard_library() -> None:
         (where, top)
         for where, top in _imports("i18n")
         if top not in sys.stdlib_module_names and top not in THIRD_PARTY_FOR_I18N and top != "i18n"
+    )
+    assert not foreign, foreign
+
+
+def test_face_art_needs_only_the_standard_library() -> None:
+    foreign = sorted(
+        (w, top) for w, top in _imports("face_art") if top not in sys.stdlib_module_names and top != "face_art"
     )
     assert not foreign, foreign
