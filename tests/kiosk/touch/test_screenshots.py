@@ -40,6 +40,7 @@ def assert_faces(image: Image.Image, buttons: list, size: tuple[int, int]) -> No
         drawing = button.children[-1]  # the FaceDrawing (children are listed last-added first)
         x, y = drawing.to_window(drawing.center_x - drawing.diameter * 0.3, drawing.center_y)
         pixel = image.getpixel((int(x), size[1] - int(y)))  # a point on the cheek: the face's own colour
+        assert isinstance(pixel, tuple)
         wanted = tuple(round(c * 255) for c in hex_rgba(FACE_FILL[button.face])[:3])
         assert all(abs(a - b) <= 6 for a, b in zip(pixel, wanted, strict=True)), (button.face, pixel, wanted)
         assert min(button.size) >= 2 * PX_PER_CM[size], f"{button.face} target smaller than 2 cm"
