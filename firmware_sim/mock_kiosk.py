@@ -16,8 +16,7 @@ from kiosk.buttons.docs import EXAMPLE_WIRING
 from kiosk.buttons.panel import build_button_kiosk
 from kiosk.buttons.settings import ButtonKioskSettings
 from kiosk.core.clock import Clock
-from kiosk.core.flow import Step
-from protocol import Face
+from kiosk.core.face_api import Face, Step
 
 SIM_WIRING = EXAMPLE_WIRING.model_copy(update={"bounce_s": 0.01})
 """A fully equipped kiosk as deploy/kiosk/README.md wires it: face lights, status light, buzzer, four
@@ -63,9 +62,9 @@ class SimulatedButtonKiosk:
     def citizen(self, face: Face, reason: int | None = None, mash: int = 0, think_s: float = 0.3) -> int:
         """One citizen: waits for the kiosk to be ready, presses a face, after red maybe a reason (else the
         red again, "skip"), and maybe hammers on. Returns the number of face presses."""
-        time.sleep(min(self.kiosk.flow.ready_in(), MAX_WAIT_S))
+        time.sleep(min(self.kiosk.ready_in(), MAX_WAIT_S))
         self.press(face)
-        if self.kiosk.flow.step is Step.REASON:
+        if self.kiosk.step is Step.REASON:
             time.sleep(think_s)
             if reason is not None and reason < len(self.wiring.reason_buttons):
                 self.press_reason(reason)

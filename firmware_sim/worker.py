@@ -25,7 +25,7 @@ from typing import Any
 from firmware_sim.backfill import BackfillPlan, history
 from firmware_sim.mock_kiosk import SimulatedButtonKiosk, rtc_less_clock
 from kiosk.buttons.settings import ButtonKioskSettings
-from kiosk.core.flow import FlowEvent, PressAccepted, PressFailed, PressIgnored
+from kiosk.core.face_api import KioskEvent, LinkChanged, PressAccepted, PressFailed, PressIgnored
 from protocol import Face, Rating
 
 BACKFILL_CHUNK = 10_000
@@ -60,16 +60,17 @@ def serve(spec: WorkerSpec, conn: Connection) -> None:
         with send_lock, contextlib.suppress(OSError):  # the fleet is gone; the kiosk keeps its outbox
             conn.send(message)
 
-    def forward(event: FlowEvent) -> None:
-        if isinstance(event, PressAccepted):
+    def forward(event: KioskEvent) -> None:
+        if isinstance(event, LinkChanged):
+            send("link", event.online)
+        elif isinstance(event, PressAccepted):
             send("accepted", event.rating.seq, str(event.rating.event_id))
         elif isinstance(event, PressIgnored):
             send("ignored", event.face.value)
         elif isinstance(event, PressFailed):
             send("failed", event.error)
 
-    sim.kiosk.flow.add_listener(forward)
-    sim.kiosk.link.add_listener(lambda online: send("link", online))
+    sim.kiosk.add_listener(forward)
     if spec.backfill is not None:
         plan = spec.backfill
         ratings = history([plan.point], plan.start, plan.end, timezone=plan.timezone, seed=plan.seed)

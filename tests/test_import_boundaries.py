@@ -1,5 +1,6 @@
-"""protocol imports nothing of ours; kiosk and collector never import each other; inside them, data flows one
-way: kiosk.core imports no face, collector.store nothing above it, collector.api no MQTT client."""
+"""protocol, i18n, face_art and envcheck import nothing of ours; kiosk and collector never import each other;
+inside them, data flows one way: kiosk.core imports no face, collector.store nothing above it, collector.api no
+MQTT client."""
 
 from __future__ import annotations
 
@@ -11,17 +12,20 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-OURS = {"protocol", "kiosk", "collector", "firmware_sim", "dashboards", "devstack", "envcheck"}
+OURS = {"protocol", "i18n", "face_art", "envcheck", "kiosk", "collector", "firmware_sim", "dashboards", "devstack"}
 ALLOWED = {
     "protocol": set(),
+    "i18n": set(),
+    "face_art": set(),
     "envcheck": set(),  # shared by kiosk and collector, which may not import each other
-    "kiosk": {"protocol", "envcheck"},
-    "collector": {"protocol", "envcheck"},
+    "kiosk": {"protocol", "i18n", "face_art", "envcheck"},
+    "collector": {"protocol", "i18n", "face_art", "envcheck"},
     "firmware_sim": {"protocol", "kiosk"},
     "dashboards": {"protocol", "collector"},
     "devstack": set(),
 }
 THIRD_PARTY_FOR_PROTOCOL = {"pydantic", "pydantic_core"}
+THIRD_PARTY_FOR_I18N = {"babel"}
 
 
 def _imports(package: str) -> set[tuple[str, str]]:
@@ -99,3 +103,19 @@ def test_the_api_loads_without_the_mqtt_client() -> None:
     probe = "import sys, collector.api.app; print(sorted(m for m in sys.modules if m.split('.')[0] == 'paho'))"
     done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=ROOT)
     assert done.stdout.strip() == "[]"
+
+
+def test_i18n_needs_only_babel_and_the_standard_library() -> None:
+    foreign = sorted(
+        (where, top)
+        for where, top in _imports("i18n")
+        if top not in sys.stdlib_module_names and top not in THIRD_PARTY_FOR_I18N and top != "i18n"
+    )
+    assert not foreign, foreign
+
+
+def test_face_art_needs_only_the_standard_library() -> None:
+    foreign = sorted(
+        (w, top) for w, top in _imports("face_art") if top not in sys.stdlib_module_names and top != "face_art"
+    )
+    assert not foreign, foreign

@@ -12,7 +12,7 @@ from pathlib import Path
 from kiosk.buttons.settings import ButtonKioskSettings
 from kiosk.buttons.signals import legend
 from kiosk.core.config_file import SettingsError, load_settings
-from kiosk.core.outbox import OutboxError
+from kiosk.core.face_api import OutboxError
 from kiosk.core.sdnotify import SystemdNotifier
 
 log = logging.getLogger("kiosk.buttons")
@@ -64,7 +64,7 @@ def run(settings: ButtonKioskSettings) -> int:
     systemd.ready(f"kiosk {settings.kiosk_id} taking presses")
     try:
         while not stop.wait(systemd.watchdog_interval_s or 1.0):
-            if systemd.watchdog_interval_s and kiosk.link.alive and panel.alive:
+            if systemd.watchdog_interval_s and kiosk.alive and panel.alive:
                 systemd.watchdog()
     finally:
         systemd.stopping()

@@ -21,9 +21,18 @@ from gpiozero.pins import Factory
 from kiosk.buttons.settings import ButtonKioskSettings, GpioWiring
 from kiosk.buttons.signals import Light, Signals
 from kiosk.core.clock import Clock
-from kiosk.core.flow import FlowEvent, PressAccepted, PressFailed, PressIgnored, Step, StepChanged
+from kiosk.core.face_api import (
+    Face,
+    KioskCore,
+    KioskEvent,
+    LinkChanged,
+    PressAccepted,
+    PressFailed,
+    PressIgnored,
+    Step,
+    StepChanged,
+)
 from kiosk.core.kiosk import Kiosk
-from protocol import Face
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +40,7 @@ TICK_S = 0.1
 
 
 class ButtonPanel:
-    def __init__(self, kiosk: Kiosk, wiring: GpioWiring, pin_factory: Factory | None = None) -> None:
+    def __init__(self, kiosk: KioskCore, wiring: GpioWiring, pin_factory: Factory | None = None) -> None:
         self.kiosk = kiosk
         self.wiring = wiring
         self._stop = threading.Event()
@@ -56,10 +65,9 @@ class ButtonPanel:
             Buzzer(wiring.buzzer, pin_factory=pin_factory) if wiring.buzzer is not None else None,
         )
         self._last_edge: dict[str, float] = {}
-        self._ticker = threading.Thread(target=self._tick, name=f"panel-{kiosk.settings.kiosk_id}", daemon=True)
-        kiosk.flow.add_listener(self._on_flow)
-        kiosk.link.add_listener(self._on_link)
-        self.signals.ready(kiosk.link.online)
+        self._ticker = threading.Thread(target=self._tick, name=f"panel-{kiosk.kiosk_id}", daemon=True)
+        kiosk.add_listener(self._on_event)
+        self.signals.ready(kiosk.online)
         self._ticker.start()
 
     def _light(self, pin: int) -> Light:
@@ -86,25 +94,28 @@ class ButtonPanel:
         return pressed
 
     def _face_pressed(self, face: Face) -> None:
-        flow = self.kiosk.flow
-        if flow.step is Step.REASON:
+        kiosk = self.kiosk
+        if kiosk.step is Step.REASON:
             if face is Face.NEGATIVE:
-                flow.choose_reason(None)  # red again: skip the reason
+                kiosk.choose_reason(None)  # red again: skip the reason
             return
-        flow.press_face(face)
+        kiosk.press_face(face)
 
     def _reason_pressed(self, index: int) -> None:
-        flow = self.kiosk.flow
-        offered = flow.offered_reasons()
-        if flow.step is Step.REASON and index < len(offered):
-            flow.choose_reason(offered[index])
+        kiosk = self.kiosk
+        offered = kiosk.offered_reasons()
+        if kiosk.step is Step.REASON and index < len(offered):
+            kiosk.choose_reason(offered[index].code)
 
-    def _on_flow(self, event: FlowEvent) -> None:
+    def _on_event(self, event: KioskEvent) -> None:
+        if isinstance(event, LinkChanged):
+            self._on_link(event.online)
+            return
         with self._lights:
             if not self._stop.is_set():
                 self._show(event)
 
-    def _show(self, event: FlowEvent) -> None:
+    def _show(self, event: KioskEvent) -> None:
         if isinstance(event, PressAccepted):
             self.signals.accepted(event.rating.face)
         elif isinstance(event, PressIgnored):
@@ -113,17 +124,17 @@ class ButtonPanel:
             self.signals.failed()
         elif isinstance(event, StepChanged):
             if event.step is Step.REASON:
-                self.signals.ask_reason(len(self.kiosk.flow.offered_reasons()))
+                self.signals.ask_reason(len(self.kiosk.offered_reasons()))
             elif event.step is Step.IDLE and event.previous is not Step.IDLE:
                 due = self.signals.restore_due
                 if due is None or time.monotonic() >= due:
-                    self.signals.ready(self.kiosk.link.online)
+                    self.signals.ready(self.kiosk.online)
 
     def _on_link(self, online: bool) -> None:
         with self._lights:
             if self._stop.is_set():
                 return
-            if self.kiosk.flow.step is Step.IDLE:
+            if self.kiosk.step is Step.IDLE:
                 self.signals.ready(online)
             else:
                 self.signals.link(online)
@@ -131,12 +142,12 @@ class ButtonPanel:
     def _tick(self) -> None:
         while not self._stop.wait(TICK_S):
             try:
-                self.kiosk.flow.tick()
+                self.kiosk.tick()
                 due = self.signals.restore_due
-                if due is not None and time.monotonic() >= due and self.kiosk.flow.step is Step.IDLE:
+                if due is not None and time.monotonic() >= due and self.kiosk.step is Step.IDLE:
                     with self._lights:
                         if not self._stop.is_set():
-                            self.signals.ready(self.kiosk.link.online)
+                            self.signals.ready(self.kiosk.online)
             except Exception:
                 log.exception("panel tick failed")
 

@@ -17,7 +17,7 @@ from typing import Any
 
 from gpiozero import PWMLED, Buzzer
 
-from kiosk.core.catalogue import text
+from i18n import N_, translator
 from protocol import Face
 
 Light = Any
@@ -109,14 +109,24 @@ def _slow(light: Light) -> None:
         light.blink(on_time=1.0, off_time=1.0)
 
 
-LEGEND_KEYS = ("legend.ready", "legend.accepted", "legend.ignored", "legend.reason", "legend.offline", "legend.fault")
+LEGEND_TITLE = N_("How it works")
+# Translators: the card printed beside a button kiosk, one line per thing its lights and beeps say.
+LEGEND = (
+    N_("The three buttons are lit: the kiosk is ready. Press the face that describes the service you received."),
+    N_("The button you pressed flashes and beeps once: your vote is recorded. Thank you!"),
+    N_("A quick flicker and two clicks: the vote is not counted. Votes must be a few seconds apart."),
+    N_("After the red face the reason buttons flash: press one to tell us why, or the red face again to skip."),
+    N_("Lights pulsing slowly: the network is down. Votes are kept in the kiosk and sent as soon as it is back."),
+    N_("All lights flash fast: the vote was not recorded. Please tell the staff."),
+)
 
 
 def legend(languages: tuple[str, ...] = ("it", "en")) -> str:
     """The card printed beside a button kiosk: what its lights and beeps mean, one section per language."""
     sections = []
     for language in languages:
-        lines = [f"## {text('legend.title', language)}", ""]
-        lines += [f"- {text(key, language)}" for key in LEGEND_KEYS]
+        t = translator(language)
+        lines = [f"## {t(LEGEND_TITLE)}", ""]
+        lines += [f"- {t(line)}" for line in LEGEND]
         sections.append("\n".join(lines))
     return "\n\n".join(sections) + "\n"

@@ -13,7 +13,7 @@
 - Cooldown: a face press less than `cooldown_s` after the last accepted one is not a
   rating; it is counted (`ignored_presses`) and reported in the heartbeat.
 
-Faces drive it with `begin`/`choose_service`/`press_face`/`choose_reason` and call
+Faces drive it with `begin`/`choose_service`/`press_face`/`choose_reason`/`cancel` and call
 `tick()` regularly; they learn what happened from events. Listeners run on the
 caller's thread, inside the flow's lock: they must return quickly (hop to a UI
 thread if they draw).
@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kiosk.core.outbox import OutboxError
+from kiosk.core.outbox import OutboxError, OutboxFull
 from kiosk.core.remote_config import FlowConfig
 from protocol import Face, Rating
 
@@ -83,6 +83,8 @@ class PressIgnored:
 class PressFailed:
     face: Face
     error: str
+    full: bool = False
+    """The outbox cannot take more (disk full): staff must act, the kiosk cannot recover alone."""
 
 
 FlowEvent = StepChanged | PressAccepted | PressIgnored | PressFailed
@@ -176,6 +178,14 @@ class Flow:
                 raise ValueError(f"reason {reason!r} is not offered ({', '.join(self.offered_reasons())})")
             return self._finish(reason)
 
+    def cancel(self) -> None:
+        """The citizen goes back or away: to idle, recording nothing; on the reason step the red face is kept."""
+        with self._lock:
+            if self.step is Step.REASON:
+                self._finish(None)
+            elif self.step is not Step.IDLE:
+                self._go(Step.IDLE)
+
     def tick(self) -> None:
         """Apply timeouts; faces call this a few times a second."""
         with self._lock:
@@ -201,7 +211,7 @@ class Flow:
             log.error("press of %s could not be stored: %s", choice.face.value, exc)
             self._last_accepted = None
             self._go(Step.IDLE, timed_out=timed_out)
-            return self._emit(PressFailed(choice.face, str(exc)))
+            return self._emit(PressFailed(choice.face, str(exc), full=isinstance(exc, OutboxFull)))
         event = self._emit(PressAccepted(rating))
         self._go(Step.THANK_YOU, timed_out=timed_out)
         return event

@@ -1,7 +1,8 @@
 """One kiosk's core: outbox, clock, remote configuration, rating flow and MQTT link, wired together.
 
-A face (buttons, touch screen) builds a `Kiosk`, drives `kiosk.flow`, listens to
-its events and to `kiosk.link` for the online state, and calls `start()`/`stop()`.
+A face (buttons, touch screen, simulator) builds a `Kiosk` and uses it through the
+contract in `kiosk.core.face_api` (`KioskCore`), which this class implements; `flow`,
+`link`, `outbox` and `config` stay reachable for tests and benchmarks, not for faces.
 Nothing here blocks on the network: a press touches only the local disk.
 """
 
@@ -11,15 +12,18 @@ import dataclasses
 import logging
 import time
 import uuid
+from collections.abc import Callable
 
 from kiosk import __version__
 from kiosk.core.clock import Clock
-from kiosk.core.flow import Choice, Flow, Timeouts
+from kiosk.core.face_api import ConfigChanged, KioskEvent, KioskState, LinkChanged
+from kiosk.core.flow import Choice, Flow, FlowEvent, Step, Timeouts
 from kiosk.core.link import Link
 from kiosk.core.outbox import Outbox, OutboxStats
 from kiosk.core.remote_config import FlowConfig, RemoteConfig
 from kiosk.core.settings import KioskSettings
-from protocol import Heartbeat, Rating
+from protocol import Face, Heartbeat, Rating
+from protocol.messages import ReasonOption, ServiceOption
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +68,87 @@ class Kiosk:
         if self._cooldown_override is None:
             return config
         return dataclasses.replace(config, cooldown_s=self._cooldown_override)
+
+    # -- KioskCore: what faces use (see kiosk.core.face_api) -------------------------------------
+
+    @property
+    def kiosk_id(self) -> str:
+        return self.settings.kiosk_id
+
+    @property
+    def step(self) -> Step:
+        return self.flow.step
+
+    @property
+    def online(self) -> bool:
+        return self.link.online
+
+    @property
+    def alive(self) -> bool:
+        return self.link.alive
+
+    def offered_services(self) -> tuple[ServiceOption, ...]:
+        by_id = {s.id: s for s in self.flow_config().services}
+        return tuple(by_id[i] for i in self.flow.offered_services() if i in by_id)
+
+    def offered_reasons(self) -> tuple[ReasonOption, ...]:
+        by_code = {r.code: r for r in self.flow_config().reasons}
+        return tuple(by_code[c] for c in self.flow.offered_reasons() if c in by_code)
+
+    def ready_in(self) -> float:
+        return self.flow.ready_in()
+
+    def begin(self) -> None:
+        self.flow.begin()
+
+    def choose_service(self, service: str) -> None:
+        self.flow.choose_service(service)
+
+    def press_face(self, face: Face) -> FlowEvent:
+        return self.flow.press_face(face)
+
+    def choose_reason(self, reason: str | None) -> FlowEvent | None:
+        return self.flow.choose_reason(reason)
+
+    def cancel(self) -> None:
+        self.flow.cancel()
+
+    def tick(self) -> None:
+        self.flow.tick()
+
+    def add_listener(self, listener: Callable[[KioskEvent], None]) -> None:
+        self.flow.add_listener(listener)
+        self.link.add_listener(lambda online: listener(LinkChanged(online)))
+
+        def config_changed(_config: object) -> None:
+            try:
+                listener(ConfigChanged(self.flow_config()))
+            except Exception:  # a face's bug must not cost the configuration
+                log.exception("listener failed on a configuration change")
+
+        self.config.add_listener(config_changed)
+
+    def state(self) -> KioskState:
+        stats = self.outbox.stats()
+        now = self.clock.now()
+        return KioskState(
+            kiosk_id=self.settings.kiosk_id,
+            organisation=self.settings.organisation,
+            service_point=self.flow_config().service_point,
+            software_version=__version__,
+            broker=f"{self.settings.mqtt_host}:{self.settings.mqtt_port}",
+            online=self.link.online,
+            link_error=self.link.stats.last_error,
+            outbox_depth=stats.depth,
+            last_seq=stats.last_seq,
+            watermark=stats.watermark,
+            oldest_pending_age_s=self.pending_age_s(stats),
+            config_revision=self.config.revision,
+            config_error=self.config.error,
+            clock_synced=self.clock.synced(now),
+            clock_now=now,
+            ignored_presses=self.flow.ignored_presses,
+        )
 
     def start(self) -> None:
         stats = self.outbox.stats()

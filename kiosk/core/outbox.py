@@ -48,6 +48,10 @@ class OutboxError(RuntimeError):
     """The outbox cannot be used (corrupt, belongs to another kiosk, disk full)."""
 
 
+class OutboxFull(OutboxError):
+    """The disk under the outbox is full: no press can be stored until staff make room."""
+
+
 @dataclass(frozen=True, slots=True)
 class Pending:
     seq: int
@@ -126,7 +130,8 @@ class Outbox:
         try:
             yield conn
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:  # SQLite has already rolled back after some errors (SQLITE_FULL)
+                conn.execute("ROLLBACK")
             raise
         conn.execute("COMMIT")
 
@@ -162,7 +167,8 @@ class Outbox:
                 self._insert(tx, [rating])
                 tx.execute("UPDATE state SET value = ? WHERE key = 'last_seq'", (seq,))
         except sqlite3.Error as exc:
-            raise OutboxError(f"cannot store the press in {self.path}: {exc}") from exc
+            kind = OutboxFull if getattr(exc, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL else OutboxError
+            raise kind(f"cannot store the press in {self.path}: {exc}") from exc
         return rating
 
     def append_many(self, ratings: Iterable[Rating]) -> int:

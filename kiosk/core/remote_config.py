@@ -14,7 +14,8 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from kiosk.core.catalogue import CATALOGUE, labels
+from i18n import labels
+from i18n.citizen import REASONS
 from kiosk.core.outbox import Outbox
 from kiosk.core.settings import KioskSettings
 from protocol import Channel, KioskConfig, ProtocolError, encode
@@ -130,8 +131,7 @@ class RemoteConfig:
 
 
 def _default_labels(code: str) -> dict[str, str]:
-    key = f"reason.{code}"
-    return labels(key) if key in CATALOGUE else {"it": code}
+    return labels(REASONS[code]) if code in REASONS else {"it": code}
 
 
 def clean_text(text: str, limit: int = MAX_ERROR_CHARS) -> str:

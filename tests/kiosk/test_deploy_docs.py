@@ -66,3 +66,31 @@ def test_readme_points_at_files_that_exist() -> None:
         assert path in text
         assert (DEPLOY.parent / path).exists()
     assert Path(DEPLOY.parent / "requirements" / "constraints.txt").exists()
+
+
+def test_touch_unit_is_kept_in_step_with_the_buttons_unit() -> None:
+    """Everything but what a screen needs instead of GPIO is the same hardened service."""
+
+    def read(name: str) -> configparser.ConfigParser:
+        unit = configparser.ConfigParser(strict=False, interpolation=None)
+        unit.optionxform = str  # type: ignore[assignment,method-assign]
+        unit.read(DEPLOY / "systemd" / name)
+        return unit
+
+    buttons, touch = read("kiosk-buttons.service"), read("kiosk-touch.service")
+    config = "--config /etc/mlf-kiosk/kiosk.toml"
+    service = touch["Service"]
+    assert service["ExecStart"] == f"/opt/mlf-kiosk/venv/bin/mlf-kiosk-touch {config}"
+    assert service["ExecStartPre"] == f"/opt/mlf-kiosk/venv/bin/mlf-kiosk-touch {config} --validate-config"
+    assert "SDL_VIDEODRIVER=kmsdrm" in service["Environment"]
+    assert "video" in service["SupplementaryGroups"]
+    assert "input" in service["SupplementaryGroups"]
+    differ = {"ExecStart", "ExecStartPre", "Environment", "SupplementaryGroups", "DeviceAllow"}
+    for key, value in buttons["Service"].items():
+        if key not in differ:
+            assert service.get(key) == value, key
+    assert touch["Install"]["WantedBy"] == buttons["Install"]["WantedBy"]
+    text = README.read_text(encoding="utf-8")
+    assert "deploy/systemd/kiosk-touch.service" in text
+    for words in ("KMSDRM", "labwc", "consoleblank=0", "do_blanking", "show_cursor"):
+        assert words in text

@@ -1,0 +1,370 @@
+"""The touch kiosk's Kivy app: a thin layer over `KioskCore` (kiosk/core/face_api.py).
+
+Everything the core tells (flow steps, accepted or failed presses, the link, new configuration)
+arrives through one listener, possibly on another thread, and is applied on the UI thread
+(`_from_core`). The UI thread never waits on the network; it touches the disk only through the
+core's durable write of a press. Any unexpected error is logged and the screen returns to idle:
+a citizen never sees a traceback or a frozen screen.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kivy.app import App
+from kivy.base import ExceptionHandler, ExceptionManager
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.uix.floatlayout import FloatLayout
+
+from face_art import FACES
+from i18n import DEFAULT_LANGUAGE, LANGUAGES, language_name, translator
+from i18n.citizen import NOT_STORED, OUTBOX_FULL, REASONS, WAIT
+from kiosk.core.face_api import (
+    ConfigChanged,
+    Face,
+    KioskCore,
+    KioskEvent,
+    LinkChanged,
+    PressAccepted,
+    PressFailed,
+    PressIgnored,
+    ReasonOption,
+    Step,
+    StepChanged,
+)
+from kiosk.touch import maintenance_view, screens  # noqa: F401 - kv rules need the classes registered
+from kiosk.touch.settings import TouchScreen
+from kiosk.touch.sounds import Sounds
+from kiosk.touch.widgets import Tile
+
+log = logging.getLogger(__name__)
+
+KV_DIR = Path(__file__).resolve().parent / "kv"
+KV_FILES = ("common.kv", "idle.kv", "faces.kv", "services.kv", "reasons.kv", "thanks.kv", "maintenance.kv", "root.kv")
+TICK_S = 0.1
+IDLE_RESET_S = 30.0
+CORNER_TAPS_WINDOW_S = 4.0
+SCREEN_OF = {
+    Step.IDLE: "idle",
+    Step.SERVICE: "idle",
+    Step.FACE: "face",
+    Step.REASON: "reason",
+    Step.THANK_YOU: "thank_you",
+}
+DIGITS = {**{48 + n: n for n in range(10)}, **{256 + n: n for n in range(10)}}
+ENTER, NUMPAD_ENTER, ESCAPE, BACKSPACE = 13, 271, 27, 8
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class KioskRoot(FloatLayout):
+    notice = StringProperty("")
+    show_topbar = BooleanProperty(True)
+
+
+def guarded(method: F) -> F:
+    """Run a UI handler; on any error log it and go back to idle instead of crashing or freezing."""
+
+    @functools.wraps(method)
+    def run(self: TouchKioskApp, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception:
+            log.exception("touch kiosk: %s failed; back to idle", method.__name__)
+            self.recover()
+            return None
+
+    return run  # type: ignore[return-value]
+
+
+class _LogAndRecover(ExceptionHandler):
+    def __init__(self, app: TouchKioskApp) -> None:
+        super().__init__()
+        self.app = app
+
+    def handle_exception(self, exception: BaseException) -> int:
+        if not isinstance(exception, Exception):  # KeyboardInterrupt, SystemExit: let them stop the app
+            return int(ExceptionManager.RAISE)
+        log.error("touch kiosk: unexpected error; back to idle", exc_info=exception)
+        self.app.recover()
+        return int(ExceptionManager.PASS)
+
+
+class TouchKioskApp(App):
+    title = "Mettiamoci la faccia"
+    language = StringProperty(DEFAULT_LANGUAGE)
+    font_scale = NumericProperty(1.0)
+    u = NumericProperty(1.0)
+    """Layout unit: 1 on an 800 x 480 screen, larger on larger ones (either orientation)."""
+    s = NumericProperty(1.0)
+    """Text unit: `u`, times 1.35 in large-text mode."""
+    bar = NumericProperty(1.0)
+    """Unit of the top bar (languages, A+): it must fit the width, also on a narrow portrait screen."""
+    online = BooleanProperty(False)
+
+    def __init__(self, kiosk: KioskCore, screen: TouchScreen, on_ready: Callable[[], None] | None = None) -> None:
+        super().__init__()
+        self.kiosk = kiosk
+        self.screen = screen
+        self.keys = screen.keys
+        self.sounds = Sounds(enabled=screen.sounds)
+        self.last_face = Face.POSITIVE.value
+        self.chosen_service: str | None = None
+        self.maintenance = maintenance_view.Maintenance(self)
+        self._on_ready = on_ready
+        self._ui_thread = threading.current_thread()
+        self._corner_taps: list[float] = []
+        self._last_touch = time.monotonic()
+        self._notice_event: Any = None
+        self._handler = _LogAndRecover(self)
+        self.bind(font_scale=self._rescale, u=self._rescale)
+        kiosk.add_listener(self._from_core)
+
+    # -- Kivy life cycle ------------------------------------------------------------------------
+
+    def build(self) -> KioskRoot:
+        for name in KV_FILES:
+            path = str(KV_DIR / name)
+            if path not in Builder.files:  # kv rules are global: loaded once per process
+                Builder.load_file(path)
+        root = KioskRoot()
+        root.bind(size=self._resized)
+        return root
+
+    def on_start(self) -> None:
+        ExceptionManager.add_handler(self._handler)
+        Window.bind(on_key_down=self._on_key, on_touch_down=self._on_any_touch)
+        self.font_scale = 1.35 if self.screen.large_text else 1.0
+        self.online = self.kiosk.online
+        self._resized(self.root, self.root.size)
+        self.show(self.kiosk.step)
+        Clock.schedule_interval(self._tick, TICK_S)
+        ready = self._on_ready
+        if ready is not None:
+            Clock.schedule_once(lambda _dt: ready(), 0)  # after the first frame is drawn
+
+    def on_stop(self) -> None:
+        Window.unbind(on_key_down=self._on_key, on_touch_down=self._on_any_touch)
+        Clock.unschedule(self._tick)
+        ExceptionManager.remove_handler(self._handler)
+
+    # -- texts ----------------------------------------------------------------------------------
+
+    def tr(self, message: str, **values: object) -> str:
+        return translator(self.language)(message, **values)
+
+    def label(self, labels: dict[str, str]) -> str:
+        """A label sent by the collector, in the citizen's language, else Italian, else any."""
+        return labels.get(self.language) or labels.get(DEFAULT_LANGUAGE) or next(iter(labels.values()), "")
+
+    def reason_label(self, reason: ReasonOption) -> str:
+        if self.language not in reason.labels and reason.code in REASONS:
+            return self.tr(REASONS[reason.code])  # a default reason: the catalogue knows every language
+        return self.label(reason.labels)
+
+    def service_label(self, service_id: str | None) -> str:
+        for service in self.kiosk.flow_config().services:
+            if service.id == service_id:
+                return self.label(service.labels)
+        return ""
+
+    def languages(self) -> list[str]:
+        configured = [lang for lang in self.kiosk.flow_config().languages if lang in LANGUAGES]
+        return configured or [DEFAULT_LANGUAGE]
+
+    def font(self, size: float) -> float:
+        return size * float(self.s)
+
+    # -- drawing --------------------------------------------------------------------------------
+
+    def _resized(self, _root: Any, size: tuple[float, float]) -> None:
+        width, height = size
+        self.u = max(0.5, min(max(width, height) / 800, min(width, height) / 480))
+        self.bar = max(0.5, min(self.u, width / 800))
+        self.refresh()
+
+    def _rescale(self, *_: Any) -> None:
+        self.s = self.u * self.font_scale
+
+    @guarded
+    def refresh(self) -> None:
+        """Redraw what depends on language, configuration or size, on the screen that is up."""
+        if self.root is None:
+            return
+        self._language_bar()
+        current = self.root.ids.screens.current_screen
+        current.refresh(self)
+
+    def _language_bar(self) -> None:
+        bar = self.root.ids.languages
+        bar.clear_widgets()
+        languages = self.languages()
+        if self.language not in languages:
+            self.language = DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in languages else languages[0]
+        if len(languages) < 2:
+            return
+        for lang in languages:
+            tile = Tile(text=language_name(lang), filled=lang == self.language, text_factor=17, in_bar=True, wrap=False)
+            tile.bind(on_press=lambda _t, chosen=lang: self.choose_language(chosen))
+            bar.add_widget(tile)
+
+    def show(self, step: Step) -> None:
+        if self.root is None or self.maintenance.open:
+            return
+        name = SCREEN_OF[step]
+        self.root.show_topbar = name in ("idle", "face", "reason")
+        self.root.ids.screens.current = name
+        self.refresh()
+
+    def notify(self, message: str) -> None:
+        """A notice at the bottom of the screen for a few seconds (not stored, wait)."""
+        self.root.notice = self.tr(message)
+        if self._notice_event is not None:
+            self._notice_event.cancel()
+        self._notice_event = Clock.schedule_once(lambda _dt: setattr(self.root, "notice", ""), self.screen.message_s)
+
+    # -- what citizens do -----------------------------------------------------------------------
+
+    @guarded
+    def on_face(self, face: str) -> None:
+        step = self.kiosk.step
+        if step in (Step.IDLE, Step.FACE, Step.THANK_YOU):
+            self.kiosk.press_face(Face(face))
+
+    @guarded
+    def on_service(self, service: str) -> None:
+        if self.kiosk.step in (Step.IDLE, Step.THANK_YOU):
+            self.kiosk.begin()
+        self.chosen_service = service
+        self.kiosk.choose_service(service)
+
+    @guarded
+    def on_reason(self, reason: str | None) -> None:
+        try:
+            self.kiosk.choose_reason(reason)
+        except ValueError:  # the list changed under the citizen's finger: the red face counts, without reason
+            log.warning("reason %r is no longer offered; recorded without a reason", reason)
+            self.kiosk.choose_reason(None)
+
+    @guarded
+    def on_back(self) -> None:
+        self.kiosk.cancel()
+
+    @guarded
+    def choose_language(self, language: str) -> None:
+        self.language = language
+        self.refresh()
+
+    def toggle_large_text(self) -> None:
+        self.font_scale = 1.0 if self.font_scale > 1 else 1.35
+        self.refresh()
+
+    def _reset_citizen(self) -> None:
+        """The next citizen starts in the default language and text size."""
+        self.chosen_service = None
+        self.language = DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in self.languages() else self.languages()[0]
+        self.font_scale = 1.35 if self.screen.large_text else 1.0
+
+    @guarded
+    def _on_key(self, _window: Any, key: int, _scancode: int, _codepoint: str | None, _modifiers: list[str]) -> bool:
+        self._last_touch = time.monotonic()
+        if self.maintenance.open:
+            return self.maintenance.key(key)
+        if not self.keys:
+            return False
+        digit = DIGITS.get(key)
+        step = self.kiosk.step
+        if step is Step.REASON:
+            reasons = self.kiosk.offered_reasons()
+            if digit is not None and 1 <= digit <= len(reasons):
+                self.on_reason(reasons[digit - 1].code)
+            elif digit == 0 or key in (ENTER, NUMPAD_ENTER, BACKSPACE, ESCAPE):
+                self.on_reason(None)
+            return True
+        services = self.kiosk.offered_services()
+        if services and step in (Step.IDLE, Step.SERVICE, Step.THANK_YOU):
+            if digit is not None and 1 <= digit <= len(services):
+                self.on_service(services[digit - 1].id)
+            return True
+        if key in (ESCAPE, BACKSPACE) and step is Step.FACE:
+            self.on_back()
+        elif digit is not None and 1 <= digit <= len(FACES):
+            self.on_face(FACES[digit - 1])
+        return True
+
+    def _on_any_touch(self, _window: Any, touch: Any) -> bool:
+        self._last_touch = time.monotonic()
+        if self.root is None:
+            return False
+        width, height = self.root.size
+        if touch.x < 80 * self.bar and touch.y > height - 60 * self.bar and width:
+            now = time.monotonic()
+            self._corner_taps = [t for t in self._corner_taps if now - t < CORNER_TAPS_WINDOW_S] + [now]
+            if len(self._corner_taps) >= self.screen.maintenance_taps:
+                self._corner_taps.clear()
+                self.maintenance.request()
+                return True
+        return False
+
+    # -- what the core tells --------------------------------------------------------------------
+
+    def _from_core(self, event: KioskEvent) -> None:
+        """Any thread: apply the event on the UI thread (now, if this is it)."""
+        if threading.current_thread() is self._ui_thread:
+            self._apply(event)
+        else:
+            Clock.schedule_once(lambda _dt: self._apply(event), 0)
+
+    @guarded
+    def _apply(self, event: KioskEvent) -> None:
+        if isinstance(event, StepChanged):
+            if event.step is Step.IDLE and event.previous is not Step.IDLE:
+                self._reset_citizen()
+            if event.step is Step.THANK_YOU:
+                Clock.schedule_once(lambda _dt: self.sounds.play("thanks"), 0.2)  # after the face's own sound
+            self.show(event.step)
+        elif isinstance(event, PressAccepted):
+            self.last_face = event.rating.face.value
+            self.sounds.play(self.last_face)
+        elif isinstance(event, PressIgnored):
+            if event.why == "cooldown":
+                self.notify(WAIT)
+        elif isinstance(event, PressFailed):
+            self.notify(OUTBOX_FULL if event.full else NOT_STORED)
+        elif isinstance(event, LinkChanged):
+            self.online = event.online
+        elif isinstance(event, ConfigChanged):
+            log.info("configuration revision %s in use", event.config.revision)
+            self.refresh()
+
+    def _tick(self, _dt: float) -> None:
+        try:
+            self.kiosk.tick()
+            self.maintenance.tick()
+            idle_for = time.monotonic() - self._last_touch
+            default_scale = 1.35 if self.screen.large_text else 1.0
+            changed = self.language != DEFAULT_LANGUAGE or self.font_scale != default_scale
+            if changed and self.kiosk.step is Step.IDLE and idle_for > IDLE_RESET_S and not self.maintenance.open:
+                self._reset_citizen()  # someone chose a language (or A+) and walked away
+                self.refresh()
+        except Exception:
+            log.exception("touch kiosk: tick failed")
+            self.recover()
+
+    def recover(self) -> None:
+        """After an unexpected error: the flow and the screen back to idle, as for a new citizen."""
+        try:
+            self.maintenance.close()
+            self.kiosk.cancel()
+            self._reset_citizen()
+            self.show(Step.IDLE)
+        except Exception:
+            log.exception("touch kiosk: could not return to idle")

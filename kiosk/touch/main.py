@@ -1,0 +1,96 @@
+"""`mlf-kiosk-touch`: the touchscreen kiosk (Kivy), full screen on a Raspberry Pi or in a window on a laptop."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from pathlib import Path
+
+from kiosk.core.config_file import SettingsError, load_settings
+from kiosk.core.face_api import OutboxError
+from kiosk.core.sdnotify import SystemdNotifier
+from kiosk.touch.settings import TouchKioskSettings, TouchScreen
+
+log = logging.getLogger("kiosk.touch")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="mlf-kiosk-touch",
+        description="Touchscreen feedback kiosk. Settings come from a TOML file and KIOSK_* environment "
+        "variables (see deploy/kiosk/README.md).",
+    )
+    parser.add_argument("--config", type=Path, help="TOML settings file (default: $KIOSK_CONFIG_FILE)")
+    parser.add_argument("--validate-config", action="store_true", help="check the settings and exit")
+    parser.add_argument("--window", metavar="WxH", help="run in a window of this size (e.g. 800x480), not full screen")
+    args = parser.parse_args(argv)
+    try:
+        settings = load_settings(TouchKioskSettings, args.config)
+        if args.window:
+            touch = TouchScreen.model_validate(
+                {**settings.touch.model_dump(), "fullscreen": False, "window_size": args.window, "show_cursor": True}
+            )
+            settings = settings.model_copy(update={"touch": touch})
+    except SettingsError as exc:
+        print(f"mlf-kiosk-touch: error: {exc}", file=sys.stderr)
+        return 2
+    except ValueError as exc:
+        print(f"mlf-kiosk-touch: error: --window {args.window}: {exc}", file=sys.stderr)
+        return 2
+    if args.validate_config:
+        print(f"configuration is valid (kiosk {settings.kiosk_id}, broker {settings.mqtt_host}:{settings.mqtt_port})")
+        return 0
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return run(settings)
+
+
+def configure_kivy(screen: TouchScreen, data_dir: Path) -> None:
+    """Kivy reads these when first imported: before any `import kivy...`."""
+    os.environ.setdefault("KIVY_NO_ARGS", "1")  # our arguments are ours
+    os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # Kivy logs through `logging`, configured above
+    os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    os.environ.setdefault("KIVY_HOME", str(data_dir / "kivy"))  # not ~/.kivy: the service has no home
+    from kivy.config import Config
+
+    width, height = screen.window()
+    Config.set("kivy", "exit_on_escape", "0")  # Esc is a key citizens may press
+    Config.set("graphics", "fullscreen", "auto" if screen.fullscreen else "0")
+    Config.set("graphics", "width", str(width))
+    Config.set("graphics", "height", str(height))
+    Config.set("graphics", "show_cursor", "1" if screen.show_cursor else "0")
+    Config.set("input", "mouse", "mouse,disable_multitouch")  # a right click is a click, not a red dot
+
+
+def run(settings: TouchKioskSettings) -> int:
+    configure_kivy(settings.touch, settings.data_dir)
+    from kivy.clock import Clock
+
+    from kiosk.core.kiosk import Kiosk
+    from kiosk.touch.app import TouchKioskApp
+
+    try:
+        kiosk = Kiosk(settings)
+    except OutboxError as exc:
+        print(f"mlf-kiosk-touch: error: {exc}", file=sys.stderr)
+        return 2
+    systemd = SystemdNotifier()
+    app = TouchKioskApp(kiosk, settings.touch, on_ready=lambda: systemd.ready(f"kiosk {settings.kiosk_id} ready"))
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: Clock.schedule_once(lambda _dt: app.stop(), 0))
+    if systemd.watchdog_interval_s:
+        Clock.schedule_interval(lambda _dt: systemd.watchdog() if kiosk.alive else None, systemd.watchdog_interval_s)
+    kiosk.start()
+    try:
+        app.run()
+    finally:
+        systemd.stopping()
+        log.info("stopping")
+        kiosk.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

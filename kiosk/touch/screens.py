@@ -1,0 +1,149 @@
+"""The screens, one per step of the rating flow (layouts in kv/, texts filled in here from the catalogue).
+
+Each screen's `refresh(app)` rebuilds what depends on the configuration or the language, so a
+new remote configuration or a language switch shows at once, on whatever screen is up.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING
+
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.screenmanager import Screen
+
+from face_art import FACES
+from i18n import N_
+from i18n.citizen import BACK, HINT_FACE, PROMPT_FACE, PROMPT_REASON, PROMPT_SERVICE, SKIP, THANKS, THANKS_DETAIL
+from i18n.citizen import FACES as FACE_LABELS
+from kiosk.touch.widgets import FaceButton, Tile
+
+if TYPE_CHECKING:
+    from kiosk.touch.app import TouchKioskApp
+
+MAINTENANCE = N_("Maintenance")
+ENTER_PIN = N_("Enter the maintenance PIN")
+WRONG_PIN = N_("Wrong PIN")
+LOCKED = N_("Locked: try again in {seconds} s")
+CANCEL = N_("Cancel")
+CLOSE = N_("Close")
+LEAVE_FULL_SCREEN = N_("Leave full screen")
+
+
+def portrait(app: TouchKioskApp) -> bool:
+    return bool(app.root is not None and app.root.height > app.root.width)
+
+
+class FacesRow(BoxLayout):
+    """The three faces, left to right (top to bottom on a portrait screen): keys 1, 2, 3."""
+
+    def refresh(self, app: TouchKioskApp) -> None:
+        self.orientation = "vertical" if portrait(app) else "horizontal"
+        if not self.children:
+            for face in FACES:
+                button = FaceButton(face=face)
+                button.bind(on_press=lambda b: app.on_face(b.face))
+                self.add_widget(button)
+        for button in self.buttons():
+            button.label = app.tr(FACE_LABELS[button.face])
+            button.font_size = app.s * 30
+
+    def buttons(self) -> list[FaceButton]:
+        return list(reversed(self.children))
+
+
+class ServiceGrid(GridLayout):
+    """Large tiles, one per service offered, in the configured order."""
+
+    def refresh(self, app: TouchKioskApp) -> None:
+        services = app.kiosk.offered_services()
+        self.clear_widgets()
+        count = max(1, len(services))
+        if portrait(app):
+            self.cols = 1 if count <= 5 else 2
+        else:
+            self.cols = min(count, 3) if count <= 6 else 4
+        self.rows = math.ceil(count / self.cols)
+        for number, service in enumerate(services, start=1):
+            tile = Tile(text=app.label(service.labels), number=str(number) if app.keys else "", text_factor=28)
+            tile.bind(on_press=lambda _t, sid=service.id: app.on_service(sid))
+            self.add_widget(tile)
+
+
+class IdleScreen(Screen):
+    """The kiosk at rest: its question, and the faces (or, with several services, the services) at once."""
+
+    def refresh(self, app: TouchKioskApp) -> None:
+        ids = self.ids
+        choosing = bool(app.kiosk.offered_services())
+        ids.question.text = app.tr(PROMPT_SERVICE if choosing else PROMPT_FACE)
+        ids.hint.text = "" if choosing else app.tr(HINT_FACE)
+        ids.hint.opacity = 0 if choosing else 1
+        wanted = ServiceGrid if choosing else FacesRow
+        content = ids.content.children[0] if ids.content.children else None
+        if not isinstance(content, wanted):
+            ids.content.clear_widgets()
+            content = wanted()
+            ids.content.add_widget(content)
+        content.refresh(app)
+
+    def faces(self) -> FacesRow | None:
+        content = self.ids.content.children[0] if self.ids.content.children else None
+        return content if isinstance(content, FacesRow) else None
+
+    def tiles(self) -> list[Tile]:
+        content = self.ids.content.children[0] if self.ids.content.children else None
+        return list(reversed(content.children)) if isinstance(content, ServiceGrid) else []
+
+
+class FaceScreen(Screen):
+    """The faces after a service was chosen: the service named, and a way back."""
+
+    def refresh(self, app: TouchKioskApp) -> None:
+        ids = self.ids
+        ids.question.text = app.tr(PROMPT_FACE)
+        ids.service.text = app.service_label(app.chosen_service)
+        ids.back.text = app.tr(BACK)
+        ids.faces.refresh(app)
+
+
+class ReasonScreen(Screen):
+    """After a red face: the configured reasons, and "skip" as the last tile (the red face counts either way)."""
+
+    def refresh(self, app: TouchKioskApp) -> None:
+        ids = self.ids
+        ids.question.text = app.tr(PROMPT_REASON)
+        reasons = app.kiosk.offered_reasons()
+        grid = ids.reasons
+        grid.clear_widgets()
+        count = len(reasons) + 1
+        grid.cols = (1 if count <= 5 else 2) if portrait(app) else (2 if count <= 4 else 3)
+        grid.rows = math.ceil(count / grid.cols)
+        for number, reason in enumerate(reasons, start=1):
+            tile = Tile(text=app.reason_label(reason), number=str(number) if app.keys else "", text_factor=22)
+            tile.bind(on_press=lambda _t, code=reason.code: app.on_reason(code))
+            grid.add_widget(tile)
+        skip = Tile(text=app.tr(SKIP), number="0" if app.keys else "", text_factor=22, border=1.2)
+        skip.bind(on_press=lambda _t: app.on_reason(None))
+        grid.add_widget(skip)
+
+    def tiles(self) -> list[Tile]:
+        """The reasons' tiles, then skip."""
+        return list(reversed(self.ids.reasons.children))
+
+
+class ThanksScreen(Screen):
+    """Thank you, with the face the citizen gave; it returns to idle by itself."""
+
+    def refresh(self, app: TouchKioskApp) -> None:
+        self.ids.face.face = app.last_face
+        self.ids.thanks.text = app.tr(THANKS)
+        self.ids.detail.text = app.tr(THANKS_DETAIL)
+
+
+class MaintenanceScreen(Screen):
+    """For staff: a PIN pad, then the kiosk's state (see `TouchKioskApp.open_maintenance`)."""
+
+    def refresh(self, app: TouchKioskApp) -> None:
+        self.ids.title.text = app.tr(MAINTENANCE)

@@ -1,0 +1,103 @@
+"""The one gettext catalogue: complete in every shipped language, current with the code, and loaded as documented."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po
+
+from i18n import DEFAULT_LANGUAGE, LANGUAGES, LOCALE_DIR, labels, language_name, translator
+from i18n.catalogue import po_path
+from i18n.citizen import FACES, REASONS, THANKS
+from kiosk.buttons.signals import legend
+from protocol import Face
+
+ROOT = Path(__file__).resolve().parents[2]
+README = ROOT / "i18n" / "README.md"
+PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def read(path: Path, language: str | None = None) -> Catalog:
+    with path.open("rb") as po:
+        return read_po(po, locale=language)
+
+
+def ids(catalog: Catalog) -> set[str]:
+    return {str(message.id) for message in catalog if message.id}
+
+
+@pytest.fixture(scope="module")
+def extracted(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    """The template as the README's `pybabel extract` command makes it from the code today."""
+    line = next(line for line in README.read_text(encoding="utf-8").splitlines() if "pybabel extract" in line)
+    argv = shlex.split(line)
+    output = tmp_path_factory.mktemp("pot") / "messages.pot"
+    argv[argv.index("-o") + 1] = str(output)
+    argv[0] = str(Path(sys.executable).parent / "pybabel")
+    subprocess.run(argv, cwd=ROOT, check=True, capture_output=True)
+    return read(output)
+
+
+def test_shipped_languages_are_the_locale_folders() -> None:
+    assert LANGUAGES[0] == DEFAULT_LANGUAGE == "it"
+    assert sorted(p.name for p in LOCALE_DIR.iterdir() if p.is_dir()) == sorted(LANGUAGES)
+
+
+def test_the_template_is_current_with_the_code(extracted: Catalog) -> None:
+    committed = read(ROOT / "i18n" / "messages.pot")
+    assert ids(extracted) == ids(committed), "run the README's `pybabel extract` command"
+    assert len(ids(extracted)) > 40
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_language_translates_every_text(language: str, extracted: Catalog) -> None:
+    catalog = read(po_path(language), language)
+    missing = ids(extracted) - ids(catalog)
+    obsolete = ids(catalog) - ids(extracted)
+    assert not missing, f"{language}: not in the .po (run `pybabel update`): {sorted(missing)}"
+    assert not obsolete, f"{language}: no longer in the code (run `pybabel update`): {sorted(obsolete)}"
+    for message in catalog:
+        if not message.id:
+            continue
+        assert message.string, f"{language}: {message.id!r} is not translated"
+        assert not message.fuzzy, f"{language}: {message.id!r} is fuzzy"
+        wanted = sorted(PLACEHOLDER.findall(str(message.id)))
+        assert sorted(PLACEHOLDER.findall(str(message.string))) == wanted, f"{language}: {message.id!r}"
+        assert not list(message.check(catalog)), f"{language}: {message.id!r}"
+
+
+def test_lookup_falls_back_to_italian_then_to_the_code() -> None:
+    assert translator("fr")(THANKS) == "Merci !"
+    assert translator("en")(THANKS) == "Thank you!"
+    assert translator("pt")(THANKS) == "Grazie!"  # a language we do not ship: Italian
+    assert translator("pt").language == "it"
+    assert translator("de")("A text nobody translated") == "A text nobody translated"
+    assert translator("it")("Locked: try again in {seconds} s", seconds=30) == "Bloccato: riprovi tra 30 s"
+    assert translator("fr").has(THANKS)
+    assert not translator("fr").has("A text nobody translated")
+
+
+def test_faces_and_default_reasons_are_labelled_in_every_language() -> None:
+    assert set(FACES) == {face.value for face in Face}
+    assert translator("it")(FACES["positive"]) == "Positivo"
+    assert labels(REASONS["waiting-time"]) == {
+        "it": "Tempo di attesa",
+        "en": "Waiting time",
+        "fr": "Temps d'attente",
+        "de": "Wartezeit",
+        "es": "Tiempo de espera",
+    }
+    assert [language_name(lang) for lang in LANGUAGES] == ["Italiano", "English", "Français", "Deutsch", "Español"]
+
+
+def test_the_button_kiosk_card_comes_from_the_catalogue() -> None:
+    card = legend(("it", "fr"))
+    assert card.startswith("## Come funziona\n")
+    assert "## Comment ça marche" in card
+    assert "la borne est prête" in card
