@@ -23,6 +23,7 @@ from collector.api.routes import (
     ratings_in,
     reasons,
     registry,
+    reports,
     service_points,
     targets,
 )
@@ -58,7 +59,7 @@ def apply_migrations(conninfo: str) -> list[str]:
 
 OPERATORS = (health, metrics)
 """The routers every role serves: probes and Prometheus."""
-API = (overview, service_points, reasons, kiosks, exports, registry, targets, keys, ratings_in)
+API = (overview, service_points, reasons, kiosks, exports, registry, targets, keys, ratings_in, reports)
 
 
 def create_app(settings: CollectorSettings, ingest: IngestPort | None = None, *, role: ProcessRole = "all") -> FastAPI:

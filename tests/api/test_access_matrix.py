@@ -241,6 +241,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("DELETE", "/v1/keys/{key_id}"): Rule(ADMINS, _key_to_revoke, ok=204),
     ("POST", "/v1/organisations/{org}/ratings"): Rule(SENDERS, _rating, other=403),
+    ("GET", "/v1/organisations/{org}/reports/monthly"): Rule(
+        READERS, _get("/v1/organisations/{org}/reports/monthly"), other=403
+    ),
 }
 
 

@@ -25,7 +25,7 @@ SERVICES = {
     "carta-identita": ("Carta d'identità elettronica", "Electronic identity card"),
     "tributi": ("Tributi (IMU, TARI)", "Local taxes (IMU, TARI)"),
 }
-POINTS = {  # id: (name, site, channel, mix of faces, kiosk)
+POINTS: dict[str, tuple[str, str | None, str, tuple[int, int, int]]] = {  # id: (name, site, channel, faces)
     "roma-centro-1": ("Sportello 1", "roma-centro", "counter", (80, 12, 8)),
     "roma-centro-2": ("Sportello 2", "roma-centro", "counter", (45, 20, 35)),
     "roma-eur-1": ("Sportello EUR 1", "roma-eur", "counter", (88, 8, 4)),
@@ -64,8 +64,8 @@ def register(api: Api) -> None:
         api.post(f"/v1/organisations/{ORG}/sites", {"id": site, "name": name, "region": "Centro"})
     for service, (it, en) in SERVICES.items():
         api.post(f"/v1/organisations/{ORG}/services", {"id": service, "name": it, "name_en": en})
-    for sp, (name, site, channel, _mix) in POINTS.items():
-        body = {"id": sp, "name": name, "channel": channel, **({"site": site} if site else {})}
+    for sp, (label, site_id, channel, _mix) in POINTS.items():
+        body = {"id": sp, "name": label, "channel": channel, **({"site": site_id} if site_id else {})}
         api.post(f"/v1/organisations/{ORG}/service-points", body)
 
 
