@@ -32,8 +32,8 @@ class Post:
     day: date
     """The local day the period lies in."""
     served: int
-    line: int = 0
-    """Where it came from (a CSV line, an item of a request), to name it in errors."""
+    source: str = ""
+    """Where it came from ("line 12" of a CSV file, "item 3" of a request), to name it in errors."""
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def _refused(kind: str, title: str, detail: str, status: int = 422) -> RegistryE
 
 def _where(post: Post) -> str:
     what = f"{post.service_point}/{post.service or '*'} {post.grain} {post.start.isoformat()}"
-    return f"line {post.line} ({what})" if post.line else what
+    return f"{post.source} ({what})" if post.source else what
 
 
 def _unnest(posts: Sequence[Post]) -> dict[str, list[Any]]:
@@ -210,3 +210,13 @@ async def coverage(
         ):
             rated.setdefault((r["service_point_id"], r["service_id"]), []).append((r["rs"], r["rc"], int(r["n"])))
     return Coverage(served, rated)
+
+
+async def channels(conn: AsyncConnection[Any], service_points: Sequence[str]) -> dict[str, str]:
+    """The registry channel of each service point."""
+    found = await rows(
+        conn,
+        "SELECT id, channel::text AS channel FROM service_points WHERE id = ANY(%(ids)s)",
+        {"ids": list(service_points)},
+    )
+    return {r["id"]: r["channel"] for r in found}
