@@ -136,6 +136,17 @@ async def delete_exception(conn: AsyncConnection[Any], org: str, kind: Kind, sco
     return cur.rowcount > 0
 
 
+async def scopes(conn: AsyncConnection[Any], org: str) -> list[tuple[Kind, str]]:
+    """The scopes of the organisation that set hours or exceptions, organisation first."""
+    found = await rows(
+        conn,
+        "SELECT scope, scope_id FROM opening_hours WHERE org_id = %(org)s"
+        " UNION SELECT scope, scope_id FROM opening_exceptions WHERE org_id = %(org)s",
+        {"org": org},
+    )
+    return sorted(((r["scope"], r["scope_id"]) for r in found), key=lambda k: (-SPECIFIC[k[0]], k[1]))
+
+
 @dataclass(frozen=True)
 class PointSchedule:
     service_point: str
