@@ -123,8 +123,8 @@ def confidence(lang: str) -> str:
 
 
 def month_name(month: date, lang: str) -> str:
-    text = format_date(month, "LLLL yyyy", locale=lang)
-    return text[:1].upper() + text[1:]
+    """'ottobre 2026', 'October 2026': as the language writes it inside a sentence or a title."""
+    return format_date(month, "LLLL yyyy", locale=lang)
 
 
 def show(value: Value, kind: Kind, lang: str, t: Translator) -> str:

@@ -139,7 +139,7 @@ def test_pdf_and_html_say_the_same_totals(month_api: tuple[Api, History]) -> Non
     api, history = month_api
     raw = history.raw(api.database_url, *OCTOBER)
     total = raw["positive"] + raw["neutral"] + raw["negative"]
-    for lang, month, heading in (("it", "Ottobre 2026", "Rapporto mensile"), ("en", "October 2026", "Monthly report")):
+    for lang, month, heading in (("it", "ottobre 2026", "Rapporto mensile"), ("en", "October 2026", "Monthly report")):
         pdf = report(api, "pdf", lang)
         assert pdf.startswith(b"%PDF")
         text = _pdf_text(pdf)

@@ -93,7 +93,7 @@ def test_the_public_page(month_api: tuple[Api, History]) -> None:
     page = public(api.client, "/results", **MONTH, lang="it").decode()
     assert '<html lang="it">' in page
     assert "<h1>Roma Capitale</h1>" in page
-    assert "Giudizi degli utenti, Ottobre 2026" in page
+    assert "Giudizi degli utenti, ottobre 2026" in page
     assert "Meno di 25 giudizi: non mostrato" in page
     assert '<th scope="col">' in page
     assert 'href="results.csv?month=2026-10"' in page

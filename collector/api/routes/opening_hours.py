@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Self
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from collector.api import scope
 from collector.api.deps import PoolDep
@@ -45,15 +45,13 @@ class Exception_(Body):
     hours: list[Interval] = Field(max_length=8, description="Open intervals that day; empty: closed all day.")
     note: str = Field(default="", max_length=120, pattern=r"^[^\x00-\x1f\x7f]*$", examples=["Natale"])
 
-    @field_validator("hours")
-    @classmethod
-    def _valid(cls, value: list[str]) -> list[str]:
-        _intervals(value)
-        return value
-
 
 class HoursIn(Body):
-    model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra={"examples": [EXAMPLE]})
+    model_config = ConfigDict(
+        extra="forbid",
+        strict=True,
+        json_schema_extra={"examples": [EXAMPLE], "not": {"required": ["site", "service_point"]}},
+    )
 
     site: Slug | None = Field(default=None, description="The site these hours are of.")
     service_point: Slug | None = Field(default=None, description="The service point these hours are of.")
@@ -65,13 +63,20 @@ class HoursIn(Body):
 
     @model_validator(mode="after")
     def _check(self) -> Self:
-        if self.site and self.service_point:
+        if self.site is not None and self.service_point is not None:
             raise ValueError("give 'site' or 'service_point', not both (neither: the organisation's default)")
-        for intervals in self.weekly.values():
-            _intervals(intervals)
-        if len({e.date for e in self.exceptions}) != len(self.exceptions):
-            raise ValueError("one exception per date")
         return self
+
+    def hours(self) -> opening_hours.Hours:
+        """The hours as the store takes them; 422 `invalid-hours` for what no schema can say."""
+        try:
+            weekly = {schedule.WEEKDAYS.index(d) + 1: _intervals(v) for d, v in self.weekly.items() if v}
+            exceptions = {e.date: (_intervals(e.hours), e.note) for e in self.exceptions}
+        except ValueError as exc:
+            raise ProblemError(422, "invalid-hours", "Invalid opening hours", str(exc)) from None
+        if len(exceptions) != len(self.exceptions):
+            raise ProblemError(422, "invalid-hours", "Invalid opening hours", "one exception per date")
+        return opening_hours.Hours(weekly, exceptions)
 
 
 class HoursOut(BaseModel):
@@ -115,10 +120,7 @@ def _out(kind: opening_hours.Kind, scope_id: str, hours: opening_hours.Hours) ->
 )
 async def put_hours(org: OrgId, body: HoursIn, principal: Admin, pool: PoolDep) -> HoursOut:
     kind, scope_id = _kind(body)
-    hours = opening_hours.Hours(
-        {schedule.WEEKDAYS.index(d) + 1: _intervals(v) for d, v in body.weekly.items() if v},
-        {e.date: (_intervals(e.hours), e.note) for e in body.exceptions},
-    )
+    hours = body.hours()
     async with pool.connection() as conn:
         await scope.organisation(conn, principal, org)
         try:

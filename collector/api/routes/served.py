@@ -12,12 +12,12 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from collector.api import scope
 from collector.api.deps import PoolDep
-from collector.api.params import FromDate, Instant, LocalDate, SlugQuery, ToDate, local_days
+from collector.api.params import FromDate, LocalDate, SlugQuery, ToDate, WholeHour, local_days
 from collector.api.problems import CONFLICT_RESPONSES, ProblemError
 from collector.api.routes.registry import OrgId, handle
 from collector.api.schemas import Body, WholeNumber
 from collector.api.security import Reader, Served
-from collector.periods import HOUR, floor_hour, midnight
+from collector.periods import HOUR, midnight
 from collector.store import registry, served
 from protocol.messages import Slug
 
@@ -30,6 +30,10 @@ class ServedIn(Body):
         extra="forbid",
         strict=True,
         json_schema_extra={
+            "oneOf": [
+                {"required": ["day"], "properties": {"day": {"type": "string"}}},
+                {"required": ["hour"], "properties": {"hour": {"type": "string"}}},
+            ],
             "examples": [
                 {"service_point": "roma-anagrafe-sportello-3", "day": "2026-10-05", "served": 84},
                 {"service_point": "roma-anagrafe-sportello-3", "service": "carta-identita",
@@ -41,15 +45,15 @@ class ServedIn(Body):
     service_point: Slug
     service: Slug | None = Field(default=None, description="One service; null or absent: all the point's services.")
     day: LocalDate | None = Field(default=None, strict=False, description="A local day (give `day` or `hour`).")
-    hour: Instant | None = Field(default=None, strict=False, description="The start of a whole hour, with its offset.")
+    hour: WholeHour | None = Field(
+        default=None, strict=False, description="The start of a whole hour, with an offset of whole hours."
+    )
     served: WholeNumber = Field(ge=0, le=1_000_000, description="Citizens served in that period.")
 
     @model_validator(mode="after")
     def _one_period(self) -> Self:
         if (self.day is None) == (self.hour is None):
             raise ValueError("give either 'day' or 'hour'")
-        if self.hour is not None and floor_hour(self.hour) != self.hour:
-            raise ValueError("'hour' must be the start of a whole hour")
         return self
 
 
