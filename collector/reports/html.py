@@ -70,7 +70,7 @@ def _table(level: Level, rows: list[Row], lang: str) -> tuple[list[str], list[li
     ]
     body = []
     for row in rows:
-        why = present.flag_why(row, t, lang)
+        why = present.flag_why(row, t, lang, short=True)
         name = present.name(row, t) + (f" · {row.site}" if row.site else "")
         body.append(
             [

@@ -47,6 +47,10 @@ FLAG_REASONS = {
     "green_share_below_target": N_("green share below target ({target})"),
     "red_share_above_limit": N_("red share above limit ({limit})"),
 }
+FLAG_REASONS_SHORT = {
+    "green_share_below_target": N_("green < {target}"),
+    "red_share_above_limit": N_("red > {limit}"),
+}
 NO_SITE = N_("(no site)")
 NO_SERVICE = N_("(no service named)")
 UNKNOWN = N_("unknown")
@@ -64,10 +68,12 @@ def flag_text(row: Row, t: Translator) -> str:
     return t(FLAGS[row.assessment.state])
 
 
-def flag_why(row: Row, t: Translator, lang: str) -> str:
+def flag_why(row: Row, t: Translator, lang: str, *, short: bool = False) -> str:
+    """Which limits the intervals miss, with the target's values (`short`: for a narrow table cell)."""
     target = format_percent(row.target.min_green_share, locale=lang)
     limit = format_percent(row.target.max_red_share, locale=lang)
-    return "; ".join(t(FLAG_REASONS[r], target=target, limit=limit) for r in row.assessment.reasons)
+    texts = FLAG_REASONS_SHORT if short else FLAG_REASONS
+    return ("; " if not short else ", ").join(t(texts[r], target=target, limit=limit) for r in row.assessment.reasons)
 
 
 def _share(row: Row, face: str, part: str) -> float | None:

@@ -3,7 +3,7 @@ over the same periods and services as its ratings, in the report, the overview a
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -111,3 +111,17 @@ def test_refused_batches_store_nothing(month_api: tuple[Api, History]) -> None:
     poster = make_key(api.database_url, "served", org=ORG)
     assert api.client.get("/v1/overview", headers=api.headers(poster)).status_code == 403
     assert api.client.post(URL, json=[good], headers=api.headers(api.reader)).status_code == 403
+
+
+def test_the_25_hour_day(month_api: tuple[Api, History]) -> None:
+    """2026-10-25 in Rome lasts 25 hours: a post for that day covers all of them, both 02:30 included."""
+    api, history = month_api
+    post(api, [{"service_point": "roma-centro-2", "day": "2026-10-25", "served": 40}])
+    (row,) = [r for r in stored(api) if r["service_point"] == "roma-centro-2" and r["grain"] == "day"]
+    start, end = (datetime.fromisoformat(row[k]) for k in ("start", "end"))
+    assert (end - start) == timedelta(hours=25)
+    summary = api.get("/v1/service-points/roma-centro-2/summary", **{"from": "2026-10-25", "to": "2026-10-26"})
+    want = sum(faces(history.presses, local(2026, 10, 25), local(2026, 10, 26), service_point="roma-centro-2").values())
+    assert summary["participation"]["served"] == 40
+    assert summary["participation"]["rated"] == summary["total"] == want
+    assert want >= 2  # the two presses at 02:30, one in each of that night's 02:00 hours
