@@ -8,6 +8,7 @@ the data function (`collector.reports.data.monthly_report`), then each rendering
 
     .venv/bin/python bench/report_monthly.py                     # 5,000 service points
     .venv/bin/python bench/report_monthly.py --service-points 500 --out /tmp/bench-report   # keep the files
+    .venv/bin/python bench/report_monthly.py --print-every-point    # the PDF with all 5,000 rows
 """
 
 from __future__ import annotations
@@ -110,7 +111,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--service-points", type=int, default=5000)
     parser.add_argument("--out", type=Path, help="keep the rendered files here")
+    parser.add_argument(
+        "--print-every-point", action="store_true", help="the PDF lists every service point (not only below target)"
+    )
     args = parser.parse_args()
+    if args.print_every_point:
+        html.PRINT_POINTS = args.service_points
     folder = ROOT / "var" / "bench-report"
     shutil.rmtree(folder, ignore_errors=True)
     folder.mkdir(parents=True)
