@@ -16,6 +16,7 @@ from typing import Any
 
 import psycopg
 
+from collector import admin_reporting
 from collector.api.security import ROLES, new_key
 from collector.config import CollectorSettings
 from collector.provisioning import broker_files
@@ -102,6 +103,8 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--window-days", type=int, default=targets.DEFAULT_TARGET.window_days)
     p.set_defaults(run=target_set)
 
+    admin_reporting.add_parsers(nouns)
+
 
 def run(args: argparse.Namespace, settings: CollectorSettings) -> None:
     for name in ("id", "org", "service_point", "site", "service"):
@@ -117,6 +120,8 @@ async def _run(command: Command, args: argparse.Namespace, settings: CollectorSe
             await command(conn, args, settings)
     except registry.RegistryError as exc:
         raise AdminError(exc.detail) from None
+    except admin_reporting.ReportingError as exc:
+        raise AdminError(str(exc)) from None
     except psycopg.errors.UndefinedTable:
         raise AdminError("the database has no schema yet: run `mlf-collector migrate` first") from None
 

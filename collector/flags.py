@@ -130,17 +130,23 @@ async def assess(
     conn: AsyncConnection[Any], counts: Sequence[tuple[int, int, int]], target: Target = DEFAULT_TARGET
 ) -> list[Assessment]:
     """Shares with intervals and the flag for each (positive, neutral, negative), in one round trip."""
+    return await assess_each(conn, counts, [target] * len(counts))
+
+
+async def assess_each(
+    conn: AsyncConnection[Any], counts: Sequence[tuple[int, int, int]], targets: Sequence[Target]
+) -> list[Assessment]:
+    """The same, each counts judged by its own target."""
     if not counts:
         return []
     positive, neutral, negative = ([c[i] for c in counts] for i in range(3))
-    n = len(counts)
     params = {
         "positive": positive,
         "neutral": neutral,
         "negative": negative,
-        "min_green_share": [target.min_green_share] * n,
-        "max_red_share": [target.max_red_share] * n,
-        "min_ratings": [target.min_ratings] * n,
+        "min_green_share": [t.min_green_share for t in targets],
+        "max_red_share": [t.max_red_share for t in targets],
+        "min_ratings": [t.min_ratings for t in targets],
     }
     async with conn.cursor(row_factory=dict_row) as cur:
         await cur.execute(ASSESS_MANY, params)

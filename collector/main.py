@@ -14,6 +14,7 @@ from collector import admin_cli
 from collector.api.ingest_port import PROCESS_ROLES, ProcessRole
 from collector.config import CollectorSettings, unknown_variables
 from collector.preflight import PreflightError, check_broker, check_database, describe_settings_error
+from collector.reports import cli as report_cli
 from collector.store.migrate import MigrationError
 
 if TYPE_CHECKING:
@@ -93,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     sub.add_parser("migrate", help="apply database migrations and exit")
     admin_cli.add_parser(sub)
+    report_cli.add_parser(sub)
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -105,9 +107,12 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "admin":
             check_database(settings.database_conninfo())
             admin_cli.run(args, settings)
+        elif args.command == "report":
+            check_database(settings.database_conninfo())
+            report_cli.run(args, settings)
         else:
             serve(settings, getattr(args, "role", "all"))
-    except (PreflightError, MigrationError, admin_cli.AdminError) as exc:
+    except (PreflightError, MigrationError, admin_cli.AdminError, report_cli.ReportError) as exc:
         print(f"mlf-collector: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -12,6 +12,9 @@ APT_PACKAGES=(
   # The touch kiosk (Kivy): OpenGL through Mesa (software rendering when there is no GPU, as in CI),
   # multitouch devices, and a virtual X server to run it in a window on a machine without a screen.
   libgl1 libegl1 libgl1-mesa-dri libmtdev1 xvfb xauth
+  # Monthly reports as PDF: WeasyPrint lays text out with pango, in DejaVu; poppler's pdftoppm and
+  # pdftotext let tests (and you) look at the pages.
+  libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
 )
 
 missing=()

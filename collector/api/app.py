@@ -19,10 +19,14 @@ from collector.api.routes import (
     keys,
     kiosks,
     metrics,
+    opening_hours,
     overview,
+    public,
     ratings_in,
     reasons,
     registry,
+    reports,
+    served,
     service_points,
     targets,
 )
@@ -39,11 +43,13 @@ Ratings from "Mettiamoci la faccia" kiosks (green, yellow and red faces at publi
 for managers and integrators. Kiosks publish over MQTT (see `docs/mqtt.md`); this API reads what the
 collector stored. Times are UTC instants; days, weeks and months are the organisation's local time.
 
-**Access.** Every endpoint but `/healthz` needs an API key: `Authorization: Bearer mlf_<id>_<secret>`.
+**Access.** Every endpoint but `/healthz` and the public results (`/public/...`, only of organisations that
+opted in) needs an API key: `Authorization: Bearer mlf_<id>_<secret>`.
 Roles: `admin` (registry, targets, keys, raw ratings with exact times), `reader` (aggregates only:
 nothing finer than the reader resolution, one hour by default, and no bucket still open), `ingest`
-(may only send ratings). Missing or bad key: 401 with `WWW-Authenticate`; valid key, wrong role: 403;
-too many requests: 429 with `Retry-After`. Errors are RFC 9457 `application/problem+json`.
+(may only send ratings), `served` (may only post citizens served). Missing or bad key: 401 with
+`WWW-Authenticate`; valid key, wrong role: 403; too many requests: 429 with `Retry-After`. Errors are
+RFC 9457 `application/problem+json`.
 
 **Flags.** A service point is `below_target` only when the 95% Wilson interval of its green share
 lies wholly under the target (or that of its red share wholly over the limit) with at least the
@@ -58,7 +64,21 @@ def apply_migrations(conninfo: str) -> list[str]:
 
 OPERATORS = (health, metrics)
 """The routers every role serves: probes and Prometheus."""
-API = (overview, service_points, reasons, kiosks, exports, registry, targets, keys, ratings_in)
+API = (
+    overview,
+    service_points,
+    reasons,
+    kiosks,
+    exports,
+    registry,
+    targets,
+    keys,
+    ratings_in,
+    reports,
+    served,
+    opening_hours,
+    public,
+)
 
 
 def create_app(settings: CollectorSettings, ingest: IngestPort | None = None, *, role: ProcessRole = "all") -> FastAPI:

@@ -50,6 +50,13 @@ Instant = Annotated[
     BeforeValidator(_matching(INSTANT_PATTERN, "an instant YYYY-MM-DDThh:mm:ss with Z or an offset, 1970 to 2999")),
     WithJsonSchema({"type": "string", "format": "date-time", "pattern": INSTANT_PATTERN}),
 ]
+WHOLE_HOUR_PATTERN = rf"^{_DAY}T([01][0-9]|2[0-3]):00:00(\.0{{1,6}})?(Z|[+-]([01][0-9]|2[0-3]):00)$"
+WholeHour = Annotated[
+    AwareDatetime,
+    BeforeValidator(_matching(WHOLE_HOUR_PATTERN, "the start of a whole hour, YYYY-MM-DDThh:00:00 with Z or +hh:00")),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": WHOLE_HOUR_PATTERN}),
+]
+"""The start of an hour that is a whole UTC hour: minutes and seconds zero, an offset of whole hours."""
 DateOrInstant = Instant | LocalDate
 
 FromQuery = Annotated[

@@ -8,6 +8,7 @@ from typing import Annotated, Any, Literal, Self
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from collector import flags
+from collector.insight.participation import Participation
 from collector.store.reads import FaceCounts
 from collector.store.targets import Target
 
@@ -116,6 +117,25 @@ class Indicators(BaseModel):
             flag=Flag(state=a.state, reasons=list(a.reasons)),
             **more,
         )
+
+
+class ParticipationOut(BaseModel):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"served": 1840, "rated": 276, "rate": 0.15, "coverage": 0.92}]}
+    )
+
+    served: int | None = Field(
+        description="Citizens served in the periods posted wholly inside this one; null: nothing posted."
+    )
+    rated: int = Field(description="Ratings (misuse excluded) given in those very periods, services and points.")
+    rate: float | None = Field(description="rated / served; null (unknown) when nothing was posted.")
+    coverage: float | None = Field(
+        description="Share of this view's ratings that fall in periods with citizens served; null when unknown."
+    )
+
+    @classmethod
+    def of(cls, p: Participation) -> ParticipationOut:
+        return cls(served=p.served, rated=p.rated, rate=p.rate, coverage=p.coverage)
 
 
 class PeriodOut(BaseModel):

@@ -7,7 +7,8 @@ password hash protects nothing more, and every request can be checked in microse
 Roles: `admin` manages the registry, targets and keys, and reads everything including raw ratings
 with their exact time; `reader` reads aggregates only (never a rating below the reader resolution);
 `ingest` may only send ratings (`POST /v1/organisations/{org}/ratings`), for integrators feeding phone and
-web channels. A key may be bound to one organisation: it then sees nothing of the others
+web channels; `served` may only post citizens served (`POST /v1/organisations/{org}/citizens-served`), for
+queue-ticket systems. A key may be bound to one organisation: it then sees nothing of the others
 (`collector.api.scope`); an ingest key may be bound to one service point of it, and then sends only its ratings.
 """
 
@@ -33,8 +34,8 @@ from collector.api.problems import ProblemError
 from collector.store import keys
 from collector.store.scope import OrgScope
 
-Role = Literal["admin", "reader", "ingest"]
-ROLES: tuple[Role, ...] = ("admin", "reader", "ingest")
+Role = Literal["admin", "reader", "ingest", "served"]
+ROLES: tuple[Role, ...] = ("admin", "reader", "ingest", "served")
 TOKEN = re.compile(r"^mlf_([a-z0-9]{12})_([A-Za-z0-9_-]{43})$")
 REALM = 'Bearer realm="mettiamoci-la-faccia"'
 
@@ -154,3 +155,4 @@ def require(*roles: Role) -> object:
 Admin = Annotated[Principal, require("admin")]
 Reader = Annotated[Principal, require("admin", "reader")]
 Ingest = Annotated[Principal, require("admin", "ingest")]
+Served = Annotated[Principal, require("admin", "served")]

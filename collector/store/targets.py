@@ -55,6 +55,19 @@ async def applying(conn: AsyncConnection[Any], org: str, service_point: str, ser
     return Target(*row)
 
 
+async def applying_each(conn: AsyncConnection[Any], org: str, views: list[tuple[str, str | None]]) -> list[Target]:
+    """The target of each (service point or '', service or None) of an organisation, in one round trip: ''
+    for a view of several service points (a site, a service, the organisation)."""
+    if not views:
+        return []
+    cur = await conn.execute(
+        "SELECT t.* FROM unnest(%(sps)s::text[], %(services)s::text[]) WITH ORDINALITY AS v(sp, service, i)"
+        " CROSS JOIN LATERAL mlf_target(%(org)s, v.sp, v.service) AS t ORDER BY v.i",
+        {"org": org, "sps": [v[0] for v in views], "services": [v[1] for v in views]},
+    )
+    return [Target(*row) for row in await cur.fetchall()]
+
+
 async def listing(conn: AsyncConnection[Any], org: str) -> list[Row]:
     """The targets an organisation set: `scope, scope_id` and the four fields."""
     return await rows(

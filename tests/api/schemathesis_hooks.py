@@ -2,7 +2,9 @@
 
 A request valid for the document must be accepted, except where a rule no schema can state refuses it, with
 its own problem type: `to` after `from`, at most 2500 buckets, a cursor of a previous page, references to
-things that exist, unique reason codes, service points bound to ingest keys only. Any other refusal of a
+things that exist, unique reason codes, service points bound to ingest keys only, a month that has ended,
+a period of citizens served that has started, opening intervals that open before they close and do not
+overlap. Any other refusal of a
 valid request fails, as the stock `positive_data_acceptance` check would.
 """
 
@@ -15,7 +17,17 @@ import schemathesis
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 RULES_BEYOND_THE_SCHEMA = frozenset(
-    {"invalid-period", "too-many-buckets", "invalid-cursor", "unknown-reference", "duplicate-code", "invalid-binding"}
+    {
+        "invalid-period",
+        "too-many-buckets",
+        "invalid-cursor",
+        "unknown-reference",
+        "duplicate-code",
+        "invalid-binding",
+        "month-not-over",
+        "future-period",
+        "invalid-hours",
+    }
 )
 
 

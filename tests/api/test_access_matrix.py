@@ -31,11 +31,12 @@ from tests.fixtures.fix_api import api_settings, make_key
 from tests.fixtures.fix_postgres import TEMPLATE
 
 ORGS = ("a", "b")
-ROLES = ("admin", "reader", "ingest", None)  # None: no key at all
-ANYONE = ("admin", "reader", "ingest", None)
+ROLES = ("admin", "reader", "ingest", "served", None)  # None: no key at all
+ANYONE = ("admin", "reader", "ingest", "served", None)
 READERS = ("admin", "reader")
 ADMINS = ("admin",)
 SENDERS = ("admin", "ingest")
+POSTERS = ("admin", "served")
 
 
 @dataclass(frozen=True)
@@ -241,6 +242,52 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("DELETE", "/v1/keys/{key_id}"): Rule(ADMINS, _key_to_revoke, ok=204),
     ("POST", "/v1/organisations/{org}/ratings"): Rule(SENDERS, _rating, other=403),
+    ("POST", "/v1/organisations/{org}/citizens-served"): Rule(
+        POSTERS,
+        lambda w, org: Call(
+            "POST",
+            f"/v1/organisations/{org}/citizens-served",
+            json=[{"service_point": f"{org}-sp", "day": "2026-01-05", "served": 9}],
+        ),
+        other=403,
+    ),
+    ("GET", "/v1/organisations/{org}/citizens-served"): Rule(
+        READERS, _get("/v1/organisations/{org}/citizens-served"), other=403
+    ),
+    ("PUT", "/v1/organisations/{org}/opening-hours"): Rule(
+        ADMINS,
+        lambda w, org: Call(
+            "PUT",
+            f"/v1/organisations/{org}/opening-hours",
+            json={"site": f"{org}-site", "weekly": {"mon": ["08:30-12:30"]}},
+        ),
+        other=403,
+    ),
+    ("GET", "/v1/organisations/{org}/opening-hours"): Rule(
+        READERS, _get("/v1/organisations/{org}/opening-hours"), other=403
+    ),
+    ("GET", "/v1/service-points/{sp_id}/opening-hours"): Rule(
+        READERS, _get("/v1/service-points/{org}-sp/opening-hours")
+    ),
+    ("PUT", "/v1/organisations/{org}/public-results"): Rule(
+        ADMINS,
+        lambda w, org: Call("PUT", f"/v1/organisations/{org}/public-results", json={"enabled": org == "a"}),
+        other=403,
+    ),
+    ("GET", "/v1/organisations/{org}/public-results"): Rule(
+        READERS, _get("/v1/organisations/{org}/public-results"), other=403
+    ),
+    # Public: no key needed, for an organisation that opted in ("a"); tests/reports/test_public.py checks the opt-in.
+    ("GET", "/public/organisations/{org}/results"): Rule(ANYONE, _get("/public/organisations/a/results"), other=None),
+    ("GET", "/public/organisations/{org}/results.json"): Rule(
+        ANYONE, _get("/public/organisations/a/results.json"), other=None
+    ),
+    ("GET", "/public/organisations/{org}/results.csv"): Rule(
+        ANYONE, _get("/public/organisations/a/results.csv"), other=None
+    ),
+    ("GET", "/v1/organisations/{org}/reports/monthly"): Rule(
+        READERS, _get("/v1/organisations/{org}/reports/monthly"), other=403
+    ),
 }
 
 
@@ -294,9 +341,10 @@ def world(pg_server: LocalPostgres) -> Iterator[World]:
                 org=org,
             )
             make_key(database_url, "reader", org=org, name=f"reader of {org}")
+        w.prepare("PUT", "/v1/organisations/a/public-results", {"enabled": True})
         w.keys = {
             (role, bound): make_key(database_url, role, "a" if bound else None)
-            for role in ROLES[:3]
+            for role in ROLES[:4]
             for bound in (False, True)
         }
         yield w

@@ -34,7 +34,10 @@ class KeyIn(Body):
     )
 
     name: Name = Field(description="Who or what uses it.")
-    role: Role = Field(description="admin, reader (aggregates only) or ingest (may only send ratings).")
+    role: Role = Field(
+        description="admin, reader (aggregates only), ingest (may only send ratings) or served (may only post "
+        "citizens served)."
+    )
     organisation: Slug | None = Field(
         default=None,
         description="Bind the key to one organisation. A key bound to one makes keys bound to it, named or not.",

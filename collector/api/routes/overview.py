@@ -14,8 +14,9 @@ from collector.api.deps import PoolDep, SettingsDep
 from collector.api.params import FromQuery, SlugQuery, ToQuery, invalid_period, ordered
 from collector.api.privacy import clipper
 from collector.api.problems import AUTH_RESPONSES
-from collector.api.schemas import ChannelName, Indicators, PeriodOut, TargetOut
+from collector.api.schemas import ChannelName, Indicators, ParticipationOut, PeriodOut, TargetOut
 from collector.api.security import Reader
+from collector.insight import participation
 
 router = APIRouter(prefix="/v1", tags=["indicators"])
 
@@ -36,6 +37,7 @@ EXAMPLE_ROW: dict[str, Any] = {
         "negative": {"share": 0.3447, "low": 0.3001, "high": 0.3920},
     },
     "flag": {"state": "below_target", "reasons": ["green_share_below_target", "red_share_above_limit"]},
+    "participation": {"served": 2650, "rated": 398, "rate": 0.1502, "coverage": 0.966},
     "target": {
         "min_green_share": 0.75,
         "max_red_share": 0.1,
@@ -56,6 +58,9 @@ class OverviewRow(Indicators):
     region: str | None
     period: PeriodOut
     target: TargetOut
+    participation: ParticipationOut = Field(
+        description="Ratings / citizens served over the periods posted within this one (rate null: unknown)."
+    )
 
 
 class Overview(BaseModel):
@@ -103,10 +108,14 @@ async def overview(
     clip = clipper(principal, settings.reader_resolution, now)
     async with pool.connection() as conn:
         found = await indicators.overview(conn, where, period, now, clip, limit=limit, offset=offset)
-    return Overview(generated_at=now, total_rows=found.total_rows, rows=[row_out(r) for r in found.rows])
+        rates = await participation.of_points(
+            conn, [(r.id, r.start, r.end, r.counts.total) for r in found.rows], service=service, channel=channel
+        )
+    rows = [row_out(r, rates[r.id]) for r in found.rows]
+    return Overview(generated_at=now, total_rows=found.total_rows, rows=rows)
 
 
-def row_out(r: indicators.PointRow) -> OverviewRow:
+def row_out(r: indicators.PointRow, part: participation.Participation = participation.UNKNOWN) -> OverviewRow:
     return OverviewRow.of(
         r.counts,
         r.assessment,
@@ -117,4 +126,5 @@ def row_out(r: indicators.PointRow) -> OverviewRow:
         region=r.region,
         period=PeriodOut(start=r.start, end=r.end),
         target=TargetOut.of(r.target),
+        participation=ParticipationOut.of(part),
     )

@@ -15,8 +15,9 @@ from collector.api.deps import PoolDep, SettingsDep
 from collector.api.params import DateOrInstant, FromDate, ToDate, local_days, ordered
 from collector.api.privacy import clipper
 from collector.api.problems import AUTH_RESPONSES, ProblemError
-from collector.api.schemas import ChannelName, Counts, Indicators, TargetOut
+from collector.api.schemas import ChannelName, Counts, Indicators, ParticipationOut, TargetOut
 from collector.api.security import Principal, Reader
+from collector.insight import participation
 from collector.periods import HOUR, days_period, local_date, midnight, next_month, split, week_start
 from collector.store import aggregates, reads, targets
 from protocol.messages import SLUG_PATTERN
@@ -38,6 +39,9 @@ class Summary(Indicators):
     start: datetime = Field(description="Start of the period (inclusive).")
     end: datetime = Field(description="End of the period (exclusive).")
     target: TargetOut = Field(description="The target the flag judges the period by (the overview's rule).")
+    participation: ParticipationOut = Field(
+        description="Ratings / citizens served over the periods posted within this one (rate null: unknown)."
+    )
 
 
 def _instant(value: DateOrInstant, zone: ZoneInfo) -> datetime:
@@ -90,6 +94,7 @@ async def summary(
         counts = await aggregates.total_counts(conn, split(begin, finish, zone), filters)
         target = await targets.applying(conn, info.org_id, sp_id, service)
         (judged,) = await flags.assess(conn, [counts[:3]], target)
+        rates = await participation.of_points(conn, [(sp_id, begin, finish, counts.total)], service=service)
     return Summary.of(
         counts,
         judged,
@@ -100,6 +105,7 @@ async def summary(
         start=begin,
         end=finish,
         target=TargetOut.of(target),
+        participation=ParticipationOut.of(rates[sp_id]),
     )
 
 
