@@ -22,12 +22,14 @@ RUN python -m venv /opt/mlf && /opt/mlf/bin/pip install ".[collector,sim]"
 FROM ${PYTHON_IMAGE} AS runtime
 # One unprivileged account; files it writes in shared volumes get their group from the folder (setgid).
 RUN groupadd --system --gid 10001 mlf \
- && useradd --system --uid 10001 --gid mlf --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin mlf
+ && useradd --system --uid 10001 --gid mlf --no-create-home --home-dir /nonexistent --shell /usr/sbin/nologin mlf \
+ && install -d -o 10001 -g 10001 -m 0750 /var/lib/mlf-sim
 ENV PATH=/opt/mlf/bin:$PATH PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 USER 10001:10001
 WORKDIR /tmp
 
-# Simulated button kiosks (mlf-sim): the `sim` profile of deploy/compose.yaml.
+# Simulated button kiosks (mlf-sim): the `sim` profile of deploy/compose.yaml. Their outboxes live in
+# /var/lib/mlf-sim (a volume there starts owned by the unprivileged account).
 FROM runtime AS sim
 COPY --from=build-sim /opt/mlf /opt/mlf
 ENTRYPOINT ["mlf-sim"]
