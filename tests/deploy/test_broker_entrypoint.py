@@ -122,6 +122,9 @@ class Session:
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
+        # Closes paho's sockets now; left to the garbage collector, a client in a reference cycle may
+        # have its sockets finalised before it closes them (a ResourceWarning, an error under pytest).
+        self.client.reinitialise()
 
 
 def connect(broker: Broker, user: str, password: str, client_id: str, tls: bool) -> Session:
@@ -187,9 +190,17 @@ def test_a_kiosk_cannot_take_another_session_by_its_client_id(broker: Broker) ->
         intruder = connect(broker, "roma-k1", KIOSK_PASSWORD, "roma-k2", tls=True)
         assert intruder.connected.wait(5)
         assert not victim.disconnected.wait(2), "a kiosk took over another kiosk's session"
-        # While the same user on the collector's listener keeps its own client id (several collectors).
         intruder.close()
-        again = connect(broker, "roma-k2", KIOSK_PASSWORD, "roma-k2-second", tls=True)
+        # Nor anyone the collector's persistent session, on its own listener.
+        collector = connect(broker, "mlf-collector", COLLECTOR_PASSWORD, "whatever-id", tls=False)
+        assert collector.connected.wait(5)
+        thief = connect(broker, "roma-k1", KIOSK_PASSWORD, "mlf-collector", tls=False)
+        assert thief.connected.wait(5)
+        assert not collector.disconnected.wait(2), "a kiosk took over the collector's session"
+        thief.close()
+        collector.close()
+        # The binding is what protected them: the same user again does take its own session over.
+        again = connect(broker, "roma-k2", KIOSK_PASSWORD, "another-id", tls=True)
         assert again.connected.wait(5)
         assert victim.disconnected.wait(5), "the kiosk's client id is not its user name"
         again.close()

@@ -152,12 +152,13 @@ def test_broker_binds_client_ids_to_user_names_and_never_drops_queued_ratings() 
     assert general["persistence"] == ["true"]
     assert general["allow_anonymous"] == ["false"]
     by_port = {section["listener"][0].split()[0]: section for section in listeners}
-    kiosks, collector = by_port["8883"], by_port["1883"]
-    assert kiosks["use_username_as_clientid"] == ["true"]
-    assert "certfile" in kiosks
-    assert "keyfile" in kiosks
-    # The collector's listener does not: several collectors share one user, each with its own client id.
-    assert "use_username_as_clientid" not in collector
+    assert set(by_port) == {"8883", "1883"}
+    # On every listener (mosquitto 2.0 reads it per listener: in the general section it does nothing).
+    for section in listeners:
+        assert section["use_username_as_clientid"] == ["true"], section["listener"]
+    assert "use_username_as_clientid" not in general
+    assert "certfile" in by_port["8883"]
+    assert "keyfile" in by_port["8883"]
     # Only the TLS listener is published on the host.
     assert [target for _, _, target in ports("mosquitto")] == ["8883"]
 
