@@ -166,6 +166,7 @@ def test_broker_binds_client_ids_to_user_names_and_never_drops_queued_ratings() 
 def test_broker_settings_are_the_production_files() -> None:
     """Persistence, queues and limits are deploy/mosquitto/mosquitto.conf's: only paths, listeners, logs differ."""
     own = {"persistence_location", "log_dest", "log_type", "password_file", "acl_file", "connection_messages"}
+    own.add("use_username_as_clientid")  # a listener option: checked on each listener above
     production = mosquitto_sections((DEPLOY / "mosquitto" / "mosquitto.conf").read_text())[0]
     compose = mosquitto_sections((DEPLOY / "mosquitto" / "compose.conf").read_text())[0]
     shared = {k: v for k, v in production.items() if k not in own}
