@@ -128,6 +128,10 @@ class Collector:
             return [json.loads(line) for line in body.splitlines() if line.strip()]
         return json.loads(body)
 
+    def get_text(self, path: str) -> str:
+        with urllib.request.urlopen(self.url + path, timeout=10) as response:  # noqa: S310 - loopback
+            return str(response.read().decode())
+
     def tracebacks(self) -> int:
         return self.log.read_text(errors="replace").count("Traceback (most recent call last)")
 

@@ -78,28 +78,15 @@ def broker_dirs(service_dirs: Callable[[str], Path]) -> Broker:
     conf = conf.replace("listener 1883\n", f"listener {plain} 127.0.0.1\n")
     (root / "config" / "mosquitto.conf").write_text(conf)
     (secrets / "mqtt_collector_password").write_text(COLLECTOR_PASSWORD + "\n")
+    # The development CA of deploy/mosquitto/dev-certs.sh, as deploy/README.md makes it for the stack.
+    certs = secrets.parent / f"{secrets.name}-certs"
     subprocess.run(
-        [
-            "openssl",
-            "req",
-            "-x509",
-            "-newkey",
-            "rsa:2048",
-            "-nodes",
-            "-days",
-            "1",
-            "-subj",
-            "/CN=localhost",
-            "-addext",
-            "subjectAltName=DNS:localhost,IP:127.0.0.1",
-            "-keyout",
-            str(secrets / "mqtt_tls_key"),
-            "-out",
-            str(secrets / "mqtt_tls_cert"),
-        ],
+        ["sh", str(DEPLOY / "mosquitto" / "dev-certs.sh"), str(certs), "--host", "mosquitto"],
         check=True,
         capture_output=True,
     )
+    for name, secret in (("server.crt", "mqtt_tls_cert"), ("server.key", "mqtt_tls_key"), ("ca.crt", "mqtt_ca")):
+        (secrets / secret).write_bytes((certs / name).read_bytes())
     return Broker(root, secrets, plain, tls)
 
 
@@ -131,7 +118,7 @@ def connect(broker: Broker, user: str, password: str, client_id: str, tls: bool)
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
     client.username_pw_set(user, password)
     if tls:
-        client.tls_set(ca_certs=str(broker.secrets / "mqtt_tls_cert"), cert_reqs=ssl.CERT_REQUIRED)
+        client.tls_set(ca_certs=str(broker.secrets / "mqtt_ca"), cert_reqs=ssl.CERT_REQUIRED)
     session = Session(client, threading.Event(), threading.Event(), [])
 
     def on_connect(_c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
