@@ -24,10 +24,8 @@ import time
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import paho.mqtt.client as mqtt
 import psycopg
-from paho.mqtt.enums import CallbackAPIVersion
-from services import Stack, api_key, percentile, stack
+from services import Stack, api_key, mqtt_client, percentile, stack
 
 from firmware_sim.citizens import ServicePointProfile
 from firmware_sim.cli import kiosk_settings
@@ -40,8 +38,7 @@ LOAD_ORG, PROBE_ORG = "load", "probe"
 
 def publish_load(port: int, kiosks: range, rate: float, duration: float) -> None:
     """One publisher process: its kiosks' ratings at `rate` per second for `duration` seconds, evenly paced."""
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"load-{kiosks.start}", protocol=mqtt.MQTTv5)
-    client.max_inflight_messages_set(2000)
+    client = mqtt_client(f"load-{kiosks.start}")
     client.connect("127.0.0.1", port)
     client.loop_start()
     boot = KioskClock(boot_id=uuid.uuid4(), uptime_ms=1000, synced=True)

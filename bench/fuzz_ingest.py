@@ -35,12 +35,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import psycopg
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
-from paho.mqtt.enums import CallbackAPIVersion
-from services import Collector, api_key, stack
+from services import Collector, api_key, mqtt_client, stack
 
 from collector.ingest import Inbound, Rejection, classify_safely
 from protocol import Face, KioskClock, Rating, TopicKind, build_topic, encode
@@ -166,8 +164,7 @@ class MqttChannel(Channel):
 
     def __init__(self, port: int) -> None:
         super().__init__()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="fuzz-publisher", protocol=mqtt.MQTTv5)
-        self.client.max_inflight_messages_set(1000)
+        self.client = mqtt_client("fuzz-publisher")
         self.client.connect("127.0.0.1", port)
         self.client.loop_start()
 

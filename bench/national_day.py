@@ -27,9 +27,8 @@ from urllib.parse import urlencode
 
 import paho.mqtt.client as mqtt
 import psycopg
-from paho.mqtt.enums import CallbackAPIVersion
 from prometheus_client.parser import text_string_to_metric_families
-from services import Stack, api_key, percentile, stack
+from services import Stack, api_key, mqtt_client, percentile, stack
 
 from protocol import decode
 from protocol.topics import TopicKind
@@ -62,8 +61,7 @@ def payload(
 def publish_share(port: int, points: range, per_point: int, seed: int) -> None:
     """One publisher process: its service points' day, press by press, in sequence order per kiosk."""
     rng = random.Random(seed)
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"national-{seed}", protocol=mqtt.MQTTv5)
-    client.max_inflight_messages_set(2000)
+    client = mqtt_client(f"national-{seed}")
     client.connect("127.0.0.1", port)
     client.loop_start()
     start = datetime.now(UTC) - timedelta(hours=23)

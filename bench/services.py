@@ -22,8 +22,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import paho.mqtt.client as mqtt
 import psycopg
 from kiosk_stack import scratch, stop_on_sigterm
+from paho.mqtt.enums import CallbackAPIVersion
 
 from collector.api.security import new_key
 from collector.store import keys
@@ -192,6 +194,15 @@ def api_key(database_url: str, role: str = "admin", name: str = "bench") -> str:
 
     asyncio.run(create())
     return key.token
+
+
+def mqtt_client(client_id: str) -> mqtt.Client:
+    """A publishing client as the fleet's: MQTT v5, its user name its client id (brokers set up as
+    deploy/mosquitto bind the two, and refuse a client without a user name)."""
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    client.username_pw_set(client_id)
+    client.max_inflight_messages_set(2000)
+    return client
 
 
 def percentile(samples: list[float], p: float) -> float:
