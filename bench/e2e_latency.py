@@ -17,7 +17,6 @@ Goal: p99 <= 500 ms.
 from __future__ import annotations
 
 import argparse
-import subprocess
 import sys
 import threading
 import time
@@ -25,7 +24,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg
-from services import Stack, api_key, mqtt_client, percentile, stack
+from services import Stack, mqtt_client, percentile, publishers, stack
 
 from firmware_sim.citizens import ServicePointProfile
 from firmware_sim.cli import kiosk_settings
@@ -148,31 +147,12 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def measure(run: Stack, args: argparse.Namespace) -> int:
-    token = api_key(run.database_url)
+    token = run.collector.api_key()
     probes = Probes(run, args.probes, token)
     probes.fleet.start_all(timeout=120)
     poller = threading.Thread(target=probes.poll_api, args=(args.poll_ms / 1000,), daemon=True)
-    publishers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                __file__,
-                "--publish-to",
-                str(run.broker.port),
-                "--share",
-                f"{i}/{args.publishers}",
-                "--rate",
-                str(args.rate),
-                "--kiosks",
-                str(args.kiosks),
-                "--duration",
-                str(args.duration),
-            ],
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-        for i in range(args.publishers)
-    ]
+    load = [f"--rate={args.rate}", f"--kiosks={args.kiosks}", f"--duration={args.duration}"]
+    spawned = publishers(__file__, args.publishers, run.broker.port, *load)
     try:
         poller.start()
         start = time.monotonic()
@@ -183,12 +163,12 @@ def measure(run: Stack, args: argparse.Namespace) -> int:
                 next_press = now + args.probe_every
             probes.fleet.poll(0.01)
             probes.collect()
-        sent = sum(int((p.communicate(timeout=120)[0] or "0").split()[0]) for p in publishers)
+        sent = sum(int((p.communicate(timeout=120)[0] or "0").split()[0]) for p in spawned)
         time.sleep(2)  # the last probes
         probes.collect()
     finally:
         probes.stop.set()
-        for p in publishers:
+        for p in spawned:
             if p.poll() is None:
                 p.kill()
                 p.communicate()

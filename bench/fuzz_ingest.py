@@ -38,7 +38,7 @@ from typing import Any
 import psycopg
 from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
-from services import Collector, api_key, mqtt_client, stack
+from services import Collector, mqtt_client, stack
 
 from collector.ingest import Inbound, Rejection, classify_safely
 from protocol import Face, KioskClock, Rating, TopicKind, build_topic, encode
@@ -264,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
             channel = (
                 MqttChannel(run.broker.port)
                 if name == "mqtt"
-                else HttpChannel(run.collector, api_key(run.database_url, "ingest"))
+                else HttpChannel(run.collector, run.collector.api_key("ingest"))
             )
             began = time.monotonic()
             generate(channel, args.messages, args.batch, args.seed)

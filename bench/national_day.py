@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import random
-import subprocess
 import sys
 import threading
 import time
@@ -27,8 +26,7 @@ from urllib.parse import urlencode
 
 import paho.mqtt.client as mqtt
 import psycopg
-from prometheus_client.parser import text_string_to_metric_families
-from services import Stack, api_key, mqtt_client, percentile, stack
+from services import Stack, mqtt_client, percentile, publishers, stack
 
 from protocol import decode
 from protocol.topics import TopicKind
@@ -106,18 +104,6 @@ class Memory(threading.Thread):
             self.peak = max(self.peak, hwm)
 
 
-def stored(run: Stack) -> float:
-    try:
-        text = run.collector.get_text("/metrics")
-    except OSError:
-        return 0.0
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            if sample.name == "mlf_ingest_ratings_stored_total":
-                return float(sample.value)
-    return 0.0
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--points", type=int, default=50_000, help="service points (one kiosk each)")
@@ -148,25 +134,15 @@ def day(run: Stack, args: argparse.Namespace, total: int) -> int:
     memory = Memory(run)
     memory.start()
     began = time.monotonic()
-    publishers = [
-        subprocess.Popen(
-            [
-                sys.executable,
-                __file__,
-                f"--publish-to={run.broker.port}",
-                f"--share={i}/{args.publishers}",
-                f"--points={args.points}",
-                f"--ratings={args.ratings}",
-            ]
-        )
-        for i in range(args.publishers)
-    ]
+    spawned = publishers(
+        __file__, args.publishers, run.broker.port, f"--points={args.points}", f"--ratings={args.ratings}"
+    )
     published_at = None
     try:
         next_line = began + 30
-        while (n := stored(run)) < total:
+        while (n := run.collector.metric("mlf_ingest_ratings_stored_total")) < total:
             now = time.monotonic()
-            if published_at is None and all(p.poll() is not None for p in publishers):
+            if published_at is None and all(p.poll() is not None for p in spawned):
                 published_at = now
             if now > next_line:
                 next_line = now + 30
@@ -178,12 +154,12 @@ def day(run: Stack, args: argparse.Namespace, total: int) -> int:
             time.sleep(1)
         took = time.monotonic() - began
     finally:
-        for p in publishers:
+        for p in spawned:
             if p.poll() is None:
                 p.kill()
             p.wait()
         memory.stop.set()
-    failed = [p.returncode for p in publishers if p.returncode]
+    failed = [p.returncode for p in spawned if p.returncode]
     published = (published_at or time.monotonic()) - began
     print(f"\n{total:,} ratings stored in {took:.0f} s ({total / took:,.0f}/s); published in {published:.0f} s")
     if failed:
@@ -217,7 +193,7 @@ def check(run: Stack, total: int) -> dict[str, bool]:
 def overview(run: Stack, args: argparse.Namespace) -> None:
     """The overview's p95, after one first request as the day left the database (the planner's statistics
     as autovacuum had them then), and after ANALYZE (as autovacuum does within minutes of a large load)."""
-    token = api_key(run.database_url, "reader")
+    token = run.collector.api_key("reader")
     pages = (
         ("the nation, worst 100", "/v1/overview"),
         (f"one organisation, all {ORGS_OF}", f"/v1/overview?{urlencode({'org': 'ente-001', 'limit': ORGS_OF})}"),

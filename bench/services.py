@@ -7,7 +7,6 @@ however they end (Ctrl-C, SIGTERM from `timeout`, an exception).
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
@@ -23,12 +22,10 @@ from pathlib import Path
 from typing import Any
 
 import paho.mqtt.client as mqtt
-import psycopg
 from kiosk_stack import scratch, stop_on_sigterm
 from paho.mqtt.enums import CallbackAPIVersion
+from prometheus_client.parser import text_string_to_metric_families
 
-from collector.api.security import new_key
-from collector.store import keys
 from devstack.mosquitto import LocalMosquitto
 from devstack.postgres import LocalPostgres
 from devstack.processes import free_port, give_to
@@ -134,8 +131,36 @@ class Collector:
         with urllib.request.urlopen(self.url + path, timeout=10) as response:  # noqa: S310 - loopback
             return str(response.read().decode())
 
+    def metric(self, name: str) -> float:
+        """A sample of the collector's /metrics (0 while it does not answer)."""
+        try:
+            return metric_value(self.get_text("/metrics"), name)
+        except OSError:
+            return 0.0
+
+    def api_key(self, role: str = "admin") -> str:
+        """A new API key, made as an operator makes the first one: `mlf-collector admin key create`."""
+        done = subprocess.run(
+            [sys.executable, "-m", "collector.main", "admin", "key", "create", "--name", "bench", "--role", role],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
+        return done.stdout.strip().splitlines()[-1]
+
     def tracebacks(self) -> int:
         return self.log.read_text(errors="replace").count("Traceback (most recent call last)")
+
+
+def metric_value(text: str, name: str) -> float:
+    """The value of sample `name` in a Prometheus exposition (0 if absent)."""
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == name:
+                return float(sample.value)
+    return 0.0
 
 
 @dataclass
@@ -184,16 +209,16 @@ def stack(name: str, durable: bool = True, autosave_s: int = 1, **settings: str)
         yield Stack(folder, postgres, broker, url, collector)
 
 
-def api_key(database_url: str, role: str = "admin", name: str = "bench") -> str:
-    """An API key made straight in the database, as `mlf-collector admin key create` makes one."""
-    key = new_key()
-
-    async def create() -> None:
-        async with await psycopg.AsyncConnection.connect(database_url, autocommit=True) as conn:
-            await keys.create(conn, key.key_id, name, role, None, key.secret_sha256)
-
-    asyncio.run(create())
-    return key.token
+def publishers(script: str, count: int, port: int, *args: str) -> list[subprocess.Popen[str]]:
+    """`count` processes of `script` in its hidden publisher mode, each with its share (`--share i/count`)."""
+    return [
+        subprocess.Popen(
+            [sys.executable, script, f"--publish-to={port}", f"--share={i}/{count}", *args],
+            stdout=subprocess.PIPE,
+            text=True,
+        )
+        for i in range(count)
+    ]
 
 
 def mqtt_client(client_id: str) -> mqtt.Client:
