@@ -23,9 +23,11 @@ from typing import Any
 import psycopg
 from pydantic import ValidationError
 
-from collector.config import CollectorSettings, is_placeholder
+from collector.config import CollectorSettings
 from collector.provisioning.broker_files import mosquitto_hash
-from collector.store import registry
+from collector.store import kiosks, registry
+from collector.store.scope import EVERYWHERE
+from envcheck import is_placeholder
 from firmware_sim.citizens import demo_fleet
 
 
@@ -40,9 +42,9 @@ async def created(step: Awaitable[Any]) -> bool:
     return True
 
 
-async def enrol(conninfo: str, kiosks: int, org: str, password: str, timezone: str) -> list[str]:
+async def enrol(conninfo: str, count: int, org: str, password: str, timezone: str) -> list[str]:
     """Register the fleet; the ids of the kiosks registered now (the others existed and got the password)."""
-    points = demo_fleet(kiosks, org=org)
+    points = demo_fleet(count, org=org)
     new = []
     async with await psycopg.AsyncConnection.connect(conninfo, autocommit=True) as conn:
         await created(registry.create_organisation(conn, org, "Simulazione / Simulation", timezone))
@@ -52,10 +54,11 @@ async def enrol(conninfo: str, kiosks: int, org: str, password: str, timezone: s
             name = f"Sportello simulato {number} / Simulated counter {number}"
             await created(registry.create_service_point(conn, point.id, org, None, name, point.channel.value))
             secret = mosquitto_hash(password)
-            if await created(registry.create_kiosk(conn, point.kiosk_id, point.id, secret, list(point.services), 3.0)):
+            offered = list(point.services)
+            if await created(kiosks.create(conn, point.kiosk_id, point.id, secret, offered, 3.0, scope=EVERYWHERE)):
                 new.append(point.kiosk_id)
             else:
-                await registry.set_kiosk_password(conn, point.kiosk_id, secret)
+                await kiosks.set_password(conn, point.kiosk_id, secret, scope=EVERYWHERE)
     return new
 
 
