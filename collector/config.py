@@ -192,7 +192,7 @@ class CollectorSettings(BaseSettings):
             ),
         }
         for name, value in secrets.items():
-            if value is not None and is_placeholder(str(value)):
+            if value is not None and envcheck.is_placeholder(str(value)):
                 raise ValueError(f"the password in {name} is a placeholder: set a real one")
         return self
 
@@ -211,15 +211,6 @@ def unknown_variables(environ: dict[str, str], prefix: str, settings: type[BaseS
         f"{variable}: {problem}"
         for variable, problem in envcheck.unknown_variables(environ, prefix, settings.model_fields)
     ]
-
-
-PLACEHOLDERS = frozenset({"changeme", "change-me", "password", "secret", "example", ""})
-
-
-def is_placeholder(value: str) -> bool:
-    """`changeme`, `CHANGE_ME`, `change-me-please`, `secret`: what example files hold, never a real secret."""
-    word = value.strip().lower().replace("_", "-")
-    return word in PLACEHOLDERS or word.startswith(("change-me", "changeme"))
 
 
 def _read_secret(path: Path) -> str:

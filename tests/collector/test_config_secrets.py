@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from collector.config import CollectorSettings, is_placeholder
+from collector.config import CollectorSettings
+from envcheck import is_placeholder
 
 REAL = "q3V9-x7Lr2mZ0pT8sKd4"
 
