@@ -39,6 +39,7 @@ class Collector:
     log: Path
     process: subprocess.Popen[bytes] | None = None
     starts: int = 0
+    metrics_token: str | None = None
 
     @property
     def port(self) -> int:
@@ -127,14 +128,16 @@ class Collector:
             return [json.loads(line) for line in body.splitlines() if line.strip()]
         return json.loads(body)
 
-    def get_text(self, path: str) -> str:
-        with urllib.request.urlopen(self.url + path, timeout=10) as response:  # noqa: S310 - loopback
-            return str(response.read().decode())
-
     def metric(self, name: str) -> float:
-        """A sample of the collector's /metrics (0 while it does not answer)."""
+        """A sample of the collector's /metrics (0 while it does not answer), read with a reader key."""
+        if self.metrics_token is None:
+            self.metrics_token = self.api_key("reader")
+        request = urllib.request.Request(  # noqa: S310 - loopback
+            self.url + "/metrics", headers={"Authorization": f"Bearer {self.metrics_token}"}
+        )
         try:
-            return metric_value(self.get_text("/metrics"), name)
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
+                return metric_value(response.read().decode(), name)
         except OSError:
             return 0.0
 
