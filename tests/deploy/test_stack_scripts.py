@@ -14,7 +14,8 @@ from pathlib import Path
 import psycopg
 
 from collector.provisioning.broker_files import mosquitto_hash
-from devstack.postgres import pg_bindir
+from collector.store.migrate import migrate
+from devstack.postgres import LocalPostgres, pg_bindir
 from tests.deploy.stack import DEPLOY, ROOT
 
 ROLE_SQL = DEPLOY / "grafana" / "grafana-role.sql"
@@ -51,12 +52,16 @@ def run_psql(database_url: str, password_file: Path) -> subprocess.CompletedProc
     )
 
 
-def test_grafana_role_is_the_readmes_and_takes_its_password_from_the_secret(database_url: str, tmp_path: Path) -> None:
+def test_grafana_role_is_the_readmes_and_takes_its_password_from_the_secret(
+    own_postgres: LocalPostgres, tmp_path: Path
+) -> None:
+    """On a cluster of its own: roles are cluster-wide, and the dashboards' tests make this one too."""
+    database_url = own_postgres.create_database("mlf")
+    with psycopg.connect(database_url) as conn:
+        migrate(conn)
     readme = (ROOT / "dashboards" / "README.md").read_text()
     assert tables(ROLE_SQL.read_text()) == tables(readme)
 
-    with psycopg.connect(database_url, autocommit=True) as conn:
-        conn.execute("DROP ROLE IF EXISTS mlf_grafana")  # roles are cluster-wide: another test may have made it
     secret = tmp_path / "mlf_grafana_db_password"
     secret.write_text("It's-a-secret 'quoted' $1\n")
     for _ in range(2):  # the db-grants service runs at every `up`: the second run must succeed too
