@@ -37,7 +37,7 @@ import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
-from prometheus_client.parser import text_string_to_metric_families
+from services import metric_value
 
 from collector.config import CollectorSettings
 from collector.mqtt_link import receive_maximum
@@ -158,11 +158,7 @@ class Collector:
                 text = response.read().decode()
         except OSError:
             return 0.0
-        for family in text_string_to_metric_families(text):
-            for sample in family.samples:
-                if sample.name == "mlf_ingest_ratings_stored_total":
-                    return float(sample.value)
-        return 0.0
+        return metric_value(text, "mlf_ingest_ratings_stored_total")
 
     def stop(self) -> None:
         if self.process and self.process.poll() is None:

@@ -183,8 +183,17 @@ class CollectorSettings(BaseSettings):
     def _read_secret_files(self) -> CollectorSettings:
         if self.mqtt_password_file is not None:
             self.mqtt_password = SecretStr(_read_secret(self.mqtt_password_file))
-        if self.mqtt_password is not None and self.mqtt_password.get_secret_value() in PLACEHOLDERS:
-            raise ValueError("the MQTT password is a placeholder: set a real one")
+        # Every secret, wherever it comes from: an example value copied as is must not start a service.
+        secrets = {
+            "COLLECTOR_MQTT_PASSWORD": self.mqtt_password.get_secret_value() if self.mqtt_password else None,
+            "COLLECTOR_DATABASE_URL": conninfo_to_dict(self.database_url).get("password"),
+            "COLLECTOR_DATABASE_PASSWORD_FILE": (
+                _read_secret(self.database_password_file) if self.database_password_file else None
+            ),
+        }
+        for name, value in secrets.items():
+            if value is not None and envcheck.is_placeholder(str(value)):
+                raise ValueError(f"the password in {name} is a placeholder: set a real one")
         return self
 
     def database_conninfo(self) -> str:
@@ -202,9 +211,6 @@ def unknown_variables(environ: dict[str, str], prefix: str, settings: type[BaseS
         f"{variable}: {problem}"
         for variable, problem in envcheck.unknown_variables(environ, prefix, settings.model_fields)
     ]
-
-
-PLACEHOLDERS = frozenset({"changeme", "change-me", "password", "secret", "CHANGE_ME"})
 
 
 def _read_secret(path: Path) -> str:

@@ -1,4 +1,4 @@
-"""Environment variables that name no setting.
+"""Checks of settings shared by the kiosk and the collector: variables that name no setting, placeholder secrets.
 
 pydantic-settings ignores a `PREFIX_*` variable it does not know, so a typo (`COLLECTOR_MQTT_HOTS`) would
 silently leave the default in force. The kiosk and the collector both refuse to start on one, through this
@@ -20,3 +20,13 @@ def unknown_variables(environ: Mapping[str, str], prefix: str, names: Iterable[s
         close = difflib.get_close_matches(variable, known, n=1)
         found.append((variable, "unknown setting" + (f" (did you mean {close[0]}?)" if close else "")))
     return found
+
+
+PLACEHOLDERS = frozenset({"changeme", "change-me", "password", "secret", "example", ""})
+
+
+def is_placeholder(secret: str) -> bool:
+    """`changeme`, `CHANGE_ME`, `change-me-please`, `secret`: what example files hold, never a real secret.
+    A service refuses to start with one (outside the demo, which uses no secrets)."""
+    word = secret.strip().lower().replace("_", "-")
+    return word in PLACEHOLDERS or word.startswith(("change-me", "changeme"))

@@ -9,6 +9,7 @@ APT_PACKAGES=(
   ca-certificates python3-venv curl
   mosquitto mosquitto-clients   # MQTT broker (demo, tests) and its CLI tools (docs/mqtt.md)
   postgresql                    # database server binaries (the demo and tests run their own clusters)
+  docker-compose                # validates deploy/compose.yaml (tests/deploy; no container engine needed)
   # The touch kiosk (Kivy): OpenGL through Mesa (software rendering when there is no GPU, as in CI),
   # multitouch devices, and a virtual X server to run it in a window on a machine without a screen.
   libgl1 libegl1 libgl1-mesa-dri libmtdev1 xvfb xauth

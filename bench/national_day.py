@@ -1,0 +1,226 @@
+"""A national day: 50,000 service points, 5 million ratings through MQTT, on this machine.
+
+100 organisations of 500 service points, one kiosk each, a day of presses each (about 100 per kiosk,
+sequence numbers in order, a tenth of the service points unhappy). Publisher processes send them with
+QoS 1 through mosquitto, as fast as the machine lets them, into the collector (its own process, as
+deployed; PostgreSQL with fsync on, default settings; every organisation, service point and kiosk
+registered on its first rating). Measured: the time from the first publish to the last rating stored
+(goal: <= 10 minutes), the collector's memory (resident, sampled every second, and its peak), and
+afterwards the overview's p95 through the API: the whole nation's worst 100 and one organisation's 500.
+Checked: every rating stored once, nothing refused, no open gap.
+
+    .venv/bin/python bench/national_day.py                                     # 50,000 points, 5,000,000 ratings
+    .venv/bin/python bench/national_day.py --points 2000 --ratings 100000      # a quick look
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import sys
+import threading
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from urllib.parse import urlencode
+
+import paho.mqtt.client as mqtt
+import psycopg
+from services import Stack, mqtt_client, percentile, publishers, stack
+
+from protocol import decode
+from protocol.topics import TopicKind
+
+ORGS_OF = 500
+"""Service points per organisation."""
+REASONS = ("waiting-time", "staff-courtesy", "information-clarity", "must-come-back")
+SERVICES = ("anagrafe", "carta-identita", "tributi", "stato-civile")
+
+
+def point_ids(index: int) -> tuple[str, str, str]:
+    """(organisation, service point, kiosk) of service point number `index`."""
+    org = f"ente-{index // ORGS_OF + 1:03d}"
+    return org, f"{org}-sp{index % ORGS_OF + 1}", f"{org}-k{index % ORGS_OF + 1}"
+
+
+def payload(
+    kiosk: str, point: str, seq: int, face: str, reason: str | None, service: str, at: datetime, boot: str
+) -> bytes:
+    """A protocol v1 rating, written directly (the `Rating` model costs the publishers more than the broker);
+    the first ones are checked against the model, and the collector refuses any that is wrong."""
+    reason_json = f'"{reason}"' if reason else "null"
+    return (
+        f'{{"event_id":"{uuid.uuid4()}","kiosk_id":"{kiosk}","seq":{seq},"service_point":"{point}",'
+        f'"service":"{service}","channel":"counter","face":"{face}","reason":{reason_json},'
+        f'"pressed_at":"{at.isoformat()}","clock":{{"boot_id":"{boot}","uptime_ms":{seq * 1000},"synced":true}}}}'
+    ).encode()
+
+
+def publish_share(port: int, points: range, per_point: int, seed: int) -> None:
+    """One publisher process: its service points' day, press by press, in sequence order per kiosk."""
+    rng = random.Random(seed)
+    client = mqtt_client(f"national-{seed}")
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    start = datetime.now(UTC) - timedelta(hours=23)
+    step = timedelta(hours=22) / per_point
+    boot = str(uuid.uuid4())
+    ids = [point_ids(i) for i in points]
+    unhappy = [i % 10 == 3 for i in points]
+    pending: list[mqtt.MQTTMessageInfo] = []
+    for seq in range(1, per_point + 1):
+        at = start + step * seq
+        for (org, point, kiosk), sad in zip(ids, unhappy, strict=True):
+            draw = rng.random()
+            red, yellow = (0.35, 0.20) if sad else (0.05, 0.13)
+            face = "negative" if draw < red else "neutral" if draw < red + yellow else "positive"
+            reason = rng.choice(REASONS) if face == "negative" and rng.random() < 0.6 else None
+            body = payload(kiosk, point, seq, face, reason, SERVICES[seq % 4], at, boot)
+            if seq == 1 and len(pending) < 3:
+                decode(TopicKind.RATING, body)  # the hand-written payload is a valid rating
+            pending.append(client.publish(f"mlf/v1/{org}/{kiosk}/rating", body, qos=1))
+            if len(pending) >= 5000:  # paho's own queue is not made for millions: wait in slices
+                for info in pending:
+                    info.wait_for_publish(300)
+                pending.clear()
+    for info in pending:
+        info.wait_for_publish(300)
+    client.disconnect()
+    client.loop_stop()
+
+
+class Memory(threading.Thread):
+    """The collector's resident memory every second."""
+
+    def __init__(self, run: Stack) -> None:
+        super().__init__(name="memory", daemon=True)
+        self.run_, self.samples, self.peak = run, list[float](), 0.0
+        self.stop = threading.Event()
+
+    def run(self) -> None:
+        while not self.stop.wait(1.0):
+            rss, hwm = self.run_.collector.rss_mb()
+            self.samples.append(rss)
+            self.peak = max(self.peak, hwm)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--points", type=int, default=50_000, help="service points (one kiosk each)")
+    parser.add_argument("--ratings", type=int, default=5_000_000)
+    parser.add_argument("--publishers", type=int, default=2, help="publisher processes")
+    parser.add_argument("--repeat", type=int, default=60, help="overview requests for each p95")
+    parser.add_argument("--first-timeout", type=float, default=1800, help="wait this long for the first overview")
+    parser.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds of ingest")
+    parser.add_argument("--publish-to", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--share", default="0/1", help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    per_point = max(1, args.ratings // args.points)
+    if args.publish_to:
+        index, count = (int(x) for x in args.share.split("/"))
+        publish_share(args.publish_to, range(index, args.points, count), per_point, seed=index + 1)
+        return 0
+    total = per_point * args.points
+    print(
+        f"{args.points:,} service points in {-(-args.points // ORGS_OF)} organisations, {total:,} ratings "
+        f"({per_point} per kiosk), {args.publishers} publisher processes; PostgreSQL fsync on",
+        flush=True,
+    )
+    with stack("national", durable=True) as run:
+        return day(run, args, total)
+
+
+def day(run: Stack, args: argparse.Namespace, total: int) -> int:
+    memory = Memory(run)
+    memory.start()
+    began = time.monotonic()
+    spawned = publishers(
+        __file__, args.publishers, run.broker.port, f"--points={args.points}", f"--ratings={args.ratings}"
+    )
+    published_at = None
+    try:
+        next_line = began + 30
+        while (n := run.collector.metric("mlf_ingest_ratings_stored_total")) < total:
+            now = time.monotonic()
+            if published_at is None and all(p.poll() is not None for p in spawned):
+                published_at = now
+            if now > next_line:
+                next_line = now + 30
+                rss = memory.samples[-1] if memory.samples else 0.0
+                print(f"  {now - began:6.0f} s  stored {n:12,.0f}  collector RSS {rss:6.0f} MB", flush=True)
+            if now - began > args.timeout:
+                print(f"gave up after {args.timeout:.0f} s: {n:,.0f} of {total:,} stored")
+                return 1
+            time.sleep(1)
+        took = time.monotonic() - began
+    finally:
+        for p in spawned:
+            if p.poll() is None:
+                p.kill()
+            p.wait()
+        memory.stop.set()
+    failed = [p.returncode for p in spawned if p.returncode]
+    published = (published_at or time.monotonic()) - began
+    print(f"\n{total:,} ratings stored in {took:.0f} s ({total / took:,.0f}/s); published in {published:.0f} s")
+    if failed:
+        print(f"publisher exit codes: {failed}")
+    end_rss = memory.samples[-1] if memory.samples else 0.0
+    print(f"collector memory: peak {memory.peak:.0f} MB resident, at the end {end_rss:.0f} MB")
+    checks = check(run, total)
+    checks["the day in <= 10 minutes"] = took <= 600
+    overview(run, args)
+    for name, ok in checks.items():
+        print(f"  {'PASS' if ok else 'FAIL'}  {name}")
+    ok = all(checks.values())
+    print("RESULT:", "PASS" if ok else "FAIL")
+    return 0 if ok else 1
+
+
+def check(run: Stack, total: int) -> dict[str, bool]:
+    with psycopg.connect(run.database_url) as conn:
+        count, distinct = conn.execute("SELECT count(*), count(DISTINCT event_id) FROM ratings").fetchone() or (0, 0)
+        refused = conn.execute("SELECT count(*) FROM quarantine").fetchone()
+        gaps = conn.execute("SELECT count(*) FROM sequence_gaps WHERE closed_at IS NULL").fetchone()
+        points = conn.execute("SELECT count(*) FROM service_points").fetchone()
+    print(f"database: {count:,} ratings ({distinct:,} distinct), {points[0] if points else 0:,} service points")
+    return {
+        "every rating stored once": count == distinct == total,
+        "nothing refused": refused == (0,),
+        "no open gap": gaps == (0,),
+    }
+
+
+def overview(run: Stack, args: argparse.Namespace) -> None:
+    """The overview's p95, after one first request as the day left the database (the planner's statistics
+    as autovacuum had them then), and after ANALYZE (as autovacuum does within minutes of a large load)."""
+    token = run.collector.api_key("reader")
+    pages = (
+        ("the nation, worst 100", "/v1/overview"),
+        (f"one organisation, all {ORGS_OF}", f"/v1/overview?{urlencode({'org': 'ente-001', 'limit': ORGS_OF})}"),
+    )
+    for label, path in pages:
+        t = time.perf_counter()
+        try:
+            run.collector.get(path, token, timeout=args.first_timeout)
+            print(f"first GET {path} right after the day ({label}): {time.perf_counter() - t:.2f} s")
+        except OSError as exc:
+            print(f"first GET {path} right after the day ({label}): none in {args.first_timeout:.0f} s ({exc})")
+    with psycopg.connect(run.database_url, autocommit=True) as conn:
+        t = time.perf_counter()
+        conn.execute("ANALYZE")
+        print(f"ANALYZE (the planner's statistics, as autovacuum refreshes them): {time.perf_counter() - t:.1f} s")
+    for label, path in pages:
+        run.collector.get(path, token, timeout=120)  # warm
+        samples = []
+        for _ in range(args.repeat):
+            t = time.perf_counter()
+            run.collector.get(path, token, timeout=120)
+            samples.append((time.perf_counter() - t) * 1000)
+        print(
+            f"GET {path:<45} {label:<30} p50 {percentile(samples, 50):7.1f} ms  "
+            f"p95 {percentile(samples, 95):7.1f} ms  (n={len(samples)})"
+        )
+
+
+if __name__ == "__main__":
+    sys.exit(main())
