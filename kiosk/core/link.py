@@ -10,7 +10,14 @@ outbox, not paho's memory, decides what is sent):
    broker can crash after its PUBACK; only the collector's watermark proves storage).
 
 A lost connection is retried after an exponentially growing delay with jitter, so a
-fleet does not reconnect in lockstep when the office Wi-Fi comes back.
+fleet does not reconnect in lockstep when the office Wi-Fi comes back. When another
+client connected with our id took the connection (two devices with one identity), we
+wait much longer (`takeover_backoff_s`, doubling) instead of taking it back at once:
+the two devices then take turns rather than fight, each delivering its own ratings,
+and the collector reports the conflict. A broker says so (MQTT v5 reason "Session
+taken over"), but mosquitto 2.0 just closes the socket; so a connection cut without a
+word from the broker also counts as a takeover when an ack for another instance of our
+kiosk id reached us lately: the collector has been hearing from a twin.
 """
 
 from __future__ import annotations
@@ -22,6 +29,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -37,6 +45,12 @@ from protocol.codec import decode_as
 
 log = logging.getLogger(__name__)
 
+SESSION_TAKEN_OVER = 142
+"""MQTT v5 DISCONNECT reason: another client connected with our client id."""
+TWIN_EVIDENCE_S = 600.0
+"""How long an ack for another instance of our kiosk id stays evidence of a twin (see the module doc)."""
+LONG_CONNECTION_S = 600.0
+"""A connection that lasted this long ends a run of takeovers (the waits start small again)."""
 ACK_GRACE_S = 0.5
 """After subscribing, how long to wait for the retained watermark before sending (it saves resending)."""
 CONNACK_TIMEOUT_S = 10.0
@@ -53,6 +67,8 @@ class LinkStats:
     broker_acked: int = 0
     resends: int = 0
     """Times the link went back to the watermark because the collector confirmed nothing."""
+    takeovers: int = 0
+    """Times the broker closed our connection because another client connected with our id."""
     last_error: str | None = None
 
 
@@ -64,6 +80,7 @@ class Link:
         heartbeat: Callable[[], Heartbeat],
         on_config: Callable[[bytes], object],
         *,
+        clock_synced: Callable[[], bool] = lambda: True,
         rng: random.Random | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -71,6 +88,7 @@ class Link:
         self._outbox = outbox
         self._heartbeat = heartbeat
         self._on_config = on_config
+        self._clock_synced = clock_synced
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
         self._now = monotonic
         self._stop = threading.Event()
@@ -78,6 +96,7 @@ class Link:
         self._thread = threading.Thread(target=self._run, name=f"mqtt-{settings.kiosk_id}", daemon=True)
         self._listeners: list[Callable[[bool], None]] = []
         self._online = False
+        self._twin_seen_at: float | None = None
         self.stats = LinkStats()
         self._window = SendWindow(
             settings.send_window,
@@ -120,7 +139,9 @@ class Link:
 
     def _run(self) -> None:
         attempt = 0
+        takeovers_in_a_row = 0
         while not self._stop.is_set():
+            connected_at = self._now()
             try:
                 client = self._new_client()
                 if self._connect(client) and self._serve(client):
@@ -131,10 +152,27 @@ class Link:
                 self._set_online(False)
             if self._stop.is_set():
                 break
-            cap = min(self._s.reconnect_max_s, self._s.reconnect_min_s * 2**attempt)
-            delay = self._rng.uniform(cap / 2, cap)
-            attempt = min(attempt + 1, 30)
-            log.info("kiosk %s offline (%s); next attempt in %.1f s", self._s.kiosk_id, self.stats.last_error, delay)
+            if self._taken_over:
+                lasted_long = self._now() - connected_at >= LONG_CONNECTION_S
+                takeovers_in_a_row = 1 if lasted_long else takeovers_in_a_row + 1
+                cap = min(self._s.takeover_backoff_max_s, self._s.takeover_backoff_s * 2 ** (takeovers_in_a_row - 1))
+                delay = self._rng.uniform(cap / 2, cap)
+                log.warning(
+                    "kiosk %s: another device connected with this kiosk's id and the broker closed our connection "
+                    "(%d time(s) in a row); waiting %.0f s before reconnecting. Two devices must never share a "
+                    "kiosk identity: see deploy/kiosk/README.md",
+                    self._s.kiosk_id,
+                    takeovers_in_a_row,
+                    delay,
+                )
+            else:
+                takeovers_in_a_row = 0
+                cap = min(self._s.reconnect_max_s, self._s.reconnect_min_s * 2**attempt)
+                delay = self._rng.uniform(cap / 2, cap)
+                attempt = min(attempt + 1, 30)
+                log.info(
+                    "kiosk %s offline (%s); next attempt in %.1f s", self._s.kiosk_id, self.stats.last_error, delay
+                )
             self._stop.wait(delay)
 
     def _new_client(self) -> mqtt.Client:
@@ -192,7 +230,7 @@ class Link:
                 break
 
     def _reset_connection_state(self) -> None:
-        self._accepted = self._refused = self._busy = False
+        self._accepted = self._refused = self._busy = self._taken_over = False
         self._window.reset(self._s.max_inflight)
         self._drain_at: float | None = None
         self._heartbeat_due = 0.0
@@ -230,7 +268,14 @@ class Link:
         log.info("kiosk %s connected to %s:%d", self._s.kiosk_id, self._s.mqtt_host, self._s.mqtt_port)
         self._set_online(True)
 
-    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: ReasonCode, _p: Any) -> None:
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, flags: Any, reason: ReasonCode, _p: Any) -> None:
+        twin_lately = self._twin_seen_at is not None and self._now() - self._twin_seen_at < TWIN_EVIDENCE_S
+        silent_cut = reason.is_failure and not getattr(flags, "is_disconnect_packet_from_server", False)
+        if reason.value == SESSION_TAKEN_OVER or (self._accepted and silent_cut and twin_lately):
+            self._taken_over = True
+            self.stats.takeovers += 1
+            self.stats.last_error = "another client connected with this kiosk's id"
+            return
         if reason.is_failure:
             self.stats.last_error = f"connection lost: {reason}"
             log.warning("kiosk %s: %s", self._s.kiosk_id, self.stats.last_error)
@@ -259,7 +304,7 @@ class Link:
                 ack = decode_as(Ack, bytes(message.payload))
                 if ack.kiosk_id != self._s.kiosk_id:
                     raise ProtocolError("identity_mismatch", f"ack for {ack.kiosk_id!r} on our topic")
-                self._on_watermark(ack.seq)
+                self._on_watermark(ack)
             elif kind is TopicKind.CONFIG:
                 self._on_config(bytes(message.payload))
                 self.request_heartbeat()
@@ -270,10 +315,19 @@ class Link:
 
     # -- sending (the link's thread) -------------------------------------------------------------
 
-    def _on_watermark(self, seq: int) -> None:
-        outcome = self._outbox.acknowledge(seq)
+    def _on_watermark(self, ack: Ack) -> None:
+        seq = ack.seq
+        if ack.instance not in (None, self._outbox.instance) and self._recent(ack):
+            self._twin_seen_at = self._now()
+        outcome = self._outbox.acknowledge(seq, ack.instance)
         if not outcome.accepted:
-            log.debug("watermark %d is not newer than %d; ignored", seq, self._window.watermark)
+            log.debug(
+                "watermark %d of instance %s is not newer than our %d, or not ours (%s); ignored",
+                seq,
+                ack.instance,
+                self._window.watermark,
+                self._outbox.instance,
+            )
             return
         if outcome.renumbered:
             log.warning(
@@ -284,6 +338,13 @@ class Link:
             )
         self._window.covered(seq, renumbered=bool(outcome.renumbered))
         self._drain_at = self._now()
+
+    def _recent(self, ack: Ack) -> bool:
+        """Whether `ack` was made lately by the collector's clock (always, when ours is not synchronised):
+        the retained ack of a device replaced long ago is no sign of a twin."""
+        if not self._clock_synced():
+            return True
+        return abs((datetime.now(UTC) - ack.at).total_seconds()) < TWIN_EVIDENCE_S
 
     def _send_heartbeat(self, client: mqtt.Client) -> None:
         self._heartbeat_wanted.clear()

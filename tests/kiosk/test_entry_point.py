@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from devstack.mosquitto import LocalMosquitto
+from kiosk.core.device import local_device_id
 from kiosk.core.outbox import Outbox
 from protocol import TopicKind
 from tests.fixtures.fix_kiosk import ORG, MqttWatcher
@@ -76,7 +77,7 @@ def test_sigkill_leaves_the_last_will(
 
 
 def test_refuses_an_outbox_of_another_kiosk(run_kiosk: Callable[..., subprocess.Popen[bytes]], tmp_path: Path) -> None:
-    Outbox(tmp_path / "data" / "outbox.sqlite3", "someone-else").close()
+    Outbox(tmp_path / "data" / "outbox.sqlite3", "someone-else", local_device_id()).close()
     process = run_kiosk()
     out, _ = process.communicate(timeout=20)
     assert process.returncode == 2
