@@ -128,13 +128,14 @@ def _open(
 def clear(conn: psycopg.Connection[TupleRow], kiosk_id: str) -> bool:
     """An operator has given each device its own identity: clear the flag (what is heard from now on counts
     again). False if the kiosk had no conflict."""
-    row = conn.execute(
-        "UPDATE kiosks SET identity_conflict_since = NULL, identity_conflict_reason = NULL,"
-        " identity_conflict_cleared_at = now() WHERE id = %s AND identity_conflict_since IS NOT NULL"
-        " RETURNING org_id",
-        (kiosk_id,),
-    ).fetchone()
-    if row is None:
-        return False
-    kiosk_events.record(conn, [(kiosk_id, row[0], kiosk_events.IDENTITY_CONFLICT_CLEARED, {})])
+    with conn.transaction():
+        row = conn.execute(
+            "UPDATE kiosks SET identity_conflict_since = NULL, identity_conflict_reason = NULL,"
+            " identity_conflict_cleared_at = now() WHERE id = %s AND identity_conflict_since IS NOT NULL"
+            " RETURNING org_id",
+            (kiosk_id,),
+        ).fetchone()
+        if row is None:
+            return False
+        kiosk_events.record(conn, [(kiosk_id, row[0], kiosk_events.IDENTITY_CONFLICT_CLEARED, {})])
     return True
