@@ -218,7 +218,7 @@ class Kiosk:
     def wait_until_delivered(self, timeout: float) -> bool:
         """True once the collector's watermark for this outbox's instance covers every rating taken so far."""
         deadline = time.monotonic() + timeout
-        while self.outbox.stats().depth:
+        while not self.outbox.stats().delivered:
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.05)

@@ -82,6 +82,11 @@ class OutboxStats:
     oldest: Oldest | None
     instance: uuid.UUID | None = None
 
+    @property
+    def delivered(self) -> bool:
+        """The collector's watermark for this instance covers every rating it took."""
+        return self.depth == 0 and self.watermark >= self.last_seq
+
 
 @dataclass(frozen=True, slots=True)
 class AckOutcome:
@@ -99,14 +104,15 @@ def peek(path: Path) -> OutboxStats | None:
     conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
     try:
         conn.execute("BEGIN")
-        state = dict(conn.execute("SELECT key, value FROM state WHERE key IN ('last_seq', 'watermark')"))
+        state = dict(conn.execute("SELECT key, value FROM state WHERE key IN ('last_seq', 'watermark', 'instance')"))
         depth = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
         conn.execute("COMMIT")
     except sqlite3.OperationalError:  # created but not set up yet
         return None
     finally:
         conn.close()
-    return OutboxStats(int(state.get("last_seq", 0)), int(state.get("watermark", 0)), depth, None)
+    instance = uuid.UUID(state["instance"]) if "instance" in state else None
+    return OutboxStats(int(state.get("last_seq", 0)), int(state.get("watermark", 0)), depth, None, instance)
 
 
 def adopt(path: Path, kiosk_id: str, device: str) -> OutboxStats:
