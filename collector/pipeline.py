@@ -41,6 +41,8 @@ class IngestPipeline:
             threading.Thread(target=self._run, name=f"ingest-writer-{i}", daemon=True) for i in range(settings.writers)
         ]
         self._published: dict[InstanceKey, int] = {}
+        self._conflicted: set[str] = set()
+        """Kiosk ids whose identity conflict was open when last heard (their acks say so)."""
         self._collecting = threading.Lock()
         self._committed: queue.Queue[tuple[list[Classified], WriteResult, datetime] | None] = queue.Queue()
         self._acker = threading.Thread(target=self._ack_loop, name="ingest-acker", daemon=True)
@@ -225,6 +227,7 @@ class IngestPipeline:
             for key, (org, seq) in result.watermarks.items():
                 # Writers may finish out of order; a watermark never goes down, so never publish a lower one.
                 watermarks[key] = (org, max(seq, watermarks.get(key, (org, 0))[1]))
+            self._conflicted = (self._conflicted - {k for k, _ in result.watermarks}) | result.conflicted
             self._count(items, result, committed_at)
 
     def _publish_watermarks(self, watermarks: dict[InstanceKey, tuple[str, int]]) -> None:
@@ -233,7 +236,7 @@ class IngestPipeline:
         at = datetime.now(UTC)
         for key, (org, seq) in sorted(watermarks.items()):
             seq = self._published[key] = max(seq, self._published.get(key, 0))
-            self.link.publish(*ack_message(org, key, seq, at), spec.qos, spec.retain)
+            self.link.publish(*ack_message(org, key, seq, at, key[0] in self._conflicted), spec.qos, spec.retain)
 
     def _count(self, items: list[Classified], result: WriteResult, committed_at: datetime) -> None:
         metrics = self.metrics

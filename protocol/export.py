@@ -56,7 +56,8 @@ def _shell_example(spec: TopicSpec) -> list[str]:
     """A copy-paste command: publish as the kiosk does, or, for what only the collector publishes, read it."""
     topic = shlex.quote(_example_topic(spec))
     if spec.publisher == "collector":
-        return [f"mosquitto_sub {DOC_BROKER} -V mqttv5 -t {topic} -C 1 -W 10   # read the retained one"]
+        # A registered kiosk's config is published within COLLECTOR_PROVISIONING_INTERVAL_S (30 s).
+        return [f"mosquitto_sub {DOC_BROKER} -V mqttv5 -t {topic} -C 1 -W 40   # read the retained one"]
     payload = json.loads(_example_json(spec))
     for field in NOW_FIELDS:
         if field in payload:

@@ -277,6 +277,11 @@ class Ack(WireModel):
     )
     seq: int = Field(ge=0, le=MAX_SEQ, description="Every sequence number <= seq of that instance is durably stored.")
     at: AwareDatetime = Field(description="The collector's clock when the watermark was computed.")
+    identity_conflict: bool | None = Field(
+        default=None,
+        description="True while the collector hears more than one device behind this kiosk id: a kiosk whose "
+        "connection is then cut (by its twin taking the same MQTT client id) waits longer before reconnecting.",
+    )
 
     @model_validator(mode="after")
     def _instance_not_nil(self) -> Self:

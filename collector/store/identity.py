@@ -46,19 +46,27 @@ WHERE k.id = ANY(%s::text[])
 """
 
 
+@dataclass(frozen=True)
+class Observed:
+    opened: list[ConflictOpened]
+    """Conflicts noticed in this batch."""
+    conflicted: set[str]
+    """Kiosks heard in this batch whose conflict is open (new or not): their acks say so."""
+
+
 def observe(
     conn: psycopg.Connection[TupleRow],
     kiosk_ids: Iterable[str],
     reused: Mapping[InstanceKey, list[int]],
     takeovers: Mapping[InstanceKey, int],
-) -> list[ConflictOpened]:
+) -> Observed:
     """Open a conflict on the kiosks heard in this batch that have more than one device behind them now.
 
     `reused`: instances that reused sequence numbers (`sequences.advance`); `takeovers`: each instance's
     `session_takeovers` from its latest heartbeat in the batch. Call it under the kiosks' locks."""
     ids = sorted(set(kiosk_ids))
     if not ids:
-        return []
+        return Observed([], set())
     kiosks: dict[str, _Kiosk] = {}
     stored_takeovers: dict[InstanceKey, int] = {}
     for kiosk, org, is_open, cleared_at, instance, first, last, taken in conn.execute(READ, (array(ids),)):
@@ -86,7 +94,7 @@ def observe(
         opened.append(ConflictOpened(kiosk, entry.org, reason, involved))
     if opened:
         _open(conn, opened, reused)
-    return opened
+    return Observed(opened, {k for k, entry in kiosks.items() if entry.open} | {c.kiosk_id for c in opened})
 
 
 def _open(

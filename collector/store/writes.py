@@ -60,6 +60,8 @@ class WriteResult:
     misuse_cleared: int = 0
     identity_conflicts: list[identity.ConflictOpened] = field(default_factory=list)
     """Kiosks found to have more than one device behind their id, in this batch."""
+    conflicted: set[str] = field(default_factory=set)
+    """Kiosks heard whose identity conflict is open (their acks say so)."""
 
     def add(self, other: WriteResult) -> None:
         self.stored += other.stored
@@ -72,6 +74,7 @@ class WriteResult:
         self.misuse_marked += other.misuse_marked
         self.misuse_cleared += other.misuse_cleared
         self.identity_conflicts += other.identity_conflicts
+        self.conflicted = (self.conflicted - {k for k, _ in other.watermarks}) | other.conflicted
 
 
 def write_batch(conn: psycopg.Connection[TupleRow], batch: Batch, options: WriteOptions) -> WriteResult:
@@ -121,7 +124,8 @@ def write_batch(conn: psycopg.Connection[TupleRow], batch: Batch, options: Write
         advanced = sequences.advance(conn, heard, accounted, fresh)
         kiosk_state.record(conn, admitted, heartbeats, statuses)
         takeovers = {h.key: h.heartbeat.session_takeovers for h in heartbeats if h.heartbeat.session_takeovers}
-        result.identity_conflicts = identity.observe(conn, {k for k, _ in heard}, advanced.reused, takeovers)
+        observed = identity.observe(conn, {k for k, _ in heard}, advanced.reused, takeovers)
+        result.identity_conflicts, result.conflicted = observed.opened, observed.conflicted
         result.quarantined = quarantine.store(conn, rejections)
         result.watermarks = advanced.watermarks
     return result

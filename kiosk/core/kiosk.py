@@ -61,7 +61,7 @@ class Kiosk:
             can_choose_service=can_choose_service,
             reason_slots=reason_slots,
         )
-        self.link = Link(settings, self.outbox, self.heartbeat, self.config.receive, clock_synced=self.clock.synced)
+        self.link = Link(settings, self.outbox, self.heartbeat, self.config.receive)
 
     def flow_config(self) -> FlowConfig:
         config = self.config.current

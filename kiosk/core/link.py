@@ -16,8 +16,8 @@ wait much longer (`takeover_backoff_s`, doubling) instead of taking it back at o
 the two devices then take turns rather than fight, each delivering its own ratings,
 and the collector reports the conflict. A broker says so (MQTT v5 reason "Session
 taken over"), but mosquitto 2.0 just closes the socket; so a connection cut without a
-word from the broker also counts as a takeover when an ack for another instance of our
-kiosk id reached us lately: the collector has been hearing from a twin.
+word from the broker also counts as a takeover while the collector's last ack for our
+instance said that it hears more than one device behind our kiosk id.
 """
 
 from __future__ import annotations
@@ -29,7 +29,6 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
@@ -47,8 +46,6 @@ log = logging.getLogger(__name__)
 
 SESSION_TAKEN_OVER = 142
 """MQTT v5 DISCONNECT reason: another client connected with our client id."""
-TWIN_EVIDENCE_S = 600.0
-"""How long an ack for another instance of our kiosk id stays evidence of a twin (see the module doc)."""
 LONG_CONNECTION_S = 600.0
 """A connection that lasted this long ends a run of takeovers (the waits start small again)."""
 ACK_GRACE_S = 0.5
@@ -80,7 +77,6 @@ class Link:
         heartbeat: Callable[[], Heartbeat],
         on_config: Callable[[bytes], object],
         *,
-        clock_synced: Callable[[], bool] = lambda: True,
         rng: random.Random | None = None,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
@@ -88,7 +84,6 @@ class Link:
         self._outbox = outbox
         self._heartbeat = heartbeat
         self._on_config = on_config
-        self._clock_synced = clock_synced
         self._rng = rng or random.Random()  # noqa: S311 - jitter, not secrets
         self._now = monotonic
         self._stop = threading.Event()
@@ -96,7 +91,7 @@ class Link:
         self._thread = threading.Thread(target=self._run, name=f"mqtt-{settings.kiosk_id}", daemon=True)
         self._listeners: list[Callable[[bool], None]] = []
         self._online = False
-        self._twin_seen_at: float | None = None
+        self._twin_reported = False
         self.stats = LinkStats()
         self._window = SendWindow(
             settings.send_window,
@@ -269,9 +264,8 @@ class Link:
         self._set_online(True)
 
     def _on_disconnect(self, _c: mqtt.Client, _u: Any, flags: Any, reason: ReasonCode, _p: Any) -> None:
-        twin_lately = self._twin_seen_at is not None and self._now() - self._twin_seen_at < TWIN_EVIDENCE_S
         silent_cut = reason.is_failure and not getattr(flags, "is_disconnect_packet_from_server", False)
-        if reason.value == SESSION_TAKEN_OVER or (self._accepted and silent_cut and twin_lately):
+        if reason.value == SESSION_TAKEN_OVER or (self._accepted and silent_cut and self._twin_reported):
             self._taken_over = True
             self.stats.takeovers += 1
             self.stats.last_error = "another client connected with this kiosk's id"
@@ -317,8 +311,8 @@ class Link:
 
     def _on_watermark(self, ack: Ack) -> None:
         seq = ack.seq
-        if ack.instance not in (None, self._outbox.instance) and self._recent(ack):
-            self._twin_seen_at = self._now()
+        if ack.instance == self._outbox.instance:
+            self._twin_reported = bool(ack.identity_conflict)
         outcome = self._outbox.acknowledge(seq, ack.instance)
         if not outcome.accepted:
             log.debug(
@@ -338,13 +332,6 @@ class Link:
             )
         self._window.covered(seq, renumbered=bool(outcome.renumbered))
         self._drain_at = self._now()
-
-    def _recent(self, ack: Ack) -> bool:
-        """Whether `ack` was made lately by the collector's clock (always, when ours is not synchronised):
-        the retained ack of a device replaced long ago is no sign of a twin."""
-        if not self._clock_synced():
-            return True
-        return abs((datetime.now(UTC) - ack.at).total_seconds()) < TWIN_EVIDENCE_S
 
     def _send_heartbeat(self, client: mqtt.Client) -> None:
         self._heartbeat_wanted.clear()
