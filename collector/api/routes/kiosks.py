@@ -15,7 +15,7 @@ from collector.api.deps import PoolDep
 from collector.api.params import SlugQuery
 from collector.api.problems import AUTH_RESPONSES, CONFLICT_RESPONSES, ProblemError
 from collector.api.routes.registry import handle
-from collector.api.schemas import Body
+from collector.api.schemas import Body, Timestamp
 from collector.api.security import Admin, Reader
 from collector.provisioning import broker_files
 from collector.store import kiosks
@@ -201,14 +201,14 @@ async def put_settings(
 
 class InstanceSeen(BaseModel):
     instance: UUID = Field(description="A kiosk outbox behind this id (the nil UUID: ratings that named none).")
-    first_seen_at: datetime
-    last_seen_at: datetime
+    first_seen_at: Timestamp
+    last_seen_at: Timestamp
     acked_seq: int = Field(description="Its watermark: stored without gaps up to this sequence number.")
     max_seq: int = Field(description="Its highest sequence number accounted for.")
 
 
 class IdentityConflict(BaseModel):
-    since: datetime = Field(description="When the collector noticed more than one device behind this kiosk id.")
+    since: Timestamp = Field(description="When the collector noticed more than one device behind this kiosk id.")
     reason: Literal["two_instances", "sequence_reused", "session_takeover"] = Field(
         description="two_instances: two outboxes heard at once; sequence_reused: one outbox's numbers used twice "
         "(a copied outbox, or two kiosks that send no instance); session_takeover: the kiosk's broker connection "
@@ -251,8 +251,8 @@ class KioskStatus(BaseModel):
     organisation: str
     service_point: str | None
     online: bool | None = Field(description="From the retained status topic; null if never reported.")
-    status_at: datetime | None
-    last_seen_at: datetime | None = Field(description="Last message of any kind received from it.")
+    status_at: Timestamp | None
+    last_seen_at: Timestamp | None = Field(description="Last message of any kind received from it.")
     silent_for_s: float | None = Field(description="Seconds since then.")
     software_version: str | None
     outbox_depth: int | None = Field(
