@@ -9,15 +9,13 @@ outbox, not paho's memory, decides what is sent):
    QoS 1, as `SendWindow` decides (bounded, resent while the watermark stalls: a
    broker can crash after its PUBACK; only the collector's watermark proves storage).
 
-A lost connection is retried after an exponentially growing delay with jitter, so a
-fleet does not reconnect in lockstep when the office Wi-Fi comes back. When another
-client connected with our id took the connection (two devices with one identity), we
-wait much longer (`takeover_backoff_s`, doubling) instead of taking it back at once:
-the two devices then take turns rather than fight, each delivering its own ratings,
-and the collector reports the conflict. A broker says so (MQTT v5 reason "Session
-taken over"), but mosquitto 2.0 just closes the socket; so a connection cut without a
-word from the broker also counts as a takeover while the collector's last ack for our
-instance said that it hears more than one device behind our kiosk id.
+A lost connection is retried after a growing delay (`kiosk.core.backoff`); much longer
+when another client with our id took the connection (two devices with one identity):
+the two then take turns rather than fight, each delivering its own ratings, and the
+collector reports the conflict. A broker says so (MQTT v5 reason "Session taken over"),
+but mosquitto 2.0 just closes the socket; so a connection cut without a word from the
+broker also counts as a takeover while the collector's last ack for our instance said
+that it hears more than one device behind our kiosk id.
 """
 
 from __future__ import annotations
@@ -36,6 +34,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
 
 from kiosk import __version__
+from kiosk.core.backoff import Backoff
 from kiosk.core.outbox import Outbox
 from kiosk.core.send_window import SendWindow
 from kiosk.core.settings import KioskSettings
@@ -46,8 +45,6 @@ log = logging.getLogger(__name__)
 
 SESSION_TAKEN_OVER = 142
 """MQTT v5 DISCONNECT reason: another client connected with our client id."""
-LONG_CONNECTION_S = 600.0
-"""A connection that lasted this long ends a run of takeovers (the waits start small again)."""
 ACK_GRACE_S = 0.5
 """After subscribing, how long to wait for the retained watermark before sending (it saves resending)."""
 CONNACK_TIMEOUT_S = 10.0
@@ -133,14 +130,13 @@ class Link:
     # -- connection life cycle (the link's thread) -------------------------------------------------
 
     def _run(self) -> None:
-        attempt = 0
-        takeovers_in_a_row = 0
+        backoff = Backoff(self._s, self._rng)
         while not self._stop.is_set():
             connected_at = self._now()
             try:
                 client = self._new_client()
                 if self._connect(client) and self._serve(client):
-                    attempt = 0
+                    backoff.connected()
             except Exception as exc:  # a failing disk or a bug must cost a reconnect, never the link
                 log.exception("kiosk %s: the MQTT link failed", self._s.kiosk_id)
                 self.stats.last_error = f"link failure: {exc}"
@@ -148,23 +144,17 @@ class Link:
             if self._stop.is_set():
                 break
             if self._taken_over:
-                lasted_long = self._now() - connected_at >= LONG_CONNECTION_S
-                takeovers_in_a_row = 1 if lasted_long else takeovers_in_a_row + 1
-                cap = min(self._s.takeover_backoff_max_s, self._s.takeover_backoff_s * 2 ** (takeovers_in_a_row - 1))
-                delay = self._rng.uniform(cap / 2, cap)
+                delay = backoff.after_takeover(self._now() - connected_at)
                 log.warning(
                     "kiosk %s: another device connected with this kiosk's id and the broker closed our connection "
                     "(%d time(s) in a row); waiting %.0f s before reconnecting. Two devices must never share a "
                     "kiosk identity: see deploy/kiosk/README.md",
                     self._s.kiosk_id,
-                    takeovers_in_a_row,
+                    backoff.takeovers_in_a_row,
                     delay,
                 )
             else:
-                takeovers_in_a_row = 0
-                cap = min(self._s.reconnect_max_s, self._s.reconnect_min_s * 2**attempt)
-                delay = self._rng.uniform(cap / 2, cap)
-                attempt = min(attempt + 1, 30)
+                delay = backoff.after_loss()
                 log.info(
                     "kiosk %s offline (%s); next attempt in %.1f s", self._s.kiosk_id, self.stats.last_error, delay
                 )
