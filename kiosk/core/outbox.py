@@ -25,12 +25,14 @@ import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
 from kiosk.core.device import ExclusiveUse, FolderInUse
+from kiosk.core.outbox_view import AckOutcome, Oldest, OutboxStats, Pending, peek
 from protocol import Rating, encode
 from protocol.messages import MAX_SEQ
+
+__all__ = ["AckOutcome", "Oldest", "Outbox", "OutboxError", "OutboxFull", "OutboxStats", "Pending", "adopt", "peek"]
 
 log = logging.getLogger(__name__)
 
@@ -59,60 +61,6 @@ class OutboxError(RuntimeError):
 
 class OutboxFull(OutboxError):
     """The disk under the outbox is full: no press can be stored until staff make room."""
-
-
-@dataclass(frozen=True, slots=True)
-class Pending:
-    seq: int
-    payload: bytes
-
-
-@dataclass(frozen=True, slots=True)
-class Oldest:
-    boot_id: uuid.UUID
-    uptime_ms: int
-    wall_s: float
-
-
-@dataclass(frozen=True, slots=True)
-class OutboxStats:
-    last_seq: int
-    watermark: int
-    depth: int
-    oldest: Oldest | None
-    instance: uuid.UUID | None = None
-
-    @property
-    def delivered(self) -> bool:
-        """The collector's watermark for this instance covers every rating it took."""
-        return self.depth == 0 and self.watermark >= self.last_seq
-
-
-@dataclass(frozen=True, slots=True)
-class AckOutcome:
-    """What a watermark did: `forgotten` rows deleted; `renumbered` > 0 when it was ahead of us (see `acknowledge`)."""
-
-    accepted: bool
-    forgotten: int = 0
-    renumbered: int = 0
-
-
-def peek(path: Path) -> OutboxStats | None:
-    """Read another process's outbox without writing to it (the simulator's report); None if there is none."""
-    if not path.exists():
-        return None
-    conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=30)
-    try:
-        conn.execute("BEGIN")
-        state = dict(conn.execute("SELECT key, value FROM state WHERE key IN ('last_seq', 'watermark', 'instance')"))
-        depth = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
-        conn.execute("COMMIT")
-    except sqlite3.OperationalError:  # created but not set up yet
-        return None
-    finally:
-        conn.close()
-    instance = uuid.UUID(state["instance"]) if "instance" in state else None
-    return OutboxStats(int(state.get("last_seq", 0)), int(state.get("watermark", 0)), depth, None, instance)
 
 
 def adopt(path: Path, kiosk_id: str, device: str) -> OutboxStats:
