@@ -57,7 +57,7 @@ def get(url: str, key: str) -> Any:
         return json.load(response)
 
 
-def script_for(api: int, mqtt: int, pg: int, key: str) -> str:
+def script_for(api: int, mqtt: int, pg: int, key: str, scratch: Path) -> str:
     parts = []
     for where, block in examples():
         reason = next((why for part, why in NOT_HERE.items() if part in block), None)
@@ -79,6 +79,7 @@ def script_for(api: int, mqtt: int, pg: int, key: str) -> str:
         ("127.0.0.1:15432", f"127.0.0.1:{pg}"),
         ("COLLECTOR_HTTP_PORT=8001", f"COLLECTOR_HTTP_PORT={free_port()}"),
         ("COLLECTOR_HTTP_PORT=8002", f"COLLECTOR_HTTP_PORT={free_port()}"),
+        ("var/reports", str(scratch / "reports")),  # not into the checkout the test runs from
     ):
         assert fixed in text, fixed
         text = text.replace(fixed, ours)
@@ -97,7 +98,7 @@ def test_every_example_runs_beside_the_demo_and_leaves_its_kiosks_whole(tmp_path
         env = {k: v for k, v in os.environ.items() if not k.startswith(("COLLECTOR_", "KIOSK_"))}
         env["PATH"] = f"{ROOT / '.venv' / 'bin'}:{env.get('PATH', '')}"
         done = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", script_for(api, mqtt, pg, key)],
+            ["bash", "-euo", "pipefail", "-c", script_for(api, mqtt, pg, key, tmp_path)],
             cwd=ROOT,
             env=env,
             capture_output=True,
