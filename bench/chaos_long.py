@@ -330,7 +330,9 @@ def verdict(fleet: Fleet, run: Stack, chaos: Chaos, delivered: bool, args: argpa
         rollup = conn.execute(
             "SELECT coalesce(sum(positive + neutral + negative + misuse), 0) FROM rollup_daily"
         ).fetchone()
-        watermarks = {str(k): int(s or 0) for k, s in conn.execute("SELECT id, acked_seq FROM kiosks")}
+        # One outbox (instance) per kiosk here: its watermark is the kiosk's.
+        acked = conn.execute("SELECT kiosk_id, max(acked_seq) FROM kiosk_instances GROUP BY 1")
+        watermarks = {str(k): int(s or 0) for k, s in acked}
         refused = conn.execute("SELECT reason, count(*) FROM quarantine GROUP BY reason ORDER BY 2 DESC").fetchall()
     seen_ids = {e for h in fleet.kiosks for e in h.event_ids}
     checks = {

@@ -28,6 +28,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from firmware_sim.backfill import history
 from firmware_sim.citizens import demo_fleet
+from kiosk.core.device import local_device_id
 from kiosk.core.outbox import Outbox, peek
 from protocol import TopicKind, subscription
 
@@ -47,7 +48,7 @@ def run(port: int, backlog: int) -> None:
     data = scratch("rss")
     kiosk_id = "rss-k1"
     if backlog:
-        outbox = Outbox(data / "outbox.sqlite3", kiosk_id)
+        outbox = Outbox(data / "outbox.sqlite3", kiosk_id, local_device_id())
         point = demo_fleet(1, org="rss", daily_mean=3000)[0]
         end = date.today()
         ratings = itertools.islice(history([point], end - timedelta(days=backlog // 1500 + 7), end), backlog)

@@ -21,7 +21,7 @@ from collector.api.security import ROLES, new_key
 from collector.config import CollectorSettings
 from collector.provisioning import broker_files
 from collector.provisioning.reconciler import sync_broker_files
-from collector.store import keys, kiosks, registry, targets
+from collector.store import identity, keys, kiosks, registry, targets
 from collector.store.scope import EVERYWHERE
 from protocol import TopicKind, build_topic
 from protocol.messages import SLUG_PATTERN
@@ -88,6 +88,14 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--service", action="append", default=[], help="service offered (repeat for several)")
     p.add_argument("--cooldown", type=float, default=3.0, help="seconds between accepted presses")
     p.set_defaults(run=kiosk_create)
+    p = kiosk.add_parser(
+        "clear-conflict", help="each device behind this kiosk id has its own identity now: clear its conflict flag"
+    )
+    p.add_argument("id")
+    p.set_defaults(run=kiosk_clear_conflict)
+    for verb in (org, site, sp, service, kiosk):
+        create = verb.choices["create"]
+        create.add_argument("--if-missing", action="store_true", help="do nothing if it exists already")
 
     target = nouns.add_parser("target", help="targets").add_subparsers(dest="verb", required=True)
     p = target.add_parser("set", help="set the organisation default, or a service's or a service point's target")
@@ -119,6 +127,9 @@ async def _run(command: Command, args: argparse.Namespace, settings: CollectorSe
         async with await psycopg.AsyncConnection.connect(settings.database_conninfo(), autocommit=True) as conn:
             await command(conn, args, settings)
     except registry.RegistryError as exc:
+        if exc.status == 409 and getattr(args, "if_missing", False):
+            print(f"{exc.detail}: left as it is")
+            return
         raise AdminError(exc.detail) from None
     except admin_reporting.ReportingError as exc:
         raise AdminError(str(exc)) from None
@@ -208,6 +219,13 @@ async def kiosk_create(conn: Any, args: argparse.Namespace, settings: CollectorS
                 print("broker password and ACL files updated")
         except broker_files.BrokerReloadError as exc:
             raise AdminError(f"kiosk registered and broker files written, but {exc}") from None
+
+
+async def kiosk_clear_conflict(conn: Any, args: argparse.Namespace, settings: CollectorSettings) -> None:
+    with psycopg.connect(settings.database_conninfo(), autocommit=True) as sync:
+        if not identity.clear(sync, args.id):
+            raise AdminError(f"kiosk {args.id!r} has no identity conflict (or does not exist)")
+    print(f"identity conflict of kiosk {args.id} cleared: only what its devices send from now on counts again")
 
 
 async def target_set(conn: Any, args: argparse.Namespace, _s: CollectorSettings) -> None:

@@ -1,10 +1,14 @@
-"""Per-kiosk sequence bookkeeping, pure: which numbers are missing, and the ack watermark.
+"""Sequence bookkeeping of one kiosk instance, pure: which numbers are missing, and the ack watermark.
 
-A kiosk numbers its ratings 1, 2, 3, ... across restarts. The collector remembers the
-highest number accounted for (`max_seq`) and the open gaps below it. A number is
-accounted for once its rating is stored, or quarantined after parsing (it will never
-be stored, and resending it cannot help). The watermark is the highest N such that
-every number <= N is accounted for: it is what lets a kiosk forget its ratings.
+A kiosk's outbox (an instance) numbers its ratings 1, 2, 3, ... across restarts. The
+collector remembers the highest number accounted for (`max_seq`) and the open gaps
+below it. A number is accounted for once a rating carrying it is stored (new, or a
+duplicate of an event stored before), or quarantined after parsing (it will never be
+stored, and resending it cannot help). The watermark is the highest N such that every
+number <= N is accounted for: it is what lets that instance forget its ratings.
+
+A new event under a number already accounted for (not in an open gap) means two
+writers share the numbering: a copied outbox, or two kiosks that send no instance.
 """
 
 from __future__ import annotations
@@ -31,16 +35,20 @@ class SequenceUpdate:
     """Open gaps that some of the new numbers fell into: closed now."""
     opened: list[Gap] = field(default_factory=list)
     """Gaps to open: new holes above the old maximum, and what remains of the closed ones."""
+    reused: list[int] = field(default_factory=list)
+    """Numbers of new events that were accounted for already (see the module doc)."""
 
     @property
     def changed(self) -> bool:
         return bool(self.closed or self.opened)
 
 
-def account(max_seq: int, open_gaps: Sequence[Gap], seqs: Iterable[int]) -> SequenceUpdate:
-    """What accounting for `seqs` changes, given the kiosk's `max_seq` and open gaps (disjoint, <= max_seq)."""
+def account(max_seq: int, open_gaps: Sequence[Gap], seqs: Iterable[int], fresh: Iterable[int] = ()) -> SequenceUpdate:
+    """What accounting for `seqs` changes, given the instance's `max_seq` and open gaps (disjoint, <= max_seq);
+    `fresh`: the numbers among them that came with events stored for the first time."""
     new = sorted(set(seqs))
     update = SequenceUpdate(max_seq=max_seq, watermark=0)
+    update.reused = sorted(s for s in set(fresh) if s <= max_seq and not any(g.first <= s <= g.last for g in open_gaps))
     still_open: list[Gap] = []
     for gap in open_gaps:
         fills = [s for s in new if gap.first <= s <= gap.last]

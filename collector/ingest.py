@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from uuid import UUID
 
 from protocol import Heartbeat, ProtocolError, Rating, Status, TopicKind, parse_message
+from protocol.messages import NIL_INSTANCE
 
 MAX_FUTURE = timedelta(minutes=5)
 """A synchronised kiosk may run a little ahead of us; more than this is a bad clock or a forgery."""
@@ -16,6 +18,9 @@ MAX_AGE = timedelta(days=400)
 """Older presses are refused: a kiosk offline for a year has bigger problems than its backlog."""
 
 INGESTED_KINDS = frozenset({TopicKind.RATING, TopicKind.HEARTBEAT, TopicKind.STATUS})
+
+InstanceKey = tuple[str, UUID]
+"""(kiosk id, instance): one numbering of ratings. `NIL_INSTANCE` for a kiosk that sends no instance."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,6 +57,10 @@ class RatingIn:
     def kiosk_id(self) -> str:
         return self.rating.kiosk_id
 
+    @property
+    def key(self) -> InstanceKey:
+        return self.rating.kiosk_id, self.rating.instance or NIL_INSTANCE
+
 
 @dataclass(frozen=True, slots=True)
 class HeartbeatIn:
@@ -62,6 +71,10 @@ class HeartbeatIn:
     @property
     def kiosk_id(self) -> str:
         return self.heartbeat.kiosk_id
+
+    @property
+    def key(self) -> InstanceKey:
+        return self.heartbeat.kiosk_id, self.heartbeat.instance or NIL_INSTANCE
 
 
 @dataclass(frozen=True, slots=True)

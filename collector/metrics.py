@@ -57,6 +57,12 @@ class IngestMetrics:
             buckets=LATENCY_BUCKETS,
             registry=r,
         )
+        self.identity_conflicts = Counter(
+            "mlf_kiosk_identity_conflicts",
+            "Kiosk ids found to have more than one device behind them (conflicts opened), by reason.",
+            ["reason"],
+            registry=r,
+        )
         self.db_errors = Counter(
             "mlf_ingest_database_errors", "Failed attempts to write a batch (it is kept and retried).", registry=r
         )
@@ -93,3 +99,5 @@ class IngestMetrics:
             self.misuse.labels("marked").inc(result.misuse_marked)
         if result.misuse_cleared:
             self.misuse.labels("cleared").inc(result.misuse_cleared)
+        for conflict in result.identity_conflicts:
+            self.identity_conflicts.labels(conflict.reason).inc()

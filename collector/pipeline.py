@@ -21,11 +21,12 @@ from psycopg.rows import TupleRow
 
 from collector.config import CollectorSettings
 from collector.housekeeping import Housekeeper
-from collector.ingest import Batch, Classified, Inbound, RatingIn, Rejection, classify_safely, group
+from collector.ingest import Batch, Classified, Inbound, InstanceKey, RatingIn, Rejection, classify_safely, group
 from collector.metrics import IngestMetrics
 from collector.mqtt_link import MqttLink
 from collector.store.writes import WriteResult, write_batch, write_options
-from protocol import Ack, TopicKind, build_topic, encode, spec_for
+from collector.watermarks import ack_message
+from protocol import TopicKind, spec_for
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +40,9 @@ class IngestPipeline:
         self._writers = [
             threading.Thread(target=self._run, name=f"ingest-writer-{i}", daemon=True) for i in range(settings.writers)
         ]
-        self._published: dict[str, int] = {}
+        self._published: dict[InstanceKey, int] = {}
+        self._conflicted: set[str] = set()
+        """Kiosk ids whose identity conflict was open when last heard (their acks say so)."""
         self._collecting = threading.Lock()
         self._committed: queue.Queue[tuple[list[Classified], WriteResult, datetime] | None] = queue.Queue()
         self._acker = threading.Thread(target=self._ack_loop, name="ingest-acker", daemon=True)
@@ -185,7 +188,7 @@ class IngestPipeline:
         batch committed meanwhile at once. Acks go out at once; watermarks at most once per kiosk per
         `ack_interval_ms` (the highest one of that time): one publish, and one PUBACK back, per kiosk
         and interval rather than per kiosk and batch."""
-        waiting: dict[str, tuple[str, int]] = {}
+        waiting: dict[InstanceKey, tuple[str, int]] = {}
         next_publish = 0.0
         stopping = False
         while not stopping:
@@ -215,22 +218,25 @@ class IngestPipeline:
         return done, True
 
     def _after_commit(
-        self, done: list[tuple[list[Classified], WriteResult, datetime]], watermarks: dict[str, tuple[str, int]]
+        self,
+        done: list[tuple[list[Classified], WriteResult, datetime]],
+        watermarks: dict[InstanceKey, tuple[str, int]],
     ) -> None:
         self.link.ack(item.inbound for items, _, _ in done for item in items)
         for items, result, committed_at in done:
-            for kiosk_id, (org, seq) in result.watermarks.items():
+            for key, (org, seq) in result.watermarks.items():
                 # Writers may finish out of order; a watermark never goes down, so never publish a lower one.
-                watermarks[kiosk_id] = (org, max(seq, watermarks.get(kiosk_id, (org, 0))[1]))
+                watermarks[key] = (org, max(seq, watermarks.get(key, (org, 0))[1]))
+            self._conflicted = (self._conflicted - {k for k, _ in result.watermarks}) | result.conflicted
             self._count(items, result, committed_at)
 
-    def _publish_watermarks(self, watermarks: dict[str, tuple[str, int]]) -> None:
+    def _publish_watermarks(self, watermarks: dict[InstanceKey, tuple[str, int]]) -> None:
+        """One ack per instance heard (each kiosk instance hears its own, even with a twin on its topic)."""
         spec = spec_for(TopicKind.ACK)
         at = datetime.now(UTC)
-        for kiosk_id, (org, seq) in sorted(watermarks.items()):
-            seq = self._published[kiosk_id] = max(seq, self._published.get(kiosk_id, 0))
-            ack = Ack(kiosk_id=kiosk_id, seq=seq, at=at)
-            self.link.publish(build_topic(org, kiosk_id, TopicKind.ACK), encode(ack), spec.qos, spec.retain)
+        for key, (org, seq) in sorted(watermarks.items()):
+            seq = self._published[key] = max(seq, self._published.get(key, 0))
+            self.link.publish(*ack_message(org, key, seq, at, key[0] in self._conflicted), spec.qos, spec.retain)
 
     def _count(self, items: list[Classified], result: WriteResult, committed_at: datetime) -> None:
         metrics = self.metrics

@@ -9,6 +9,7 @@ everything, in reverse order.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import hashlib
 import json
 import os
@@ -92,12 +93,15 @@ def _stopping(name: str, stop: Callable[..., None], *args: object) -> None:
 
 
 def _stop(process: subprocess.Popen[bytes]) -> None:
+    """Ctrl-C to a child (in a session of its own), then, if it has not stopped in 15 s, SIGKILL to its whole
+    process group: the simulator's forked kiosks must not outlive it."""
     if process.poll() is None:
         process.send_signal(signal.SIGINT)
         try:
             process.wait(15)
         except subprocess.TimeoutExpired:
-            process.kill()
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
             process.wait()
 
 

@@ -16,8 +16,10 @@ import argparse
 import logging
 import random
 import shutil
+import signal
 import sys
 import tempfile
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -140,9 +142,11 @@ def cmd_press(args: argparse.Namespace) -> int:
             sim.stop()
         tally = {face.value: faces.count(face) for face in Face}
         print(
-            f"pressed {len(faces)} on {args.kiosk}: {tally}; acknowledged by the collector up to seq "
-            f"{stats.watermark}; still pending: {stats.depth}"
+            f"pressed {len(faces)} on {args.kiosk} (instance {stats.instance}): {tally}; acknowledged by the "
+            f"collector up to seq {stats.watermark} of {stats.last_seq}; still pending: {stats.depth}"
         )
+        delivered = delivered and stats.delivered
+        print("Everything was delivered." if delivered else "NOT everything was delivered yet.")
     return 0 if delivered else 1
 
 
@@ -228,7 +232,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.epilog = "\n".join(__doc__.splitlines()[2:])
     parser.add_argument("--host", default="127.0.0.1", help="MQTT broker host")
     parser.add_argument("--port", type=int, default=11883, help="MQTT broker port (default: the demo's 11883)")
-    parser.add_argument("--org", default="demo", help="organisation id")
+    parser.add_argument(
+        "--org", default="sim", help="organisation id (default: sim, apart from the demo's own kiosks in demo)"
+    )
     parser.add_argument("--seed", type=int, default=1, help="random seed (same seed, same citizens)")
     parser.add_argument("--data-dir", type=Path, help="folder of the kiosks' outboxes (default: temporary)")
     parser.add_argument("--json", type=Path, help="also write the final report to this JSON file")
@@ -243,8 +249,8 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     press = sub.add_parser("press", help="press one kiosk N times with a given mix of faces")
-    press.add_argument("--kiosk", default="sim-k1")
-    press.add_argument("--service-point", default="sim-sportello-1")
+    press.add_argument("--kiosk", default="sim-press-k1", help="kiosk id (default: apart from `run`'s kiosks)")
+    press.add_argument("--service-point", default="sim-press-sportello-1")
     press.add_argument("--count", type=int, default=100)
     press.add_argument("--mix", type=parse_mix, default=(0.6, 0.3, 0.1), help="positive:neutral:negative")
     press.add_argument("--interval", type=float, default=0.0, help="seconds between presses")
@@ -287,8 +293,14 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)  # stopped by a service manager: as Ctrl-C, kiosks stopped in order
     if args.command != "report" and args.window is None:
         args.window = args.default_window
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")

@@ -18,7 +18,8 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from firmware_sim.worker import WorkerSpec, serve
-from kiosk.core.outbox import OutboxStats, peek
+from kiosk.core.device import ExclusiveUse, FolderInUse
+from kiosk.core.outbox import OutboxError, OutboxStats, peek
 from kiosk.core.settings import OUTBOX_FILE
 
 log = logging.getLogger(__name__)
@@ -70,7 +71,15 @@ class Fleet:
         self._token = 0
 
     def start(self, handle: KioskHandle) -> None:
+        """Start one kiosk's process; `OutboxError` if that kiosk already runs from the same folder."""
         handle.data_dir.mkdir(parents=True, exist_ok=True)
+        try:  # the kiosk's own process takes this lock for as long as it runs (see `Outbox`)
+            ExclusiveUse(handle.data_dir / f"{OUTBOX_FILE}.lock").release()
+        except FolderInUse as exc:
+            raise OutboxError(
+                f"kiosk {handle.kiosk_id} is already running: {exc}; stop that run, or give this one another "
+                "--data-dir (and --org, so the two runs do not share kiosk ids)"
+            ) from None
         if handle.start_stats is None:
             handle.start_stats = handle.stats() or OutboxStats(0, 0, 0, None)
         parent, child = _CONTEXT.Pipe()

@@ -1,9 +1,12 @@
 """The simulator's final report: what citizens pressed, what the kiosks took, what the collector confirmed.
 
 "Acknowledged" is each kiosk's ack watermark as its own outbox recorded it: the
-collector's word that every rating up to that sequence number is stored. "Pending"
-is what the outbox still holds. Both are read from the kiosks' databases, not from
-the simulator's memory, so a SIGKILLed kiosk is counted as truthfully as the others.
+collector's word that every rating of that outbox's instance up to that sequence
+number is stored (an ack for another device with the same kiosk id counts for
+nothing). "Pending" is what the outbox still holds. Both are read from the kiosks'
+databases, not from the simulator's memory, so a SIGKILLed kiosk is counted as
+truthfully as the others. "Everything was delivered" means: for every kiosk, the
+watermark covers its last sequence number and nothing is pending.
 """
 
 from __future__ import annotations
@@ -32,6 +35,12 @@ class KioskReport:
     """The collector's watermark: every rating up to this sequence number is stored."""
     pending: int
     """Ratings still in the kiosk's outbox, not yet covered by the watermark."""
+    instance: str | None = None
+    """The kiosk outbox's instance: what the collector stores its ratings under."""
+
+    @property
+    def delivered(self) -> bool:
+        return self.pending == 0 and self.acknowledged >= self.last_seq
 
 
 @dataclass
@@ -43,14 +52,14 @@ class FleetReport:
 
     @property
     def delivered(self) -> bool:
-        return self.total("pending") == 0
+        return all(k.delivered for k in self.kiosks)
 
     def as_dict(self) -> dict[str, object]:
         names = ("presses", "accepted", "ignored", "kills", "acknowledged", "pending")
         return {
             "totals": {name: self.total(name) for name in names},
             "delivered": self.delivered,
-            "kiosks": [asdict(k) for k in self.kiosks],
+            "kiosks": [{**asdict(k), "delivered": k.delivered} for k in self.kiosks],
         }
 
     def write_json(self, path: Path) -> None:
@@ -66,7 +75,7 @@ class FleetReport:
         ]
         if kills := self.total("kills"):
             lines.append(f"  kiosks killed ........ {kills:>9}  (SIGKILL, then restarted)")
-        shown = self.kiosks if len(self.kiosks) <= detail else [k for k in self.kiosks if k.pending][:detail]
+        shown = self.kiosks if len(self.kiosks) <= detail else [k for k in self.kiosks if not k.delivered][:detail]
         if shown:
             lines += ["", f"  {'kiosk':<24}{'presses':>9}{'taken':>8}{'ignored':>9}{'acked':>8}{'pending':>9}"]
             lines += [
@@ -93,6 +102,7 @@ def report_for(fleet: Fleet) -> FleetReport:
                 last_seq=now.last_seq,
                 acknowledged=now.watermark,
                 pending=now.depth,
+                instance=str(now.instance) if now.instance else None,
             )
         )
     return report
@@ -104,6 +114,16 @@ def report_from_dir(data_dir: Path) -> FleetReport:
     for path in sorted(data_dir.glob(f"*/{OUTBOX_FILE}")):
         if (stats := peek(path)) is not None:
             report.kiosks.append(
-                KioskReport(path.parent.name, 0, 0, 0, 0, stats.last_seq, stats.watermark, stats.depth)
+                KioskReport(
+                    path.parent.name,
+                    0,
+                    0,
+                    0,
+                    0,
+                    stats.last_seq,
+                    stats.watermark,
+                    stats.depth,
+                    str(stats.instance) if stats.instance else None,
+                )
             )
     return report

@@ -156,7 +156,7 @@ def _deliver(fleet: Fleet, timeout: float, bar: _Progress) -> bool:
     deadline = time.monotonic() + timeout
     while True:
         stats = [h.stats() for h in fleet.kiosks]
-        if all(s is not None and s.depth == 0 for s in stats):
+        if all(s is not None and s.delivered for s in stats):
             bar.update(bar.bar.total or 0, " delivered", force=True)
             return True
         if time.monotonic() > deadline:
@@ -179,7 +179,7 @@ def run_backfill(fleet: Fleet, timeout: float, progress: bool = True) -> bool:
             stats = [h.stats() for h in fleet.kiosks]
             left = sum(s.depth for s in stats if s)
             bar.update(total - left)
-            if left == 0:
+            if all(s is not None and s.delivered for s in stats):
                 bar.update(total, " delivered", force=True)
                 return True
             if time.monotonic() > deadline:

@@ -25,7 +25,12 @@ DOC_BROKER = "-h localhost -p 11883"
 BEGIN = "<!-- BEGIN GENERATED: topics (mlf-protocol export) -->"
 END = "<!-- END GENERATED: topics -->"
 EXAMPLE_ORG = "roma"
-PROTOCOL_VERSION = "1.0.0"
+PROTOCOL_VERSION = "1.1.0"
+NOW = "@NOW@"
+NOW_FIELDS = ("pressed_at", "sent_at")
+"""Times the shell examples take from the clock when run, so the collector sees a sensible kiosk clock."""
+SHELL_NOW = "'\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\"'"
+"""Closes the single-quoted payload, inserts the current UTC time, reopens it."""
 
 
 def _models() -> list[type[WireModel]]:
@@ -45,6 +50,21 @@ def json_schemas() -> dict[str, dict[str, Any]]:
 
 def _example_json(spec: TopicSpec) -> str:
     return example(spec.payload).model_dump_json(exclude_none=True)
+
+
+def _shell_example(spec: TopicSpec) -> list[str]:
+    """A copy-paste command: publish as the kiosk does, or, for what only the collector publishes, read it."""
+    topic = shlex.quote(_example_topic(spec))
+    if spec.publisher == "collector":
+        # A registered kiosk's config is published within COLLECTOR_PROVISIONING_INTERVAL_S (30 s).
+        return [f"mosquitto_sub {DOC_BROKER} -V mqttv5 -t {topic} -C 1 -W 40   # read the retained one"]
+    payload = json.loads(_example_json(spec))
+    for field in NOW_FIELDS:
+        if field in payload:
+            payload[field] = NOW
+    flags = f"-V mqttv5 -q {spec.qos}" + (" -r" if spec.retain else "")
+    quoted = shlex.quote(json.dumps(payload, separators=(",", ":"), ensure_ascii=False)).replace(NOW, SHELL_NOW)
+    return [f"mosquitto_pub {DOC_BROKER} {flags} -t {topic} \\", f"  -m {quoted}"]
 
 
 def _example_topic(spec: TopicSpec) -> str:
@@ -108,9 +128,7 @@ def topics_markdown() -> str:
             f"| {spec.publisher} |"
         )
     for spec in SPECS.values():
-        payload = _example_json(spec)
-        pretty = json.dumps(json.loads(payload), indent=2, ensure_ascii=False)
-        flags = f"-V mqttv5 -q {spec.qos}" + (" -r" if spec.retain else "")
+        pretty = json.dumps(json.loads(_example_json(spec)), indent=2, ensure_ascii=False)
         out += [
             "",
             f"### `{spec.kind.value}`",
@@ -118,15 +136,16 @@ def topics_markdown() -> str:
             spec.description,
             "",
             f"Payload `{spec.payload.__name__}`, QoS {spec.qos}, {'retained' if spec.retain else 'not retained'}, "
-            f"published by the {spec.publisher}. Example:",
+            f"published by the {spec.publisher}"
+            + (" only (the broker refuses a kiosk's publish here)" if spec.publisher == "collector" else "")
+            + ". Example:",
             "",
             "```json",
             pretty,
             "```",
             "",
             "```sh",
-            f"mosquitto_pub {DOC_BROKER} {flags} -t {shlex.quote(_example_topic(spec))} \\",
-            f"  -m {shlex.quote(payload)}",
+            *_shell_example(spec),
             "```",
         ]
     out += ["", END]

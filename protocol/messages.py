@@ -27,6 +27,21 @@ Labels = Annotated[dict[LanguageCode, Label], Field(min_length=1, max_length=12)
 
 MAX_SEQ = 2**53 - 1
 """Largest sequence number: stays exact in every JSON parser, lasts a kiosk forever."""
+MAX_COUNT = 10**9
+"""Bound of a counter a kiosk reports about itself."""
+NIL_INSTANCE = UUID(int=0)
+"""Reserved: the collector's name for the one sequence of a kiosk that sends no `instance` (protocol 1.0)."""
+
+INSTANCE_DESCRIPTION = (
+    "The kiosk's outbox instance: a random id drawn once when its outbox is created. Sequence numbers, gaps and "
+    "watermarks count per (kiosk, instance), so two devices behind one kiosk id never release each other's "
+    "ratings. Absent: the kiosk's only sequence (protocol 1.0 kiosks)."
+)
+
+
+def _not_nil(instance: UUID | None) -> None:
+    if instance == NIL_INSTANCE:
+        raise ValueError("instance must not be the nil UUID (it names the sequence of kiosks that send none)")
 
 
 class Face(StrEnum):
@@ -74,6 +89,7 @@ class Rating(WireModel):
                 {
                     "event_id": "0b4f3c1e-4a43-4a55-9b87-2f6c2f1f6a10",
                     "kiosk_id": "roma-anagrafe-k1",
+                    "instance": "3f2a9c64-1b7e-4d0a-8c55-0e9d7b6a4f21",
                     "seq": 1,
                     "service_point": "roma-anagrafe-sportello-3",
                     "service": "carta-identita",
@@ -93,7 +109,10 @@ class Rating(WireModel):
 
     event_id: UUID = Field(description="Unique per press, drawn by the kiosk: the idempotency key everywhere.")
     kiosk_id: Slug = Field(description="The kiosk that took the press; must match the topic.")
-    seq: int = Field(ge=1, le=MAX_SEQ, description="Per-kiosk sequence, +1 per press, kept across restarts.")
+    instance: UUID | None = Field(default=None, description=INSTANCE_DESCRIPTION)
+    seq: int = Field(
+        ge=1, le=MAX_SEQ, description="Per-instance sequence: 1 for the instance's first press, +1 per press after."
+    )
     service_point: Slug = Field(description="The counter (or channel endpoint) being judged.")
     service: Slug | None = Field(default=None, description="The service the citizen came for, if chosen.")
     channel: Channel = Field(default=Channel.COUNTER, description="counter, phone or web.")
@@ -106,6 +125,7 @@ class Rating(WireModel):
     def _reason_only_after_red(self) -> Self:
         if self.reason is not None and self.face is not Face.NEGATIVE:
             raise ValueError("reason is only allowed with face 'negative'")
+        _not_nil(self.instance)
         return self
 
 
@@ -128,6 +148,7 @@ class Heartbeat(WireModel):
             "examples": [
                 {
                     "kiosk_id": "roma-anagrafe-k1",
+                    "instance": "3f2a9c64-1b7e-4d0a-8c55-0e9d7b6a4f21",
                     "sent_at": "2026-11-23T09:45:00Z",
                     "clock": {
                         "boot_id": "6f1d3c7e-8a1b-4c9e-9d3f-5b2a7e4c1d00",
@@ -141,16 +162,18 @@ class Heartbeat(WireModel):
                     "ignored_presses": 3,
                     "config_revision": 7,
                     "config_error": None,
+                    "session_takeovers": 0,
                 }
             ]
         }
     )
 
     kiosk_id: Slug
+    instance: UUID | None = Field(default=None, description=INSTANCE_DESCRIPTION)
     sent_at: AwareDatetime = Field(description="The kiosk's wall clock when sending.")
     clock: KioskClock
     software_version: Text = Field(max_length=40)
-    last_seq: int = Field(ge=0, le=MAX_SEQ, description="Highest sequence number assigned so far.")
+    last_seq: int = Field(ge=0, le=MAX_SEQ, description="Highest sequence number of this instance so far.")
     outbox_depth: int = Field(ge=0, description="Presses not yet confirmed by the collector's ack.")
     oldest_pending_age_s: float | None = Field(default=None, ge=0, description="Age of the oldest of them.")
     ignored_presses: int = Field(ge=0, description="Presses ignored by the cooldown since the kiosk started.")
@@ -158,6 +181,18 @@ class Heartbeat(WireModel):
     config_error: Text | None = Field(
         default=None, max_length=500, description="Why the last config received was rejected, if it was."
     )
+    session_takeovers: int | None = Field(
+        default=None,
+        ge=0,
+        le=MAX_COUNT,
+        description="Times since the kiosk started that the broker closed its connection because another client "
+        "connected with its id (MQTT v5 reason 'Session taken over'): a sign of two devices with one identity.",
+    )
+
+    @model_validator(mode="after")
+    def _instance_not_nil(self) -> Self:
+        _not_nil(self.instance)
+        return self
 
 
 class ServiceOption(WireModel):
@@ -219,15 +254,39 @@ class KioskConfig(WireModel):
 
 
 class Ack(WireModel):
-    """Retained watermark from the collector: everything up to `seq` is stored, without gaps."""
+    """Retained watermark from the collector: everything up to `seq` of one instance is stored, without gaps."""
 
     model_config = ConfigDict(
-        json_schema_extra={"examples": [{"kiosk_id": "roma-anagrafe-k1", "seq": 1, "at": "2026-11-23T09:41:08Z"}]}
+        json_schema_extra={
+            "examples": [
+                {
+                    "kiosk_id": "roma-anagrafe-k1",
+                    "instance": "3f2a9c64-1b7e-4d0a-8c55-0e9d7b6a4f21",
+                    "seq": 1,
+                    "at": "2026-11-23T09:41:08Z",
+                }
+            ]
+        }
     )
 
     kiosk_id: Slug
-    seq: int = Field(ge=0, le=MAX_SEQ, description="Every sequence number <= seq is durably stored.")
+    instance: UUID | None = Field(
+        default=None,
+        description="The instance whose ratings this watermark covers; a kiosk ignores a watermark naming another "
+        "instance (or none, once it has one). Absent: the sequence of a kiosk that sends no instance.",
+    )
+    seq: int = Field(ge=0, le=MAX_SEQ, description="Every sequence number <= seq of that instance is durably stored.")
     at: AwareDatetime = Field(description="The collector's clock when the watermark was computed.")
+    identity_conflict: bool | None = Field(
+        default=None,
+        description="True while the collector hears more than one device behind this kiosk id: a kiosk whose "
+        "connection is then cut (by its twin taking the same MQTT client id) waits longer before reconnecting.",
+    )
+
+    @model_validator(mode="after")
+    def _instance_not_nil(self) -> Self:
+        _not_nil(self.instance)
+        return self
 
 
 def example(model: type[WireModel], index: int = 0) -> WireModel:

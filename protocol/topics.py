@@ -46,7 +46,7 @@ SPECS: dict[TopicKind, TopicSpec] = {
         retain=False,
         publisher="kiosk",
         description="One accepted press. Sent from the kiosk's durable outbox, in sequence order; "
-        "resent until the collector's ack covers it, so the collector may see it more than once.",
+        "resent until the collector's ack for its instance covers it, so the collector may see it more than once.",
     ),
     TopicKind.HEARTBEAT: TopicSpec(
         TopicKind.HEARTBEAT,
@@ -80,8 +80,10 @@ SPECS: dict[TopicKind, TopicSpec] = {
         qos=1,
         retain=True,
         publisher="collector",
-        description="Watermark: every rating of this kiosk with seq <= N is stored, without gaps. "
-        "Only then may the kiosk forget those ratings.",
+        description="Watermark: every rating of this kiosk's instance I with seq <= N is stored, without gaps. "
+        "Only then may the kiosk whose outbox is instance I forget those ratings; it ignores acks for other "
+        "instances. Retained (the last one of any instance); the collector publishes an instance's watermark "
+        "again whenever it hears from that instance.",
     ),
 }
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, Literal, Self
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from collector import flags
 from collector.insight.participation import Participation
@@ -13,6 +13,18 @@ from collector.store.reads import FaceCounts
 from collector.store.targets import Target
 
 ChannelName = Literal["counter", "phone", "web"]
+
+
+def _utc(value: datetime) -> str:
+    return value.astimezone(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
+
+
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(_utc, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time", "examples": ["2026-11-23T08:00:00.000000Z"]}),
+]
+"""Every instant in an answer, in one format: UTC, microseconds, `Z` (local days are given as dates)."""
 
 
 class Body(BaseModel):
@@ -139,5 +151,5 @@ class ParticipationOut(BaseModel):
 
 
 class PeriodOut(BaseModel):
-    start: datetime = Field(description="Inclusive.")
-    end: datetime = Field(description="Exclusive.")
+    start: Timestamp = Field(description="Inclusive.")
+    end: Timestamp = Field(description="Exclusive.")

@@ -7,8 +7,9 @@ each change, done by `COLLECTOR_BROKER_RELOAD_COMMAND`. (mosquitto 2.0's dynamic
 apply at once, but needs an admin account on the broker and offers no `%u` substitution before 2.1.)
 
 Each kiosk gets its own block in the ACL, with its organisation spelled out: it may publish only its own
-rating, heartbeat and status, and read only its own config and ack. MQTT v5 clients are told when a
-publish is denied; with MQTT 3.1.1 the broker drops it silently.
+rating, heartbeat and status, and read only its own config and ack (never publish there: only the
+collector writes collector topics; a forged retained ack would make a kiosk forget unstored ratings).
+MQTT v5 clients are told when a publish is denied; with MQTT 3.1.1 the broker drops it silently.
 """
 
 from __future__ import annotations

@@ -19,7 +19,7 @@ from collector import flags
 from collector.insight.participation import Participation, Participations
 from collector.periods import midnight, next_month
 from collector.reports import actions
-from collector.reports.model import Compared, Level, MonthlyReport, RankedReason, Row
+from collector.reports.model import LEVELS, Compared, Level, MonthlyReport, RankedReason, Row
 from collector.store import monthly, opening_hours, registry, served, targets
 from collector.store.reads import FaceCounts
 from collector.store.scope import OrgScope
@@ -178,7 +178,7 @@ async def monthly_report(
         end=end,
         generated_at=now or datetime.now(UTC),
         overall=overall,
-        levels=dict(levels),
+        levels={level: levels[level] for level in LEVELS if level != "organisation"},  # every level, even empty
         reasons=ranked,
         without_reason=negative - sum(overall.reasons.values()),
         actions=await actions.recorded(conn, org, month),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
 import psycopg
@@ -47,10 +47,9 @@ def record(
     ratings: Sequence[RatingIn],
     heartbeats: Sequence[HeartbeatIn],
     statuses: Sequence[StatusIn],
-    counters: Mapping[str, tuple[int, int]],
 ) -> None:
-    """Last seen, last heartbeat and the sequence counters of `sequences.advance` (kiosk -> (max_seq,
-    acked_seq)), in one UPDATE per kiosk row (plus one for a kiosk that sent a heartbeat)."""
+    """Last seen and last heartbeat, in one UPDATE per kiosk row (plus one for a kiosk that sent a heartbeat).
+    (Sequence counters are kept per instance, by `sequences.advance`.)"""
     seen: dict[str, datetime] = {}
     received: list[RatingIn | HeartbeatIn | StatusIn] = [*ratings, *heartbeats, *statuses]
     for item in received:
@@ -61,18 +60,11 @@ def record(
         if h.kiosk_id not in latest or latest[h.kiosk_id].inbound.received_at <= h.inbound.received_at:
             latest[h.kiosk_id] = h
     with conn.cursor() as cur:
-        ids = sorted(set(seen) | set(counters))
+        ids = sorted(seen)
         cur.execute(
-            "UPDATE kiosks k SET last_seen_at = greatest(k.last_seen_at, s.at),"
-            " max_seq = coalesce(s.max_seq, k.max_seq), acked_seq = coalesce(s.acked_seq, k.acked_seq)"
-            " FROM unnest(%s::text[], %s::timestamptz[], %s::bigint[], %s::bigint[]) AS s(id, at, max_seq, acked_seq)"
-            " WHERE k.id = s.id",
-            (
-                array(ids),
-                array(seen.get(k) for k in ids),
-                array(counters[k][0] if k in counters else None for k in ids),
-                array(counters[k][1] if k in counters else None for k in ids),
-            ),
+            "UPDATE kiosks k SET last_seen_at = greatest(k.last_seen_at, s.at)"
+            " FROM unnest(%s::text[], %s::timestamptz[]) AS s(id, at) WHERE k.id = s.id",
+            (array(ids), array(seen[k] for k in ids)),
         )
         cur.executemany(
             "UPDATE kiosks SET last_heartbeat = %s::jsonb, last_heartbeat_at = %s, clock_skew_ms = %s"

@@ -106,19 +106,39 @@ async def config_revision(conn: AsyncConnection[Any], kiosk_id: str) -> int:
 FLEET = """
 SELECT k.id, k.org_id AS organisation, k.service_point_id AS service_point, k.online, k.status_at, k.last_seen_at,
        k.last_heartbeat->>'software_version' AS software_version,
-       (k.last_heartbeat->>'outbox_depth')::bigint AS outbox_depth,
-       (k.last_heartbeat->>'oldest_pending_age_s')::float8 AS oldest_pending_age_s,
-       k.acked_seq, (k.last_heartbeat->>'last_seq')::bigint AS last_seq,
+       CASE WHEN covered THEN 0 ELSE least(hb.depth, hb.last_seq - coalesce(hi.acked_seq, 0)) END AS outbox_depth,
+       CASE WHEN covered THEN NULL
+            ELSE hb.oldest_age + extract(epoch FROM now() - k.last_heartbeat_at)::float8 END AS oldest_pending_age_s,
+       cur.instance, coalesce(cur.acked_seq, 0) AS acked_seq, hb.last_seq,
        g.open_gaps, g.missing_ratings, k.clock_skew_ms,
        s.config_revision, (k.last_heartbeat->>'config_revision')::bigint AS config_revision_in_use,
-       k.last_heartbeat->>'config_error' AS config_error
+       k.last_heartbeat->>'config_error' AS config_error,
+       k.identity_conflict_since, k.identity_conflict_reason, seen.instances
 FROM kiosks k
 LEFT JOIN service_points sp ON sp.id = k.service_point_id
 LEFT JOIN kiosk_settings s ON s.kiosk_id = k.id
 CROSS JOIN LATERAL (
+    SELECT (k.last_heartbeat->>'outbox_depth')::bigint AS depth, (k.last_heartbeat->>'last_seq')::bigint AS last_seq,
+           (k.last_heartbeat->>'oldest_pending_age_s')::float8 AS oldest_age,
+           coalesce((k.last_heartbeat->>'instance')::uuid, '00000000-0000-0000-0000-000000000000') AS instance
+) hb
+LEFT JOIN kiosk_instances hi ON hi.kiosk_id = k.id AND hi.instance = hb.instance
+CROSS JOIN LATERAL (SELECT coalesce(hi.acked_seq >= hb.last_seq, false) AS covered) c
+LEFT JOIN LATERAL (
+    SELECT instance, acked_seq FROM kiosk_instances WHERE kiosk_id = k.id ORDER BY last_seen_at DESC LIMIT 1
+) cur ON true
+CROSS JOIN LATERAL (
     SELECT count(*) AS open_gaps, coalesce(sum(last_seq - first_seq + 1), 0)::bigint AS missing_ratings
     FROM sequence_gaps WHERE kiosk_id = k.id AND closed_at IS NULL
 ) g
+LEFT JOIN LATERAL (
+    SELECT jsonb_agg(jsonb_build_object(
+        'instance', i.instance, 'first_seen_at', i.first_seen_at, 'last_seen_at', i.last_seen_at,
+        'acked_seq', i.acked_seq, 'max_seq', i.max_seq) ORDER BY i.first_seen_at) AS instances
+    FROM kiosk_instances i
+    WHERE i.kiosk_id = k.id AND k.identity_conflict_since IS NOT NULL
+      AND i.last_seen_at > coalesce(k.identity_conflict_cleared_at, '-infinity')
+) seen ON true
 WHERE (%(scope_org)s::text IS NULL OR k.org_id = %(scope_org)s)
   AND (%(org)s::text IS NULL OR k.org_id = %(org)s) AND (%(site)s::text IS NULL OR sp.site_id = %(site)s)
   AND (%(sp)s::text IS NULL OR k.service_point_id = %(sp)s)
@@ -129,5 +149,12 @@ ORDER BY k.id
 async def fleet(
     conn: AsyncConnection[Any], *, scope: OrgScope, org: str | None, site: str | None, service_point: str | None
 ) -> list[Row]:
-    """Every kiosk in scope and the filters, with its state as its last messages told it."""
+    """Every kiosk in scope and the filters, with its state as its last messages told it.
+
+    The outbox figures come from the kiosk's latest heartbeat, but a heartbeat is old news once the collector's
+    watermark for the instance that sent it covers the heartbeat's last sequence number: everything it reported
+    pending is stored, so the depth is 0 and there is no oldest pending (a kiosk that delivered a months-long
+    backfill keeps no months-old backlog figure until its next heartbeat). Until then the depth counts what is
+    still uncovered, and the oldest pending has aged by the time since the heartbeat.
+    """
     return await rows(conn, FLEET, {"org": org, "site": site, "sp": service_point, **scope.params})

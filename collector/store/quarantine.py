@@ -25,7 +25,7 @@ def store(conn: psycopg.Connection[TupleRow], rejections: Sequence[Rejection]) -
     counts: dict[str, int] = {}
     if not rejections:
         return counts
-    columns = "received_at, topic, payload, payload_size, reason, detail, kiosk_id, seq, event_id"
+    columns = "received_at, topic, payload, payload_size, reason, detail, kiosk_id, seq, event_id, instance"
     with conn.cursor() as cur, cur.copy(f"COPY quarantine ({columns}) FROM STDIN".encode()) as copy:
         for rej in rejections:
             rating = rej.rating
@@ -40,6 +40,7 @@ def store(conn: psycopg.Connection[TupleRow], rejections: Sequence[Rejection]) -
                     rating.kiosk_id if rating else None,
                     rating.seq if rating else None,
                     rating.event_id if rating else None,
+                    rating.instance if rating else None,
                 )
             )
             counts[rej.reason] = counts.get(rej.reason, 0) + 1

@@ -24,13 +24,13 @@ STAGING = """
 CREATE TEMP TABLE IF NOT EXISTS staging_ratings (
     event_id uuid, org_id text, kiosk_id text, seq bigint, service_point_id text, service_id text,
     channel channel, face face, reason text, reported_at timestamptz, received_at timestamptz,
-    clock_synced boolean, boot_id uuid, uptime_ms bigint
+    clock_synced boolean, boot_id uuid, uptime_ms bigint, instance uuid
 ) ON COMMIT DELETE ROWS
 """
 
 STAGED = (
     "event_id, org_id, kiosk_id, seq, service_point_id, service_id, channel, face, reason,"
-    " reported_at, received_at, clock_synced, boot_id, uptime_ms"
+    " reported_at, received_at, clock_synced, boot_id, uptime_ms, instance"
 )
 
 # A press cannot happen after we received it: this bounds a bad anchor or a forged uptime.
@@ -60,9 +60,9 @@ WITH fresh AS (
 ), delta AS (
     INSERT INTO rollup_delta ({DELTA_COLUMNS}) SELECT {delta_select("new", 1)} FROM new
 )
-SELECT kiosk_id, min(pressed_at), max(pressed_at), array_agg(seq),
+SELECT kiosk_id, instance, min(pressed_at), max(pressed_at), array_agg(seq),
     coalesce(array_agg(event_id) FILTER (WHERE time_source = 'received'), '{{}}'), count(*)
-FROM new GROUP BY kiosk_id
+FROM new GROUP BY kiosk_id, instance
 """  # noqa: S608 - assembled from the constants above, no input
 
 # Re-place the unsynchronised ratings of boots whose anchor was just set or improved.
@@ -115,7 +115,7 @@ def _copy_line(item: RatingIn) -> str:
         f"{r.event_id}\t{item.org}\t{r.kiosk_id}\t{r.seq}\t{r.service_point}\t{r.service or NULL}\t"
         f"{r.channel.value}\t{r.face.value}\t{r.reason or NULL}\t{r.pressed_at.isoformat()}\t"
         f"{item.inbound.received_at.isoformat()}\t{'t' if r.clock.synced else 'f'}\t{r.clock.boot_id}\t"
-        f"{r.clock.uptime_ms}\n"
+        f"{r.clock.uptime_ms}\t{r.instance or NULL}\n"
     )
 
 
@@ -125,10 +125,11 @@ NULL = "\\N"
 
 @dataclass(frozen=True, slots=True)
 class Inserted:
-    """What one kiosk's new ratings of the batch are, summed up (one row per kiosk, not per rating:
-    at thousands of ratings a second, turning every row back into Python objects is what costs)."""
+    """What one kiosk instance's new ratings of the batch are, summed up (one row per instance, not per
+    rating: at thousands of ratings a second, turning every row back into Python objects is what costs)."""
 
     kiosk_id: str
+    instance: UUID | None
     first_at: datetime
     last_at: datetime
     seqs: list[int]
@@ -139,7 +140,7 @@ class Inserted:
 
 def insert_new(conn: psycopg.Connection[TupleRow]) -> list[Inserted]:
     """Insert the staged ratings not stored before."""
-    return [Inserted(str(k), lo, hi, seqs, prov, int(n)) for k, lo, hi, seqs, prov, n in conn.execute(INSERT_NEW)]
+    return [Inserted(str(k), i, lo, hi, seqs, prov, int(n)) for k, i, lo, hi, seqs, prov, n in conn.execute(INSERT_NEW)]
 
 
 @dataclass(frozen=True, slots=True)

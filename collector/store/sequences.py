@@ -1,4 +1,4 @@
-"""Gaps and ack watermarks in the database (the rules are in `collector.gaps`).
+"""Gaps and ack watermarks of each kiosk instance in the database (the rules are in `collector.gaps`).
 
 Everything a batch does to one kiosk's rows (sequence, clock, misuse) runs under a
 transaction-level advisory lock on that kiosk, so collectors sharing a subscription
@@ -10,11 +10,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from uuid import UUID
 
 import psycopg
 from psycopg.rows import TupleRow
 
 from collector.gaps import Gap, account
+from collector.ingest import InstanceKey
 from collector.store.arrays import array
 
 
@@ -34,54 +37,92 @@ def lock_kiosks(conn: psycopg.Connection[TupleRow], kiosk_ids: Iterable[str]) ->
 
 @dataclass(frozen=True)
 class Advanced:
-    watermarks: dict[str, tuple[str, int]]
-    """kiosk -> (organisation, watermark) for every kiosk given."""
-    counters: dict[str, tuple[int, int]]
-    """kiosk -> (max_seq, acked_seq) where they changed: for `kiosk_state.record` to write, so that each
-    kiosk row is updated once per batch (a second update in the same transaction re-checks its keys)."""
+    watermarks: dict[InstanceKey, tuple[str, int]]
+    """(kiosk, instance) -> (organisation, watermark) for every instance given."""
+    reused: dict[InstanceKey, list[int]]
+    """Instances whose new events came under numbers already accounted for (see `collector.gaps`)."""
+
+
+UPSERT_INSTANCES = """
+INSERT INTO kiosk_instances AS i (kiosk_id, instance, max_seq, acked_seq, first_seen_at, last_seen_at)
+SELECT * FROM unnest(%s::text[], %s::uuid[], %s::bigint[], %s::bigint[], %s::timestamptz[], %s::timestamptz[])
+ON CONFLICT (kiosk_id, instance) DO UPDATE SET max_seq = EXCLUDED.max_seq, acked_seq = EXCLUDED.acked_seq,
+    first_seen_at = least(i.first_seen_at, EXCLUDED.first_seen_at),
+    last_seen_at = greatest(i.last_seen_at, EXCLUDED.last_seen_at)
+"""
+
+
+def _pairs(keys: Iterable[InstanceKey]) -> tuple[str, str]:
+    keys = list(keys)
+    return array(k for k, _ in keys), array(i for _, i in keys)
 
 
 def advance(
-    conn: psycopg.Connection[TupleRow], kiosk_ids: Iterable[str], accounted: Mapping[str, Iterable[int]]
+    conn: psycopg.Connection[TupleRow],
+    heard: Mapping[InstanceKey, tuple[datetime, datetime]],
+    accounted: Mapping[InstanceKey, Iterable[int]],
+    fresh: Mapping[InstanceKey, Iterable[int]],
 ) -> Advanced:
-    """Account for new sequence numbers: open and close gaps, compute watermarks and counters."""
-    ids = sorted(set(kiosk_ids) | set(accounted))
-    if not ids:
+    """Account for new sequence numbers of each instance heard (first and last receive time in the batch):
+    open and close gaps, update the instance's counters and times, compute its watermark.
+
+    `accounted`: numbers of ratings stored (new or not) or quarantined; `fresh`: those of new events.
+    Every key of `accounted` must be in `heard`."""
+    keys = sorted(heard)
+    if not keys:
         return Advanced({}, {})
+    orgs: dict[str, str] = dict(
+        conn.execute("SELECT id, org_id FROM kiosks WHERE id = ANY(%s::text[])", (array({k for k, _ in keys}),))
+    )
     state = {
-        kiosk: (org, int(max_seq), int(acked))
-        for kiosk, org, max_seq, acked in conn.execute(
-            "SELECT id, org_id, max_seq, acked_seq FROM kiosks WHERE id = ANY(%s::text[])", (array(ids),)
+        (kiosk, instance): (int(max_seq), int(acked))
+        for kiosk, instance, max_seq, acked in conn.execute(
+            "SELECT i.kiosk_id, i.instance, i.max_seq, i.acked_seq FROM kiosk_instances i"
+            " JOIN unnest(%s::text[], %s::uuid[]) AS k(kiosk_id, instance) USING (kiosk_id, instance)",
+            _pairs(keys),
         )
     }
-    gaps: dict[str, list[Gap]] = {}
-    with_news = sorted(k for k in accounted if k in state)
-    for kiosk, first, last, opened_at in conn.execute(
-        "SELECT kiosk_id, first_seq, last_seq, opened_at FROM sequence_gaps"
-        " WHERE kiosk_id = ANY(%s::text[]) AND closed_at IS NULL ORDER BY kiosk_id, first_seq",
-        (array(with_news),),
+    with_news = sorted(k for k in accounted if k[0] in orgs)
+    gaps: dict[InstanceKey, list[Gap]] = {}
+    for kiosk, instance, first, last, opened_at in conn.execute(
+        "SELECT g.kiosk_id, g.instance, g.first_seq, g.last_seq, g.opened_at FROM sequence_gaps g"
+        " JOIN unnest(%s::text[], %s::uuid[]) AS k(kiosk_id, instance) USING (kiosk_id, instance)"
+        " WHERE g.closed_at IS NULL ORDER BY 1, 2, 3",
+        _pairs(with_news),
     ):
-        gaps.setdefault(kiosk, []).append(Gap(int(first), int(last), opened_at))
-    closes: list[tuple[str, int]] = []
-    opens: list[tuple[str, int, int, object]] = []
-    counters: dict[str, tuple[int, int]] = {}
-    watermarks = {kiosk: (org, acked) for kiosk, (org, _, acked) in state.items()}
-    for kiosk in with_news:
-        org, max_seq, acked = state[kiosk]
-        update = account(max_seq, gaps.get(kiosk, []), accounted[kiosk])
-        closes += [(kiosk, g.first) for g in update.closed]
-        opens += [(kiosk, g.first, g.last, g.opened_at) for g in update.opened]
-        if (update.max_seq, update.watermark) != (max_seq, acked):
-            counters[kiosk] = (update.max_seq, update.watermark)
-        watermarks[kiosk] = (org, update.watermark)
+        gaps.setdefault((kiosk, instance), []).append(Gap(int(first), int(last), opened_at))
+    counters = {key: state.get(key, (0, 0)) for key in keys if key[0] in orgs}
+    closes: list[tuple[str, UUID, int]] = []
+    opens: list[tuple[str, UUID, int, int, object]] = []
+    reused: dict[InstanceKey, list[int]] = {}
+    for key in with_news:
+        update = account(counters[key][0], gaps.get(key, []), accounted[key], fresh.get(key, ()))
+        closes += [(*key, g.first) for g in update.closed]
+        opens += [(*key, g.first, g.last, g.opened_at) for g in update.opened]
+        counters[key] = (update.max_seq, update.watermark)
+        if update.reused:
+            reused[key] = update.reused
     with conn.cursor() as cur:
+        ordered = sorted(counters)
+        cur.execute(
+            UPSERT_INSTANCES,
+            (
+                *_pairs(ordered),
+                array(counters[k][0] for k in ordered),
+                array(counters[k][1] for k in ordered),
+                array(heard[k][0] for k in ordered),
+                array(heard[k][1] for k in ordered),
+            ),
+        )
         cur.executemany(
-            "UPDATE sequence_gaps SET closed_at = now() WHERE kiosk_id = %s AND first_seq = %s AND closed_at IS NULL",
+            "UPDATE sequence_gaps SET closed_at = now()"
+            " WHERE kiosk_id = %s AND instance = %s AND first_seq = %s AND closed_at IS NULL",
             closes,
         )
         cur.executemany(
-            "INSERT INTO sequence_gaps (kiosk_id, first_seq, last_seq, opened_at)"
-            " VALUES (%s, %s, %s, coalesce(%s::timestamptz, now()))",
+            "INSERT INTO sequence_gaps (kiosk_id, instance, first_seq, last_seq, opened_at)"
+            " VALUES (%s, %s, %s, %s, coalesce(%s::timestamptz, now()))",
             opens,
         )
-    return Advanced(watermarks, counters)
+    watermarks = {key: (orgs[key[0]], acked) for key, (_, acked) in counters.items()}
+    return Advanced(watermarks, reused)

@@ -21,6 +21,7 @@ from typing import Protocol
 
 from kiosk.core.flow import FlowEvent, PressAccepted, PressFailed, PressIgnored, Step, StepChanged
 from kiosk.core.outbox import OutboxError
+from kiosk.core.outbox import adopt as adopt_outbox
 from kiosk.core.remote_config import FlowConfig
 from protocol import Face
 from protocol.messages import ReasonOption, ServiceOption
@@ -42,6 +43,7 @@ __all__ = [
     "ServiceOption",
     "Step",
     "StepChanged",
+    "adopt_outbox",
 ]
 
 

@@ -45,7 +45,7 @@ class Kiosk:
         """
         self.settings = settings
         self.clock = clock or Clock(settings.clock_synced)
-        self.outbox = Outbox(settings.outbox_path, settings.kiosk_id)
+        self.outbox = Outbox(settings.outbox_path, settings.kiosk_id, settings.device())
         self.config = RemoteConfig(settings, self.outbox)
         timeouts = Timeouts(
             service_s=settings.service_timeout_s,
@@ -202,6 +202,7 @@ class Kiosk:
         sent_at, reading = self.clock.reading()
         return Heartbeat(
             kiosk_id=self.settings.kiosk_id,
+            instance=self.outbox.instance,
             sent_at=sent_at,
             clock=reading,
             software_version=__version__,
@@ -211,12 +212,13 @@ class Kiosk:
             ignored_presses=self.flow.ignored_presses,
             config_revision=self.config.revision,
             config_error=self.config.error,
+            session_takeovers=self.link.stats.takeovers,
         )
 
     def wait_until_delivered(self, timeout: float) -> bool:
-        """True once the collector's watermark covers every rating taken so far."""
+        """True once the collector's watermark for this outbox's instance covers every rating taken so far."""
         deadline = time.monotonic() + timeout
-        while self.outbox.stats().depth:
+        while not self.outbox.stats().delivered:
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.05)

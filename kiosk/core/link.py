@@ -9,8 +9,13 @@ outbox, not paho's memory, decides what is sent):
    QoS 1, as `SendWindow` decides (bounded, resent while the watermark stalls: a
    broker can crash after its PUBACK; only the collector's watermark proves storage).
 
-A lost connection is retried after an exponentially growing delay with jitter, so a
-fleet does not reconnect in lockstep when the office Wi-Fi comes back.
+A lost connection is retried after a growing delay (`kiosk.core.backoff`); much longer
+when another client with our id took the connection (two devices with one identity):
+the two then take turns rather than fight, each delivering its own ratings, and the
+collector reports the conflict. A broker says so (MQTT v5 reason "Session taken over"),
+but mosquitto 2.0 just closes the socket; so a connection cut without a word from the
+broker also counts as a takeover while the collector's last ack for our instance said
+that it hears more than one device behind our kiosk id.
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.reasoncodes import ReasonCode
 
 from kiosk import __version__
+from kiosk.core.backoff import Backoff
 from kiosk.core.outbox import Outbox
 from kiosk.core.send_window import SendWindow
 from kiosk.core.settings import KioskSettings
@@ -37,6 +43,8 @@ from protocol.codec import decode_as
 
 log = logging.getLogger(__name__)
 
+SESSION_TAKEN_OVER = 142
+"""MQTT v5 DISCONNECT reason: another client connected with our client id."""
 ACK_GRACE_S = 0.5
 """After subscribing, how long to wait for the retained watermark before sending (it saves resending)."""
 CONNACK_TIMEOUT_S = 10.0
@@ -53,6 +61,8 @@ class LinkStats:
     broker_acked: int = 0
     resends: int = 0
     """Times the link went back to the watermark because the collector confirmed nothing."""
+    takeovers: int = 0
+    """Times the broker closed our connection because another client connected with our id."""
     last_error: str | None = None
 
 
@@ -78,6 +88,7 @@ class Link:
         self._thread = threading.Thread(target=self._run, name=f"mqtt-{settings.kiosk_id}", daemon=True)
         self._listeners: list[Callable[[bool], None]] = []
         self._online = False
+        self._twin_reported = False
         self.stats = LinkStats()
         self._window = SendWindow(
             settings.send_window,
@@ -119,22 +130,34 @@ class Link:
     # -- connection life cycle (the link's thread) -------------------------------------------------
 
     def _run(self) -> None:
-        attempt = 0
+        backoff = Backoff(self._s, self._rng)
         while not self._stop.is_set():
+            connected_at = self._now()
             try:
                 client = self._new_client()
                 if self._connect(client) and self._serve(client):
-                    attempt = 0
+                    backoff.connected()
             except Exception as exc:  # a failing disk or a bug must cost a reconnect, never the link
                 log.exception("kiosk %s: the MQTT link failed", self._s.kiosk_id)
                 self.stats.last_error = f"link failure: {exc}"
                 self._set_online(False)
             if self._stop.is_set():
                 break
-            cap = min(self._s.reconnect_max_s, self._s.reconnect_min_s * 2**attempt)
-            delay = self._rng.uniform(cap / 2, cap)
-            attempt = min(attempt + 1, 30)
-            log.info("kiosk %s offline (%s); next attempt in %.1f s", self._s.kiosk_id, self.stats.last_error, delay)
+            if self._taken_over:
+                delay = backoff.after_takeover(self._now() - connected_at)
+                log.warning(
+                    "kiosk %s: another device connected with this kiosk's id and the broker closed our connection "
+                    "(%d time(s) in a row); waiting %.0f s before reconnecting. Two devices must never share a "
+                    "kiosk identity: see deploy/kiosk/README.md",
+                    self._s.kiosk_id,
+                    backoff.takeovers_in_a_row,
+                    delay,
+                )
+            else:
+                delay = backoff.after_loss()
+                log.info(
+                    "kiosk %s offline (%s); next attempt in %.1f s", self._s.kiosk_id, self.stats.last_error, delay
+                )
             self._stop.wait(delay)
 
     def _new_client(self) -> mqtt.Client:
@@ -192,7 +215,7 @@ class Link:
                 break
 
     def _reset_connection_state(self) -> None:
-        self._accepted = self._refused = self._busy = False
+        self._accepted = self._refused = self._busy = self._taken_over = False
         self._window.reset(self._s.max_inflight)
         self._drain_at: float | None = None
         self._heartbeat_due = 0.0
@@ -230,7 +253,13 @@ class Link:
         log.info("kiosk %s connected to %s:%d", self._s.kiosk_id, self._s.mqtt_host, self._s.mqtt_port)
         self._set_online(True)
 
-    def _on_disconnect(self, _c: mqtt.Client, _u: Any, _f: Any, reason: ReasonCode, _p: Any) -> None:
+    def _on_disconnect(self, _c: mqtt.Client, _u: Any, flags: Any, reason: ReasonCode, _p: Any) -> None:
+        silent_cut = reason.is_failure and not getattr(flags, "is_disconnect_packet_from_server", False)
+        if reason.value == SESSION_TAKEN_OVER or (self._accepted and silent_cut and self._twin_reported):
+            self._taken_over = True
+            self.stats.takeovers += 1
+            self.stats.last_error = "another client connected with this kiosk's id"
+            return
         if reason.is_failure:
             self.stats.last_error = f"connection lost: {reason}"
             log.warning("kiosk %s: %s", self._s.kiosk_id, self.stats.last_error)
@@ -259,7 +288,7 @@ class Link:
                 ack = decode_as(Ack, bytes(message.payload))
                 if ack.kiosk_id != self._s.kiosk_id:
                     raise ProtocolError("identity_mismatch", f"ack for {ack.kiosk_id!r} on our topic")
-                self._on_watermark(ack.seq)
+                self._on_watermark(ack)
             elif kind is TopicKind.CONFIG:
                 self._on_config(bytes(message.payload))
                 self.request_heartbeat()
@@ -270,10 +299,19 @@ class Link:
 
     # -- sending (the link's thread) -------------------------------------------------------------
 
-    def _on_watermark(self, seq: int) -> None:
-        outcome = self._outbox.acknowledge(seq)
+    def _on_watermark(self, ack: Ack) -> None:
+        seq = ack.seq
+        if ack.instance == self._outbox.instance:
+            self._twin_reported = bool(ack.identity_conflict)
+        outcome = self._outbox.acknowledge(seq, ack.instance)
         if not outcome.accepted:
-            log.debug("watermark %d is not newer than %d; ignored", seq, self._window.watermark)
+            log.debug(
+                "watermark %d of instance %s is not newer than our %d, or not ours (%s); ignored",
+                seq,
+                ack.instance,
+                self._window.watermark,
+                self._outbox.instance,
+            )
             return
         if outcome.renumbered:
             log.warning(

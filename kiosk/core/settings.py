@@ -17,6 +17,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from kiosk.core.device import local_device_id
 from protocol import Channel
 from protocol.messages import Slug
 
@@ -43,6 +44,13 @@ class KioskSettings(BaseSettings):
         default=list(DEFAULT_REASONS), max_length=8, description="Reason codes offered after red (remote config wins)."
     )
     data_dir: Path = Field(default=Path("/var/lib/mlf-kiosk"), description="Folder of the outbox database.")
+    device_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=200,
+        description="This device, as recorded in the outbox it creates (a copy on another device is refused); "
+        "default: /etc/machine-id and, on a Raspberry Pi, the board's serial number.",
+    )
 
     mqtt_host: str = Field(default="127.0.0.1", min_length=1, description="MQTT broker host.")
     mqtt_port: int = Field(default=1883, ge=1, le=65535, description="MQTT broker port (8883 with TLS).")
@@ -65,6 +73,16 @@ class KioskSettings(BaseSettings):
     resend_max_s: float = Field(default=600, gt=0, le=86_400, description="Longest resend interval (it doubles).")
     reconnect_min_s: float = Field(default=1, gt=0, le=600, description="First reconnect delay (it doubles).")
     reconnect_max_s: float = Field(default=60, gt=0, le=3600, description="Longest reconnect delay, before jitter.")
+    takeover_backoff_s: float = Field(
+        default=120,
+        gt=0,
+        le=3600,
+        description="Wait before reconnecting when another device took over this kiosk's connection (same id); "
+        "it doubles while that repeats.",
+    )
+    takeover_backoff_max_s: float = Field(
+        default=1800, gt=0, le=86_400, description="Longest wait after a takeover, before jitter."
+    )
 
     cooldown_s: float = Field(default=3.0, ge=0, le=600, description="Minimum interval between accepted presses.")
     service_timeout_s: float = Field(default=30, gt=0, le=600, description="Idle time on the service step.")
@@ -106,11 +124,16 @@ class KioskSettings(BaseSettings):
             raise ValueError("the MQTT password is a placeholder: set the kiosk's real password")
         if self.reconnect_max_s < self.reconnect_min_s:
             raise ValueError("reconnect_max_s must not be smaller than reconnect_min_s")
+        if self.takeover_backoff_max_s < self.takeover_backoff_s:
+            raise ValueError("takeover_backoff_max_s must not be smaller than takeover_backoff_s")
         return self
 
     @property
     def outbox_path(self) -> Path:
         return self.data_dir / OUTBOX_FILE
+
+    def device(self) -> str:
+        return self.device_id or local_device_id()
 
     def password(self) -> str | None:
         return self.mqtt_password.get_secret_value() if self.mqtt_password else None

@@ -107,3 +107,25 @@ def test_clear_errors(api: Api, args: tuple[str, ...], needle: str) -> None:
     lines = [line for line in done.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, done.stderr
     assert needle in lines[0]
+
+
+def test_create_if_missing_leaves_what_exists_and_conflicts_are_cleared_by_the_operator(api: Api) -> None:
+    url = api.database_url
+    for _ in range(2):  # the docs' example registration runs twice: the second time it changes nothing
+        ok(url, "org", "create", "roma", "--name", "Roma Capitale", "--if-missing")
+        ok(url, "service-point", "create", "roma-sp-1", "--org", "roma", "--name", "Sportello 1", "--if-missing")
+        out = ok(url, "kiosk", "create", "roma-k1", "--service-point", "roma-sp-1", "--if-missing")
+    assert out.strip() == "kiosk 'roma-k1' already exists: left as it is"
+    assert admin(url, "org", "create", "roma", "--name", "Roma").returncode != 0  # without it: an error
+    done = admin(url, "kiosk", "clear-conflict", "roma-k1")
+    assert (done.returncode, done.stderr.strip()) == (
+        2,
+        "mlf-collector: error: kiosk 'roma-k1' has no identity conflict (or does not exist)",
+    )
+    with psycopg.connect(url) as conn:
+        conn.execute("UPDATE kiosks SET identity_conflict_since = now(), identity_conflict_reason = 'two_instances'")
+    assert "identity conflict of kiosk roma-k1 cleared" in ok(url, "kiosk", "clear-conflict", "roma-k1")
+    with psycopg.connect(url) as conn:
+        row = conn.execute("SELECT identity_conflict_since, identity_conflict_cleared_at IS NOT NULL FROM kiosks")
+        assert row.fetchone() == (None, True)
+        assert conn.execute("SELECT kind FROM kiosk_events").fetchall() == [("identity_conflict_cleared",)]

@@ -90,7 +90,8 @@ def test_overview_numbers(api: Api, mixed: list[Press]) -> None:
             low, high = reference(want[face], n)
             assert share["low"] == pytest.approx(low, abs=1e-9)
             assert share["high"] == pytest.approx(high, abs=1e-9)
-        assert row["period"] == {"start": "2025-10-01T00:00:00+02:00", "end": "2025-11-01T00:00:00+01:00"}
+        # Local midnights of 1 October (CEST) and 1 November (CET), in UTC as every answer's instants are.
+        assert row["period"] == {"start": "2025-09-30T22:00:00.000000Z", "end": "2025-10-31T23:00:00.000000Z"}
 
 
 def test_overview_flags_worst_first_and_filters(api: Api) -> None:
@@ -155,15 +156,16 @@ def test_series_by_day_week_month_and_hour(api: Api, mixed: list[Press]) -> None
     ):
         got = api.get("/v1/service-points/sp-1/series", grain=grain, **{"from": first, "to": last})
         buckets = got["buckets"]
-        assert buckets[0]["start"] == _bounds(first, last)[0].isoformat()
-        assert buckets[-1]["end"] == _bounds(first, last)[1].isoformat()
+        assert datetime.fromisoformat(buckets[0]["start"]) == _bounds(first, last)[0]
+        assert datetime.fromisoformat(buckets[-1]["end"]) == _bounds(first, last)[1]
         for bucket in buckets:
             want = expected(mixed, datetime.fromisoformat(bucket["start"]), datetime.fromisoformat(bucket["end"]))
             assert bucket["counts"] == {f: want[f] for f in ("positive", "neutral", "negative")}, (grain, bucket)
     weeks = api.get("/v1/service-points/sp-1/series", grain="week", **{"from": "2025-10-01", "to": "2025-11-15"})[
         "buckets"
     ]
-    assert [b["start"][:10] for b in weeks[:2]] == ["2025-10-01", "2025-10-06"]  # cut to the period, then Mondays
+    local_days = [datetime.fromisoformat(b["start"]).astimezone(ROME).date().isoformat() for b in weeks[:2]]
+    assert local_days == ["2025-10-01", "2025-10-06"]  # cut to the period, then Mondays
     hours = api.get("/v1/service-points/sp-1/series", grain="hour", **{"from": "2025-10-26", "to": "2025-10-27"})[
         "buckets"
     ]
@@ -252,5 +254,5 @@ def test_each_point_judged_over_its_own_window(api: Api) -> None:
     rows = {r["service_point"]: r for r in api.get("/v1/overview")["rows"]}
     assert rows["sp-1"]["total"] == 12  # the default 28 days
     assert rows["sp-2"]["total"] == 2  # today only
-    assert rows["sp-2"]["period"]["start"] == today.isoformat()
-    assert rows["sp-1"]["period"]["start"] == (today - timedelta(days=27)).isoformat()
+    assert datetime.fromisoformat(rows["sp-2"]["period"]["start"]) == today
+    assert datetime.fromisoformat(rows["sp-1"]["period"]["start"]) == today - timedelta(days=27)

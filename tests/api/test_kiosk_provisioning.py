@@ -31,6 +31,7 @@ from tests.fixtures.fix_collector import CollectorProcess, collector_env
 from tests.waiting import wait_for
 
 COLLECTOR_PASSWORD = "collector-secret-for-tests"
+SHIPPED_STATIC_ACL = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto" / "static-acl"
 
 
 @pytest.fixture
@@ -61,6 +62,7 @@ def secured_collector(database_url: str, secured_broker: LocalMosquitto, tmp_pat
         COLLECTOR_BROKER_PASSWORD_FILE=str(workdir / "passwd"),
         COLLECTOR_BROKER_ACL_FILE=str(workdir / "acl"),
         COLLECTOR_BROKER_STATIC_PASSWORDS=str(workdir / "static-passwords"),
+        COLLECTOR_BROKER_STATIC_ACL=str(SHIPPED_STATIC_ACL),
         COLLECTOR_BROKER_RELOAD_COMMAND=f"{sys.executable} -c '{sighup}'",
     )
     proc = CollectorProcess(env, int(env["COLLECTOR_HTTP_PORT"]), tmp_path / "collector.log")
@@ -159,6 +161,11 @@ def test_registered_kiosk_is_admitted_confined_and_configured(
     assert wait_for(lambda: own.mid in kiosk.puback and other.mid in kiosk.puback, timeout=10)
     assert not kiosk.puback[own.mid].is_failure
     assert kiosk.puback[other.mid].is_failure  # MQTT v5: the broker says "not authorized"
+    for kind in (TopicKind.CONFIG, TopicKind.ACK):  # only the collector writes collector topics, ours too
+        forged_back = kiosk.client.publish(build_topic("roma", "roma-k1", kind), b'{"seq": 999999}', 1, retain=True)
+        mid: int = forged_back.mid
+        assert wait_for(lambda: mid in kiosk.puback, timeout=10)  # noqa: B023 - waited for at once
+        assert kiosk.puback[forged_back.mid].is_failure, kind
     summary = "/v1/service-points/roma-sp-1/summary?from=2020-01-01&to=2100-01-01"
     assert wait_for(lambda: proc.get(summary)["total"] == 1, timeout=15)
     assert proc.get("/v1/service-points/roma-sp-2/summary?from=2020-01-01&to=2100-01-01")["total"] == 0
@@ -185,6 +192,7 @@ def test_registered_kiosk_is_admitted_confined_and_configured(
     assert wait_for(lambda: configs()[-1].revision == config.revision + 1, timeout=15)
     assert [r.code for r in configs()[-1].reasons] == ["queue"]
     assert {m.topic for m in kiosk.messages} == {build_topic("roma", "roma-k1", TopicKind.CONFIG)}
+    assert all(b"999999" not in m.payload for m in kiosk.messages)  # the forged config never reached anyone
     call(proc, "POST", "/v1/organisations/roma/services", {"id": "tributi", "name": "Tributi", "name_en": "Taxes"})
     changed = call(proc, "PUT", "/v1/kiosks/roma-k1/settings", {"services": ["tributi"], "cooldown_s": 5})
     assert changed["config_revision"] == config.revision + 2

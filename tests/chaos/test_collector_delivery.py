@@ -41,7 +41,8 @@ def assert_exactly_once(url: str, sent: int, kiosks: int, per_kiosk: int, port: 
         assert row == (sent, sent)
         rollup = conn.execute("SELECT sum(positive + neutral + negative + misuse) FROM rollup_daily").fetchone()
         assert rollup == (sent,)
-        watermarks: dict[object, object] = dict(conn.execute("SELECT id, acked_seq FROM kiosks").fetchall())
+        counters = conn.execute("SELECT kiosk_id, acked_seq FROM kiosk_instances").fetchall()
+        watermarks: dict[object, object] = dict(counters)
         assert watermarks == {f"ch-k{k}": per_kiosk for k in range(kiosks)}
         assert conn.execute("SELECT count(*) FROM sequence_gaps WHERE closed_at IS NULL").fetchone() == (0,)
     assert wait_for(lambda: retained_acks(port, wait=0.5) == watermarks, timeout=20)

@@ -111,7 +111,9 @@ def test_hostile_payloads_are_quarantined_and_valid_ones_stored(
             dict(conn.execute("SELECT reason, count(*) FROM quarantine GROUP BY reason").fetchall())
         )
         stored = conn.execute("SELECT count(*), count(DISTINCT event_id) FROM ratings").fetchone()
-        acked: dict[object, object] = dict(conn.execute("SELECT id, acked_seq FROM kiosks ORDER BY id").fetchall())
+        acked: dict[object, object] = dict(
+            conn.execute("SELECT kiosk_id, acked_seq FROM kiosk_instances ORDER BY kiosk_id").fetchall()
+        )
         sizes = conn.execute("SELECT max(length(payload)), max(payload_size) FROM quarantine").fetchone()
     assert sum(reasons.values()) == HOSTILE
     assert set(reasons) <= KNOWN_REASONS, reasons

@@ -1,4 +1,4 @@
-"""Migration 0010 carries a database of the walking skeleton over: keys, times, gaps, rollups."""
+"""Migrations 0010 and on carry a database of the walking skeleton over: keys, times, gaps, rollups, counters."""
 
 from __future__ import annotations
 
@@ -43,7 +43,8 @@ def test_skeleton_data_is_carried_over(pg_server: LocalPostgres, monkeypatch: py
         assert conn.execute("SELECT count(*) FROM rating_keys").fetchone() == (3,)
         unsynced = conn.execute("SELECT pressed_at::text, time_source::text FROM ratings WHERE seq = 2").fetchone()
         assert unsynced == ("2026-11-21 23:30:00+00", "received")
-        assert conn.execute("SELECT max_seq, acked_seq FROM kiosks").fetchone() == (5, 2)
+        counters = "SELECT instance::text, max_seq, acked_seq FROM kiosk_instances"  # 0070: the kiosk-wide sequence
+        assert conn.execute(counters).fetchone() == ("00000000-0000-0000-0000-000000000000", 5, 2)
         assert conn.execute("SELECT first_seq, last_seq FROM sequence_gaps WHERE closed_at IS NULL").fetchall() == [
             (3, 4)
         ]

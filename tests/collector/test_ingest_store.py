@@ -10,10 +10,13 @@ import psycopg
 
 from collector.store.misuse import MisuseRule
 from protocol import Face, Status
+from protocol.messages import NIL_INSTANCE
 from tests.fixtures.kiosk_messages import heartbeat, inbound, rating, write
 
 Conn = psycopg.Connection[tuple[object, ...]]
 NOW = datetime.now(UTC).replace(microsecond=0)
+K1 = ("k1", NIL_INSTANCE)
+"""Kiosk k1's sequence: its ratings name no instance."""
 
 
 def one(conn: Conn, query: str, *params: object) -> Any:
@@ -37,7 +40,7 @@ def test_same_event_three_times_is_stored_once(db: Conn) -> None:
     assert one(db, "SELECT count(*) FROM ratings") == 1
     assert one(db, "SELECT count(*) FROM rating_keys") == 1
     assert one(db, "SELECT positive FROM rollup_daily") == 1
-    assert again.watermarks == {"k1": ("org", 1)}
+    assert again.watermarks == {K1: ("org", 1)}
 
 
 def test_gap_opens_splits_and_closes_as_late_ratings_arrive(db: Conn) -> None:
@@ -45,7 +48,7 @@ def test_gap_opens_splits_and_closes_as_late_ratings_arrive(db: Conn) -> None:
 
     def send(*seqs: int) -> int:
         msgs = [inbound("org", rating("k1", s, pressed_at=at + timedelta(minutes=s))) for s in seqs]
-        return write(db, msgs).watermarks["k1"][1]
+        return write(db, msgs).watermarks[K1][1]
 
     def open_gaps() -> list[tuple[object, ...]]:
         return db.execute(
@@ -60,7 +63,7 @@ def test_gap_opens_splits_and_closes_as_late_ratings_arrive(db: Conn) -> None:
     assert open_gaps() == [(5, 5)]
     assert send(5) == 7
     assert open_gaps() == []
-    assert one(db, "SELECT acked_seq FROM kiosks WHERE id = 'k1'") == 7
+    assert one(db, "SELECT acked_seq FROM kiosk_instances WHERE kiosk_id = 'k1'") == 7
     assert one(db, "SELECT count(*) FROM sequence_gaps WHERE closed_at IS NOT NULL") == 4
     # The history keeps when the original gap opened.
     assert one(db, "SELECT count(DISTINCT opened_at) FROM sequence_gaps") == 1
@@ -71,7 +74,7 @@ def test_a_quarantined_rating_counts_as_accounted_for(db: Conn) -> None:
     future = rating("k1", 2, pressed_at=NOW + timedelta(days=2))
     result = write(db, [inbound("org", future), inbound("org", rating("k1", 3, pressed_at=NOW))])
     assert result.quarantined == {"absurd_time": 1}
-    assert result.watermarks["k1"] == ("org", 3)
+    assert result.watermarks[K1] == ("org", 3)
     row = db.execute("SELECT reason, kiosk_id, seq, event_id FROM quarantine").fetchone()
     assert row == ("absurd_time", "k1", 2, future.event_id)
 
@@ -81,7 +84,7 @@ def test_spoofed_kiosk_is_quarantined_and_accounts_nothing(db: Conn) -> None:
     spoof = inbound("org", rating("k2", 2, pressed_at=NOW), kiosk="k1")
     result = write(db, [spoof])
     assert result.quarantined == {"identity_mismatch": 1}
-    assert one(db, "SELECT max_seq FROM kiosks WHERE id = 'k1'") == 1
+    assert one(db, "SELECT max_seq FROM kiosk_instances WHERE kiosk_id = 'k1'") == 1
 
 
 def test_unsynced_rating_is_placed_by_the_heartbeat_of_its_boot(db: Conn) -> None:

@@ -1,7 +1,7 @@
 """Ratings of last month for the README's reports block: `python -m tests.e2e.seed_last_month DATABASE_URL`.
 
 The "first ten minutes" make ratings now; a monthly report is of a month that has ended. This puts a known
-month of ratings at roma-sportello-1 through the collector's own write path, as a kiosk that was offline
+month of ratings at torino-sportello-1 through the collector's own write path, as a kiosk that was offline
 and sent its backlog would."""
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ def seed(database_url: str) -> int:
     presses = []
     for day in (3, 14, 15, 22):
         at = datetime(month.year, month.month, day, 9, tzinfo=ROME)
-        presses += many(at, MIX, every=timedelta(minutes=4), service_point="roma-sportello-1", kiosk="roma-seed")
-    store(database_url, presses, org="roma")
+        presses += many(at, MIX, every=timedelta(minutes=4), service_point="torino-sportello-1", kiosk="torino-seed")
+    store(database_url, presses, org="torino")
     return len(presses)
 
 

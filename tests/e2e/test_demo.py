@@ -8,9 +8,11 @@ import signal
 import subprocess
 import sys
 import time
+import uuid
 from pathlib import Path
 
 from devstack.processes import free_port
+from tests.waiting import wait_for
 
 
 def left_behind(marks: list[str]) -> list[int]:
@@ -28,35 +30,44 @@ def left_behind(marks: list[str]) -> list[int]:
     return found
 
 
-def test_demo_comes_up_shows_ratings_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    api, mqtt, pg = free_port(), free_port(), free_port()
-    args = ["--var", str(tmp_path / "var"), "--api-port", str(api), "--mqtt-port", str(mqtt), "--pg-port", str(pg)]
-    out = tmp_path / "demo.out"
+def start_demo(
+    var: Path, out: Path, ports: tuple[int, int, int], *options: str, env: dict[str, str] | None = None
+) -> subprocess.Popen[bytes]:
+    """`mlf-demo` on (api, mqtt, pg) ports, printing to `out`, in a session of its own as a terminal's foreground
+    job: Ctrl-C (SIGINT to its process group) goes to the whole group."""
+    api, mqtt, pg = ports
+    args = ["--var", str(var), "--api-port", str(api), "--mqtt-port", str(mqtt), "--pg-port", str(pg), *options]
     with out.open("wb") as sink:
-        # A session of its own, as a terminal's foreground job: Ctrl-C goes to the whole process group.
-        demo = subprocess.Popen(
-            [sys.executable, "-m", "devstack.demo", *args, "--interval", "0.5"],
+        return subprocess.Popen(
+            [sys.executable, "-m", "devstack.demo", *args],
             stdout=sink,
             stderr=subprocess.STDOUT,
             start_new_session=True,
+            env=env,
         )
-        try:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and b"green/yellow/red" not in out.read_bytes():
-                assert demo.poll() is None, out.read_text()
-                time.sleep(0.5)
-            os.killpg(demo.pid, signal.SIGINT)
-            # Each service has 10-60 s to stop before it is killed; on an idle machine the whole stop takes seconds.
-            assert demo.wait(150) == 0, out.read_text()
-        finally:
-            if demo.poll() is None:
-                os.killpg(demo.pid, signal.SIGKILL)
-                demo.wait()
-            # Services run in sessions of their own, from the demo's folders (which may be links elsewhere).
-            folders = [str((tmp_path / "var" / name).resolve()) for name in ("postgres", "mosquitto", "sim")]
-            for pid in left_behind([str(tmp_path), *folders, f"COLLECTOR_HTTP_PORT={api}"]):
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(os.getpgid(pid), signal.SIGKILL)  # its whole group: forked workers too
+
+
+def test_demo_comes_up_shows_ratings_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
+    api, mqtt, pg = free_port(), free_port(), free_port()
+    out = tmp_path / "demo.out"
+    demo = start_demo(tmp_path / "var", out, (api, mqtt, pg), "--interval", "0.5")
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and b"green/yellow/red" not in out.read_bytes():
+            assert demo.poll() is None, out.read_text()
+            time.sleep(0.5)
+        os.killpg(demo.pid, signal.SIGINT)
+        # Each service has 10-60 s to stop before it is killed; on an idle machine the whole stop takes seconds.
+        assert demo.wait(150) == 0, out.read_text()
+    finally:
+        if demo.poll() is None:
+            os.killpg(demo.pid, signal.SIGKILL)
+            demo.wait()
+        # Services run in sessions of their own, from the demo's folders (which may be links elsewhere).
+        folders = [str((tmp_path / "var" / name).resolve()) for name in ("postgres", "mosquitto", "sim")]
+        for pid in left_behind([str(tmp_path), *folders, f"COLLECTOR_HTTP_PORT={api}"]):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(os.getpgid(pid), signal.SIGKILL)  # its whole group: forked workers too
     text = out.read_text()
     assert "The system is up." in text
     assert f"http://127.0.0.1:{api}" in text
@@ -69,3 +80,51 @@ def test_demo_comes_up_shows_ratings_and_stops_cleanly_on_ctrl_c(tmp_path: Path)
     assert stops == ["the simulated kiosks", "the collector", "mosquitto", "PostgreSQL"], text  # in this order
     assert "Traceback" not in text, text
     assert "connection lost" not in text, text  # the broker went after the collector, not under it
+
+
+def test_ctrl_c_stops_the_demo_in_seconds_with_extra_simulators_running_and_leaves_nothing(tmp_path: Path) -> None:
+    """A newcomer runs more simulators in another terminal, then presses Ctrl-C on the demo, then on them."""
+    api, mqtt, pg = free_port(), free_port(), free_port()
+    demo_mark, sim_mark = f"MLF_TEST_DEMO={uuid.uuid4()}", f"MLF_TEST_SIM={uuid.uuid4()}"
+
+    def marked(mark: str) -> dict[str, str]:
+        name, value = mark.split("=")
+        return {**os.environ, name: value}  # inherited by every process below, forked kiosks included
+
+    out = tmp_path / "demo.out"
+    demo = start_demo(tmp_path / "var", out, (api, mqtt, pg), env=marked(demo_mark))
+    extra = None
+    try:
+        assert wait_for(lambda: b"green/yellow/red" in out.read_bytes() or demo.poll() is not None, 120)
+        with (tmp_path / "sim.out").open("wb") as sim_sink:
+            extra = subprocess.Popen(
+                [sys.executable, "-m", "firmware_sim.cli", "--port", str(mqtt), "--quiet", "run", "--kiosks", "5"],
+                stdout=sim_sink,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # another terminal
+                env=marked(sim_mark),
+            )
+        assert wait_for(lambda: len(left_behind([sim_mark])) >= 6, 60)  # the simulator and its kiosks
+        time.sleep(5)
+        os.killpg(demo.pid, signal.SIGINT)
+        started = time.monotonic()
+        assert demo.wait(60) == 0, out.read_text()
+        demo_stop_s = time.monotonic() - started
+        assert wait_for(lambda: not left_behind([demo_mark]), 5), left_behind([demo_mark])
+        os.killpg(extra.pid, signal.SIGINT)
+        started = time.monotonic()
+        extra.wait(60)
+        sim_stop_s = time.monotonic() - started
+        assert wait_for(lambda: not left_behind([sim_mark]), 5), left_behind([sim_mark])
+    finally:
+        for process in (demo, extra):
+            if process is not None and process.poll() is None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+        for pid in left_behind([demo_mark, sim_mark]):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+    assert demo_stop_s < 30, out.read_text()
+    assert sim_stop_s < 20
+    assert "Stopped. Data is kept in" in out.read_text()
+    assert "Simulated fleet: 5 kiosk(s)" in (tmp_path / "sim.out").read_text()  # it reported as it stopped

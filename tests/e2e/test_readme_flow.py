@@ -39,7 +39,7 @@ def test_newcomer_sees_a_simulated_counter_turn_below_target(
     overviews = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('{"generated_at"')]
     assert len(overviews) == 2, done.stdout
     before, after = (o["rows"][0] for o in overviews)
-    assert before["service_point"] == "roma-sportello-1"
+    assert before["service_point"] == "torino-sportello-1"
     assert before["flag"]["state"] == "not_enough_data"
     assert after["flag"]["state"] == "below_target"
     assert after["total"] == 60
@@ -51,5 +51,5 @@ def test_newcomer_sees_a_simulated_counter_turn_below_target(
         "window_days": 28,
         "source": "organisation",
     }
-    kiosks = {k["id"]: k for k in collector.get("/v1/kiosks?org=roma")}
-    assert kiosks["roma-k1"]["acked_seq"] == 60
+    kiosks = {k["id"]: k for k in collector.get("/v1/kiosks?org=torino")}
+    assert kiosks["torino-k1"]["acked_seq"] == 60

@@ -52,7 +52,7 @@ def test_newcomer_posts_citizens_served_and_downloads_last_months_report(
     assert [c.value for c in org[2]][1:3] == [400, 280]
     for pdf in (p for p in out.iterdir() if p.suffix == ".pdf"):
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
-        assert "Roma Capitale" in text
+        assert "Città di Torino" in text
         assert "400" in text
     assert any("Monthly report" in subprocess.run(["pdftotext", str(p), "-"], capture_output=True, text=True).stdout
                for p in out.iterdir() if p.name.endswith("-en.pdf"))  # fmt: skip

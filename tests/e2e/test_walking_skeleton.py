@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import re
-import shlex
 import subprocess
 import time
 from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import psycopg
@@ -57,8 +57,8 @@ def _doc_command(kind: str) -> str:
 
 
 def _mosquitto_pub(command: str, port: int) -> None:
-    argv = shlex.split(command.replace("-p 11883", f"-p {port}"))
-    subprocess.run(argv, check=True, timeout=10)
+    """As a reader pastes it into a shell (it takes the current time from `date`)."""
+    subprocess.run(["bash", "-c", command.replace("-p 11883", f"-p {port}")], check=True, timeout=10)
 
 
 def test_payload_published_by_hand_as_documented_is_stored(
@@ -75,8 +75,12 @@ def test_payload_published_by_hand_as_documented_is_stored(
     assert wait_for(lambda: stored() == 1)
     time.sleep(0.5)
     assert stored() == 1
-    summary = collector.get("/v1/service-points/roma-anagrafe-sportello-3/summary?from=2026-11-23&to=2026-11-24")
-    assert summary["counts"] == {"positive": 0, "neutral": 0, "negative": 1}
+    today = datetime.now(UTC).date()
+    period = f"from={today - timedelta(days=1)}&to={today + timedelta(days=2)}"
+    summary = collector.get(f"/v1/service-points/roma-anagrafe-sportello-3/summary?{period}")
+    assert summary["counts"] == {"positive": 0, "neutral": 0, "negative": 1}  # pressed now, as the command says
+    (kiosk,) = collector.get("/v1/kiosks?org=roma")
+    assert kiosk["instance"] == "3f2a9c64-1b7e-4d0a-8c55-0e9d7b6a4f21"
 
 
 def test_malformed_payload_is_quarantined_and_collector_keeps_running(
@@ -101,5 +105,7 @@ def test_malformed_payload_is_quarantined_and_collector_keeps_running(
     assert rows[0][2] == b"this is not json"
     assert collector.get("/healthz")["status"] == "ok"
     _mosquitto_pub(_doc_command("rating"), broker.port)
-    url = "/v1/service-points/roma-anagrafe-sportello-3/summary?from=2026-11-23&to=2026-11-24"
-    assert wait_for(lambda: collector.get_or_none(url) and collector.get(url)["total"] == 1)
+    today = datetime.now(UTC).date()
+    period = f"from={today - timedelta(days=1)}&to={today + timedelta(days=2)}"
+    url = f"/v1/service-points/roma-anagrafe-sportello-3/summary?{period}"
+    assert wait_for(lambda: collector.get_or_none(url) and collector.get(url)["total"] == 1, every=0.5)

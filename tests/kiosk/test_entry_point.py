@@ -12,9 +12,11 @@ from pathlib import Path
 import pytest
 
 from devstack.mosquitto import LocalMosquitto
+from kiosk.core.device import local_device_id
 from kiosk.core.outbox import Outbox
 from protocol import TopicKind
 from tests.fixtures.fix_kiosk import ORG, MqttWatcher
+from tests.fixtures.kiosk_messages import rating
 from tests.waiting import wait_for
 
 
@@ -22,7 +24,7 @@ from tests.waiting import wait_for
 def run_kiosk(tmp_path: Path, broker: LocalMosquitto) -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
 
-    def start(kiosk_id: str = "entry-k1", **env: str) -> subprocess.Popen[bytes]:
+    def start(kiosk_id: str = "entry-k1", *options: str, **env: str) -> subprocess.Popen[bytes]:
         config = tmp_path / "kiosk.toml"
         config.write_text(
             f'kiosk_id = "{kiosk_id}"\norganisation = "{ORG}"\nservice_point = "entry-sportello"\n'
@@ -31,7 +33,7 @@ def run_kiosk(tmp_path: Path, broker: LocalMosquitto) -> Iterator[Callable[..., 
         environment = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
         environment.update(GPIOZERO_PIN_FACTORY="mock", GPIOZERO_MOCK_PIN_CLASS="mockpwmpin", **env)
         process = subprocess.Popen(
-            [sys.executable, "-m", "kiosk.buttons.main", "--config", str(config)],
+            [sys.executable, "-m", "kiosk.buttons.main", "--config", str(config), *options],
             env=environment,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -76,7 +78,7 @@ def test_sigkill_leaves_the_last_will(
 
 
 def test_refuses_an_outbox_of_another_kiosk(run_kiosk: Callable[..., subprocess.Popen[bytes]], tmp_path: Path) -> None:
-    Outbox(tmp_path / "data" / "outbox.sqlite3", "someone-else").close()
+    Outbox(tmp_path / "data" / "outbox.sqlite3", "someone-else", local_device_id()).close()
     process = run_kiosk()
     out, _ = process.communicate(timeout=20)
     assert process.returncode == 2
@@ -88,3 +90,26 @@ def test_bad_environment_stops_it_with_one_line(run_kiosk: Callable[..., subproc
     out, _ = process.communicate(timeout=20)
     assert process.returncode == 2
     assert "KIOSK_MQTT_PORT (environment): Input should be a valid integer" in out.decode()
+
+
+def test_refuses_an_outbox_copied_from_another_device_until_adopted(
+    run_kiosk: Callable[..., subprocess.Popen[bytes]], tmp_path: Path
+) -> None:
+    copied = Outbox(tmp_path / "data" / "outbox.sqlite3", "entry-k1", "machine-id:the-broken-one")
+    copied.append(lambda seq: rating("entry-k1", seq))
+    copied.close()
+    process = run_kiosk()
+    out, _ = process.communicate(timeout=20)
+    lines = out.decode().strip().splitlines()
+    assert process.returncode == 2
+    assert len(lines) == 1, lines  # one clear line
+    assert "was created on another device (machine-id:the-broken-one; this is " in lines[0]
+    adopt = run_kiosk("entry-k1", "--adopt-outbox")
+    out, _ = adopt.communicate(timeout=20)
+    assert adopt.returncode == 0, out.decode()
+    assert "adopted by this device as instance" in out.decode()
+    assert "1 pending rating(s)" in out.decode()
+    again = Outbox(tmp_path / "data" / "outbox.sqlite3", "entry-k1", local_device_id())  # now this device's
+    assert again.instance != copied.instance
+    assert again.stats().depth == 1
+    again.close()

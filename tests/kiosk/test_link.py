@@ -20,8 +20,8 @@ MakeKiosk = Callable[..., SimulatedButtonKiosk]
 Watch = Callable[..., MqttWatcher]
 
 
-def ack(kiosk_id: str, seq: int) -> bytes:
-    return encode(Ack(kiosk_id=kiosk_id, seq=seq, at=datetime.now(UTC)))
+def ack(kiosk_id: str, seq: int, instance: uuid.UUID | None) -> bytes:
+    return encode(Ack(kiosk_id=kiosk_id, instance=instance, seq=seq, at=datetime.now(UTC)))
 
 
 def seqs(watcher: MqttWatcher) -> list[int]:
@@ -65,12 +65,15 @@ def test_only_the_watermark_lets_the_kiosk_forget(make_kiosk: MakeKiosk, watch: 
     assert wait_for(lambda: len(seqs(watcher)) == 5)
     assert sim.kiosk.link.stats.broker_acked == 5
     assert sim.kiosk.outbox.stats().depth == 5  # the broker's PUBACK is not enough
-    publish(broker.port, kiosk_id, TopicKind.ACK, ack(kiosk_id, 3))
+    publish(broker.port, kiosk_id, TopicKind.ACK, ack(kiosk_id, 3, sim.kiosk.outbox.instance))
     assert wait_for(lambda: sim.kiosk.outbox.stats().depth == 2)
-    publish(broker.port, kiosk_id, TopicKind.ACK, ack(kiosk_id, 1))  # older: ignored
-    publish(broker.port, kiosk_id, TopicKind.ACK, ack("someone-else", 5))  # not ours: ignored
+    publish(broker.port, kiosk_id, TopicKind.ACK, ack(kiosk_id, 1, sim.kiosk.outbox.instance))  # older: ignored
+    mine = sim.kiosk.outbox.instance
+    publish(broker.port, kiosk_id, TopicKind.ACK, ack("someone-else", 5, mine))  # not ours: ignored
     publish(broker.port, kiosk_id, TopicKind.ACK, b'{"seq": "lots"}')  # garbage: ignored
-    publish(broker.port, kiosk_id, TopicKind.ACK, ack(kiosk_id, 4))
+    publish(broker.port, kiosk_id, TopicKind.ACK, ack(kiosk_id, 5, uuid.uuid4()))  # another device's: ignored
+    publish(broker.port, kiosk_id, TopicKind.ACK, ack(kiosk_id, 5, None))  # a kiosk-wide one: not for us
+    publish(broker.port, kiosk_id, TopicKind.ACK, ack(kiosk_id, 4, sim.kiosk.outbox.instance))
     assert wait_for(lambda: sim.kiosk.outbox.stats().depth == 1)
     assert sim.kiosk.outbox.stats().watermark == 4
     assert seqs(watcher) == [1, 2, 3, 4, 5]  # nothing resent meanwhile
@@ -88,7 +91,7 @@ def test_uncovered_ratings_are_resent_until_the_watermark_covers_them(
     first = [m.json()["event_id"] for m in watcher.on(TopicKind.RATING)]
     assert first[3:6] == first[:3]  # the same events again, same order, from the watermark on
     assert sim.kiosk.link.stats.resends >= 1
-    publish(broker.port, kiosk_id, TopicKind.ACK, ack(kiosk_id, 3))
+    publish(broker.port, kiosk_id, TopicKind.ACK, ack(kiosk_id, 3, sim.kiosk.outbox.instance))
     assert wait_for(lambda: sim.kiosk.outbox.stats().depth == 0)
     settled = len(seqs(watcher))
     wait_for(lambda: False, timeout=2.5)
@@ -106,19 +109,36 @@ def test_send_window_bounds_what_runs_ahead_of_the_watermark(
     assert wait_for(lambda: len(seqs(watcher)) == 4)
     wait_for(lambda: False, timeout=0.5)
     assert seqs(watcher) == [1, 2, 3, 4]
-    publish(broker.port, kiosk_id, TopicKind.ACK, ack(kiosk_id, 4))
+    publish(broker.port, kiosk_id, TopicKind.ACK, ack(kiosk_id, 4, sim.kiosk.outbox.instance))
     assert wait_for(lambda: len(seqs(watcher)) == 8)
-    publish(broker.port, kiosk_id, TopicKind.ACK, ack(kiosk_id, 8))
+    publish(broker.port, kiosk_id, TopicKind.ACK, ack(kiosk_id, 8, sim.kiosk.outbox.instance))
     assert wait_for(lambda: seqs(watcher) == list(range(1, 11)))
 
 
-def test_a_reset_outbox_continues_after_the_collectors_watermark(
+def test_a_reinstalled_kiosk_numbers_its_own_instance_from_one(
     make_kiosk: MakeKiosk, watch: Watch, broker: LocalMosquitto
 ) -> None:
-    """A reinstalled kiosk: its old ratings up to 40 are stored; its new outbox starts from nothing."""
+    """A new outbox (a new SD card for a known kiosk id) is a new instance: the old one's watermark is not its."""
+    old = uuid.uuid4()
     sim = make_kiosk()
     kiosk_id = sim.kiosk.settings.kiosk_id
-    publish(broker.port, kiosk_id, TopicKind.ACK, ack(kiosk_id, 40))
+    publish(broker.port, kiosk_id, TopicKind.ACK, ack(kiosk_id, 40, old))
+    watcher = watch(kiosk_id, TopicKind.RATING)
+    press(sim, 2)
+    sim.start()
+    assert wait_for(lambda: len(seqs(watcher)) == 2)
+    assert seqs(watcher) == [1, 2]
+    assert {m.json()["instance"] for m in watcher.on(TopicKind.RATING)} == {str(sim.kiosk.outbox.instance)}
+    assert sim.kiosk.outbox.stats().depth == 2
+
+
+def test_an_outbox_behind_its_own_watermark_continues_after_it(
+    make_kiosk: MakeKiosk, watch: Watch, broker: LocalMosquitto
+) -> None:
+    """An older copy of this very outbox (restored on the same device): its instance has 40 stored already."""
+    sim = make_kiosk()
+    kiosk_id = sim.kiosk.settings.kiosk_id
+    publish(broker.port, kiosk_id, TopicKind.ACK, ack(kiosk_id, 40, sim.kiosk.outbox.instance))
     watcher = watch(kiosk_id, TopicKind.RATING)
     press(sim, 2)
     sim.start()

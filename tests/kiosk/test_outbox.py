@@ -14,6 +14,8 @@ from protocol import Face, KioskClock, Rating
 
 BOOT = uuid.uuid4()
 
+DEVICE = "machine-id:test-device"
+
 
 def rating(seq: int, kiosk: str = "k1", face: Face = Face.POSITIVE) -> Rating:
     return Rating(
@@ -32,11 +34,11 @@ def fill(outbox: Outbox, n: int) -> list[Rating]:
 
 
 def test_sequence_numbers_continue_across_restarts(tmp_path: Path) -> None:
-    outbox = Outbox(tmp_path / "o.sqlite3", "k1")
+    outbox = Outbox(tmp_path / "o.sqlite3", "k1", DEVICE)
     assert [r.seq for r in fill(outbox, 3)] == [1, 2, 3]
-    outbox.acknowledge(3)
+    outbox.acknowledge(3, outbox.instance)
     outbox.close()
-    reopened = Outbox(tmp_path / "o.sqlite3", "k1")
+    reopened = Outbox(tmp_path / "o.sqlite3", "k1", DEVICE)
     assert [r.seq for r in fill(reopened, 2)] == [4, 5]
     stats = reopened.stats()
     assert (stats.last_seq, stats.watermark, stats.depth) == (5, 3, 2)
@@ -45,7 +47,7 @@ def test_sequence_numbers_continue_across_restarts(tmp_path: Path) -> None:
 
 def test_a_press_is_on_disk_when_append_returns(tmp_path: Path) -> None:
     path = tmp_path / "o.sqlite3"
-    outbox = Outbox(path, "k1")
+    outbox = Outbox(path, "k1", DEVICE)
     stored = outbox.append(rating)
     # Another connection (another process would do the same) sees it committed, payload as sent on the wire.
     with sqlite3.connect(path) as other:
@@ -62,21 +64,21 @@ def test_a_press_is_on_disk_when_append_returns(tmp_path: Path) -> None:
 
 
 def test_watermark_forgets_only_what_it_covers_and_never_goes_back(tmp_path: Path) -> None:
-    outbox = Outbox(tmp_path / "o.sqlite3", "k1")
+    outbox = Outbox(tmp_path / "o.sqlite3", "k1", DEVICE)
     fill(outbox, 5)
-    assert outbox.acknowledge(2).forgotten == 2
+    assert outbox.acknowledge(2, outbox.instance).forgotten == 2
     assert [p.seq for p in outbox.pending(1, 10)] == [3, 4, 5]
-    older = outbox.acknowledge(1)
+    older = outbox.acknowledge(1, outbox.instance)
     assert not older.accepted
-    assert outbox.acknowledge(2).accepted is False
+    assert outbox.acknowledge(2, outbox.instance).accepted is False
     assert outbox.stats().watermark == 2
-    assert outbox.acknowledge(5).forgotten == 3
+    assert outbox.acknowledge(5, outbox.instance).forgotten == 3
     assert outbox.stats().depth == 0
     outbox.close()
 
 
 def test_pending_reads_in_sequence_order_from_a_cursor(tmp_path: Path) -> None:
-    outbox = Outbox(tmp_path / "o.sqlite3", "k1")
+    outbox = Outbox(tmp_path / "o.sqlite3", "k1", DEVICE)
     fill(outbox, 10)
     assert [p.seq for p in outbox.pending(4, 3)] == [4, 5, 6]
     assert outbox.pending(11, 5) == []
@@ -85,9 +87,9 @@ def test_pending_reads_in_sequence_order_from_a_cursor(tmp_path: Path) -> None:
 
 def test_watermark_beyond_our_numbering_renumbers_pending_and_forgets_nothing(tmp_path: Path) -> None:
     """A reinstalled kiosk (fresh outbox, known id): the collector already holds seq 1..40."""
-    outbox = Outbox(tmp_path / "o.sqlite3", "k1")
+    outbox = Outbox(tmp_path / "o.sqlite3", "k1", DEVICE)
     taken = fill(outbox, 3)
-    outcome = outbox.acknowledge(40)
+    outcome = outbox.acknowledge(40, outbox.instance)
     assert outcome.accepted
     assert outcome.renumbered == 3
     assert outcome.forgotten == 0
@@ -99,21 +101,21 @@ def test_watermark_beyond_our_numbering_renumbers_pending_and_forgets_nothing(tm
 
 
 def test_outbox_of_another_kiosk_is_refused(tmp_path: Path) -> None:
-    Outbox(tmp_path / "o.sqlite3", "k1").close()
+    Outbox(tmp_path / "o.sqlite3", "k1", DEVICE).close()
     with pytest.raises(OutboxError, match="belongs to kiosk 'k1', not 'k2'"):
-        Outbox(tmp_path / "o.sqlite3", "k2")
+        Outbox(tmp_path / "o.sqlite3", "k2", DEVICE)
 
 
 def test_damaged_outbox_is_refused_and_kept(tmp_path: Path) -> None:
     path = tmp_path / "o.sqlite3"
     path.write_bytes(b"this is not a database" * 100)
     with pytest.raises(OutboxError, match="cannot open the outbox"):
-        Outbox(path, "k1")
+        Outbox(path, "k1", DEVICE)
     assert path.exists()
 
 
 def test_a_failed_write_raises_and_stores_nothing(tmp_path: Path) -> None:
-    outbox = Outbox(tmp_path / "o.sqlite3", "k1")
+    outbox = Outbox(tmp_path / "o.sqlite3", "k1", DEVICE)
 
     def broken(seq: int) -> Rating:
         raise sqlite3.OperationalError("disk I/O error")
@@ -126,7 +128,7 @@ def test_a_failed_write_raises_and_stores_nothing(tmp_path: Path) -> None:
 
 
 def test_bulk_append_numbers_after_the_last(tmp_path: Path) -> None:
-    outbox = Outbox(tmp_path / "o.sqlite3", "k1")
+    outbox = Outbox(tmp_path / "o.sqlite3", "k1", DEVICE)
     fill(outbox, 2)
     assert outbox.append_many(rating(999) for _ in range(5)) == 5
     assert [p.seq for p in outbox.pending(1, 10)] == [1, 2, 3, 4, 5, 6, 7]
@@ -137,9 +139,9 @@ def test_bulk_append_numbers_after_the_last(tmp_path: Path) -> None:
 def test_peek_reads_without_writing(tmp_path: Path) -> None:
     path = tmp_path / "o.sqlite3"
     assert peek(path) is None
-    outbox = Outbox(path, "k1")
+    outbox = Outbox(path, "k1", DEVICE)
     fill(outbox, 4)
-    outbox.acknowledge(1)
+    outbox.acknowledge(1, outbox.instance)
     stats = peek(path)
     assert stats is not None
     assert (stats.last_seq, stats.watermark, stats.depth) == (4, 1, 3)
@@ -147,10 +149,10 @@ def test_peek_reads_without_writing(tmp_path: Path) -> None:
 
 
 def test_config_is_kept(tmp_path: Path) -> None:
-    outbox = Outbox(tmp_path / "o.sqlite3", "k1")
+    outbox = Outbox(tmp_path / "o.sqlite3", "k1", DEVICE)
     assert outbox.load_config() is None
     outbox.save_config(b'{"revision": 1}')
     outbox.close()
-    reopened = Outbox(tmp_path / "o.sqlite3", "k1")
+    reopened = Outbox(tmp_path / "o.sqlite3", "k1", DEVICE)
     assert reopened.load_config() == b'{"revision": 1}'
     reopened.close()

@@ -21,6 +21,8 @@ GOOD: dict[str, Any] = {
     "cooldown_s": 5.0,
 }
 
+DEVICE = "machine-id:test-device"
+
 
 def payload(**changes: Any) -> bytes:
     return json.dumps({**GOOD, **changes}).encode()
@@ -28,7 +30,7 @@ def payload(**changes: Any) -> bytes:
 
 @pytest.fixture
 def outbox(tmp_path: Path) -> Any:
-    box = Outbox(tmp_path / "o.sqlite3", "k1")
+    box = Outbox(tmp_path / "o.sqlite3", "k1", DEVICE)
     yield box
     box.close()
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import UTC, datetime
 from pathlib import Path
 
 from protocol import TopicKind, decode
-from protocol.export import asyncapi, main, rendered
+from protocol.export import SHELL_NOW, asyncapi, main, rendered
 from protocol.topics import SPECS
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -29,16 +30,23 @@ def test_check_notices_a_drift(tmp_path: Path) -> None:
 
 
 def test_every_topic_is_documented_with_a_valid_copy_paste_example() -> None:
+    """What a kiosk publishes: a mosquitto_pub whose payload (with the time the shell puts in) is valid.
+    What only the collector publishes: a mosquitto_sub to read it, never an invitation to publish there."""
     text = (DOCS / "mqtt.md").read_text()
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     for kind, spec in SPECS.items():
         assert f"### `{kind.value}`" in text
+        if spec.publisher == "collector":
+            assert re.search(rf"mosquitto_sub .* -t mlf/v1/\S+/{kind.value} ", text), kind
+            assert not re.search(rf"mosquitto_pub .* -t mlf/v1/\S+/{kind.value} ", text), kind
+            continue
         line = re.search(
             rf"mosquitto_pub .* -q {spec.qos}{' -r' if spec.retain else ''} -t mlf/v1/\S+/{kind.value} "
             r"\\\n  -m '(.*)'",
             text,
         )
         assert line, f"no mosquitto_pub example for {kind.value}"
-        payload = line.group(1).replace("'\"'\"'", "'")
+        payload = line.group(1).replace(SHELL_NOW, now).replace("'\"'\"'", "'")
         decode(kind, payload.encode())
 
 

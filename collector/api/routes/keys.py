@@ -7,7 +7,6 @@ Only admin keys make keys, so no key makes one of a higher role than its own.
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response
@@ -17,7 +16,7 @@ from collector.api import scope
 from collector.api.deps import PoolDep
 from collector.api.problems import AUTH_RESPONSES, CONFLICT_RESPONSES, ProblemError
 from collector.api.routes.registry import Name, handle
-from collector.api.schemas import Body
+from collector.api.schemas import Body, Timestamp
 from collector.api.security import Admin, Role, new_key
 from collector.store import keys
 from collector.store.registry import RegistryError
@@ -54,8 +53,8 @@ class Key(BaseModel):
     role: Role
     organisation: str | None
     service_point: str | None
-    created_at: datetime
-    revoked_at: datetime | None
+    created_at: Timestamp
+    revoked_at: Timestamp | None
 
 
 class CreatedKey(Key):

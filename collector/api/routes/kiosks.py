@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any, Literal
+from uuid import UUID
 
 from fastapi import APIRouter, Path, Request
 from pydantic import BaseModel, ConfigDict, Field
@@ -14,7 +15,7 @@ from collector.api.deps import PoolDep
 from collector.api.params import SlugQuery
 from collector.api.problems import AUTH_RESPONSES, CONFLICT_RESPONSES, ProblemError
 from collector.api.routes.registry import handle
-from collector.api.schemas import Body
+from collector.api.schemas import Body, Timestamp
 from collector.api.security import Admin, Reader
 from collector.provisioning import broker_files
 from collector.store import kiosks
@@ -198,6 +199,24 @@ async def put_settings(
     return KioskSettingsOut(**body.model_dump(), kiosk=kiosk_id, config_revision=revision)
 
 
+class InstanceSeen(BaseModel):
+    instance: UUID = Field(description="A kiosk outbox behind this id (the nil UUID: ratings that named none).")
+    first_seen_at: Timestamp
+    last_seen_at: Timestamp
+    acked_seq: int = Field(description="Its watermark: stored without gaps up to this sequence number.")
+    max_seq: int = Field(description="Its highest sequence number accounted for.")
+
+
+class IdentityConflict(BaseModel):
+    since: Timestamp = Field(description="When the collector noticed more than one device behind this kiosk id.")
+    reason: Literal["two_instances", "sequence_reused", "session_takeover"] = Field(
+        description="two_instances: two outboxes heard at once; sequence_reused: one outbox's numbers used twice "
+        "(a copied outbox, or two kiosks that send no instance); session_takeover: the kiosk's broker connection "
+        "was taken by another client with its id."
+    )
+    instances: list[InstanceSeen] = Field(description="Instances heard since the conflict was last cleared.")
+
+
 class KioskStatus(BaseModel):
     model_config = ConfigDict(
         json_schema_extra={
@@ -213,6 +232,7 @@ class KioskStatus(BaseModel):
                     "software_version": "0.1.0",
                     "outbox_depth": 0,
                     "oldest_pending_age_s": None,
+                    "instance": "3f2a9c64-1b7e-4d0a-8c55-0e9d7b6a4f21",
                     "acked_seq": 1204,
                     "last_seq": 1204,
                     "open_gaps": 0,
@@ -221,6 +241,7 @@ class KioskStatus(BaseModel):
                     "config_revision": 7,
                     "config_revision_in_use": 7,
                     "config_error": None,
+                    "identity_conflict": None,
                 }
             ]
         }
@@ -230,13 +251,18 @@ class KioskStatus(BaseModel):
     organisation: str
     service_point: str | None
     online: bool | None = Field(description="From the retained status topic; null if never reported.")
-    status_at: datetime | None
-    last_seen_at: datetime | None = Field(description="Last message of any kind received from it.")
+    status_at: Timestamp | None
+    last_seen_at: Timestamp | None = Field(description="Last message of any kind received from it.")
     silent_for_s: float | None = Field(description="Seconds since then.")
     software_version: str | None
-    outbox_depth: int | None = Field(description="Presses not yet confirmed, from its last heartbeat.")
-    oldest_pending_age_s: float | None
-    acked_seq: int = Field(description="Stored without gaps up to this sequence number.")
+    outbox_depth: int | None = Field(
+        description="Presses not yet confirmed, from its last heartbeat; 0 once the watermark covers what it reported."
+    )
+    oldest_pending_age_s: float | None = Field(
+        description="Age of the oldest of them now (as reported, plus the time since); null once covered."
+    )
+    instance: UUID | None = Field(description="The kiosk outbox heard from last (see docs/mqtt.md).")
+    acked_seq: int = Field(description="That instance is stored without gaps up to this sequence number.")
     last_seq: int | None = Field(description="Highest sequence number it reported.")
     open_gaps: int = Field(description="Holes in its sequence not yet filled.")
     missing_ratings: int = Field(description="Ratings those holes stand for.")
@@ -244,6 +270,9 @@ class KioskStatus(BaseModel):
     config_revision: int | None = Field(description="Revision of the config we publish for it.")
     config_revision_in_use: int | None = Field(description="Revision it reported using.")
     config_error: str | None = Field(description="Why it rejected the last config, if it did.")
+    identity_conflict: IdentityConflict | None = Field(
+        description="More than one device uses this kiosk id; null when not (or cleared by an operator)."
+    )
 
 
 @router.get(
@@ -263,7 +292,12 @@ async def fleet(
     async with pool.connection() as conn:
         found = await kiosks.fleet(conn, scope=principal.scope, org=org, site=site, service_point=service_point)
     now = datetime.now(UTC)
-    return [
-        KioskStatus(**r, silent_for_s=(now - r["last_seen_at"]).total_seconds() if r["last_seen_at"] else None)
-        for r in found
-    ]
+    return [_status(r, now) for r in found]
+
+
+def _status(row: dict[str, Any], now: datetime) -> KioskStatus:
+    conflict_columns = ("identity_conflict_since", "identity_conflict_reason", "instances")
+    since, reason, instances = (row.pop(k) for k in conflict_columns)
+    conflict = IdentityConflict(since=since, reason=reason, instances=instances or []) if since else None
+    silent = (now - row["last_seen_at"]).total_seconds() if row["last_seen_at"] else None
+    return KioskStatus(**row, silent_for_s=silent, identity_conflict=conflict)

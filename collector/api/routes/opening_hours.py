@@ -15,7 +15,7 @@ from collector.api.params import FromDate, LocalDate, ToDate, ordered
 from collector.api.problems import AUTH_RESPONSES, ProblemError
 from collector.api.routes.registry import OrgId, handle
 from collector.api.routes.service_points import SpId
-from collector.api.schemas import Body
+from collector.api.schemas import Body, Timestamp
 from collector.api.security import Admin, Reader
 from collector.insight import schedule
 from collector.periods import midnight
@@ -143,15 +143,15 @@ async def list_hours(org: OrgId, principal: Reader, pool: PoolDep) -> list[Hours
 
 
 class OpenPeriod(BaseModel):
-    start: datetime
-    end: datetime
+    start: Timestamp
+    end: Timestamp
 
 
 class OpenOut(BaseModel):
     service_point: str
     timezone: str
-    start: datetime
-    end: datetime
+    start: Timestamp
+    end: Timestamp
     known: bool = Field(description="False when no opening hours apply to this service point.")
     open_minutes: float | None = Field(description="Minutes open within the period (real time); null: unknown.")
     periods: list[OpenPeriod] = Field(description="When it is open, in local time.")

@@ -14,7 +14,7 @@ from collector.api.deps import PoolDep, SettingsDep
 from collector.api.params import FromQuery, SlugQuery, ToQuery, invalid_period, ordered
 from collector.api.privacy import clipper
 from collector.api.problems import AUTH_RESPONSES
-from collector.api.schemas import ChannelName, Indicators, ParticipationOut, PeriodOut, TargetOut
+from collector.api.schemas import ChannelName, Indicators, ParticipationOut, PeriodOut, TargetOut, Timestamp
 from collector.api.security import Reader
 from collector.insight import participation
 
@@ -64,7 +64,7 @@ class OverviewRow(Indicators):
 
 
 class Overview(BaseModel):
-    generated_at: datetime
+    generated_at: Timestamp
     total_rows: int = Field(description="Service points matching the filters (before limit/offset).")
     rows: list[OverviewRow] = Field(description="Worst first: below target, on target, not enough data.")
 

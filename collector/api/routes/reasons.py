@@ -14,7 +14,7 @@ from collector.api.params import FromDate, SlugQuery, ToDate, local_days
 from collector.api.privacy import clipper
 from collector.api.problems import AUTH_RESPONSES
 from collector.api.routes.registry import OrgId
-from collector.api.schemas import ChannelName
+from collector.api.schemas import ChannelName, Timestamp
 from collector.api.security import Reader
 from collector.periods import days_period, split
 from collector.store import aggregates, registry
@@ -33,8 +33,8 @@ class RankedReason(BaseModel):
 
 class Ranking(BaseModel):
     organisation: str
-    start: datetime
-    end: datetime
+    start: Timestamp
+    end: Timestamp
     negative: int = Field(description="Red faces counted (misuse excluded).")
     without_reason: int = Field(description="Red faces with no reason given.")
     reasons: list[RankedReason] = Field(description="Most frequent first.")

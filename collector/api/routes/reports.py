@@ -14,7 +14,7 @@ from collector.api import scope
 from collector.api.deps import PoolDep
 from collector.api.problems import AUTH_RESPONSES, ProblemError
 from collector.api.routes.registry import OrgId
-from collector.api.schemas import Indicators, ParticipationOut, TargetOut
+from collector.api.schemas import Indicators, ParticipationOut, TargetOut, Timestamp
 from collector.api.security import Reader
 from collector.reports import render
 from collector.reports.data import monthly_report
@@ -72,9 +72,9 @@ class MonthlyReportOut(BaseModel):
     name: str
     timezone: str
     month: str = Field(examples=["2026-10"])
-    start: datetime
-    end: datetime
-    generated_at: datetime
+    start: Timestamp
+    end: Timestamp
+    generated_at: Timestamp
     overall: ReportRow
     sites: list[ReportRow]
     services: list[ReportRow]

@@ -15,7 +15,7 @@ from collector.api.deps import PoolDep
 from collector.api.params import FromDate, LocalDate, SlugQuery, ToDate, WholeHour, local_days
 from collector.api.problems import CONFLICT_RESPONSES, ProblemError
 from collector.api.routes.registry import OrgId, handle
-from collector.api.schemas import Body, WholeNumber
+from collector.api.schemas import Body, Timestamp, WholeNumber
 from collector.api.security import Reader, Served
 from collector.periods import HOUR, midnight
 from collector.store import registry, served
@@ -67,11 +67,11 @@ class ServedOut(BaseModel):
     service_point: str
     service: str | None
     grain: str = Field(description="day or hour")
-    start: datetime
-    end: datetime
+    start: Timestamp
+    end: Timestamp
     served: int
-    posted_at: datetime
-    corrected_at: datetime | None = Field(description="When the number was last corrected; null: never.")
+    posted_at: Timestamp
+    corrected_at: Timestamp | None = Field(description="When the number was last corrected; null: never.")
     corrections: int
     previous_served: int | None = Field(description="The number the last correction replaced.")
 

@@ -15,8 +15,9 @@ from collector.api.deps import PoolDep, SettingsDep
 from collector.api.params import DateOrInstant, FromDate, ToDate, local_days, ordered
 from collector.api.privacy import clipper
 from collector.api.problems import AUTH_RESPONSES, ProblemError
-from collector.api.schemas import ChannelName, Counts, Indicators, ParticipationOut, TargetOut
+from collector.api.schemas import ChannelName, Counts, Indicators, ParticipationOut, TargetOut, Timestamp
 from collector.api.security import Principal, Reader
+from collector.indicators import bounds
 from collector.insight import participation
 from collector.periods import HOUR, days_period, local_date, midnight, next_month, split, week_start
 from collector.store import aggregates, reads, targets
@@ -36,8 +37,8 @@ class Summary(Indicators):
     organisation: str
     service: str | None = Field(description="The service the counts are of; null: all services.")
     timezone: str = Field(description="The organisation's local time zone; dates are local days in it.")
-    start: datetime = Field(description="Start of the period (inclusive).")
-    end: datetime = Field(description="End of the period (exclusive).")
+    start: Timestamp = Field(description="Start of the period (inclusive).")
+    end: Timestamp = Field(description="End of the period (exclusive).")
     target: TargetOut = Field(description="The target the flag judges the period by (the overview's rule).")
     participation: ParticipationOut = Field(
         description="Ratings / citizens served over the periods posted within this one (rate null: unknown)."
@@ -67,8 +68,8 @@ async def summary(
         DateOrInstant | None,
         Query(
             alias="from",
-            description="Start: a local date (YYYY-MM-DD) or an instant with offset. "
-            "Default: start of today, local time.",
+            description="Start: a local date (YYYY-MM-DD) or an instant with offset. Default: as the overview, "
+            "the start of the target's window (the last N local days, today included).",
         ),
     ] = None,
     end: Annotated[
@@ -85,14 +86,15 @@ async def summary(
     async with pool.connection() as conn:
         info = await scope.service_point(conn, principal, sp_id)
         zone = ZoneInfo(info.timezone)
-        begin = _instant(start, zone) if start is not None else midnight(local_date(now, zone), zone)
-        finish = _instant(end, zone) if end is not None else now + timedelta(microseconds=1)
+        target = await targets.applying(conn, info.org_id, sp_id, service)
+        window_start, window_end = bounds(None, target.window_days, zone, now)  # the overview's period
+        begin = _instant(start, zone) if start is not None else window_start
+        finish = _instant(end, zone) if end is not None else window_end
         ordered(begin, finish)
         if clip := clipper(principal, settings.reader_resolution, now):
             begin, finish = clip(begin, finish, zone)
         filters = aggregates.Filters([sp_id], service)
         counts = await aggregates.total_counts(conn, split(begin, finish, zone), filters)
-        target = await targets.applying(conn, info.org_id, sp_id, service)
         (judged,) = await flags.assess(conn, [counts[:3]], target)
         rates = await participation.of_points(conn, [(sp_id, begin, finish, counts.total)], service=service)
     return Summary.of(
@@ -110,8 +112,8 @@ async def summary(
 
 
 class Bucket(Indicators):
-    start: datetime
-    end: datetime
+    start: Timestamp
+    end: Timestamp
 
 
 class Series(BaseModel):
@@ -201,8 +203,8 @@ class Cell(BaseModel):
 class Matrix(BaseModel):
     service_point: str
     timezone: str
-    start: datetime
-    end: datetime
+    start: Timestamp
+    end: Timestamp
     cells: list[Cell] = Field(description="7 x 24 cells, Monday 00 first.")
 
 

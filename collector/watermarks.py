@@ -1,0 +1,23 @@
+"""The ack watermark of one kiosk instance as it goes on the wire (see docs/mqtt.md, "Delivery guarantees")."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from collector.ingest import InstanceKey
+from protocol import Ack, TopicKind, build_topic, encode
+from protocol.messages import NIL_INSTANCE
+
+
+def ack_message(org: str, key: InstanceKey, seq: int, at: datetime, conflict: bool = False) -> tuple[str, bytes]:
+    """Topic and payload of the watermark `seq` of `key`; a kiosk that sends no instance gets an ack naming none.
+    `conflict`: the kiosk id has an open identity conflict (the kiosk then backs off when cut off)."""
+    kiosk_id, instance = key
+    ack = Ack(
+        kiosk_id=kiosk_id,
+        instance=None if instance == NIL_INSTANCE else instance,
+        seq=seq,
+        at=at,
+        identity_conflict=True if conflict else None,
+    )
+    return build_topic(org, kiosk_id, TopicKind.ACK), encode(ack)
