@@ -154,7 +154,7 @@ class OpenOut(BaseModel):
     end: Timestamp
     known: bool = Field(description="False when no opening hours apply to this service point.")
     open_minutes: float | None = Field(description="Minutes open within the period (real time); null: unknown.")
-    periods: list[OpenPeriod] = Field(description="When it is open, in local time.")
+    periods: list[OpenPeriod] = Field(description="When it is open (local hours, as UTC instants).")
 
 
 @router.get(
@@ -179,6 +179,6 @@ async def open_periods(
         a, b = midnight(first, zone), midnight(last, zone)
         found = (await opening_hours.open_periods(conn, [sp_id], a, b, scope=principal.scope)).get(sp_id)
     minutes = None if found is None else sum((y - x).total_seconds() for x, y in found) / 60
-    periods = [OpenPeriod(start=x.astimezone(zone), end=y.astimezone(zone)) for x, y in found or []]
+    periods = [OpenPeriod(start=x, end=y) for x, y in found or []]
     return OpenOut(service_point=sp_id, timezone=info.timezone, start=a, end=b, known=found is not None,
                    open_minutes=minutes, periods=periods)  # fmt: skip
