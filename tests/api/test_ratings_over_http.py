@@ -51,3 +51,20 @@ def test_only_ingest_and_admin_keys_may_send(api: Api) -> None:
     assert api.client.post("/v1/organisations/roma/ratings", json=body, headers=api.headers(other)).status_code == 403
     response = api.client.post("/v1/organisations/roma/ratings", json={"not": "a list"}, headers=api.headers())
     assert response.status_code == 422
+
+
+def test_numbers_beyond_their_column_are_quarantined_not_a_server_error(api: Api) -> None:
+    """`uptime_ms >= 2^63` once broke the COPY into a bigint column and answered 500 (issue 10)."""
+    api.post("/v1/organisations", {"id": "roma", "name": "Roma Capitale"})
+    token = make_key(api.database_url, "ingest", org="roma")
+    huge = ivr_rating(1, Face.POSITIVE)
+    huge["clock"] = {**huge["clock"], "uptime_ms": 2**63}  # type: ignore[dict-item]
+    fine = ivr_rating(2, Face.POSITIVE)
+    response = api.client.post("/v1/organisations/roma/ratings", json=[huge, fine], headers=api.headers(token))
+    assert response.status_code == 200, response.text
+    assert response.json() == {"received": 2, "stored": 1, "duplicates": 0, "quarantined": {"schema": 1}}
+    with psycopg.connect(api.database_url) as conn:
+        row = conn.execute("SELECT reason, detail FROM quarantine").fetchone()
+    assert row is not None
+    assert row[0] == "schema"
+    assert "uptime_ms" in row[1]
