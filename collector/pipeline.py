@@ -1,10 +1,10 @@
-"""MQTT -> batch -> database -> ack: the collector's ingest loop.
+"""Transport -> batch -> database -> ack: the collector's ingest loop.
 
-paho's thread parses each message and enqueues it; writer threads (`COLLECTOR_WRITERS`)
-take batches (by size and time) and store each in one transaction on their own
-connection; only then does the acker thread ack the messages to the broker and
-publish each kiosk's ack watermark. If the database is unreachable a writer keeps
-its batch and retries: nothing is acked, nothing lost. See docs/scaling.md.
+The transport's thread (MQTT: paho's) parses each message and enqueues it; writer threads
+(`COLLECTOR_WRITERS`) take batches (by size and time) and store each in one transaction on
+their own connection; only then does the acker thread ack the messages to the transport and
+publish each kiosk's ack watermark. If the database is unreachable a writer keeps its batch
+and retries: nothing is acked, nothing lost. See docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from collector.config import CollectorSettings
 from collector.housekeeping import Housekeeper
 from collector.ingest import Batch, Classified, Inbound, InstanceKey, RatingIn, Rejection, classify_safely, group
 from collector.metrics import IngestMetrics
-from collector.mqtt_link import MqttLink
 from collector.store.writes import WriteResult, write_batch, write_options
+from collector.transport import Transport
 from collector.watermarks import ack_message
 from protocol import TopicKind, spec_for
 
@@ -32,8 +32,9 @@ log = logging.getLogger(__name__)
 
 
 class IngestPipeline:
-    def __init__(self, settings: CollectorSettings) -> None:
+    def __init__(self, settings: CollectorSettings, transport: Transport) -> None:
         self._settings = settings
+        self.transport = transport
         self._options = write_options(settings)
         self._inbox: queue.Queue[Classified] = queue.Queue()
         self._stop = threading.Event()
@@ -51,9 +52,10 @@ class IngestPipeline:
         # broker may have in flight to us. That bounds memory even when the broker sends past our
         # Receive Maximum (see collector/mqtt_client.py).
         self._inbox_limit = settings.batch_max
-        self.link = MqttLink(settings, self._receive, lambda: self._inbox.qsize() >= self._inbox_limit)
+        self._flow = threading.Lock()
+        self._paused = False
         self.metrics = IngestMetrics()
-        self.metrics.watch(self._lag, self._inbox.qsize, lambda: self.link.connected)
+        self.metrics.watch(self._lag, self._inbox.qsize, lambda: self.transport.connected)
         self.db_error: str | None = None
         self.housekeeper = Housekeeper(settings)
 
@@ -62,11 +64,11 @@ class IngestPipeline:
         for writer in self._writers:
             writer.start()
         self._acker.start()
-        self.link.start()
+        self.transport.start(self._receive)
 
     def stop(self) -> None:
         """Disconnect first: whatever is still queued is not acked and will be redelivered."""
-        self.link.stop()
+        self.transport.stop()
         self._stop.set()
         for writer in self._writers:
             writer.join(timeout=30)
@@ -77,15 +79,29 @@ class IngestPipeline:
     def publish_config(self, topic: str, payload: bytes) -> None:
         """A kiosk's config, on our own connection (QoS and retain as the protocol says)."""
         spec = spec_for(TopicKind.CONFIG)
-        self.link.publish(topic, payload, spec.qos, spec.retain)
+        self.transport.publish(topic, payload, spec.qos, spec.retain)
 
     def publish_watermarks(self, result: WriteResult) -> None:
         """Watermarks of a write made elsewhere (HTTP ingest), published by the acker like ours: never lower."""
         self._committed.put(([], result, datetime.now(UTC)))
 
     def _receive(self, inbound: Inbound) -> None:
-        """On paho's thread: parse there (it overlaps with the writer's database round trips), then enqueue."""
+        """On the transport's thread: parse there (it overlaps with the writers' database round trips),
+        enqueue, and stop reading while a batch's worth waits to be written."""
         self._inbox.put(classify_safely(inbound))
+        if not self._paused and self._inbox.qsize() >= self._inbox_limit:
+            self._regulate()
+
+    def _regulate(self) -> None:
+        """Pause reading when the inbox is full, resume when it is not (both sides call this)."""
+        with self._flow:
+            full = self._inbox.qsize() >= self._inbox_limit
+            if full != self._paused:
+                self._paused = full
+                if full:
+                    self.transport.pause_reading()
+                else:
+                    self.transport.resume_reading()
 
     def _lag(self) -> float:
         oldest = min(list(self._pending_since.values()), default=None)
@@ -97,6 +113,8 @@ class IngestPipeline:
         return max(0.0, (datetime.now(UTC) - oldest).total_seconds())
 
     def _next_batch(self) -> list[Classified]:
+        if self._paused:
+            self._regulate()
         try:
             first = self._inbox.get(timeout=0.2)
         except queue.Empty:
@@ -109,6 +127,8 @@ class IngestPipeline:
                 batch.append(self._inbox.get(timeout=remaining) if remaining > 0 else self._inbox.get_nowait())
             except queue.Empty:
                 break
+        if self._paused:
+            self._regulate()
         return batch
 
     def _run(self) -> None:
@@ -222,7 +242,7 @@ class IngestPipeline:
         done: list[tuple[list[Classified], WriteResult, datetime]],
         watermarks: dict[InstanceKey, tuple[str, int]],
     ) -> None:
-        self.link.ack(item.inbound for items, _, _ in done for item in items)
+        self.transport.ack(item.inbound for items, _, _ in done for item in items)
         for items, result, committed_at in done:
             for key, (org, seq) in result.watermarks.items():
                 # Writers may finish out of order; a watermark never goes down, so never publish a lower one.
@@ -236,7 +256,7 @@ class IngestPipeline:
         at = datetime.now(UTC)
         for key, (org, seq) in sorted(watermarks.items()):
             seq = self._published[key] = max(seq, self._published.get(key, 0))
-            self.link.publish(*ack_message(org, key, seq, at, key[0] in self._conflicted), spec.qos, spec.retain)
+            self.transport.publish(*ack_message(org, key, seq, at, key[0] in self._conflicted), spec.qos, spec.retain)
 
     def _count(self, items: list[Classified], result: WriteResult, committed_at: datetime) -> None:
         metrics = self.metrics

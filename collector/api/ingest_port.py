@@ -32,7 +32,7 @@ class IngestMetricsSource(Protocol):
 
 class IngestPort(Protocol):
     @property
-    def link(self) -> BrokerLinkState:
+    def transport(self) -> BrokerLinkState:
         """The MQTT connection, for /healthz."""
 
     @property

@@ -40,9 +40,9 @@ async def healthz(pool: PoolDep, ingest: IngestDep) -> JSONResponse:
         database = Check(ok=False, detail=str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
     if ingest is None:
         broker = Check(ok=True, detail="ingest disabled")
-    elif ingest.link.connected:
+    elif ingest.transport.connected:
         broker = Check(ok=True, detail=ingest.db_error and f"ingest paused: {ingest.db_error}")
     else:
-        broker = Check(ok=False, detail=ingest.link.last_error or "not connected")
+        broker = Check(ok=False, detail=ingest.transport.last_error or "not connected")
     health = Health(status="ok" if database.ok and broker.ok else "degraded", database=database, broker=broker)
     return JSONResponse(health.model_dump(), status_code=200 if health.status == "ok" else 503)
