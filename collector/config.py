@@ -119,6 +119,12 @@ class CollectorSettings(BaseSettings):
     quarantine_retention_days: int = Field(
         default=90, ge=0, le=36_500, description="Delete quarantined messages this old (0: keep them forever)."
     )
+    health_max_lag_s: float = Field(
+        default=60,
+        gt=0,
+        le=86_400,
+        description="`/healthz` answers 503 while the oldest message received and not yet stored is older than this.",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
