@@ -22,10 +22,11 @@ from collector.config import CollectorSettings
 from collector.housekeeping import Housekeeper
 from collector.ingest import Batch, Classified, Inbound, InstanceKey, classify_safely
 from collector.metrics import IngestMetrics
+from collector.store.isolation import Write
 from collector.store.writes import WriteResult, write_batch, write_options
 from collector.transport import Transport
 from collector.watermarks import ack_message
-from collector.writers import Write, Writers
+from collector.writers import Writers
 from protocol import TopicKind, spec_for
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,8 @@ hands what it committed to the acker. When storing fails:
 - a deadlock or serialization failure: retried at once;
 - the database refuses the data (`DataError`, `IntegrityError`) or our code raises on it (any exception
   that is not psycopg's): the batch is split in halves, each stored alone, down to the message that fails,
-  which is quarantined (`store_error`, with the error) while the rest is stored;
+  which is quarantined (`store_error`, with the error) while the rest is stored
+  (`collector.store.isolation`, which HTTP ingest uses too);
 - anything else (privileges, a broken schema: no message's fault): the batch is kept and retried with
   backoff, and the writer reports itself failing, so `/healthz` says why.
 
@@ -25,34 +26,20 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import psycopg
-from psycopg.errors import DeadlockDetected, SerializationFailure
-from psycopg.rows import TupleRow
+from psycopg.errors import DeadlockDetected, SerializationFailure, TransactionRollback
 
-from collector.ingest import Batch, Classified, RatingIn, Rejection, group
+from collector.ingest import Batch, Classified
 from collector.metrics import IngestMetrics
+from collector.store.isolation import Connection, Write, first_line, store_isolating
 from collector.store.writes import WriteResult
 
 log = logging.getLogger(__name__)
 
-Connection = psycopg.Connection[TupleRow]
-Write = Callable[[Connection, Batch], WriteResult]
-"""Store one batch in one transaction (`collector.store.writes.write_batch` with the pipeline's options)."""
 Committed = Callable[[list[Classified], WriteResult], None]
 
-MESSAGE_ERRORS = (psycopg.DataError, psycopg.IntegrityError)
-"""What the database says about the data itself; any other psycopg error is about the database or us."""
-RETRY_AT_ONCE = (DeadlockDetected, SerializationFailure)
+RETRY_AT_ONCE = (DeadlockDetected, SerializationFailure, TransactionRollback)
 MAX_BACKOFF_S = 10.0
 MAX_RESTART_DELAY_S = 30.0
-
-
-def _first_line(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text.splitlines()[0]}" if text else type(exc).__name__
-
-
-def _caused_by_message(exc: Exception) -> bool:
-    return isinstance(exc, MESSAGE_ERRORS) or not isinstance(exc, psycopg.Error)
 
 
 @dataclass
@@ -164,7 +151,7 @@ class Writers:
                     continue
                 except Exception as exc:  # the database or our code, not a message: keep the batch, retry
                     self._metrics.db_errors.inc()
-                    writer.error = _first_line(exc)
+                    writer.error = first_line(exc)
                     unreachable = isinstance(exc, psycopg.OperationalError)
                     log.warning(
                         "%s (%s); retrying a batch of %d in %.1f s",
@@ -188,36 +175,8 @@ class Writers:
                 conn.close()
 
     def _store(self, conn: Connection, writer: Writer) -> None:
-        """Store `writer.pending`, isolating the messages that cannot be stored (see the module's doc).
-        Each committed part leaves `pending` at once; whatever remains when this raises stays there."""
-        stack = [writer.pending]
-        try:
-            while stack:
-                chunk = stack[-1]
-                batch = group(chunk)
-                try:
-                    result = self._write(conn, batch)
-                except Exception as exc:
-                    if not _caused_by_message(exc):
-                        raise
-                    if len(chunk) > 1:
-                        if len(stack) == 1:
-                            log.error("a batch of %d failed (%s); isolating the cause", len(chunk), _first_line(exc))
-                        half = len(chunk) // 2
-                        stack[-1:] = [chunk[half:], chunk[:half]]
-                        continue
-                    batch = Batch(rejections=[_store_error(chunk[0], exc)])
-                    result = self._write(conn, batch)  # if even this fails, the batch waits (raised)
-                    log.error("quarantined a message that could not be stored: %s", batch.rejections[0].detail)
-                stack.pop()
-                self._metrics.count_kinds(
-                    len(batch.ratings), len(batch.heartbeats), len(batch.statuses), len(batch.rejections)
-                )
-                self._committed(chunk, result)
-        finally:
-            writer.pending = [item for chunk in reversed(stack) for item in chunk]
+        store_isolating(conn, writer.pending, self._write, self._counted)
 
-
-def _store_error(item: Classified, exc: Exception) -> Rejection:
-    rating = item.rating if isinstance(item, RatingIn | Rejection) else None
-    return Rejection(item.inbound, "store_error", _first_line(exc)[:500], rating)
+    def _counted(self, items: list[Classified], batch: Batch, result: WriteResult) -> None:
+        self._metrics.count_kinds(len(batch.ratings), len(batch.heartbeats), len(batch.statuses), len(batch.rejections))
+        self._committed(items, result)

@@ -68,3 +68,20 @@ def test_numbers_beyond_their_column_are_quarantined_not_a_server_error(api: Api
     assert row is not None
     assert row[0] == "schema"
     assert "uptime_ms" in row[1]
+
+
+def test_a_rating_the_database_refuses_is_quarantined_and_the_rest_stored(api: Api) -> None:
+    """The HTTP path isolates a culprit as the MQTT path does, instead of failing the whole request with 500."""
+    api.post("/v1/organisations", {"id": "roma", "name": "Roma Capitale"})
+    token = make_key(api.database_url, "ingest", org="roma")
+    with psycopg.connect(api.database_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE FUNCTION refuse_seq_2() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            " IF NEW.seq = 2 THEN RAISE EXCEPTION 'seq 2 refused' USING ERRCODE = '22003'; END IF;"
+            " RETURN NEW; END $$"
+        )
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON ratings FOR EACH ROW EXECUTE FUNCTION refuse_seq_2()")
+    batch = [ivr_rating(seq, Face.POSITIVE) for seq in (1, 2, 3)]
+    response = api.client.post("/v1/organisations/roma/ratings", json=batch, headers=api.headers(token))
+    assert response.status_code == 200, response.text
+    assert response.json() == {"received": 3, "stored": 2, "duplicates": 0, "quarantined": {"store_error": 1}}
