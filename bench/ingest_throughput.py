@@ -77,6 +77,7 @@ def backlog(messages: int, kiosks: int) -> list[tuple[str, bytes]]:
 
 def publish(port: int, messages: list[tuple[str, bytes]], client_id: str) -> None:
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    client.username_pw_set(client_id)  # the broker binds client ids to user names
     client.max_inflight_messages_set(1000)
     client.connect("127.0.0.1", port)
     client.loop_start()
@@ -97,6 +98,7 @@ class DoNothing:
         self.client = mqtt.Client(
             CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5, manual_ack=True
         )
+        self.client.username_pw_set(client_id)
         self.client.on_connect = lambda c, *_: c.subscribe(subscription(TopicKind.RATING), qos=1)
         self.client.on_message = self._on_message
 
@@ -263,6 +265,7 @@ def feed(port: int, args: Any) -> Fleet:
 def end_session(port: int, client_id: str) -> None:
     """Discard the broker's persistent session of `client_id` (a clean start without session expiry)."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+    client.username_pw_set(client_id)
     client.connect("127.0.0.1", port, clean_start=True)
     client.loop_start()
     client.disconnect()

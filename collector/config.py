@@ -51,14 +51,20 @@ class CollectorSettings(BaseSettings):
     )
     mqtt_host: str = Field(default="127.0.0.1", description="MQTT broker host.")
     mqtt_port: int = Field(default=1883, ge=1, le=65535)
-    mqtt_username: str | None = Field(default=None, description="Broker user of the collector.")
+    mqtt_username: str | None = Field(
+        default=None,
+        description="Broker user of the collector, and so its client id: brokers set up as deploy/mosquitto bind "
+        "client ids to user names. Each collector its own user. Unset: the client id, without a password.",
+    )
     mqtt_password: SecretStr | None = None
     mqtt_password_file: Path | None = Field(default=None, description="File holding the broker password.")
-    mqtt_client_id: str = Field(
-        default="mlf-collector",
+    mqtt_client_id: str | None = Field(
+        default=None,
         min_length=1,
         max_length=64,
-        description="Client id; stable across restarts, so the broker keeps the session while we are away.",
+        description="Client id, stable across restarts so the broker keeps the session while we are away. "
+        "Default: the user name, else `mlf-collector`; it may differ from the user name only on a broker that "
+        "does not bind them.",
     )
     mqtt_share_group: str | None = Field(
         default=None,
@@ -200,7 +206,25 @@ class CollectorSettings(BaseSettings):
         for name, value in secrets.items():
             if value is not None and envcheck.is_placeholder(str(value)):
                 raise ValueError(f"the password in {name} is a placeholder: set a real one")
+        if self.mqtt_client_id and self.mqtt_username and self.mqtt_client_id != self.mqtt_username:
+            raise ValueError(
+                f"COLLECTOR_MQTT_CLIENT_ID {self.mqtt_client_id!r} differs from COLLECTOR_MQTT_USERNAME "
+                f"{self.mqtt_username!r}: brokers set up as deploy/mosquitto make the user name the client id; "
+                "leave the client id unset and give each collector its own user"
+            )
         return self
+
+    @property
+    def mqtt_identity(self) -> str:
+        """The client id, which brokers that bind client ids to user names make equal to the user name."""
+        return self.mqtt_client_id or self.mqtt_username or "mlf-collector"
+
+    def mqtt_login(self) -> tuple[str, str | None]:
+        """(user name, password) to present: without a configured user, the client id and no password
+        (a broker binding client ids to user names refuses a client without a user name)."""
+        if self.mqtt_username is None:
+            return self.mqtt_identity, None
+        return self.mqtt_username, self.mqtt_password.get_secret_value() if self.mqtt_password else None
 
     def database_conninfo(self) -> str:
         """The DSN with the password from `database_password_file`, if given."""

@@ -48,11 +48,9 @@ class MqttLink:
         self._generation = 0
         self._last_error: str | None = None
         client = BatchingClient(
-            CallbackAPIVersion.VERSION2, client_id=settings.mqtt_client_id, protocol=mqtt.MQTTv5, manual_ack=True
+            CallbackAPIVersion.VERSION2, client_id=settings.mqtt_identity, protocol=mqtt.MQTTv5, manual_ack=True
         )
-        if settings.mqtt_username:
-            password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-            client.username_pw_set(settings.mqtt_username, password)
+        client.username_pw_set(*settings.mqtt_login())
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._handle_connect
         client.on_disconnect = self._handle_disconnect

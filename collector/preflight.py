@@ -8,6 +8,8 @@ from typing import Any
 import paho.mqtt.client as mqtt
 import psycopg
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 from psycopg.conninfo import conninfo_to_dict
 from pydantic import ValidationError
 
@@ -44,26 +46,28 @@ def check_database(conninfo: str, timeout: int = 5) -> None:
 
 
 def check_broker(settings: CollectorSettings, timeout: float = 5) -> None:
-    """Open and close one MQTT v5 connection with the collector's credentials."""
+    """Open and close one MQTT v5 connection as the collector. Brokers bind the client id to the user name,
+    so this *is* the collector's session: resumed (never a clean start, which would wipe what is queued for
+    us), with the same expiry, at most one message let in (Receive Maximum 1) and none acknowledged, so the
+    broker delivers it again to the collector proper."""
     where = f"{settings.mqtt_host}:{settings.mqtt_port}"
     outcome: dict[str, Any] = {}
     done = threading.Event()
     client = mqtt.Client(
-        CallbackAPIVersion.VERSION2,
-        client_id=f"{settings.mqtt_client_id}-preflight",
-        protocol=mqtt.MQTTv5,
+        CallbackAPIVersion.VERSION2, client_id=settings.mqtt_identity, protocol=mqtt.MQTTv5, manual_ack=True
     )
-    if settings.mqtt_username:
-        password = settings.mqtt_password.get_secret_value() if settings.mqtt_password else None
-        client.username_pw_set(settings.mqtt_username, password)
+    client.username_pw_set(*settings.mqtt_login())
 
     def on_connect(_c: mqtt.Client, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
         outcome["reason"] = reason
         done.set()
 
     client.on_connect = on_connect
+    props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
+    props.SessionExpiryInterval = settings.mqtt_session_expiry_s
+    props.ReceiveMaximum = 1
     try:
-        client.connect(settings.mqtt_host, settings.mqtt_port, keepalive=10)
+        client.connect(settings.mqtt_host, settings.mqtt_port, keepalive=10, clean_start=False, properties=props)
     except OSError as exc:
         raise PreflightError(f"cannot reach the MQTT broker at {where}: {exc.strerror or exc}") from None
     client.loop_start()
