@@ -85,3 +85,13 @@ def test_a_rating_the_database_refuses_is_quarantined_and_the_rest_stored(api: A
     response = api.client.post("/v1/organisations/roma/ratings", json=batch, headers=api.headers(token))
     assert response.status_code == 200, response.text
     assert response.json() == {"received": 3, "stored": 2, "duplicates": 0, "quarantined": {"store_error": 1}}
+
+
+def test_a_kiosk_shaped_rating_over_http_is_held_to_its_kiosks_service_point(api: Api) -> None:
+    """The HTTP path goes through the same admission: `ivr-1` answers for roma-telefono only."""
+    api.post("/v1/organisations", {"id": "roma", "name": "Roma Capitale"})
+    token = make_key(api.database_url, "ingest", org="roma")
+    assert api.post("/v1/organisations/roma/ratings", [ivr_rating(1, Face.POSITIVE)], token)["stored"] == 1
+    elsewhere = {**ivr_rating(2, Face.NEGATIVE), "service_point": "roma-web"}
+    answer = api.post("/v1/organisations/roma/ratings", [elsewhere], token)
+    assert answer == {"received": 1, "stored": 0, "duplicates": 0, "quarantined": {"identity_mismatch": 1}}

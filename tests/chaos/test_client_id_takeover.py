@@ -9,50 +9,15 @@ acknowledged and queued for it were never stored. Now each asks in vain: it gets
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 import psycopg
 
 from devstack.mosquitto import LocalMosquitto
-from protocol import Face, KioskClock, Rating, TopicKind, build_topic, encode
 from tests.fixtures.fix_collector import CollectorProcess
-from tests.fixtures.fix_secured import KioskClient, register_kiosk
+from tests.fixtures.fix_secured import KioskClient, connected, publish_all, register_kiosk
 from tests.fixtures.prometheus import scrape
 from tests.waiting import wait_for
-
-NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-def rating(kiosk: str, service_point: str, seq: int) -> Rating:
-    return Rating(
-        event_id=uuid.uuid4(),
-        kiosk_id=kiosk,
-        seq=seq,
-        service_point=service_point,
-        face=Face.POSITIVE,
-        pressed_at=NOW - timedelta(minutes=60) + timedelta(seconds=seq),
-        clock=KioskClock(boot_id=uuid.uuid4(), uptime_ms=seq, synced=True),
-    )
-
-
-def connected(client: KioskClient) -> KioskClient:
-    assert client.connected.wait(10)
-    assert not client.connect_reason.is_failure, client.connect_reason
-    return client
-
-
-def publish_all(kiosk: KioskClient, org: str, service_point: str, kiosk_id: str, seqs: range) -> None:
-    infos = [
-        kiosk.client.publish(
-            build_topic(org, kiosk_id, TopicKind.RATING), encode(rating(kiosk_id, service_point, s)), 1
-        )
-        for s in seqs
-    ]
-    for info in infos:
-        info.wait_for_publish(10)
-    assert all(not kiosk.puback[i.mid].is_failure for i in infos), "the broker refused a rating"
 
 
 def stored(database_url: str, kiosk: str) -> int:
