@@ -76,6 +76,11 @@ class CollectorSettings(BaseSettings):
         ge=0,
         description="How long the broker keeps our session (and queues) while away.",
     )
+    mqtt_fast_path: Literal["on", "off", "auto"] = Field(
+        default="auto",
+        description="The tuned MQTT client (collector/mqtt_client.py): `auto` uses it on the paho-mqtt releases it "
+        "was tested with and paho's own client otherwise, `on` requires it, `off` never uses it.",
+    )
     organisation: str = Field(default="+", description="Ingest one organisation only, or `+` for all.")
     auto_register: bool = Field(
         default=True, description="Create unknown organisations, service points and kiosks on first rating."

@@ -14,6 +14,7 @@ from psycopg.conninfo import conninfo_to_dict
 from pydantic import ValidationError
 
 from collector.config import CollectorSettings
+from collector.mqtt_client import UntestedPaho, fast_path_wanted
 
 
 class PreflightError(RuntimeError):
@@ -50,6 +51,10 @@ def check_broker(settings: CollectorSettings, timeout: float = 5) -> None:
     so this *is* the collector's session: resumed (never a clean start, which would wipe what is queued for
     us), with the same expiry, at most one message let in (Receive Maximum 1) and none acknowledged, so the
     broker delivers it again to the collector proper."""
+    try:
+        fast_path_wanted(settings.mqtt_fast_path)
+    except UntestedPaho as exc:
+        raise PreflightError(str(exc)) from None
     where = f"{settings.mqtt_host}:{settings.mqtt_port}"
     outcome: dict[str, Any] = {}
     done = threading.Event()
