@@ -5,7 +5,9 @@ session is created first, it disconnects, the ratings are published (the broker 
 then it reconnects and we time from its first to its last message. The do-nothing
 subscriber uses the collector's MQTT settings (MQTT v5, persistent session, QoS 1, manual
 PUBACK at once, receive maximum) and counts; the collector stores, updates rollups, gaps and
-watermarks, commits, then acks. Also: two collectors on a shared subscription vs one.
+watermarks, commits, then acks. Also: two collectors on a shared subscription vs one. Each
+collector contender runs with the MQTT fast path on and with it off (paho's own client), side
+by side in the same round (`--paths`).
 
 Every contender's broker session is ended when it is done, so the broker never queues the
 next contender's messages for an absent one. `--rounds` repeats the three side by side and
@@ -273,9 +275,11 @@ def end_session(port: int, client_id: str) -> None:
 
 
 def run_collectors(
-    count: int, pg: LocalPostgres, broker: LocalMosquitto, work: Path, args: Any, round_: int = 0
+    count: int, pg: LocalPostgres, broker: LocalMosquitto, work: Path, args: Any, round_: int, path: str
 ) -> tuple[float, str]:
-    db = pg.create_database(f"mlf_{count}_r{round_}")
+    """`count` collectors (a shared subscription when more than one) with the fast path `on` or `off`."""
+    name = f"{count}-{path}-r{round_}"
+    db = pg.create_database(f"mlf_{name.replace('-', '_')}")
     collectors = []
     for i in range(count):
         env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
@@ -283,13 +287,14 @@ def run_collectors(
             COLLECTOR_DATABASE_URL=db,
             COLLECTOR_MQTT_PORT=str(broker.port),
             COLLECTOR_HTTP_PORT=str(free_port()),
-            COLLECTOR_MQTT_CLIENT_ID=f"bench-{count}-{i}-r{round_}",
+            COLLECTOR_MQTT_CLIENT_ID=f"bench-{name}-{i}",
+            COLLECTOR_MQTT_FAST_PATH=path,
             COLLECTOR_BATCH_MAX=str(args.batch_max),
             COLLECTOR_LOG_LEVEL="WARNING",
         )
         if count > 1:
-            env["COLLECTOR_MQTT_SHARE_GROUP"] = f"bench{count}"
-        collectors.append(Collector(env, work / f"collector-{count}-{i}-r{round_}.log"))
+            env["COLLECTOR_MQTT_SHARE_GROUP"] = f"bench{name.replace('-', '')}"
+        collectors.append(Collector(env, work / f"collector-{name}-{i}.log"))
     for c in collectors:  # create the sessions and subscriptions
         c.start()
     for c in collectors:
@@ -352,6 +357,9 @@ def main() -> None:
         help="backlog: drain ratings queued while away; live: consume while a kiosk fleet publishes",
     )
     parser.add_argument("--rounds", type=int, default=3, help="side-by-side rounds, medians reported (default 3)")
+    parser.add_argument(
+        "--paths", default="on,off", help="COLLECTOR_MQTT_FAST_PATH values to run the collectors with (default on,off)"
+    )
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs)")
     parser.add_argument(
         "--publishers", type=int, default=2, help="publishing processes, kiosks split between them (default 2)"
@@ -375,29 +383,32 @@ def main() -> None:
         pg.start()
         broker.start()
         print(f"{args.messages} ratings from {args.kiosks} kiosks, {args.mode}; PostgreSQL fsync on; 2 cores shared")
-        ratios: list[tuple[float, float, float]] = []
+        paths = [p.strip() for p in args.paths.split(",") if p.strip()]
+        ratios: dict[str, list[tuple[float, float, float]]] = {path: [] for path in paths}
         for round_ in range(args.rounds):
             if args.rounds > 1:
                 print(f"round {round_ + 1} of {args.rounds}")
             baseline, cpu = run_do_nothing(pg, broker, args, round_)
             print(f"do-nothing subscriber      {baseline:10,.0f} msg/s\n{cpu}")
-            one, cpu = run_collectors(1, pg, broker, work, args, round_)
-            print(
-                f"collector (ack after commit){one:9,.0f} msg/s   {one / baseline:.2f}x"
-                f" the do-nothing subscriber\n{cpu}"
-            )
-            two, cpu = run_collectors(2, pg, broker, work, args, round_)
-            print(
-                f"two collectors, shared sub {two:10,.0f} msg/s   {two / one:.2f}x one collector,"
-                f" {two / baseline:.2f}x the do-nothing subscriber\n{cpu}"
-            )
-            ratios.append((one / baseline, two / one, two / baseline))
+            for path in paths:
+                one, cpu = run_collectors(1, pg, broker, work, args, round_, path)
+                print(
+                    f"collector, fast path {path:3} {one:9,.0f} msg/s   {one / baseline:.2f}x"
+                    f" the do-nothing subscriber\n{cpu}"
+                )
+                two, cpu = run_collectors(2, pg, broker, work, args, round_, path)
+                print(
+                    f"two collectors, {path:3}     {two:10,.0f} msg/s   {two / one:.2f}x one collector,"
+                    f" {two / baseline:.2f}x the do-nothing subscriber\n{cpu}"
+                )
+                ratios[path].append((one / baseline, two / one, two / baseline))
         if args.rounds > 1:
-            median = [statistics.median(r[k] for r in ratios) for k in range(3)]
-            print(
-                f"median of {args.rounds} rounds: collector {median[0]:.2f}x the do-nothing subscriber;"
-                f" two collectors {median[1]:.2f}x one, {median[2]:.2f}x the do-nothing subscriber"
-            )
+            for path in paths:
+                median = [statistics.median(r[k] for r in ratios[path]) for k in range(3)]
+                print(
+                    f"median of {args.rounds} rounds, fast path {path}: collector {median[0]:.2f}x the do-nothing"
+                    f" subscriber; two collectors {median[1]:.2f}x one, {median[2]:.2f}x the do-nothing subscriber"
+                )
     finally:
         broker.stop()
         pg.stop("fast")
