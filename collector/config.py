@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
+import ssl
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +15,7 @@ from pydantic import AfterValidator, Field, SecretStr, field_validator, model_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import envcheck
+from collector.mqtt_tls import tls_context
 
 
 def _valid_dsn(value: str) -> str:
@@ -58,6 +61,18 @@ class CollectorSettings(BaseSettings):
     )
     mqtt_password: SecretStr | None = None
     mqtt_password_file: Path | None = Field(default=None, description="File holding the broker password.")
+    mqtt_tls: bool = Field(
+        default=False, description="Connect over TLS, verifying the broker's certificate and host name."
+    )
+    mqtt_ca_file: Path | None = Field(
+        default=None, description="CA certificate(s) of the broker's certificate (PEM); the system's when unset."
+    )
+    mqtt_cert_file: Path | None = Field(
+        default=None, description="Client certificate (PEM), if the broker asks for one."
+    )
+    mqtt_key_file: Path | None = Field(
+        default=None, description="Its private key (PEM): a file or a systemd credential."
+    )
     mqtt_client_id: str | None = Field(
         default=None,
         min_length=1,
@@ -198,6 +213,9 @@ class CollectorSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _read_secret_files(self) -> CollectorSettings:
+        credential = Path(os.environ.get("CREDENTIALS_DIRECTORY", "/nonexistent")) / "mqtt-password"
+        if self.mqtt_password is None and self.mqtt_password_file is None and credential.is_file():
+            self.mqtt_password_file = credential  # systemd: LoadCredential=mqtt-password
         if self.mqtt_password_file is not None:
             self.mqtt_password = SecretStr(_read_secret(self.mqtt_password_file))
         # Every secret, wherever it comes from: an example value copied as is must not start a service.
@@ -211,6 +229,7 @@ class CollectorSettings(BaseSettings):
         for name, value in secrets.items():
             if value is not None and envcheck.is_placeholder(str(value)):
                 raise ValueError(f"the password in {name} is a placeholder: set a real one")
+        self.mqtt_tls_context()  # a TLS file that cannot be used: said at start, not at the first connection
         if self.mqtt_client_id and self.mqtt_username and self.mqtt_client_id != self.mqtt_username:
             raise ValueError(
                 f"COLLECTOR_MQTT_CLIENT_ID {self.mqtt_client_id!r} differs from COLLECTOR_MQTT_USERNAME "
@@ -218,6 +237,17 @@ class CollectorSettings(BaseSettings):
                 "leave the client id unset and give each collector its own user"
             )
         return self
+
+    def mqtt_tls_context(self) -> ssl.SSLContext | None:
+        """The TLS context of the collector's MQTT connections, or None without TLS."""
+        files = {"CA_FILE": self.mqtt_ca_file, "CERT_FILE": self.mqtt_cert_file, "KEY_FILE": self.mqtt_key_file}
+        if not self.mqtt_tls:
+            if given := [name for name, path in files.items() if path is not None]:
+                raise ValueError(f"COLLECTOR_MQTT_{given[0]} is set: set COLLECTOR_MQTT_TLS=true too")
+            return None
+        if (self.mqtt_cert_file is None) != (self.mqtt_key_file is None):
+            raise ValueError("a client certificate needs both COLLECTOR_MQTT_CERT_FILE and COLLECTOR_MQTT_KEY_FILE")
+        return tls_context(self.mqtt_ca_file, self.mqtt_cert_file, self.mqtt_key_file)
 
     @property
     def mqtt_identity(self) -> str:

@@ -27,6 +27,7 @@ from paho.mqtt.reasoncodes import ReasonCode
 from collector.config import CollectorSettings
 from collector.ingest import Inbound
 from collector.mqtt_client import BatchingClient, fast_path_wanted
+from collector.mqtt_tls import describe_failure
 from collector.transport import Receive
 from protocol import TopicKind, subscription
 
@@ -61,6 +62,8 @@ class MqttLink:
             CallbackAPIVersion.VERSION2, client_id=settings.mqtt_identity, protocol=mqtt.MQTTv5, manual_ack=True
         )
         client.username_pw_set(*settings.mqtt_login())
+        if (tls := settings.mqtt_tls_context()) is not None:
+            client.tls_set_context(tls)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
         client.on_connect = self._handle_connect
         client.on_disconnect = self._handle_disconnect
@@ -95,7 +98,7 @@ class MqttLink:
                 properties=props,
             )
         except OSError as exc:
-            raise ConnectionError(f"cannot reach the MQTT broker at {where}: {describe_os_error(exc)}") from None
+            raise ConnectionError(describe_failure(exc, where)) from None
         self._client.loop_start()
         if not self._subscribed.wait(timeout):  # from here on, nothing published to us is missed
             self._client.disconnect()
@@ -190,7 +193,3 @@ class MqttLink:
     def _deliver(self, inbound: Inbound) -> None:
         assert self._receive is not None
         self._receive(inbound)
-
-
-def describe_os_error(exc: OSError) -> str:
-    return exc.strerror or str(exc) or type(exc).__name__
