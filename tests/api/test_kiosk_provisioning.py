@@ -7,28 +7,13 @@ config arrives, and a new revision follows a change of the reasons catalogue.
 
 from __future__ import annotations
 
-import uuid
-from datetime import UTC, datetime
-
 from devstack.mosquitto import LocalMosquitto
-from protocol import Face, KioskClock, Rating, TopicKind, build_topic, encode
+from protocol import TopicKind, build_topic, encode
 from protocol.codec import decode_as
 from protocol.messages import KioskConfig
 from tests.fixtures.fix_collector import CollectorProcess
-from tests.fixtures.fix_secured import KioskClient, call
+from tests.fixtures.fix_secured import KioskClient, call, kiosk_rating
 from tests.waiting import wait_for
-
-
-def rating(kiosk: str, sp: str, seq: int) -> Rating:
-    return Rating(
-        event_id=uuid.uuid4(),
-        kiosk_id=kiosk,
-        seq=seq,
-        service_point=sp,
-        face=Face.POSITIVE,
-        pressed_at=datetime.now(UTC),
-        clock=KioskClock(boot_id=uuid.uuid4(), uptime_ms=5, synced=True),
-    )
 
 
 def test_registered_kiosk_is_admitted_confined_and_configured(
@@ -60,9 +45,9 @@ def test_registered_kiosk_is_admitted_confined_and_configured(
     assert not kiosk.suback[0].is_failure  # mosquitto grants the other one too, but never delivers on it
 
     own = kiosk.client.publish(
-        build_topic("roma", "roma-k1", TopicKind.RATING), encode(rating("roma-k1", "roma-sp-1", 1)), 1
+        build_topic("roma", "roma-k1", TopicKind.RATING), encode(kiosk_rating("roma-k1", "roma-sp-1", 1)), 1
     )
-    forged = rating("roma-k2", "roma-sp-2", 1)
+    forged = kiosk_rating("roma-k2", "roma-sp-2", 1)
     other = kiosk.client.publish(build_topic("roma", "roma-k2", TopicKind.RATING), encode(forged), 1)
     assert wait_for(lambda: own.mid in kiosk.puback and other.mid in kiosk.puback, timeout=10)
     assert not kiosk.puback[own.mid].is_failure
