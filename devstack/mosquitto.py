@@ -53,7 +53,7 @@ class LocalMosquitto:
     """With it (and `acl_file`), every client must log in: anonymous access is off."""
     acl_file: Path | None = None
     bind_client_ids: bool = True
-    """Off only where `extra_config` brings the binding itself (a test of the deploy/ files)."""
+    """A listener setting: written under this broker's one listener."""
     extra_config: str = ""
     user: str | None = field(default_factory=service_user)
     process: subprocess.Popen[bytes] | None = None
