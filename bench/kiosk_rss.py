@@ -71,6 +71,7 @@ def run(port: int, backlog: int) -> None:
     }
     received = [0]
     counter = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="rss-counter", protocol=mqtt.MQTTv5)
+    counter.username_pw_set("rss-counter")  # the broker binds client ids to user names
     counter.on_message = lambda *_: received.__setitem__(0, received[0] + 1)
     counter.connect("127.0.0.1", port)
     counter.subscribe(subscription(TopicKind.RATING, org="rss"), qos=0)

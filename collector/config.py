@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import shlex
 import shutil
+import ssl
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -13,6 +15,7 @@ from pydantic import AfterValidator, Field, SecretStr, field_validator, model_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import envcheck
+from collector.mqtt_tls import tls_context
 
 
 def _valid_dsn(value: str) -> str:
@@ -51,14 +54,32 @@ class CollectorSettings(BaseSettings):
     )
     mqtt_host: str = Field(default="127.0.0.1", description="MQTT broker host.")
     mqtt_port: int = Field(default=1883, ge=1, le=65535)
-    mqtt_username: str | None = Field(default=None, description="Broker user of the collector.")
+    mqtt_username: str | None = Field(
+        default=None,
+        description="Broker user of the collector, and so its client id: brokers set up as deploy/mosquitto bind "
+        "client ids to user names. Each collector its own user. Unset: the client id, without a password.",
+    )
     mqtt_password: SecretStr | None = None
     mqtt_password_file: Path | None = Field(default=None, description="File holding the broker password.")
-    mqtt_client_id: str = Field(
-        default="mlf-collector",
+    mqtt_tls: bool = Field(
+        default=False, description="Connect over TLS, verifying the broker's certificate and host name."
+    )
+    mqtt_ca_file: Path | None = Field(
+        default=None, description="CA certificate(s) of the broker's certificate (PEM); the system's when unset."
+    )
+    mqtt_cert_file: Path | None = Field(
+        default=None, description="Client certificate (PEM), if the broker asks for one."
+    )
+    mqtt_key_file: Path | None = Field(
+        default=None, description="Its private key (PEM): a file or a systemd credential."
+    )
+    mqtt_client_id: str | None = Field(
+        default=None,
         min_length=1,
         max_length=64,
-        description="Client id; stable across restarts, so the broker keeps the session while we are away.",
+        description="Client id, stable across restarts so the broker keeps the session while we are away. "
+        "Default: the user name, else `mlf-collector`; it may differ from the user name only on a broker that "
+        "does not bind them.",
     )
     mqtt_share_group: str | None = Field(
         default=None,
@@ -69,6 +90,11 @@ class CollectorSettings(BaseSettings):
         default=7 * 24 * 3600,
         ge=0,
         description="How long the broker keeps our session (and queues) while away.",
+    )
+    mqtt_fast_path: Literal["on", "off", "auto"] = Field(
+        default="auto",
+        description="The tuned MQTT client (collector/mqtt_client.py): `auto` uses it on the paho-mqtt releases it "
+        "was tested with and paho's own client otherwise, `on` requires it, `off` never uses it.",
     )
     organisation: str = Field(default="+", description="Ingest one organisation only, or `+` for all.")
     auto_register: bool = Field(
@@ -118,6 +144,12 @@ class CollectorSettings(BaseSettings):
     )
     quarantine_retention_days: int = Field(
         default=90, ge=0, le=36_500, description="Delete quarantined messages this old (0: keep them forever)."
+    )
+    health_max_lag_s: float = Field(
+        default=60,
+        gt=0,
+        le=86_400,
+        description="`/healthz` answers 503 while the oldest message received and not yet stored is older than this.",
     )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
@@ -181,6 +213,9 @@ class CollectorSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _read_secret_files(self) -> CollectorSettings:
+        credential = Path(os.environ.get("CREDENTIALS_DIRECTORY", "/nonexistent")) / "mqtt-password"
+        if self.mqtt_password is None and self.mqtt_password_file is None and credential.is_file():
+            self.mqtt_password_file = credential  # systemd: LoadCredential=mqtt-password
         if self.mqtt_password_file is not None:
             self.mqtt_password = SecretStr(_read_secret(self.mqtt_password_file))
         # Every secret, wherever it comes from: an example value copied as is must not start a service.
@@ -194,7 +229,37 @@ class CollectorSettings(BaseSettings):
         for name, value in secrets.items():
             if value is not None and envcheck.is_placeholder(str(value)):
                 raise ValueError(f"the password in {name} is a placeholder: set a real one")
+        self.mqtt_tls_context()  # a TLS file that cannot be used: said at start, not at the first connection
+        if self.mqtt_client_id and self.mqtt_username and self.mqtt_client_id != self.mqtt_username:
+            raise ValueError(
+                f"COLLECTOR_MQTT_CLIENT_ID {self.mqtt_client_id!r} differs from COLLECTOR_MQTT_USERNAME "
+                f"{self.mqtt_username!r}: brokers set up as deploy/mosquitto make the user name the client id; "
+                "leave the client id unset and give each collector its own user"
+            )
         return self
+
+    def mqtt_tls_context(self) -> ssl.SSLContext | None:
+        """The TLS context of the collector's MQTT connections, or None without TLS."""
+        files = {"CA_FILE": self.mqtt_ca_file, "CERT_FILE": self.mqtt_cert_file, "KEY_FILE": self.mqtt_key_file}
+        if not self.mqtt_tls:
+            if given := [name for name, path in files.items() if path is not None]:
+                raise ValueError(f"COLLECTOR_MQTT_{given[0]} is set: set COLLECTOR_MQTT_TLS=true too")
+            return None
+        if (self.mqtt_cert_file is None) != (self.mqtt_key_file is None):
+            raise ValueError("a client certificate needs both COLLECTOR_MQTT_CERT_FILE and COLLECTOR_MQTT_KEY_FILE")
+        return tls_context(self.mqtt_ca_file, self.mqtt_cert_file, self.mqtt_key_file)
+
+    @property
+    def mqtt_identity(self) -> str:
+        """The client id, which brokers that bind client ids to user names make equal to the user name."""
+        return self.mqtt_client_id or self.mqtt_username or "mlf-collector"
+
+    def mqtt_login(self) -> tuple[str, str | None]:
+        """(user name, password) to present: without a configured user, the client id and no password
+        (a broker binding client ids to user names refuses a client without a user name)."""
+        if self.mqtt_username is None:
+            return self.mqtt_identity, None
+        return self.mqtt_username, self.mqtt_password.get_secret_value() if self.mqtt_password else None
 
     def database_conninfo(self) -> str:
         """The DSN with the password from `database_password_file`, if given."""

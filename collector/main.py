@@ -44,10 +44,11 @@ def serve(settings: CollectorSettings, role: ProcessRole = "all") -> None:
     check_database(settings.database_conninfo())
     pipeline = None
     if role != "api":
+        from collector.mqtt_link import MqttLink
         from collector.pipeline import IngestPipeline
 
         check_broker(settings)
-        pipeline = IngestPipeline(settings)
+        pipeline = IngestPipeline(settings, MqttLink(settings))
     run_http(create_app(settings, pipeline, role=role), settings)
 
 

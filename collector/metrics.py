@@ -66,6 +66,9 @@ class IngestMetrics:
         self.db_errors = Counter(
             "mlf_ingest_database_errors", "Failed attempts to write a batch (it is kept and retried).", registry=r
         )
+        self.writer_restarts = Counter(
+            "mlf_ingest_writer_restarts", "Writer threads that died and were restarted (each a bug).", registry=r
+        )
         self.last_commit = Gauge(
             "mlf_ingest_last_commit_timestamp_seconds", "Unix time of the last committed batch.", registry=r
         )

@@ -1,4 +1,10 @@
-"""paho's client, tuned for a subscriber that takes thousands of QoS 1 messages a second.
+"""The MQTT fast path: paho's client, tuned for a subscriber that takes thousands of QoS 1 messages a second.
+
+This is the one module that reaches into paho's private methods and state; it is fenced. It is used
+only on the paho releases in `TESTED_PAHO_VERSIONS` (`fast_path_wanted`), it can be turned off
+(`COLLECTOR_MQTT_FAST_PATH=off`: paho's own client, see `collector.mqtt_link`), and the MQTT client
+and delivery tests run against both paths. Nothing else in the collector touches paho's internals
+(`tests/collector/test_mqtt_link.py` checks).
 
 paho reads every packet with at least three `recv()` calls (type, length, body) and
 sends every PUBACK with a `send()` of its own plus a wake-up of its network thread.
@@ -31,16 +37,51 @@ The MQTT behaviour is paho's own; the buffer is dropped on every (re)connection.
 
 from __future__ import annotations
 
+import functools
+import logging
 import struct
 import time
 from collections.abc import Callable, Iterable
 from typing import Any
 
+import paho.mqtt
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import MQTTErrorCode, MQTTProtocolVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
+
+log = logging.getLogger(__name__)
+
+TESTED_PAHO_VERSIONS = ("2.2.0",)
+"""paho-mqtt releases the whole test suite passed with on the fast path. Add one only after that. (2.1.0
+failed it: its keepalive reads `_last_msg_in`, not `_last_bytes_received`, so a long pause reconnected.)"""
+
+
+class UntestedPaho(RuntimeError):
+    """The fast path was required (`on`) on a paho release it was not tested with."""
+
+
+@functools.cache
+def fast_path_wanted(mode: str, version: str = paho.mqtt.__version__) -> bool:
+    """Whether to use the fast path: `on` (refused on an untested paho), `off`, or `auto` (on when the
+    paho release is a tested one; otherwise paho's own client, said in one log line per process)."""
+    if mode == "off":
+        return False
+    tested = version in TESTED_PAHO_VERSIONS
+    if mode == "on" and not tested:
+        raise UntestedPaho(
+            f"COLLECTOR_MQTT_FAST_PATH=on, but the fast path was not tested with paho-mqtt {version} "
+            f"(tested: {', '.join(TESTED_PAHO_VERSIONS)}): use auto or off"
+        )
+    if not tested:
+        log.warning(
+            "paho-mqtt %s is not among the releases the MQTT fast path was tested with (%s): using paho's own client",
+            version,
+            ", ".join(TESTED_PAHO_VERSIONS),
+        )
+    return tested
+
 
 READ_CHUNK = 256 * 1024
 PAUSE_S = 0.01

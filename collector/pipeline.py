@@ -1,10 +1,10 @@
-"""MQTT -> batch -> database -> ack: the collector's ingest loop.
+"""Transport -> batch -> database -> ack: the collector's ingest loop.
 
-paho's thread parses each message and enqueues it; writer threads (`COLLECTOR_WRITERS`)
-take batches (by size and time) and store each in one transaction on their own
-connection; only then does the acker thread ack the messages to the broker and
-publish each kiosk's ack watermark. If the database is unreachable a writer keeps
-its batch and retries: nothing is acked, nothing lost. See docs/scaling.md.
+The transport's thread (MQTT: paho's) parses each message and enqueues it; writer threads
+(`COLLECTOR_WRITERS`) take batches (by size and time) and store each in one transaction on
+their own connection; only then does the acker thread ack the messages to the transport and
+publish each kiosk's ack watermark. If the database is unreachable a writer keeps its batch
+and retries: nothing is acked, nothing lost. See docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -16,60 +16,63 @@ import time
 from datetime import UTC, datetime
 
 import psycopg
-from psycopg.errors import DeadlockDetected, SerializationFailure, TransactionRollback
 from psycopg.rows import TupleRow
 
 from collector.config import CollectorSettings
 from collector.housekeeping import Housekeeper
-from collector.ingest import Batch, Classified, Inbound, InstanceKey, RatingIn, Rejection, classify_safely, group
+from collector.ingest import Batch, Classified, Inbound, InstanceKey, classify_safely
 from collector.metrics import IngestMetrics
-from collector.mqtt_link import MqttLink
+from collector.store.isolation import Write
 from collector.store.writes import WriteResult, write_batch, write_options
+from collector.transport import Transport
 from collector.watermarks import ack_message
+from collector.writers import Writers
 from protocol import TopicKind, spec_for
 
 log = logging.getLogger(__name__)
 
 
 class IngestPipeline:
-    def __init__(self, settings: CollectorSettings) -> None:
+    def __init__(self, settings: CollectorSettings, transport: Transport, write: Write | None = None) -> None:
+        """`write` stores one batch in one transaction: `write_batch` with the settings' options, unless a
+        test puts something around it."""
         self._settings = settings
+        self.transport = transport
         self._options = write_options(settings)
         self._inbox: queue.Queue[Classified] = queue.Queue()
-        self._stop = threading.Event()
-        self._writers = [
-            threading.Thread(target=self._run, name=f"ingest-writer-{i}", daemon=True) for i in range(settings.writers)
-        ]
         self._published: dict[InstanceKey, int] = {}
         self._conflicted: set[str] = set()
         """Kiosk ids whose identity conflict was open when last heard (their acks say so)."""
-        self._collecting = threading.Lock()
         self._committed: queue.Queue[tuple[list[Classified], WriteResult, datetime] | None] = queue.Queue()
         self._acker = threading.Thread(target=self._ack_loop, name="ingest-acker", daemon=True)
-        self._pending_since: dict[int, datetime] = {}
         # One batch waits here at most (plus one read), the others are being written: together what the
         # broker may have in flight to us. That bounds memory even when the broker sends past our
         # Receive Maximum (see collector/mqtt_client.py).
         self._inbox_limit = settings.batch_max
-        self.link = MqttLink(settings, self._receive, lambda: self._inbox.qsize() >= self._inbox_limit)
+        self._flow = threading.Lock()
+        self._paused = False
         self.metrics = IngestMetrics()
-        self.metrics.watch(self._lag, self._inbox.qsize, lambda: self.link.connected)
-        self.db_error: str | None = None
+        self.writers = Writers(
+            settings.writers,
+            settings.database_conninfo,
+            self._next_batch,
+            write or self._write_batch,
+            self._on_commit,
+            self.metrics,
+        )
+        self.metrics.watch(self._lag, self._inbox.qsize, lambda: self.transport.connected)
         self.housekeeper = Housekeeper(settings)
 
     def start(self) -> None:
         self.housekeeper.start()
-        for writer in self._writers:
-            writer.start()
+        self.writers.start()
         self._acker.start()
-        self.link.start()
+        self.transport.start(self._receive)
 
     def stop(self) -> None:
         """Disconnect first: whatever is still queued is not acked and will be redelivered."""
-        self.link.stop()
-        self._stop.set()
-        for writer in self._writers:
-            writer.join(timeout=30)
+        self.transport.stop()
+        self.writers.stop()
         self._committed.put(None)
         self._acker.join(timeout=10)
         self.housekeeper.stop()
@@ -77,18 +80,46 @@ class IngestPipeline:
     def publish_config(self, topic: str, payload: bytes) -> None:
         """A kiosk's config, on our own connection (QoS and retain as the protocol says)."""
         spec = spec_for(TopicKind.CONFIG)
-        self.link.publish(topic, payload, spec.qos, spec.retain)
+        self.transport.publish(topic, payload, spec.qos, spec.retain)
 
     def publish_watermarks(self, result: WriteResult) -> None:
         """Watermarks of a write made elsewhere (HTTP ingest), published by the acker like ours: never lower."""
         self._committed.put(([], result, datetime.now(UTC)))
 
     def _receive(self, inbound: Inbound) -> None:
-        """On paho's thread: parse there (it overlaps with the writer's database round trips), then enqueue."""
+        """On the transport's thread: parse there (it overlaps with the writers' database round trips),
+        enqueue, and stop reading while a batch's worth waits to be written."""
         self._inbox.put(classify_safely(inbound))
+        if not self._paused and self._inbox.qsize() >= self._inbox_limit:
+            self._regulate()
+
+    def _regulate(self) -> None:
+        """Pause reading when the inbox is full, resume when it is not (both sides call this)."""
+        with self._flow:
+            full = self._inbox.qsize() >= self._inbox_limit
+            if full != self._paused:
+                self._paused = full
+                if full:
+                    self.transport.pause_reading()
+                else:
+                    self.transport.resume_reading()
+
+    def problems(self) -> list[str]:
+        """Why ingest is not ready, one line each: a writer down or failing, a lag past the threshold."""
+        out = self.writers.problems()
+        lag = self._lag()
+        if lag > self._settings.health_max_lag_s:
+            out.append(f"ingest lags {lag:.0f} s behind (more than {self._settings.health_max_lag_s:g} s)")
+        return out
+
+    def _write_batch(self, conn: psycopg.Connection[TupleRow], batch: Batch) -> WriteResult:
+        return write_batch(conn, batch, self._options)
+
+    def _on_commit(self, items: list[Classified], result: WriteResult) -> None:
+        self._committed.put((items, result, datetime.now(UTC)))
 
     def _lag(self) -> float:
-        oldest = min(list(self._pending_since.values()), default=None)
+        oldest = self.writers.oldest_pending()
         if oldest is None:
             try:
                 oldest = self._inbox.queue[0].inbound.received_at
@@ -97,6 +128,8 @@ class IngestPipeline:
         return max(0.0, (datetime.now(UTC) - oldest).total_seconds())
 
     def _next_batch(self) -> list[Classified]:
+        if self._paused:
+            self._regulate()
         try:
             first = self._inbox.get(timeout=0.2)
         except queue.Empty:
@@ -109,79 +142,9 @@ class IngestPipeline:
                 batch.append(self._inbox.get(timeout=remaining) if remaining > 0 else self._inbox.get_nowait())
             except queue.Empty:
                 break
+        if self._paused:
+            self._regulate()
         return batch
-
-    def _run(self) -> None:
-        conn: psycopg.Connection[TupleRow] | None = None
-        pending: list[Classified] = []
-        backoff = 0.5
-        while not self._stop.is_set():
-            if not pending:
-                with self._collecting:  # one writer fills its batch while the others write theirs
-                    pending = self._next_batch()
-                if not pending:
-                    continue
-                self._pending_since[threading.get_ident()] = min(m.inbound.received_at for m in pending)
-            started = time.perf_counter()
-            try:
-                if conn is None or conn.closed:
-                    conn = psycopg.connect(self._settings.database_conninfo(), connect_timeout=5)
-                result = self._write(conn, pending)
-            except (DeadlockDetected, SerializationFailure, TransactionRollback) as exc:
-                self.metrics.db_errors.inc()
-                log.warning("batch of %d rolled back (%s); retrying", len(pending), exc.sqlstate)
-                continue
-            except psycopg.OperationalError as exc:
-                self.metrics.db_errors.inc()
-                self.db_error = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                log.warning(
-                    "database unavailable (%s); retrying a batch of %d in %.1f s", self.db_error, len(pending), backoff
-                )
-                if conn is not None:
-                    conn.close()
-                conn = None
-                self._stop.wait(backoff)
-                backoff = min(backoff * 2, 10)
-                continue
-            backoff = 0.5
-            self.db_error = None
-            self.metrics.batch_seconds.observe(time.perf_counter() - started)
-            self._committed.put((pending, result, datetime.now(UTC)))
-            pending = []
-            self._pending_since.pop(threading.get_ident(), None)
-        if conn is not None:
-            conn.close()
-
-    def _write(self, conn: psycopg.Connection[TupleRow], items: list[Classified]) -> WriteResult:
-        """Write a batch; if the database refuses it, write message by message and quarantine the culprits."""
-        batch = group(items)
-        try:
-            result = write_batch(conn, batch, self._options)
-        except psycopg.OperationalError:
-            raise
-        except psycopg.Error as exc:
-            log.error("batch of %d refused by the database (%s); retrying one by one", len(items), exc)
-        else:
-            self._count_kinds(batch)
-            return result
-        total = WriteResult()
-        for item in items:
-            single = group([item])
-            try:
-                result = write_batch(conn, single, self._options)
-            except psycopg.OperationalError:
-                raise
-            except psycopg.Error as exc:
-                rating = item.rating if isinstance(item, RatingIn) else None
-                problem = Rejection(item.inbound, "store_error", str(exc).strip()[:500], rating)
-                single = Batch(rejections=[problem])
-                result = write_batch(conn, single, self._options)
-            self._count_kinds(single)
-            total.add(result)
-        return total
-
-    def _count_kinds(self, batch: Batch) -> None:
-        self.metrics.count_kinds(len(batch.ratings), len(batch.heartbeats), len(batch.statuses), len(batch.rejections))
 
     def _ack_loop(self) -> None:
         """Acks and watermarks of committed batches, on a thread of their own. Under load it takes every
@@ -222,7 +185,7 @@ class IngestPipeline:
         done: list[tuple[list[Classified], WriteResult, datetime]],
         watermarks: dict[InstanceKey, tuple[str, int]],
     ) -> None:
-        self.link.ack(item.inbound for items, _, _ in done for item in items)
+        self.transport.ack(item.inbound for items, _, _ in done for item in items)
         for items, result, committed_at in done:
             for key, (org, seq) in result.watermarks.items():
                 # Writers may finish out of order; a watermark never goes down, so never publish a lower one.
@@ -236,7 +199,7 @@ class IngestPipeline:
         at = datetime.now(UTC)
         for key, (org, seq) in sorted(watermarks.items()):
             seq = self._published[key] = max(seq, self._published.get(key, 0))
-            self.link.publish(*ack_message(org, key, seq, at, key[0] in self._conflicted), spec.qos, spec.retain)
+            self.transport.publish(*ack_message(org, key, seq, at, key[0] in self._conflicted), spec.qos, spec.retain)
 
     def _count(self, items: list[Classified], result: WriteResult, committed_at: datetime) -> None:
         metrics = self.metrics

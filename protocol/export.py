@@ -21,6 +21,8 @@ from protocol.topics import PREFIX, SPECS, VERSION, TopicKind, TopicSpec
 
 DOC_BROKER = "-h localhost -p 11883"
 """Broker address used in the copy-paste examples: the local demo stack from the README."""
+DOC_LOGIN = '-u {kiosk} -P "$KIOSK_MQTT_PASSWORD"'
+"""The kiosk's credentials in the examples: user name = kiosk id, its password from registration."""
 
 BEGIN = "<!-- BEGIN GENERATED: topics (mlf-protocol export) -->"
 END = "<!-- END GENERATED: topics -->"
@@ -55,16 +57,17 @@ def _example_json(spec: TopicSpec) -> str:
 def _shell_example(spec: TopicSpec) -> list[str]:
     """A copy-paste command: publish as the kiosk does, or, for what only the collector publishes, read it."""
     topic = shlex.quote(_example_topic(spec))
+    login = DOC_LOGIN.format(kiosk=getattr(example(SPECS[TopicKind.RATING].payload), "kiosk_id", "k1"))
     if spec.publisher == "collector":
         # A registered kiosk's config is published within COLLECTOR_PROVISIONING_INTERVAL_S (30 s).
-        return [f"mosquitto_sub {DOC_BROKER} -V mqttv5 -t {topic} -C 1 -W 40   # read the retained one"]
+        return [f"mosquitto_sub {DOC_BROKER} {login} -V mqttv5 -t {topic} -C 1 -W 40   # read the retained one"]
     payload = json.loads(_example_json(spec))
     for field in NOW_FIELDS:
         if field in payload:
             payload[field] = NOW
     flags = f"-V mqttv5 -q {spec.qos}" + (" -r" if spec.retain else "")
     quoted = shlex.quote(json.dumps(payload, separators=(",", ":"), ensure_ascii=False)).replace(NOW, SHELL_NOW)
-    return [f"mosquitto_pub {DOC_BROKER} {flags} -t {topic} \\", f"  -m {quoted}"]
+    return [f"mosquitto_pub {DOC_BROKER} {login} {flags} -t {topic} \\", f"  -m {quoted}"]
 
 
 def _example_topic(spec: TopicSpec) -> str:

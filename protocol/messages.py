@@ -9,11 +9,12 @@ a new topic version.
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 SLUG_PATTERN = r"^[a-z0-9][a-z0-9_-]{0,62}$"
 Slug = Annotated[str, StringConstraints(pattern=SLUG_PATTERN)]
@@ -29,6 +30,14 @@ MAX_SEQ = 2**53 - 1
 """Largest sequence number: stays exact in every JSON parser, lasts a kiosk forever."""
 MAX_COUNT = 10**9
 """Bound of a counter a kiosk reports about itself."""
+MAX_JSON_INT = 2**53 - 1
+"""Bound of every other integer (uptime, depths, counters, revisions): exact in every JSON parser, and
+within the PostgreSQL bigint column or JSON field that keeps it. An unbounded number once stopped ingest."""
+MAX_SECONDS = 1e10
+"""Bound of a duration in seconds (over three centuries): finite, and room for any clock error."""
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9999, 1, 1, tzinfo=UTC)
+"""Times are refused outside these (UTC): no device clock says earlier, and later ones break arithmetic."""
 NIL_INSTANCE = UUID(int=0)
 """Reserved: the collector's name for the one sequence of a kiosk that sends no `instance` (protocol 1.0)."""
 
@@ -37,6 +46,24 @@ INSTANCE_DESCRIPTION = (
     "watermarks count per (kiosk, instance), so two devices behind one kiosk id never release each other's "
     "ratings. Absent: the kiosk's only sequence (protocol 1.0 kiosks)."
 )
+
+
+def _within_range(value: datetime) -> datetime:
+    try:
+        utc = value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("is not a representable UTC time") from None
+    if not EARLIEST <= utc < LATEST:
+        raise ValueError(f"must lie between {EARLIEST:%Y-%m-%d} and {LATEST:%Y-%m-%d} (UTC)")
+    return value
+
+
+def _say_range(schema: dict[str, Any]) -> None:
+    schema["description"] = f"{schema.get('description', '')} Between 1970-01-01 and 9999-01-01 UTC.".lstrip()
+
+
+Instant = Annotated[AwareDatetime, AfterValidator(_within_range), Field(json_schema_extra=_say_range)]
+"""A time with its offset, within the range every part of the system can compute with."""
 
 
 def _not_nil(instance: UUID | None) -> None:
@@ -63,7 +90,7 @@ class Channel(StrEnum):
 class WireModel(BaseModel):
     """Base of every payload: strict, closed, immutable."""
 
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True, allow_inf_nan=False)
 
 
 class KioskClock(WireModel):
@@ -76,7 +103,7 @@ class KioskClock(WireModel):
     """
 
     boot_id: UUID = Field(description="Random id drawn at each start of the kiosk software.")
-    uptime_ms: int = Field(ge=0, description="Milliseconds since that start, from a monotonic clock.")
+    uptime_ms: int = Field(ge=0, le=MAX_JSON_INT, description="Milliseconds since that start, from a monotonic clock.")
     synced: bool = Field(description="True when the wall clock is known to be synchronised (NTP).")
 
 
@@ -118,7 +145,7 @@ class Rating(WireModel):
     channel: Channel = Field(default=Channel.COUNTER, description="counter, phone or web.")
     face: Face = Field(description="positive (green), neutral (yellow) or negative (red).")
     reason: Slug | None = Field(default=None, description="Reason code, only after a negative face.")
-    pressed_at: AwareDatetime = Field(description="The kiosk's wall clock at the press, with its offset.")
+    pressed_at: Instant = Field(description="The kiosk's wall clock at the press, with its offset.")
     clock: KioskClock = Field(description="Clock reading at the press, to correct an unsynchronised kiosk.")
 
     @model_validator(mode="after")
@@ -170,14 +197,20 @@ class Heartbeat(WireModel):
 
     kiosk_id: Slug
     instance: UUID | None = Field(default=None, description=INSTANCE_DESCRIPTION)
-    sent_at: AwareDatetime = Field(description="The kiosk's wall clock when sending.")
+    sent_at: Instant = Field(description="The kiosk's wall clock when sending.")
     clock: KioskClock
     software_version: Text = Field(max_length=40)
     last_seq: int = Field(ge=0, le=MAX_SEQ, description="Highest sequence number of this instance so far.")
-    outbox_depth: int = Field(ge=0, description="Presses not yet confirmed by the collector's ack.")
-    oldest_pending_age_s: float | None = Field(default=None, ge=0, description="Age of the oldest of them.")
-    ignored_presses: int = Field(ge=0, description="Presses ignored by the cooldown since the kiosk started.")
-    config_revision: int | None = Field(default=None, ge=0, description="Revision of the config in use.")
+    outbox_depth: int = Field(ge=0, le=MAX_JSON_INT, description="Presses not yet confirmed by the collector's ack.")
+    oldest_pending_age_s: float | None = Field(
+        default=None, ge=0, le=MAX_SECONDS, description="Age of the oldest of them."
+    )
+    ignored_presses: int = Field(
+        ge=0, le=MAX_JSON_INT, description="Presses ignored by the cooldown since the kiosk started."
+    )
+    config_revision: int | None = Field(
+        default=None, ge=0, le=MAX_JSON_INT, description="Revision of the config in use."
+    )
     config_error: Text | None = Field(
         default=None, max_length=500, description="Why the last config received was rejected, if it was."
     )
@@ -233,7 +266,9 @@ class KioskConfig(WireModel):
         }
     )
 
-    revision: int = Field(ge=1, description="Increases with every change; a kiosk ignores older revisions.")
+    revision: int = Field(
+        ge=1, le=MAX_JSON_INT, description="Increases with every change; a kiosk ignores older revisions."
+    )
     service_point: Slug
     channel: Channel = Channel.COUNTER
     services: list[ServiceOption] = Field(default_factory=list, max_length=12)
@@ -276,7 +311,7 @@ class Ack(WireModel):
         "instance (or none, once it has one). Absent: the sequence of a kiosk that sends no instance.",
     )
     seq: int = Field(ge=0, le=MAX_SEQ, description="Every sequence number <= seq of that instance is durably stored.")
-    at: AwareDatetime = Field(description="The collector's clock when the watermark was computed.")
+    at: Instant = Field(description="The collector's clock when the watermark was computed.")
     identity_conflict: bool | None = Field(
         default=None,
         description="True while the collector hears more than one device behind this kiosk id: a kiosk whose "

@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   ca-certificates python3-venv curl
   mosquitto mosquitto-clients   # MQTT broker (demo, tests) and its CLI tools (docs/mqtt.md)
+  openssl                       # deploy/mosquitto/dev-certs.sh: TLS certificates (tests, pilots)
   postgresql                    # database server binaries (the demo and tests run their own clusters)
   docker-compose                # validates deploy/compose.yaml (tests/deploy; no container engine needed)
   # The touch kiosk (Kivy): OpenGL through Mesa (software rendering when there is no GPU, as in CI),

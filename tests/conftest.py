@@ -10,4 +10,5 @@ pytest_plugins = [
     "tests.fixtures.fix_pg_cluster",
     "tests.fixtures.fix_timescaledb",
     "tests.fixtures.fix_kiosk",
+    "tests.fixtures.fix_secured",
 ]

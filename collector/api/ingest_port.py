@@ -32,12 +32,11 @@ class IngestMetricsSource(Protocol):
 
 class IngestPort(Protocol):
     @property
-    def link(self) -> BrokerLinkState:
+    def transport(self) -> BrokerLinkState:
         """The MQTT connection, for /healthz."""
 
-    @property
-    def db_error(self) -> str | None:
-        """Why ingest is paused on the database, if it is."""
+    def problems(self) -> list[str]:
+        """Why ingest is not ready, one line each (a writer down or failing, a lag), for /healthz."""
 
     @property
     def metrics(self) -> IngestMetricsSource:

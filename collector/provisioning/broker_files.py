@@ -63,7 +63,9 @@ def acl_file(accounts: Iterable[KioskAccount], collector_user: str | None, stati
     out = ["# Written by the collector from its registry; edits are overwritten (see deploy/mosquitto)."]
     if static.strip():
         out += ["", static.rstrip("\n")]
-    if collector_user:
+    if collector_user and f"user {collector_user}" not in static.splitlines():
+        # Several collectors sharing the stream each name their own user; with all of them in the static
+        # ACL, they write the same file (no rewrite and reload back and forth).
         out += ["", f"user {collector_user}"]
         out += [f"topic readwrite {subscription(kind)}" for kind in TopicKind]
     for a in accounts:

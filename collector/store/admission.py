@@ -1,4 +1,9 @@
-"""What a batch's messages refer to: admit them against the registry, auto-register the unknown."""
+"""What a batch's messages refer to: admit them against the registry, auto-register the unknown.
+
+A kiosk speaks for itself only: its organisation (the topic's), the service point the registry assigns to
+it, and, when it has a list of services offered, those services. Anything else is `identity_mismatch`.
+With auto-registration, a kiosk without a service point gets the one its first admitted rating names.
+"""
 
 from __future__ import annotations
 
@@ -24,8 +29,12 @@ class Registry:
     service_points: dict[str, str]  # id -> org
     services: set[tuple[str, str]]  # (org, id)
     organisations: set[str]
+    offered: dict[str, set[str]] = field(default_factory=dict)
+    """kiosk id -> the services offered there, for kiosks that have a list of them."""
     new: set[tuple[str, str]] = field(default_factory=set)
     """(table, id) of what admission let in although the database does not know it yet."""
+    assigned: dict[str, str] = field(default_factory=dict)
+    """Known kiosks without a service point -> the one their first admitted rating names."""
 
 
 def load(conn: psycopg.Connection[TupleRow], batch: Batch) -> Registry:
@@ -44,7 +53,14 @@ def load(conn: psycopg.Connection[TupleRow], batch: Batch) -> Registry:
     sps = {sp: org for sp, org in rows("SELECT id, org_id FROM service_points WHERE id = ANY(%s::text[])", sp_ids)}
     services = {(org, s) for org, s in rows("SELECT org_id, id FROM services WHERE org_id = ANY(%s::text[])", orgs)}
     known_orgs = {org for (org,) in rows("SELECT id FROM organisations WHERE id = ANY(%s::text[])", orgs)}
-    return Registry(kiosks, sps, services, known_orgs)
+    offered = {
+        k: set(listed)
+        for k, listed in rows(
+            "SELECT kiosk_id, services FROM kiosk_settings WHERE kiosk_id = ANY(%s::text[]) AND services <> '{}'",
+            kiosk_ids,
+        )
+    }
+    return Registry(kiosks, sps, services, known_orgs, offered)
 
 
 def admit_kiosk(item: Received, registry: Registry, rejections: list[Rejection], auto_register: bool) -> bool:
@@ -75,16 +91,17 @@ def admit_ratings(
         if not admit_kiosk(item, registry, rejections, auto_register):
             continue
         owner = registry.service_points.get(rating.service_point)
-        problem: tuple[str, str] | None = None
-        if owner is None and not auto_register:
-            problem = ("unknown_service_point", f"service point {rating.service_point!r} is not registered")
-        elif owner is not None and owner != item.org:
-            problem = ("foreign_service_point", f"service point {rating.service_point!r} belongs to {owner!r}")
-        elif rating.service and (item.org, rating.service) not in registry.services and not auto_register:
-            problem = ("unknown_service", f"service {rating.service!r} is not registered for {item.org!r}")
+        problem = _identity_problem(item, registry, auto_register) or _registry_problem(
+            item, owner, registry, auto_register
+        )
         if problem:
             rejections.append(Rejection(item.inbound, *problem, rating))
             continue
+        org, assigned = registry.kiosks[rating.kiosk_id]
+        if assigned is None:  # its first admitted rating says where it is
+            registry.kiosks[rating.kiosk_id] = (org, rating.service_point)
+            if ("kiosks", rating.kiosk_id) not in registry.new:
+                registry.assigned[rating.kiosk_id] = rating.service_point
         if owner is None:
             registry.service_points[rating.service_point] = item.org
             registry.new.add(("service_points", rating.service_point))
@@ -95,6 +112,36 @@ def admit_ratings(
     return admitted
 
 
+def _registry_problem(
+    item: RatingIn, owner: str | None, registry: Registry, auto_register: bool
+) -> tuple[str, str] | None:
+    """Why the service point or service named cannot be admitted: unknown (without auto-registration), or
+    another organisation's."""
+    rating = item.rating
+    if owner is None and not auto_register:
+        return "unknown_service_point", f"service point {rating.service_point!r} is not registered"
+    if owner is not None and owner != item.org:
+        return "foreign_service_point", f"service point {rating.service_point!r} belongs to {owner!r}"
+    if rating.service and (item.org, rating.service) not in registry.services and not auto_register:
+        return "unknown_service", f"service {rating.service!r} is not registered for {item.org!r}"
+    return None
+
+
+def _identity_problem(item: RatingIn, registry: Registry, auto_register: bool) -> tuple[str, str] | None:
+    """Why a kiosk may not give this rating: another service point than its own, a service not offered."""
+    rating = item.rating
+    kiosk = rating.kiosk_id
+    assigned = registry.kiosks[kiosk][1]
+    if assigned is None and not auto_register:
+        return "identity_mismatch", f"kiosk {kiosk!r} has no service point assigned"
+    if assigned is not None and assigned != rating.service_point:
+        return "identity_mismatch", f"kiosk {kiosk!r} rates service point {assigned!r}, not {rating.service_point!r}"
+    offered = registry.offered.get(kiosk)
+    if offered and rating.service is not None and rating.service not in offered:
+        return "identity_mismatch", f"service {rating.service!r} is not offered at kiosk {kiosk!r}"
+    return None
+
+
 def register(
     conn: psycopg.Connection[TupleRow],
     ratings: list[RatingIn],
@@ -102,8 +149,9 @@ def register(
     registry: Registry,
     timezone: str,
 ) -> None:
-    """Create what the admitted messages refer to and the database does not know yet (auto-registration)."""
-    if not registry.new:
+    """Create what the admitted messages refer to and the database does not know yet (auto-registration),
+    and give known kiosks without a service point the one of their first rating."""
+    if not registry.new and not registry.assigned:
         return
     new = registry.new
     everything = [*ratings, *others]
@@ -134,6 +182,13 @@ def register(
     _insert_missing(
         conn, "kiosks", ("id", "org_id", "service_point_id"), [(k, org, first_sp.get(k)) for k, org in kiosks]
     )
+    if registry.assigned:
+        ids = sorted(registry.assigned)
+        conn.execute(
+            "UPDATE kiosks k SET service_point_id = a.sp FROM unnest(%s::text[], %s::text[]) AS a(id, sp)"
+            " WHERE k.id = a.id AND k.service_point_id IS NULL",
+            (array(ids), array(registry.assigned[k] for k in ids)),
+        )
 
 
 def place_kiosks(conn: psycopg.Connection[TupleRow], ratings: list[RatingIn], registry: Registry) -> None:

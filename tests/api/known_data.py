@@ -24,7 +24,8 @@ class Press:
     at: datetime
     face: Face
     service_point: str = "sp-1"
-    kiosk: str = "k-1"
+    kiosk: str | None = None
+    """Default: the service point's own kiosk, `k-1` for `sp-1` (a kiosk rates only its service point)."""
     service: str | None = None
     reason: str | None = None
     channel: Channel = Channel.COUNTER
@@ -50,10 +51,11 @@ def store(database_url: str, presses: Iterable[Press], org: str = "org", timezon
         )
     seqs = {kiosk: itertools.count(int(last) + 1) for kiosk, last in stored.items()}
     for p in presses:
+        kiosk = p.kiosk or f"k-{p.service_point.removeprefix('sp-')}"
         rating = Rating(
             event_id=uuid.uuid4(),
-            kiosk_id=p.kiosk,
-            seq=next(seqs.setdefault(p.kiosk, itertools.count(1))),
+            kiosk_id=kiosk,
+            seq=next(seqs.setdefault(kiosk, itertools.count(1))),
             service_point=p.service_point,
             service=p.service,
             channel=p.channel,
@@ -63,7 +65,7 @@ def store(database_url: str, presses: Iterable[Press], org: str = "org", timezon
             clock=KioskClock(boot_id=boot, uptime_ms=1000, synced=True),
         )
         ratings.append(rating)
-        topic = build_topic(org, p.kiosk, TopicKind.RATING)
+        topic = build_topic(org, kiosk, TopicKind.RATING)
         inbound.append(Inbound(topic, encode(rating), p.at + timedelta(seconds=1)))
     with psycopg.connect(database_url) as conn:
         result = write_batch(conn, sort_batch(inbound), WriteOptions(timezone=timezone, misuse=NO_MISUSE_RULE))

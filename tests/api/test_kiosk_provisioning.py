@@ -7,122 +7,13 @@ config arrives, and a new revision follows a change of the reasons catalogue.
 
 from __future__ import annotations
 
-import json
-import sys
-import threading
-import urllib.request
-import uuid
-from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from pathlib import Path
-from typing import Any
-
-import paho.mqtt.client as mqtt
-import pytest
-from paho.mqtt.enums import CallbackAPIVersion
-
-from collector.provisioning.broker_files import mosquitto_hash
 from devstack.mosquitto import LocalMosquitto
-from devstack.processes import free_port, give_to
-from protocol import Face, KioskClock, Rating, TopicKind, build_topic, encode
+from protocol import TopicKind, build_topic, encode
 from protocol.codec import decode_as
 from protocol.messages import KioskConfig
-from tests.fixtures.fix_collector import CollectorProcess, collector_env
+from tests.fixtures.fix_collector import CollectorProcess
+from tests.fixtures.fix_secured import KioskClient, call, kiosk_rating
 from tests.waiting import wait_for
-
-COLLECTOR_PASSWORD = "collector-secret-for-tests"
-SHIPPED_STATIC_ACL = Path(__file__).resolve().parents[2] / "deploy" / "mosquitto" / "static-acl"
-
-
-@pytest.fixture
-def secured_broker(service_dirs: Callable[[str], Path]) -> Iterator[LocalMosquitto]:
-    workdir = service_dirs("mqtt-secured")
-    (workdir / "static-passwords").write_text(f"mlf-collector:{mosquitto_hash(COLLECTOR_PASSWORD)}\n")
-    (workdir / "passwd").write_text((workdir / "static-passwords").read_text())
-    (workdir / "acl").write_text("user mlf-collector\ntopic readwrite mlf/#\n")
-    extra = f"password_file {workdir}/passwd\nacl_file {workdir}/acl\n"
-    broker = LocalMosquitto(workdir, free_port(), anonymous=False, extra_config=extra)
-    broker.start()
-    give_to(workdir, broker.user)
-    yield broker
-    broker.stop()
-
-
-@pytest.fixture
-def secured_collector(database_url: str, secured_broker: LocalMosquitto, tmp_path: Path) -> Iterator[CollectorProcess]:
-    assert secured_broker.process is not None
-    workdir = secured_broker.workdir
-    # A SIGHUP as `kill -HUP` would send it, without needing procps on the machine.
-    sighup = f"import os, signal; os.kill({secured_broker.process.pid}, signal.SIGHUP)"
-    env = collector_env(
-        database_url,
-        secured_broker,
-        COLLECTOR_MQTT_USERNAME="mlf-collector",
-        COLLECTOR_MQTT_PASSWORD=COLLECTOR_PASSWORD,
-        COLLECTOR_BROKER_PASSWORD_FILE=str(workdir / "passwd"),
-        COLLECTOR_BROKER_ACL_FILE=str(workdir / "acl"),
-        COLLECTOR_BROKER_STATIC_PASSWORDS=str(workdir / "static-passwords"),
-        COLLECTOR_BROKER_STATIC_ACL=str(SHIPPED_STATIC_ACL),
-        COLLECTOR_BROKER_RELOAD_COMMAND=f"{sys.executable} -c '{sighup}'",
-    )
-    proc = CollectorProcess(env, int(env["COLLECTOR_HTTP_PORT"]), tmp_path / "collector.log")
-    from tests.fixtures.fix_api import make_key
-
-    proc.token = make_key(database_url, "admin")
-    proc.start()
-    yield proc
-    proc.stop()
-
-
-def call(proc: CollectorProcess, method: str, path: str, body: Any) -> Any:
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        proc.url + path,
-        data=json.dumps(body).encode(),
-        method=method,
-        headers={"Authorization": f"Bearer {proc.token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
-        return json.load(response)
-
-
-class KioskClient:
-    """A bare MQTT v5 client with a kiosk's credentials, recording what the broker tells it."""
-
-    def __init__(self, port: int, username: str, password: str) -> None:
-        self.connected = threading.Event()
-        self.connect_reason: Any = None
-        self.messages: list[mqtt.MQTTMessage] = []
-        self.puback: dict[int, Any] = {}
-        self.suback: list[Any] = []
-        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=username, protocol=mqtt.MQTTv5)
-        client.username_pw_set(username, password)
-        client.on_connect = self._on_connect
-        client.on_publish = lambda _c, _u, mid, reason, _p: self.puback.__setitem__(mid, reason)
-        client.on_subscribe = lambda _c, _u, _mid, reasons, _p: self.suback.extend(reasons)
-        client.on_message = lambda _c, _u, message: self.messages.append(message)
-        client.connect("127.0.0.1", port)
-        client.loop_start()
-        self.client = client
-
-    def _on_connect(self, _c: Any, _u: Any, _f: Any, reason: Any, _p: Any) -> None:
-        self.connect_reason = reason
-        self.connected.set()
-
-    def stop(self) -> None:
-        self.client.disconnect()
-        self.client.loop_stop()
-
-
-def rating(kiosk: str, sp: str, seq: int) -> Rating:
-    return Rating(
-        event_id=uuid.uuid4(),
-        kiosk_id=kiosk,
-        seq=seq,
-        service_point=sp,
-        face=Face.POSITIVE,
-        pressed_at=datetime.now(UTC),
-        clock=KioskClock(boot_id=uuid.uuid4(), uptime_ms=5, synced=True),
-    )
 
 
 def test_registered_kiosk_is_admitted_confined_and_configured(
@@ -154,9 +45,9 @@ def test_registered_kiosk_is_admitted_confined_and_configured(
     assert not kiosk.suback[0].is_failure  # mosquitto grants the other one too, but never delivers on it
 
     own = kiosk.client.publish(
-        build_topic("roma", "roma-k1", TopicKind.RATING), encode(rating("roma-k1", "roma-sp-1", 1)), 1
+        build_topic("roma", "roma-k1", TopicKind.RATING), encode(kiosk_rating("roma-k1", "roma-sp-1", 1)), 1
     )
-    forged = rating("roma-k2", "roma-sp-2", 1)
+    forged = kiosk_rating("roma-k2", "roma-sp-2", 1)
     other = kiosk.client.publish(build_topic("roma", "roma-k2", TopicKind.RATING), encode(forged), 1)
     assert wait_for(lambda: own.mid in kiosk.puback and other.mid in kiosk.puback, timeout=10)
     assert not kiosk.puback[own.mid].is_failure

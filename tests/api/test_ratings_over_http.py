@@ -51,3 +51,47 @@ def test_only_ingest_and_admin_keys_may_send(api: Api) -> None:
     assert api.client.post("/v1/organisations/roma/ratings", json=body, headers=api.headers(other)).status_code == 403
     response = api.client.post("/v1/organisations/roma/ratings", json={"not": "a list"}, headers=api.headers())
     assert response.status_code == 422
+
+
+def test_numbers_beyond_their_column_are_quarantined_not_a_server_error(api: Api) -> None:
+    """`uptime_ms >= 2^63` once broke the COPY into a bigint column and answered 500 (issue 10)."""
+    api.post("/v1/organisations", {"id": "roma", "name": "Roma Capitale"})
+    token = make_key(api.database_url, "ingest", org="roma")
+    huge = ivr_rating(1, Face.POSITIVE)
+    huge["clock"] = {**huge["clock"], "uptime_ms": 2**63}  # type: ignore[dict-item]
+    fine = ivr_rating(2, Face.POSITIVE)
+    response = api.client.post("/v1/organisations/roma/ratings", json=[huge, fine], headers=api.headers(token))
+    assert response.status_code == 200, response.text
+    assert response.json() == {"received": 2, "stored": 1, "duplicates": 0, "quarantined": {"schema": 1}}
+    with psycopg.connect(api.database_url) as conn:
+        row = conn.execute("SELECT reason, detail FROM quarantine").fetchone()
+    assert row is not None
+    assert row[0] == "schema"
+    assert "uptime_ms" in row[1]
+
+
+def test_a_rating_the_database_refuses_is_quarantined_and_the_rest_stored(api: Api) -> None:
+    """The HTTP path isolates a culprit as the MQTT path does, instead of failing the whole request with 500."""
+    api.post("/v1/organisations", {"id": "roma", "name": "Roma Capitale"})
+    token = make_key(api.database_url, "ingest", org="roma")
+    with psycopg.connect(api.database_url, autocommit=True) as conn:
+        conn.execute(
+            "CREATE FUNCTION refuse_seq_2() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN"
+            " IF NEW.seq = 2 THEN RAISE EXCEPTION 'seq 2 refused' USING ERRCODE = '22003'; END IF;"
+            " RETURN NEW; END $$"
+        )
+        conn.execute("CREATE TRIGGER refuse BEFORE INSERT ON ratings FOR EACH ROW EXECUTE FUNCTION refuse_seq_2()")
+    batch = [ivr_rating(seq, Face.POSITIVE) for seq in (1, 2, 3)]
+    response = api.client.post("/v1/organisations/roma/ratings", json=batch, headers=api.headers(token))
+    assert response.status_code == 200, response.text
+    assert response.json() == {"received": 3, "stored": 2, "duplicates": 0, "quarantined": {"store_error": 1}}
+
+
+def test_a_kiosk_shaped_rating_over_http_is_held_to_its_kiosks_service_point(api: Api) -> None:
+    """The HTTP path goes through the same admission: `ivr-1` answers for roma-telefono only."""
+    api.post("/v1/organisations", {"id": "roma", "name": "Roma Capitale"})
+    token = make_key(api.database_url, "ingest", org="roma")
+    assert api.post("/v1/organisations/roma/ratings", [ivr_rating(1, Face.POSITIVE)], token)["stored"] == 1
+    elsewhere = {**ivr_rating(2, Face.NEGATIVE), "service_point": "roma-web"}
+    answer = api.post("/v1/organisations/roma/ratings", [elsewhere], token)
+    assert answer == {"received": 1, "stored": 0, "duplicates": 0, "quarantined": {"identity_mismatch": 1}}

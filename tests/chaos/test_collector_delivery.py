@@ -88,10 +88,10 @@ def test_sigkill_mid_stream_loses_nothing_and_doubles_nothing(
 
 
 def test_postgres_restarted_under_load_loses_nothing(
-    broker: LocalMosquitto, own_postgres: LocalPostgres, tmp_path: Path, publisher: Publisher
+    broker: LocalMosquitto, own_postgres: LocalPostgres, tmp_path: Path, publisher: Publisher, mqtt_fast_path: str
 ) -> None:
     url = own_postgres.create_database("mlf")
-    env = collector_env(url, broker, COLLECTOR_MQTT_CLIENT_ID="pg-restart")
+    env = collector_env(url, broker, COLLECTOR_MQTT_CLIENT_ID="pg-restart", COLLECTOR_MQTT_FAST_PATH=mqtt_fast_path)
     collector = CollectorProcess(env, int(env["COLLECTOR_HTTP_PORT"]), tmp_path / "collector.log")
     collector.start()
     try:

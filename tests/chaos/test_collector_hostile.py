@@ -1,5 +1,7 @@
-"""10,000 malformed or hostile messages: every one quarantined with a reason, the collector alive,
-every valid rating sent among them stored. Deterministic (seeded), bounded in count and time."""
+"""10,000 malformed or hostile messages: every one quarantined with a reason, every valid rating sent among
+them stored, and the collector still ingesting: valid ratings sent after them are stored too (that, not
+`/healthz`, is the proof of life: two heartbeats with a huge uptime once killed both writers while
+`/healthz` said ok). Deterministic (seeded), bounded in count and time."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import psycopg
+from psycopg import sql
 
 from devstack.mosquitto import LocalMosquitto
 from protocol import Heartbeat, ProtocolError, Rating, TopicKind, build_topic, encode, parse_message
@@ -21,6 +24,7 @@ from tests.waiting import wait_for
 
 HOSTILE = 10_000
 VALID_KIOSKS, VALID_PER_KIOSK = 5, 100
+AFTER_PER_KIOSK = 20
 NOW = datetime.now(UTC).replace(microsecond=0)
 KNOWN_REASONS = {"not_json", "not_utf8", "schema", "too_large", "identity_mismatch", "bad_topic", "absurd_time"}
 
@@ -53,11 +57,31 @@ def corrupted(model: Rating | Heartbeat, rng: random.Random) -> bytes:
     return json.dumps(body).encode()
 
 
+def beyond_columns(kiosk: str, rng: random.Random) -> bytes:
+    """A heartbeat, well formed but for one number or time that no column of ours can hold."""
+    body: dict[str, Any] = json.loads(encode(heartbeat(kiosk, BOOT, 1000)))
+    field, value = rng.choice(
+        [
+            ("uptime_ms", 10**17),
+            ("uptime_ms", 2**63),
+            ("outbox_depth", 10**20),
+            ("ignored_presses", 2**64),
+            ("config_revision", 2**63),
+            ("sent_at", "0001-01-01T00:00:00+14:00"),
+        ]
+    )
+    if field == "uptime_ms":
+        body["clock"]["uptime_ms"] = value
+    else:
+        body[field] = value
+    return json.dumps(body).encode()
+
+
 def hostile(rng: random.Random, i: int) -> tuple[str, bytes, str | None]:
     """One hostile message: topic, payload, and the reason it must get (None: one of several)."""
     good = rating(f"hk{i % VALID_KIOSKS}", 1 + i % VALID_PER_KIOSK, pressed_at=NOW - timedelta(minutes=5))
     topic = topic_of("org", good)
-    kind = i % 10
+    kind = i % 12
     if kind == 0:
         return topic, rng.randbytes(rng.randint(0, 300)), None
     if kind == 1:
@@ -82,6 +106,13 @@ def hostile(rng: random.Random, i: int) -> tuple[str, bytes, str | None]:
         return topic, b"[" * 5000 + b"]" * 5000, "not_json"
     if kind == 8:
         return topic, rng.choice([b"", b"null", b"NaN", b"{}", b'"rating"', b"\xff\xfe\x00"]), None
+    if kind == 10:
+        return build_topic("org", good.kiosk_id, TopicKind.HEARTBEAT), beyond_columns(good.kiosk_id, rng), "schema"
+    if kind == 11:
+        body = json.loads(encode(good))
+        body["clock"]["uptime_ms"] = rng.choice([2**63, 2**64, 10**17, 10**30])
+        body["clock"]["synced"] = rng.choice([True, False])
+        return topic, json.dumps(body).encode(), "schema"
     return build_topic("org", good.kiosk_id, TopicKind.STATUS), rng.choice([b'{"state":"exploded"}', b"1"]), "schema"
 
 
@@ -99,13 +130,22 @@ def test_hostile_payloads_are_quarantined_and_valid_ones_stored(
     for n, r in enumerate(valid):
         stream.insert(n * (len(stream) // len(valid)), (topic_of("org", r), encode(r)))
     publisher.send_all(stream)
+    after = [
+        rating(f"hk{k}", s, pressed_at=NOW - timedelta(minutes=30) + timedelta(seconds=30 * (s - VALID_PER_KIOSK)))
+        for s in range(VALID_PER_KIOSK + 1, VALID_PER_KIOSK + AFTER_PER_KIOSK + 1)
+        for k in range(VALID_KIOSKS)
+    ]
+    publisher.send_all((topic_of("org", r), encode(r)) for r in after)
 
-    def quarantined() -> int:
+    def count(table: str) -> int:
         with psycopg.connect(database_url) as conn:
-            row = conn.execute("SELECT count(*) FROM quarantine").fetchone()
+            row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))).fetchone()
             return int(row[0]) if row else 0
 
-    assert wait_for(lambda: quarantined() >= HOSTILE, timeout=120), quarantined()
+    assert wait_for(lambda: count("ratings") >= len(valid) + len(after), timeout=120), (
+        f"the collector stopped ingesting: {count('ratings')} of {len(valid) + len(after)} valid ratings stored"
+    )
+    assert wait_for(lambda: count("quarantine") >= HOSTILE, timeout=30), count("quarantine")
     with psycopg.connect(database_url) as conn:
         reasons: Counter[Any] = Counter(
             dict(conn.execute("SELECT reason, count(*) FROM quarantine GROUP BY reason").fetchall())
@@ -119,14 +159,14 @@ def test_hostile_payloads_are_quarantined_and_valid_ones_stored(
     assert set(reasons) <= KNOWN_REASONS, reasons
     for reason, n in Counter(r for _, _, r in attacks if r).items():
         assert reasons[reason] >= n, (reason, reasons)
-    assert stored == (len(valid), len(valid))
-    assert acked == {f"hk{k}": VALID_PER_KIOSK for k in range(VALID_KIOSKS)}, "no kiosk was registered by a forgery"
+    assert stored == (len(valid) + len(after), len(valid) + len(after))
+    total = VALID_PER_KIOSK + AFTER_PER_KIOSK
+    assert acked == {f"hk{k}": total for k in range(VALID_KIOSKS)}, "no kiosk was registered by a forgery"
     assert sizes is not None
     assert sizes[0] <= 4096 < int(sizes[1]), "payloads are kept truncated, sizes in full"
 
-    assert collector.get("/healthz")["status"] == "ok"
     metrics = scrape(collector.url, collector.token)
     by_reason = {k: v for k, v in metrics.items() if k.startswith("mlf_ingest_quarantined_total{")}
     assert sum(by_reason.values()) == HOSTILE
     assert by_reason['mlf_ingest_quarantined_total{reason="too_large"}'] == reasons["too_large"]
-    assert metrics["mlf_ingest_ratings_stored_total"] == len(valid)
+    assert metrics["mlf_ingest_ratings_stored_total"] == len(valid) + len(after)

@@ -7,12 +7,12 @@ import time
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
 from collector.mqtt_client import BatchingClient
 from devstack.mosquitto import LocalMosquitto
+from tests.fixtures.fix_mosquitto import named_client
 
 TOPIC = "mlf/v1/org/k1/rating"
 COUNT = 3000  # more than one 256 KiB read, and more than the receive maximum below
@@ -27,9 +27,7 @@ class Subscriber:
 
     def _new_client(self) -> BatchingClient:
         """A new client object per connection, like a restarted collector (same id: same broker session)."""
-        client = BatchingClient(
-            CallbackAPIVersion.VERSION2, client_id="batching-sub", protocol=mqtt.MQTTv5, manual_ack=True
-        )
+        client = named_client("batching-sub", BatchingClient, manual_ack=True)
         client.on_connect = lambda c, *_: c.subscribe(TOPIC, qos=1)
         client.on_message = self._on_message
         return client
@@ -66,7 +64,7 @@ class Subscriber:
 
 
 def publish(port: int, count: int, offset: int = 0) -> None:
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="batching-pub", protocol=mqtt.MQTTv5)
+    client = named_client("batching-pub")
     client.connect("127.0.0.1", port)
     client.loop_start()
     infos = [client.publish(TOPIC, f"message {offset + i:05d}".encode() * 8, qos=1) for i in range(count)]
@@ -127,7 +125,7 @@ def test_publish_decoding_with_and_without_properties_agrees_with_paho(broker: L
         if len(seen) == 4:
             got.set()
 
-    sub = BatchingClient(CallbackAPIVersion.VERSION2, client_id="decoding-sub", protocol=mqtt.MQTTv5, manual_ack=True)
+    sub = named_client("decoding-sub", BatchingClient, manual_ack=True)
     subscribed = threading.Event()
     sub.on_subscribe = lambda *_: subscribed.set()
     sub.on_message = on_message
@@ -136,7 +134,7 @@ def test_publish_decoding_with_and_without_properties_agrees_with_paho(broker: L
     sub.loop_start()
     try:
         assert subscribed.wait(10)
-        pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="decoding-pub", protocol=mqtt.MQTTv5)
+        pub = named_client("decoding-pub")
         pub.connect("127.0.0.1", broker.port)
         pub.loop_start()
         props = Properties(PacketTypes.PUBLISH)  # type: ignore[no-untyped-call]
@@ -191,9 +189,7 @@ def test_qos1_messages_go_from_the_buffer_to_the_handler_others_through_paho(bro
     def session(clean: bool = False, hold: threading.Event | None = None) -> CountingClient:
         """A client object per connection, as paho's loop wants; the same id keeps the broker session.
         With `hold`, nothing is read until it is set (the socket fills up meanwhile)."""
-        client = CountingClient(
-            CallbackAPIVersion.VERSION2, client_id="drain-sub", protocol=mqtt.MQTTv5, manual_ack=True
-        )
+        client = named_client("drain-sub", CountingClient, manual_ack=True)
         if hold is not None:
             client.pause_reading = lambda: not hold.is_set()
         client.on_qos1_message = lambda topic, payload, mid: plain.append((topic, payload, mid))
@@ -216,7 +212,7 @@ def test_qos1_messages_go_from_the_buffer_to_the_handler_others_through_paho(bro
     assert subscribed.wait(10)
     close(sub)
 
-    pub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="drain-pub", protocol=mqtt.MQTTv5)
+    pub = named_client("drain-pub")
     pub.max_inflight_messages_set(1000)
     pub.connect("127.0.0.1", broker.port)
     pub.loop_start()
@@ -281,9 +277,7 @@ def test_a_paused_reader_bounds_what_is_held_even_when_the_broker_sends_past_rec
     mids: list[int] = []
 
     def session() -> BatchingClient:
-        client = BatchingClient(
-            CallbackAPIVersion.VERSION2, client_id="paused-sub", protocol=mqtt.MQTTv5, manual_ack=True
-        )
+        client = named_client("paused-sub", BatchingClient, manual_ack=True)
         client.on_qos1_message = on_qos1
         client.pause_reading = lambda: len(received) - acked >= limit
         props = Properties(PacketTypes.CONNECT)  # type: ignore[no-untyped-call]
@@ -341,14 +335,14 @@ def test_pubacks_of_our_publishes_complete_them_with_the_brokers_reason_codes(br
         by_mid = dict(outcomes)
         return [(i, by_mid[info.mid]) for i, info in enumerate(infos)]
 
-    listener = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="puback-listener", protocol=mqtt.MQTTv5)
+    listener = named_client("puback-listener")
     listener.connect("127.0.0.1", broker.port)
     listener.subscribe("mlf/v1/org/+/rating", qos=1)
     listener.loop_start()
     time.sleep(0.3)
     try:
-        ours = run(BatchingClient(CallbackAPIVersion.VERSION2, client_id="puback-ours", protocol=mqtt.MQTTv5))
-        pahos = run(mqtt.Client(CallbackAPIVersion.VERSION2, client_id="puback-paho", protocol=mqtt.MQTTv5))
+        ours = run(named_client("puback-ours", BatchingClient))
+        pahos = run(named_client("puback-paho"))
     finally:
         listener.disconnect()
         listener.loop_stop()
@@ -362,7 +356,7 @@ def test_a_long_pause_keeps_the_connection_and_then_delivers(broker: LocalMosqui
     received: list[int] = []
     disconnects: list[object] = []
     paused = True
-    client = BatchingClient(CallbackAPIVersion.VERSION2, client_id="long-pause", protocol=mqtt.MQTTv5, manual_ack=True)
+    client = named_client("long-pause", BatchingClient, manual_ack=True)
     client.on_qos1_message = lambda _t, _p, mid: received.append(mid)
     client.on_disconnect = lambda *args: disconnects.append(args)
     client.pause_reading = lambda: paused and len(received) >= 10

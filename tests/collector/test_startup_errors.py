@@ -9,27 +9,7 @@ import pytest
 
 from devstack.mosquitto import LocalMosquitto
 from devstack.processes import free_port
-from tests.fixtures.fix_collector import collector_env
-
-
-def run_collector(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "collector.main"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
-
-
-def assert_one_clear_line(done: subprocess.CompletedProcess[str], *needles: str) -> None:
-    assert done.returncode == 2, done.stderr
-    lines = [line for line in done.stderr.splitlines() if line.strip()]
-    assert len(lines) == 1, done.stderr
-    assert "Traceback" not in done.stderr
-    for needle in needles:
-        assert needle in lines[0]
+from tests.fixtures.fix_collector import assert_one_clear_line, collector_env, run_collector
 
 
 @pytest.mark.parametrize(

@@ -47,13 +47,18 @@ def start_demo(
         )
 
 
+def _reports(text: str, naming: str) -> list[str]:
+    """The demo's report lines that name `naming`."""
+    return [line for line in text.splitlines() if "green/yellow/red" in line and naming in line]
+
+
 def test_demo_comes_up_shows_ratings_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
     api, mqtt, pg = free_port(), free_port(), free_port()
     out = tmp_path / "demo.out"
     demo = start_demo(tmp_path / "var", out, (api, mqtt, pg), "--interval", "0.5")
     try:
         deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and b"green/yellow/red" not in out.read_bytes():
+        while time.monotonic() < deadline and not _reports(out.read_text(), "sportello-3:"):
             assert demo.poll() is None, out.read_text()
             time.sleep(0.5)
         os.killpg(demo.pid, signal.SIGINT)
@@ -71,9 +76,8 @@ def test_demo_comes_up_shows_ratings_and_stops_cleanly_on_ctrl_c(tmp_path: Path)
     text = out.read_text()
     assert "The system is up." in text
     assert f"http://127.0.0.1:{api}" in text
-    report = next(line for line in text.splitlines() if "green/yellow/red" in line)
+    report = _reports(text, "sportello-3:")[0]  # on a busy machine the first reports may not name every kiosk yet
     assert "sportello-1:" in report
-    assert "sportello-3:" in report
     assert "Everything was delivered." in text
     assert "Stopped. Data is kept in" in text
     stops = [line.strip().split(" stopped (")[0] for line in text.splitlines() if " stopped (" in line]

@@ -22,8 +22,11 @@ def newcomer_block() -> str:
 
 
 def test_newcomer_sees_a_simulated_counter_turn_below_target(
-    broker: LocalMosquitto, collector: CollectorProcess, database_url: str
+    secured_broker: LocalMosquitto, secured_collector: CollectorProcess, database_url: str
 ) -> None:
+    """Against a broker where every client logs in, as the demo's: the kiosk's password from its
+    registration is what lets the simulated kiosk in."""
+    broker, collector = secured_broker, secured_collector
     script = (
         newcomer_block()
         .replace("postgresql://mlf@127.0.0.1:15432/mlf", database_url)

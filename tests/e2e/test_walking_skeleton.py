@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import time
@@ -14,6 +15,7 @@ import psycopg
 from devstack.mosquitto import LocalMosquitto
 from firmware_sim.cli import main as sim_main
 from tests.fixtures.fix_collector import CollectorProcess
+from tests.fixtures.fix_secured import register_kiosk
 from tests.waiting import wait_for
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "mqtt.md"
@@ -53,19 +55,22 @@ def _doc_command(kind: str) -> str:
     text = DOCS.read_text()
     match = re.search(rf"(mosquitto_pub [^\n]*-t mlf/v1/\S+/{kind} \\\n  -m '[^\n]*')", text)
     assert match
-    return match.group(1).replace("\\\n", " ")
+    return match.group(1)
 
 
-def _mosquitto_pub(command: str, port: int) -> None:
-    """As a reader pastes it into a shell (it takes the current time from `date`)."""
-    subprocess.run(["bash", "-c", command.replace("-p 11883", f"-p {port}")], check=True, timeout=10)
+def _run_as_documented(command: str, port: int, password: str) -> None:
+    """The docs' command as a shell runs it, with the kiosk's password in the environment it names."""
+    env = {**os.environ, "KIOSK_MQTT_PASSWORD": password}
+    script = command.replace("-p 11883", f"-p {port}")
+    subprocess.run(["bash", "-euo", "pipefail", "-c", script], check=True, timeout=10, env=env)
 
 
 def test_payload_published_by_hand_as_documented_is_stored(
-    broker: LocalMosquitto, collector: CollectorProcess, database_url: str
+    secured_broker: LocalMosquitto, secured_collector: CollectorProcess, database_url: str
 ) -> None:
-    _mosquitto_pub(_doc_command("rating"), broker.port)
-    _mosquitto_pub(_doc_command("rating"), broker.port)  # the same event twice: stored once
+    password = register_kiosk(secured_collector, "roma", "roma-anagrafe-sportello-3", "roma-anagrafe-k1")
+    _run_as_documented(_doc_command("rating"), secured_broker.port, password)
+    _run_as_documented(_doc_command("rating"), secured_broker.port, password)  # the same event twice: stored once
 
     def stored() -> int:
         with psycopg.connect(database_url) as conn:
@@ -77,9 +82,9 @@ def test_payload_published_by_hand_as_documented_is_stored(
     assert stored() == 1
     today = datetime.now(UTC).date()
     period = f"from={today - timedelta(days=1)}&to={today + timedelta(days=2)}"
-    summary = collector.get(f"/v1/service-points/roma-anagrafe-sportello-3/summary?{period}")
+    summary = secured_collector.get(f"/v1/service-points/roma-anagrafe-sportello-3/summary?{period}")
     assert summary["counts"] == {"positive": 0, "neutral": 0, "negative": 1}  # pressed now, as the command says
-    (kiosk,) = collector.get("/v1/kiosks?org=roma")
+    (kiosk,) = secured_collector.get("/v1/kiosks?org=roma")
     assert kiosk["instance"] == "3f2a9c64-1b7e-4d0a-8c55-0e9d7b6a4f21"
 
 
@@ -89,7 +94,7 @@ def test_malformed_payload_is_quarantined_and_collector_keeps_running(
     topic = "mlf/v1/roma/roma-anagrafe-k1/rating"
     for payload in ("this is not json", '{"face": "happy"}'):
         subprocess.run(
-            ["mosquitto_pub", "-p", str(broker.port), "-q", "1", "-t", topic, "-m", payload],
+            ["mosquitto_pub", "-p", str(broker.port), "-u", "roma-anagrafe-k1", "-q", "1", "-t", topic, "-m", payload],
             check=True,
             timeout=10,
         )
@@ -104,7 +109,7 @@ def test_malformed_payload_is_quarantined_and_collector_keeps_running(
     assert "face: Input should be 'positive', 'neutral' or 'negative'" in rows[1][1]
     assert rows[0][2] == b"this is not json"
     assert collector.get("/healthz")["status"] == "ok"
-    _mosquitto_pub(_doc_command("rating"), broker.port)
+    _run_as_documented(_doc_command("rating"), broker.port, "no password on this test broker")
     today = datetime.now(UTC).date()
     period = f"from={today - timedelta(days=1)}&to={today + timedelta(days=2)}"
     url = f"/v1/service-points/roma-anagrafe-sportello-3/summary?{period}"

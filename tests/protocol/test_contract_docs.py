@@ -30,18 +30,20 @@ def test_check_notices_a_drift(tmp_path: Path) -> None:
 
 
 def test_every_topic_is_documented_with_a_valid_copy_paste_example() -> None:
-    """What a kiosk publishes: a mosquitto_pub whose payload (with the time the shell puts in) is valid.
-    What only the collector publishes: a mosquitto_sub to read it, never an invitation to publish there."""
+    """What a kiosk publishes: a mosquitto_pub as the kiosk (its user name and password) whose payload (with
+    the time the shell puts in) is valid. What only the collector publishes: a mosquitto_sub as the kiosk to
+    read it, never an invitation to publish there (the broker lets only the collector publish those)."""
     text = (DOCS / "mqtt.md").read_text()
     now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    login = r'-u roma-anagrafe-k1 -P "\$KIOSK_MQTT_PASSWORD"'
     for kind, spec in SPECS.items():
         assert f"### `{kind.value}`" in text
         if spec.publisher == "collector":
-            assert re.search(rf"mosquitto_sub .* -t mlf/v1/\S+/{kind.value} ", text), kind
+            assert re.search(rf"mosquitto_sub .*{login} .* -t mlf/v1/\S+/{kind.value} ", text), kind
             assert not re.search(rf"mosquitto_pub .* -t mlf/v1/\S+/{kind.value} ", text), kind
             continue
         line = re.search(
-            rf"mosquitto_pub .* -q {spec.qos}{' -r' if spec.retain else ''} -t mlf/v1/\S+/{kind.value} "
+            rf"mosquitto_pub .*{login} .*-q {spec.qos}{' -r' if spec.retain else ''} -t mlf/v1/\S+/{kind.value} "
             r"\\\n  -m '(.*)'",
             text,
         )

@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from protocol import Face, KioskClock, ProtocolError, Rating, TopicKind, decode, encode
+from protocol import Face, Heartbeat, KioskClock, KioskConfig, ProtocolError, Rating, TopicKind, decode, encode
 from protocol.messages import MAX_SEQ, example
 from protocol.topics import SPECS
 
@@ -112,3 +112,85 @@ def test_any_valid_rating_round_trips(
     again = decode(TopicKind.RATING, encode(rating))
     assert again == rating
     assert again.pressed_at.astimezone(UTC) == rating.pressed_at.astimezone(UTC)
+
+
+BIGINT_MAX = 2**63 - 1
+"""The widest column any of these numbers is stored in (PostgreSQL bigint)."""
+JSON_EXACT_MAX = 2**53 - 1
+"""Larger integers lose precision in JavaScript and many JSON parsers."""
+
+
+def _numbers(
+    schema: dict[str, object], defs: dict[str, object], where: str = ""
+) -> list[tuple[str, dict[str, object]]]:
+    """(path, schema) of every integer or number in a JSON Schema, through $ref, anyOf and arrays."""
+    if "$ref" in schema:
+        name = str(schema["$ref"]).rsplit("/", 1)[-1]
+        return _numbers(defs[name], defs, where)  # type: ignore[arg-type]
+    found: list[tuple[str, dict[str, object]]] = []
+    if schema.get("type") in ("integer", "number"):
+        found.append((where, schema))
+    for option in schema.get("anyOf", []):  # type: ignore[attr-defined]
+        found += [(w, s) for w, s in _numbers(option, defs, where) if s.get("type") != "null"]
+    for name, sub in schema.get("properties", {}).items():  # type: ignore[attr-defined]
+        found += _numbers(sub, defs, f"{where}.{name}")
+    if isinstance(schema.get("items"), dict):
+        found += _numbers(schema["items"], defs, f"{where}[]")  # type: ignore[arg-type]
+    return found
+
+
+@pytest.mark.parametrize("kind", list(TopicKind))
+def test_every_number_is_bounded_within_its_column(kind: TopicKind) -> None:
+    """Unbounded numbers stopped ingest (issue 10): each has a minimum and a maximum that its column (at most
+    a bigint) and a JSON parser (2^53 - 1 for integers) can hold, so the schema documents what is accepted."""
+    schema = SPECS[kind].payload.model_json_schema()
+    numbers = _numbers(schema, schema.get("$defs", {}))
+    for where, number in numbers:
+        assert "minimum" in number or "exclusiveMinimum" in number, where
+        assert "maximum" in number or "exclusiveMaximum" in number, where
+        top = float(number.get("maximum", number.get("exclusiveMaximum")))  # type: ignore[arg-type]
+        assert top <= (JSON_EXACT_MAX if number["type"] == "integer" else BIGINT_MAX), where
+
+
+def _heartbeat_dict(**changes: object) -> dict[str, object]:
+    data: dict[str, object] = json.loads(encode(example(Heartbeat)))
+    data.update(changes)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("kind", "payload", "mentions"),
+    [
+        (
+            TopicKind.HEARTBEAT,
+            _heartbeat_dict(clock={"boot_id": str(uuid.uuid4()), "uptime_ms": 10**17, "synced": True}),
+            "uptime_ms",
+        ),
+        (TopicKind.HEARTBEAT, _heartbeat_dict(outbox_depth=10**20), "outbox_depth"),
+        (TopicKind.HEARTBEAT, _heartbeat_dict(ignored_presses=2**63), "ignored_presses"),
+        (TopicKind.HEARTBEAT, _heartbeat_dict(config_revision=2**63), "config_revision"),
+        (TopicKind.HEARTBEAT, _heartbeat_dict(oldest_pending_age_s=1e308), "oldest_pending_age_s"),
+        (TopicKind.HEARTBEAT, _heartbeat_dict(sent_at="9999-12-31T23:00:00-05:00"), "sent_at"),
+        (
+            TopicKind.RATING,
+            _rating_dict(clock={"boot_id": str(uuid.uuid4()), "uptime_ms": 2**63, "synced": False}),
+            "uptime_ms",
+        ),
+        (TopicKind.RATING, _rating_dict(pressed_at="0001-01-01T00:00:00+14:00"), "pressed_at"),
+        (TopicKind.CONFIG, {**json.loads(encode(example(KioskConfig))), "revision": 2**63}, "revision"),
+    ],
+)
+def test_out_of_range_is_refused_with_the_field_named(
+    kind: TopicKind, payload: dict[str, object], mentions: str
+) -> None:
+    with pytest.raises(ProtocolError) as caught:
+        decode(kind, json.dumps(payload).encode())
+    assert caught.value.reason == "schema"
+    assert mentions in str(caught.value)
+
+
+@pytest.mark.parametrize("literal", [b"Infinity", b"-Infinity", b"NaN", b"1e400"])
+def test_no_infinity_or_nan_anywhere(literal: bytes) -> None:
+    payload = json.dumps(_heartbeat_dict(oldest_pending_age_s="X")).encode().replace(b'"X"', literal)
+    with pytest.raises(ProtocolError):
+        decode(TopicKind.HEARTBEAT, payload)

@@ -1,4 +1,4 @@
-"""Liveness and readiness: is the broker connected, does the database answer."""
+"""Liveness and readiness: does the database answer, is the broker connected, is ingest keeping up."""
 
 from __future__ import annotations
 
@@ -23,13 +23,20 @@ class Health(BaseModel):
     status: Literal["ok", "degraded"]
     database: Check
     broker: Check
+    ingest: Check
 
 
 @router.get(
     "/healthz",
     response_model=Health,
     summary="Health of the collector",
-    responses={503: {"model": Health, "description": "The database or the broker is unreachable."}},
+    responses={
+        503: {
+            "model": Health,
+            "description": "Not ready: the database or the broker is unreachable, an ingest writer is down or "
+            "failing, or ingest lags more than `COLLECTOR_HEALTH_MAX_LAG_S` behind; `detail` says which.",
+        }
+    },
 )
 async def healthz(pool: PoolDep, ingest: IngestDep) -> JSONResponse:
     try:
@@ -40,9 +47,12 @@ async def healthz(pool: PoolDep, ingest: IngestDep) -> JSONResponse:
         database = Check(ok=False, detail=str(exc).strip().splitlines()[0] if str(exc).strip() else repr(exc))
     if ingest is None:
         broker = Check(ok=True, detail="ingest disabled")
-    elif ingest.link.connected:
-        broker = Check(ok=True, detail=ingest.db_error and f"ingest paused: {ingest.db_error}")
+        writing = Check(ok=True, detail="ingest disabled")
     else:
-        broker = Check(ok=False, detail=ingest.link.last_error or "not connected")
-    health = Health(status="ok" if database.ok and broker.ok else "degraded", database=database, broker=broker)
-    return JSONResponse(health.model_dump(), status_code=200 if health.status == "ok" else 503)
+        connected = ingest.transport.connected
+        broker = Check(ok=connected, detail=None if connected else ingest.transport.last_error or "not connected")
+        problems = ingest.problems()
+        writing = Check(ok=not problems, detail="; ".join(problems) or None)
+    ready = database.ok and broker.ok and writing.ok
+    health = Health(status="ok" if ready else "degraded", database=database, broker=broker, ingest=writing)
+    return JSONResponse(health.model_dump(), status_code=200 if ready else 503)

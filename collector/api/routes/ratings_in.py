@@ -21,7 +21,8 @@ from collector.api.deps import IngestDep, SettingsDep
 from collector.api.problems import AUTH_RESPONSES, ProblemError
 from collector.api.routes.registry import OrgId
 from collector.api.security import Ingest
-from collector.ingest import Inbound, sort_batch
+from collector.ingest import Inbound, classify_safely
+from collector.store.isolation import store_isolating
 from collector.store.writes import WriteOptions, WriteResult, write_batch, write_options
 from protocol import Rating, TopicKind, build_topic
 from protocol.messages import example
@@ -39,8 +40,16 @@ class Stored(BaseModel):
 
 
 def _write(conninfo: str, messages: list[Inbound], options: WriteOptions) -> WriteResult:
+    """One transaction, unless the database refuses some item: that one is isolated and quarantined."""
+    total = WriteResult()
     with psycopg.connect(conninfo, connect_timeout=5) as conn:
-        return write_batch(conn, sort_batch(messages), options)
+        store_isolating(
+            conn,
+            [classify_safely(m) for m in messages],
+            lambda c, batch: write_batch(c, batch, options),
+            lambda _items, _batch, result: total.add(result),
+        )
+    return total
 
 
 @router.post(

@@ -1,0 +1,44 @@
+"""What the ingest pipeline needs of the connection its messages come from, and nothing more.
+
+The pipeline (`collector.pipeline`) is given a transport; it never builds one. In service that is
+`collector.mqtt_link.MqttLink` (the broker); a test that is about the pipeline, not about MQTT, gives it
+one that lives in memory (`tests/fixtures/memory_transport.py`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Protocol
+
+from collector.ingest import Inbound
+
+Receive = Callable[[Inbound], None]
+"""Called for every message, on the transport's own thread: it must only enqueue."""
+
+
+class Transport(Protocol):
+    @property
+    def connected(self) -> bool:
+        """Whether messages can flow now."""
+
+    @property
+    def last_error(self) -> str | None:
+        """Why the last connection attempt or connection failed, for people (None when all is well)."""
+
+    def start(self, receive: Receive) -> None:
+        """Connect and deliver every message to `receive`; raise `ConnectionError` (one clear line) if we cannot."""
+
+    def stop(self) -> None:
+        """Disconnect: messages delivered and not acked come again on the next connection."""
+
+    def ack(self, messages: Iterable[Inbound]) -> None:
+        """The messages are stored: the source may forget them."""
+
+    def publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> None:
+        """Send a message of ours (an ack watermark, a kiosk's config)."""
+
+    def pause_reading(self) -> None:
+        """Deliver nothing more until `resume_reading` (what was delivered waits to be written)."""
+
+    def resume_reading(self) -> None:
+        """Deliver again."""
