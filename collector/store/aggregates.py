@@ -169,7 +169,7 @@ async def reasons(conn: AsyncConnection[TupleRow], pieces: Pieces, filters: Filt
         span = _ranges("pressed_at", pieces.raw, params, "")
         selects.append(
             sql.SQL(
-                "SELECT reason::text, 1 FROM ratings WHERE {} AND {} AND face = 'negative' AND reason IS NOT NULL"
+                "SELECT reason::text, 1 AS n FROM ratings WHERE {} AND {} AND face = 'negative' AND reason IS NOT NULL"
                 " AND NOT misuse"
             ).format(common, span)
         )

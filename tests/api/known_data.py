@@ -41,8 +41,15 @@ def many(at: datetime, counts: dict[str, int], every: timedelta = timedelta(seco
     return [press(at + i * every, face, **kw) for i, face in enumerate(faces)]
 
 
-def store(database_url: str, presses: Iterable[Press], org: str = "org", timezone: str = "Europe/Rome") -> list[Rating]:
-    """Write the presses through `collector.store.writes.write_batch`; returns the ratings as sent."""
+def store(
+    database_url: str,
+    presses: Iterable[Press],
+    org: str = "org",
+    timezone: str = "Europe/Rome",
+    misuse: MisuseRule = NO_MISUSE_RULE,
+) -> list[Rating]:
+    """Write the presses through `collector.store.writes.write_batch`; returns the ratings as sent.
+    With ingest's own misuse rule (`WriteOptions().misuse`) a burst is marked as ingest marks it."""
     ratings, inbound = [], []
     boot = uuid.uuid4()
     with psycopg.connect(database_url) as conn:
@@ -68,7 +75,7 @@ def store(database_url: str, presses: Iterable[Press], org: str = "org", timezon
         topic = build_topic(org, kiosk, TopicKind.RATING)
         inbound.append(Inbound(topic, encode(rating), p.at + timedelta(seconds=1)))
     with psycopg.connect(database_url) as conn:
-        result = write_batch(conn, sort_batch(inbound), WriteOptions(timezone=timezone, misuse=NO_MISUSE_RULE))
+        result = write_batch(conn, sort_batch(inbound), WriteOptions(timezone=timezone, misuse=misuse))
     assert result.stored == len(ratings), result
     return ratings
 
