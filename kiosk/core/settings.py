@@ -17,11 +17,11 @@ from typing import Literal
 from pydantic import BaseModel, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
+from envcheck import is_placeholder
 from kiosk.core.device import local_device_id
 from protocol import Channel
 from protocol.messages import Slug
 
-PLACEHOLDER_SECRETS = frozenset({"changeme", "change-me", "password", "secret", "CHANGE_ME", "CHANGEME"})
 CREDENTIAL_NAME = "mqtt-password"
 OUTBOX_FILE = "outbox.sqlite3"
 DEFAULT_REASONS = ("waiting-time", "staff-courtesy", "information-clarity", "must-come-back")
@@ -120,7 +120,7 @@ class KioskSettings(BaseSettings):
                 self.mqtt_password = SecretStr(path.read_text(encoding="utf-8").strip())
             except OSError as exc:
                 raise ValueError(f"cannot read the MQTT password file {path}: {exc.strerror}") from None
-        if self.mqtt_password is not None and self.mqtt_password.get_secret_value() in PLACEHOLDER_SECRETS:
+        if self.mqtt_password is not None and is_placeholder(self.mqtt_password.get_secret_value()):
             raise ValueError("the MQTT password is a placeholder: set the kiosk's real password")
         if self.reconnect_max_s < self.reconnect_min_s:
             raise ValueError("reconnect_max_s must not be smaller than reconnect_min_s")

@@ -114,9 +114,11 @@ def test_password_from_a_systemd_credential(tmp_path: Path, monkeypatch: pytest.
     assert load_settings(ButtonKioskSettings, write(tmp_path, GOOD)).password() == "s3cr3t-kiosk"
 
 
-def test_placeholder_password_is_refused(tmp_path: Path) -> None:
+@pytest.mark.parametrize("placeholder", ["changeme", "CHANGE_ME", "change-me-please", "secret"])
+def test_placeholder_password_is_refused(tmp_path: Path, placeholder: str) -> None:
+    """The collector's rule (envcheck): what example files hold is refused by kiosks too."""
     secret = tmp_path / "pw"
-    secret.write_text("changeme")
+    secret.write_text(placeholder)
     with pytest.raises(SettingsError, match="placeholder"):
         load_settings(ButtonKioskSettings, write(tmp_path, GOOD + ""), mqtt_password_file=secret)
 
