@@ -93,6 +93,12 @@ class Reconciler:
                 await self.now()
             except broker_files.BrokerReloadError:
                 pass  # logged in one line where it happened; retried below
+            except psycopg.OperationalError as exc:  # the database restarting: one line, not a traceback
+                log.warning(
+                    "kiosk provisioning: database unavailable (%s); retrying in %.0f s",
+                    str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__,
+                    self._settings.provisioning_interval_s,
+                )
             except Exception:  # keep reconciling; the next round may succeed (database back, file writable)
                 log.exception("kiosk provisioning failed; retrying in %.0f s", self._settings.provisioning_interval_s)
             with contextlib.suppress(TimeoutError):
