@@ -65,7 +65,8 @@ def test_a_rating_the_database_refuses_is_quarantined_and_the_rest_of_its_batch_
     assert wait_for(lambda: count(database_url, "quarantine") == 1, timeout=10)
     with psycopg.connect(database_url) as conn:
         row = conn.execute("SELECT reason, detail, kiosk_id, seq FROM quarantine").fetchone()
-        acked = wait_for(lambda: conn.execute("SELECT acked_seq FROM kiosks WHERE id = 'k0'").fetchone() == (22,))
+        ack = "SELECT max(acked_seq) FROM kiosk_instances WHERE kiosk_id = 'k0'"
+        acked = wait_for(lambda: conn.execute(ack).fetchone() == (22,))
     assert row == ("store_error", "NumericValueOutOfRange: value out of range for k0/21", "k0", 21)
     assert acked, "resending would not help: its sequence number counts as accounted for"
     assert health(collector)[0] == 200
