@@ -37,7 +37,7 @@ WHY = N_("You receive this message because of the alert subscription {name}.")
 
 def summary(alert: str, status: str, subject: str, name: str | None, detail: dict[str, Any], language: str) -> str:
     values = {
-        "place": f"{name} ({subject})" if name else subject,
+        "place": f"{name} ({subject})" if name and name != subject else subject,
         "kiosk": subject,
         "minutes": round(detail.get("silent_open_s", detail.get("window_s", 0)) / 60),
         "messages": detail.get("messages", ""),

@@ -87,8 +87,8 @@ API = (
 
 def create_app(settings: CollectorSettings, ingest: IngestPort | None = None, *, role: ProcessRole = "all") -> FastAPI:
     """The app. With `ingest` (the pipeline, `role` all or ingest) it starts and stops it; `role` ingest
-        serves only `/healthz` and `/metrics`. Kiosk provisioning runs in every role; kiosk configs are
-        published where the pipeline's MQTT connection is. Alerts are evaluated and delivered where ingest runs
+    serves only `/healthz` and `/metrics`. Kiosk provisioning runs in every role; kiosk configs are
+    published where the pipeline's MQTT connection is. Alerts are evaluated and delivered where ingest runs
     (`all`, `ingest`; `collector.alerts.service`)."""
 
     @asynccontextmanager
