@@ -16,6 +16,7 @@ from collector.alerts.service import Alerting
 from collector.api import problems
 from collector.api.ingest_port import IngestPort, ProcessRole
 from collector.api.routes import (
+    actions,
     alerts,
     exports,
     health,
@@ -82,6 +83,7 @@ API = (
     opening_hours,
     public,
     alerts,
+    actions,
 )
 
 

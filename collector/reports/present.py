@@ -128,6 +128,19 @@ def confidence(lang: str) -> str:
     return format_percent(0.95, locale=lang)
 
 
+def before_after(
+    before: float | None, after: float | None, change: tuple[float, float, float] | None, lang: str, t: Translator
+) -> str:
+    """An action's share before and after, the change and its interval: '75,0% → 90,0% (+15,0 pp; 95%: …)'."""
+    shown = [show(v, "share", lang, t) if v is not None else "–" for v in (before, after)]
+    text = f"{shown[0]} → {shown[1]}"
+    if change is not None:
+        low, high = show(change[1], "points", lang, t), show(change[2], "points", lang, t)
+        interval = t(N_("{confidence} interval {low}–{high}"), confidence=confidence(lang), low=low, high=high)
+        text += f" ({show(change[0], 'points', lang, t)}; {interval})"
+    return text
+
+
 def month_name(month: date, lang: str) -> str:
     """'ottobre 2026', 'October 2026': as the language writes it inside a sentence or a title."""
     return format_date(month, "LLLL yyyy", locale=lang)
