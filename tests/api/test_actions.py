@@ -150,3 +150,7 @@ def test_an_action_elsewhere_is_not_found(api: Api) -> None:
     elsewhere = {**body, "service_point": None, "service": "nowhere"}
     response = api.client.post("/v1/organisations/org/actions", json=elsewhere, headers=api.headers())
     assert response.status_code == 404, response.text
+    theirs = api.post("/v1/organisations/other/actions", body)
+    for method in ("GET", "DELETE"):
+        response = api.client.request(method, f"/v1/organisations/org/actions/{theirs['id']}", headers=api.headers())
+        assert response.status_code == 404, response.text
