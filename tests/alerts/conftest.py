@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -47,22 +48,25 @@ class Alerting(Api):
         assert wait_for(condition, timeout), "timed out"
 
 
-@pytest.fixture
-def alerting(database_url: str, tmp_path: Path) -> Iterator[Alerting]:
-    hook, smtp = WebhookReceiver(), SmtpReceiver(tmp_path)
+@contextmanager
+def alerting_with(database_url: str, folder: Path, **overrides: Any) -> Iterator[Alerting]:
+    hook, smtp = WebhookReceiver(), SmtpReceiver(folder)
     hook.start()
     smtp.start()
     settings = api_settings(
         database_url,
-        alerts_send_interval_s=0.2,
-        alerts_retry_base_s=0.2,
-        alerts_retry_max_s=1,
-        alerts_max_failures=4,
-        smtp_host="127.0.0.1",
-        smtp_port=smtp.port,
-        smtp_ca_file=smtp.ca_file,
-        smtp_from="qualita@comune.example.org",
-        public_url="https://feedback.example.org",
+        **{
+            "alerts_send_interval_s": 0.2,
+            "alerts_retry_base_s": 0.2,
+            "alerts_retry_max_s": 1,
+            "alerts_max_failures": 4,
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp.port,
+            "smtp_ca_file": smtp.ca_file,
+            "smtp_from": "qualita@comune.example.org",
+            "public_url": "https://feedback.example.org",
+            **overrides,
+        },
     )
     try:
         with TestClient(create_app(settings)) as client:
@@ -71,3 +75,16 @@ def alerting(database_url: str, tmp_path: Path) -> Iterator[Alerting]:
     finally:
         hook.stop()
         smtp.stop()
+
+
+@pytest.fixture
+def alerting(database_url: str, tmp_path: Path) -> Iterator[Alerting]:
+    with alerting_with(database_url, tmp_path) as found:
+        yield found
+
+
+@pytest.fixture
+def patient_alerting(database_url: str, tmp_path: Path) -> Iterator[Alerting]:
+    """Never disables a subscription (a thousand failures in a row)."""
+    with alerting_with(database_url, tmp_path, alerts_max_failures=1000) as found:
+        yield found

@@ -95,24 +95,29 @@ def self_signed(folder: Path) -> tuple[Path, Path]:
 
 
 class SmtpReceiver:
-    """aiosmtpd on loopback requiring STARTTLS; `ca_file` is what the collector must trust."""
+    """aiosmtpd on loopback requiring STARTTLS; `ca_file` is what the collector must trust. `stop` then `start`
+    is a mail server down for a while, back on the same port."""
 
     def __init__(self, folder: Path) -> None:
         self.ca_file, key = self_signed(folder)
-        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
-        context.load_cert_chain(self.ca_file, key)
+        self._context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        self._context.load_cert_chain(self.ca_file, key)
         self.port = free_port()
         self._handler = _Collect()
-        self._controller = Controller(
-            self._handler, hostname="127.0.0.1", port=self.port, tls_context=context, require_starttls=True
-        )
+        self._controller: Controller | None = None
 
     @property
     def messages(self) -> list[tuple[Envelope, EmailMessage]]:
         return self._handler.messages
 
     def start(self) -> None:
+        self._controller = Controller(
+            self._handler, hostname="127.0.0.1", port=self.port, tls_context=self._context, require_starttls=True
+        )
         self._controller.start()
 
     def stop(self) -> None:
-        self._controller.stop()
+        if self._controller is not None:
+            self._controller.stop()
+            self._controller.loop.close()
+            self._controller = None
