@@ -30,5 +30,5 @@ def _action(a: ActionOut) -> Action:
         a.service_point_name or a.service_point, a.service_name or a.service, a.taken_on, a.role, a.description,
         e.verdict, green_before=e.before.green.share, green_after=e.after.green.share,
         red_before=e.before.red.share, red_after=e.after.red.share,
-        green_change=_change(e.green_change), red_change=_change(e.red_change),
+        green_change=_change(e.green_change), red_change=_change(e.red_change), expected_effect=a.expected_effect,
     )  # fmt: skip

@@ -91,6 +91,7 @@ class Action:
     green_change: tuple[float, float, float] | None = None
     """After minus before, and its 95% interval (low, high), by Newcombe's method."""
     red_change: tuple[float, float, float] | None = None
+    expected_effect: str = ""
 
 
 @dataclass(frozen=True)

@@ -130,15 +130,16 @@ def confidence(lang: str) -> str:
 
 def before_after(
     before: float | None, after: float | None, change: tuple[float, float, float] | None, lang: str, t: Translator
-) -> str:
-    """An action's share before and after, the change and its interval: '75,0% → 90,0% (+15,0 pp; 95%: …)'."""
+) -> tuple[str, str]:
+    """An action's share before and after ('75,0% → 90,0%'), and its change with the interval ('' if none)."""
     shown = [show(v, "share", lang, t) if v is not None else "–" for v in (before, after)]
-    text = f"{shown[0]} → {shown[1]}"
-    if change is not None:
-        low, high = show(change[1], "points", lang, t), show(change[2], "points", lang, t)
-        interval = t(N_("{confidence} interval {low}–{high}"), confidence=confidence(lang), low=low, high=high)
-        text += f" ({show(change[0], 'points', lang, t)}; {interval})"
-    return text
+    if change is None:
+        return f"{shown[0]} → {shown[1]}", ""
+    points = [show(v, "points", lang, t) for v in change]
+    return f"{shown[0]} → {shown[1]}", t(
+        N_("{change} ({confidence} interval: {low} to {high})"),
+        change=points[0], confidence=confidence(lang), low=points[1], high=points[2],
+    )  # fmt: skip
 
 
 def month_name(month: date, lang: str) -> str:

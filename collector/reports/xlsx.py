@@ -142,7 +142,8 @@ def _reasons(sheet: Worksheet, report: MonthlyReport, lang: str, f: _Formats) ->
 def _actions(sheet: Worksheet, report: MonthlyReport, lang: str, f: _Formats) -> None:
     t = translator(lang)
     heads = [(t(N_("Date")), 12), (t(N_("Service point")), 24), (t(N_("Service")), 20), (t(N_("Who (role)")), 22),
-             (t(N_("What was changed")), 50), (t(N_("Green before")), 10), (t(N_("Green after")), 10),
+             (t(N_("What was changed")), 50), (t(N_("Expected effect")), 30), (t(N_("Green before")), 10),
+             (t(N_("Green after")), 10),
              (t(N_("Green, change")), 10), (t(N_("Green, change: low")), 10), (t(N_("Green, change: high")), 10),
              (t(N_("Red before")), 10), (t(N_("Red after")), 10), (t(N_("Red, change")), 10),
              (t(N_("Red, change: low")), 10), (t(N_("Red, change: high")), 10), (t(N_("Effect")), 16)]  # fmt: skip
@@ -152,9 +153,9 @@ def _actions(sheet: Worksheet, report: MonthlyReport, lang: str, f: _Formats) ->
         sheet.set_column(c, c, width)
     for r, a in enumerate(report.actions, start=1):
         sheet.write_datetime(r, 0, a.day, f.date)
-        for c, value in enumerate((a.service_point, a.service, a.role, a.description), start=1):
+        for c, value in enumerate((a.service_point, a.service, a.role, a.description, a.expected_effect), start=1):
             sheet.write_string(r, c, value or "", f.text)
-        c = 5
+        c = 6
         for before, after, change in ((a.green_before, a.green_after, a.green_change),
                                       (a.red_before, a.red_after, a.red_change)):  # fmt: skip
             shares: list[tuple[float | None, present.Kind]] = [(before, "share"), (after, "share")]

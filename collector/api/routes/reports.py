@@ -73,6 +73,7 @@ class ActionOut(BaseModel):
         description="After minus before, with its 95% interval [difference, low, high] (Newcombe's method)."
     )
     red_change: tuple[float, float, float] | None
+    expected_effect: str
 
 
 class MonthlyReportOut(BaseModel):
