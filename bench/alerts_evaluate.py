@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import statistics
 import sys
 import time
@@ -29,11 +28,11 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scratch_pg import scratch_database  # noqa: E402
+
 from collector.alerts.evaluate import evaluate  # noqa: E402
 from collector.alerts.settings import AlertSettings  # noqa: E402
 from collector.store.migrate import migrate  # noqa: E402
-from devstack.postgres import LocalPostgres  # noqa: E402
-from devstack.processes import free_port  # noqa: E402
 
 LOAD = [
     "SELECT setseed(0.15)",
@@ -101,28 +100,16 @@ def main() -> None:
     parser.add_argument("--cycles", type=int, default=6, help="the first, then steady ones")
     parser.add_argument("--always-open", action="store_true", help="open round the clock (default: Mon-Fri 8-18)")
     args = parser.parse_args()
-    folder = ROOT / "var" / "bench-alerts"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    try:
-        server = LocalPostgres(folder / "pg", free_port(), durable=False)
-        server.init()
-        server.start()
-        try:
-            dsn = server.create_database("bench")
-            t = time.perf_counter()
-            load(dsn, args.service_points, args.always_open)
-            print(f"loaded {args.service_points:,} service points and kiosks in {time.perf_counter() - t:.1f} s")
-            with psycopg.connect(dsn) as conn:
-                (hourly,) = conn.execute("SELECT count(*) FROM rollup_hourly").fetchone() or (0,)
-            load_before = os.getloadavg()
-            figures = asyncio.run(measure(dsn, args.cycles))
-            with psycopg.connect(dsn) as conn:
-                (queued,) = conn.execute("SELECT count(*) FROM alert_deliveries").fetchone() or (0,)
-        finally:
-            server.stop("immediate")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with scratch_database("bench-alerts") as dsn:
+        t = time.perf_counter()
+        load(dsn, args.service_points, args.always_open)
+        print(f"loaded {args.service_points:,} service points and kiosks in {time.perf_counter() - t:.1f} s")
+        with psycopg.connect(dsn) as conn:
+            (hourly,) = conn.execute("SELECT count(*) FROM rollup_hourly").fetchone() or (0,)
+        load_before = os.getloadavg()
+        figures = asyncio.run(measure(dsn, args.cycles))
+        with psycopg.connect(dsn) as conn:
+            (queued,) = conn.execute("SELECT count(*) FROM alert_deliveries").fetchone() or (0,)
     print(f"{hourly:,} hourly rollup rows; machine load before measuring (1, 5, 15 min): "
           f"{', '.join(f'{x:.2f}' for x in load_before)} on {os.cpu_count()} cores")  # fmt: skip
     first, *steady = figures
