@@ -125,6 +125,8 @@ def test_before_and_after_match_a_hand_computation(api: Api) -> None:
     ("body", "expected"),
     [
         ({"taken_on": "2026-10-05", "role": "responsabile", "description": "x"}, "service_point"),
+        ({"service_point": "sp-1", "service": None, "taken_on": "2026-10-05", "role": "r", "description": "x"},
+         "never null"),
         ({"service_point": "sp-1", "taken_on": "2026-10-05", "role": " ", "description": "x"}, "role"),
         ({"service_point": "sp-1", "taken_on": "2026-13-05", "role": "r", "description": "x"}, "taken_on"),
         ({"service_point": "sp-1", "taken_on": "2026-10-05", "role": "r", "description": "x", "window_days": 10},
@@ -147,7 +149,7 @@ def test_an_action_elsewhere_is_not_found(api: Api) -> None:
     body = {"service_point": "sp-x", "taken_on": "2026-10-05", "role": "r", "description": "x"}
     response = api.client.post("/v1/organisations/org/actions", json=body, headers=api.headers())
     assert response.status_code == 404, response.text
-    elsewhere = {**body, "service_point": None, "service": "nowhere"}
+    elsewhere = {"service": "nowhere", "taken_on": "2026-10-05", "role": "r", "description": "x"}
     response = api.client.post("/v1/organisations/org/actions", json=elsewhere, headers=api.headers())
     assert response.status_code == 404, response.text
     theirs = api.post("/v1/organisations/other/actions", body)

@@ -7,6 +7,7 @@ from typing import Annotated, Self
 
 from fastapi import APIRouter, Path, Query, Response
 from pydantic import ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from collector.api import scope
 from collector.api.deps import PoolDep
@@ -39,8 +40,8 @@ class ActionIn(Body):
         },
     )  # fmt: skip
 
-    service_point: Slug | None = Field(default=None, description="Where it was changed.")
-    service: Slug | None = Field(
+    service_point: Slug | SkipJsonSchema[None] = Field(default=None, description="Where it was changed.")
+    service: Slug | SkipJsonSchema[None] = Field(
         default=None, description="Or for which service (at every service point of the organisation)."
     )
     taken_on: LocalDate = Field(strict=False, description="Local day from which the change is in place.")
@@ -56,6 +57,13 @@ class ActionIn(Body):
     window_days: WholeNumber = Field(
         default=28, ge=7, le=91, multiple_of=7, description="Length of the before and after windows: whole weeks."
     )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_nulls(cls, data: object) -> object:
+        if isinstance(data, dict) and any(k in data and data[k] is None for k in ("service_point", "service")):
+            raise ValueError("'service_point' and 'service' are ids, never null: leave out the one you do not give")
+        return data
 
     @model_validator(mode="after")
     def _where(self) -> Self:
