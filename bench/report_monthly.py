@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import os
-import shutil
 import sys
 import time
 from collections.abc import Callable
@@ -28,12 +27,12 @@ import psycopg
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from scratch_pg import scratch_database  # noqa: E402
+
 from collector.reports import html, xlsx  # noqa: E402
 from collector.reports.data import monthly_report  # noqa: E402
 from collector.store.migrate import migrate  # noqa: E402
 from collector.store.scope import EVERYWHERE  # noqa: E402
-from devstack.postgres import LocalPostgres  # noqa: E402
-from devstack.processes import free_port  # noqa: E402
 
 ORG = "bench"
 MONTH = date(2026, 10, 1)
@@ -117,24 +116,12 @@ def main() -> None:
     args = parser.parse_args()
     if args.print_every_point:
         html.PRINT_POINTS = args.service_points
-    folder = ROOT / "var" / "bench-report"
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    try:
-        server = LocalPostgres(folder / "pg", free_port(), durable=False)
-        server.init()
-        server.start()
-        try:
-            dsn = server.create_database("bench")
-            t = time.perf_counter()
-            load(dsn, args.service_points)
-            print(f"loaded {args.service_points:,} service points in {time.perf_counter() - t:.1f} s")
-            load_before = os.getloadavg()
-            figures = asyncio.run(measure(dsn, args.out))
-        finally:
-            server.stop("immediate")
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
+    with scratch_database("bench-report") as dsn:
+        t = time.perf_counter()
+        load(dsn, args.service_points)
+        print(f"loaded {args.service_points:,} service points in {time.perf_counter() - t:.1f} s")
+        load_before = os.getloadavg()
+        figures = asyncio.run(measure(dsn, args.out))
     print(f"machine load before measuring (1, 5, 15 min): {', '.join(f'{x:.2f}' for x in load_before)}"
           f" on {os.cpu_count()} cores")  # fmt: skip
     print(f"| step | {args.service_points:,} service points | size |")

@@ -15,6 +15,7 @@ from pydantic import AfterValidator, Field, SecretStr, field_validator, model_va
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import envcheck
+from collector.alerts.settings import AlertSettings
 from collector.mqtt_tls import tls_context
 
 
@@ -39,7 +40,7 @@ def _valid_rate(value: str) -> str:
     return value
 
 
-class CollectorSettings(BaseSettings):
+class CollectorSettings(AlertSettings, BaseSettings):
     """Everything the collector needs to run. Built once, in `main()` or by a test."""
 
     model_config = SettingsConfigDict(env_prefix="COLLECTOR_", extra="forbid", validate_default=True)

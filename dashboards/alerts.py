@@ -1,5 +1,10 @@
-"""Alert rules as code, beside the dashboards: a service point below target, a kiosk gone silent, a spike
-of refused messages. Each carries a summary in both languages and a link to the collector's board.
+"""Alert rules as code, beside the dashboards: a service point below target, a kiosk gone silent in its
+opening hours, a kiosk identity used by two devices, a spike of refused messages. Each carries a summary in
+both languages and a link to the collector's board.
+
+The two kiosk rules read what the collector's own alert evaluation keeps firing (`alert_state`, see
+`collector/alerts/`): silence is counted in opening hours and a conflict comes from ingest, rules that live
+in one place and are not derived again in SQL here.
 
 Rules are plain dicts in the shape of Grafana's alert rule provisioning API (the file provisioning format
 wraps the same rules in a group, see `provisioning.py`). Each queries the collector's database and returns
@@ -17,7 +22,8 @@ FOLDER_TITLE = "Mettiamoci la faccia"
 GROUP = "mettiamoci-la-faccia"
 GROUP_INTERVAL_S = 60
 SILENT_AFTER_S = 15 * 60
-"""A kiosk sends a heartbeat every minute or so: a quarter of an hour without a word is not a blip."""
+"""The collector's default `COLLECTOR_ALERTS_SILENT_AFTER_S` (it decides; the rule's texts name it): a kiosk
+sends a heartbeat every minute or so, a quarter of an hour of opening time without a word is not a blip."""
 QUARANTINE_WINDOW_S = 15 * 60
 QUARANTINE_SPIKE = 20
 """More refused messages of one kind than this within the window: something is misconfigured or hostile."""
@@ -56,13 +62,27 @@ included), by the collector's flag with its minimum sample: 1 when below target.
 KIOSK_SILENT_SQL = dedent(
     """
     SELECT k.id AS kiosk, k.org_id AS organisation, coalesce(k.service_point_id, '') AS service_point,
-           extract(epoch FROM now() - k.last_seen_at)::float8 AS silent_s
+           CASE WHEN a.subject IS NULL THEN 0
+                ELSE greatest(coalesce((a.detail ->> 'silent_open_s')::float8, 0), 1) END AS silent_open_s
     FROM kiosks k
+    LEFT JOIN alert_state a ON a.alert = 'kiosk_silent' AND a.subject = k.id
     WHERE k.last_seen_at IS NOT NULL
     ORDER BY k.id
     """
 )
-"""Seconds since each kiosk was last heard (any message). Kiosks never heard from are not installed yet."""
+"""Each kiosk heard from once: 0, or the seconds of opening hours it had been silent when the collector found
+it silent (for `COLLECTOR_ALERTS_SILENT_AFTER_S` of its service point's opening hours)."""
+
+IDENTITY_CONFLICT_SQL = dedent(
+    """
+    SELECT k.id AS kiosk, k.org_id AS organisation, coalesce(k.service_point_id, '') AS service_point,
+           (a.subject IS NOT NULL)::int AS identity_conflict
+    FROM kiosks k
+    LEFT JOIN alert_state a ON a.alert = 'identity_conflict' AND a.subject = k.id
+    ORDER BY k.id
+    """
+)
+"""Each kiosk: 1 while two devices use its identity (until an admin clears it), else 0."""
 
 QUARANTINE_SQL = dedent(
     """
@@ -150,18 +170,37 @@ def rules(board_url: str) -> list[Rule]:
         ),
         _rule(
             "mlf-kiosk-silent",
-            "Chiosco silenzioso / Kiosk silent",
+            "Chiosco silenzioso in orario di apertura / Kiosk silent in opening hours",
             KIOSK_SILENT_SQL,
             600,
-            SILENT_AFTER_S,
+            0,
             "0s",
             {
-                "summary": "Il chiosco {{ $labels.kiosk }} tace da {{ humanizeDuration $values.A.Value }} / "
-                "Kiosk {{ $labels.kiosk }} silent for {{ humanizeDuration $values.A.Value }}",
-                "description": f"Nessun messaggio (valutazioni, battito, stato) da più di {SILENT_AFTER_S // 60} "
-                f"minuti: rete, alimentazione o il chiosco stesso. Le valutazioni restano nella sua coda. / No "
-                f"message (rating, heartbeat, status) for over {SILENT_AFTER_S // 60} minutes: network, power or "
-                "the kiosk itself. Its ratings wait in its outbox.",
+                "summary": "Il chiosco {{ $labels.kiosk }} tace da {{ humanizeDuration $values.A.Value }} di "
+                "apertura / Kiosk {{ $labels.kiosk }} silent for {{ humanizeDuration $values.A.Value }} of "
+                "opening hours",
+                "description": "Nessun messaggio (valutazioni, battito, stato) per più di "
+                f"{SILENT_AFTER_S // 60} minuti contati nell'orario di apertura del suo sportello: rete, "
+                "alimentazione o il chiosco stesso. Le valutazioni restano nella sua coda. / No message (rating, "
+                f"heartbeat, status) for over {SILENT_AFTER_S // 60} minutes counted in its service point's "
+                "opening hours: network, power or the kiosk itself. Its ratings wait in its outbox.",
+                "board_url": board + "/fleet",
+            },
+        ),
+        _rule(
+            "mlf-identity-conflict",
+            "Identità del chiosco in conflitto / Kiosk identity conflict",
+            IDENTITY_CONFLICT_SQL,
+            600,
+            0,
+            "0s",
+            {
+                "summary": "Chiosco {{ $labels.kiosk }}: due dispositivi usano la stessa identità / Kiosk "
+                "{{ $labels.kiosk }}: two devices use the same identity",
+                "description": "Due dispositivi si presentano con lo stesso identificativo: le loro valutazioni "
+                "sono conservate, ma uno dei due va riconfigurato; poi un amministratore risolve il conflitto. / "
+                "Two devices present the same kiosk id: their ratings are kept, but one of them must be "
+                "reconfigured; then an admin clears the conflict.",
                 "board_url": board + "/fleet",
             },
         ),

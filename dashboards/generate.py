@@ -15,6 +15,8 @@ HERE = Path(__file__).parent
 GENERATED = HERE / "generated"
 PROVISIONING = HERE / "provisioning"
 BOARDS = {"overview": overview, "service-point": service_point, "fleet": fleet, "monthly": monthly}
+ANNOTATIONS = {"service-point": service_point.annotation_queries}
+"""Boards' SQL annotation queries, added beside Grafana's built-in one."""
 
 
 def dashboards() -> dict[str, dict[str, Any]]:
@@ -25,6 +27,8 @@ def dashboards() -> dict[str, dict[str, Any]]:
         for number, panel in enumerate(board["panels"], 1):
             panel["id"] = number
         board["id"] = None
+        if name in ANNOTATIONS:
+            board.setdefault("annotations", {}).setdefault("list", []).extend(ANNOTATIONS[name]())
         out[name] = board
     return out
 

@@ -12,9 +12,12 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from psycopg_pool import AsyncConnectionPool
 
+from collector.alerts.service import Alerting
 from collector.api import problems
 from collector.api.ingest_port import IngestPort, ProcessRole
 from collector.api.routes import (
+    actions,
+    alerts,
     exports,
     health,
     keys,
@@ -79,13 +82,16 @@ API = (
     served,
     opening_hours,
     public,
+    alerts,
+    actions,
 )
 
 
 def create_app(settings: CollectorSettings, ingest: IngestPort | None = None, *, role: ProcessRole = "all") -> FastAPI:
     """The app. With `ingest` (the pipeline, `role` all or ingest) it starts and stops it; `role` ingest
     serves only `/healthz` and `/metrics`. Kiosk provisioning runs in every role; kiosk configs are
-    published where the pipeline's MQTT connection is."""
+    published where the pipeline's MQTT connection is. Alerts are evaluated and delivered where ingest runs
+    (`all`, `ingest`; `collector.alerts.service`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -100,6 +106,8 @@ def create_app(settings: CollectorSettings, ingest: IngestPort | None = None, *,
         app.state.pool, app.state.settings, app.state.ingest = pool, settings, ingest
         app.state.rate_limits = RateLimits(settings.rate_limit, settings.auth_failure_limit)
         task: asyncio.Task[None] | None = None
+        app.state.alerting = Alerting(settings, pool)
+        alerting = app.state.alerting.start() if role != "api" else []
         try:
             if ingest is not None:
                 await asyncio.to_thread(ingest.start)
@@ -107,8 +115,8 @@ def create_app(settings: CollectorSettings, ingest: IngestPort | None = None, *,
             task = asyncio.create_task(app.state.reconciler.run(), name="kiosk-provisioning")
             yield
         finally:
-            if task is not None:
-                task.cancel()
+            for running in [*alerting, *([task] if task is not None else [])]:
+                running.cancel()
             if ingest is not None:
                 await asyncio.to_thread(ingest.stop)
             await pool.close()

@@ -181,7 +181,7 @@ async def monthly_report(
         levels={level: levels[level] for level in LEVELS if level != "organisation"},  # every level, even empty
         reasons=ranked,
         without_reason=negative - sum(overall.reasons.values()),
-        actions=await actions.recorded(conn, org, month),
+        actions=await actions.recorded(conn, org, month, now),
     )
 
 

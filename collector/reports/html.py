@@ -13,6 +13,7 @@ from functools import cache
 from jinja2 import Environment, PackageLoader, select_autoescape
 from markupsafe import Markup
 
+from collector.insight.effect import VERDICTS
 from collector.reports import present
 from collector.reports.legend import legend
 from collector.reports.model import Level, MonthlyReport, Row
@@ -118,6 +119,8 @@ def render(report: MonthlyReport, lang: str, *, for_print: bool = False) -> str:
         reasons=report.reasons,
         label="it" if lang == "it" else "en",
         show=lambda v, kind: present.show(v, kind, lang, t),
+        verdict=lambda code: t(VERDICTS[code]) if code else "",
+        before_after=lambda before, after, change: present.before_after(before, after, change, lang, t),
         faces=faces,
         for_print=for_print,
         generated=report.generated_at,

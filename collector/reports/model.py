@@ -73,7 +73,7 @@ class RankedReason:
 
 @dataclass(frozen=True, slots=True)
 class Action:
-    """An improvement action recorded for a service point or service (issue 15, second half, fills these)."""
+    """An improvement action recorded for a service point or service (`collector.reports.actions`)."""
 
     service_point: str | None
     service: str | None
@@ -82,7 +82,16 @@ class Action:
     """Who acted, as a role ("responsabile ufficio"), never a person's name."""
     description: str
     verdict: str | None = None
-    """improved, worse, no_clear_change, not_enough_data (when its effect is measured)."""
+    """improved, worse, no_clear_change, not_enough_data (`collector.insight.effect.VERDICTS`)."""
+    green_before: float | None = None
+    """Shares before and after (None: no ratings in that window)."""
+    green_after: float | None = None
+    red_before: float | None = None
+    red_after: float | None = None
+    green_change: tuple[float, float, float] | None = None
+    """After minus before, and its 95% interval (low, high), by Newcombe's method."""
+    red_change: tuple[float, float, float] | None = None
+    expected_effect: str = ""
 
 
 @dataclass(frozen=True)

@@ -128,6 +128,20 @@ def confidence(lang: str) -> str:
     return format_percent(0.95, locale=lang)
 
 
+def before_after(
+    before: float | None, after: float | None, change: tuple[float, float, float] | None, lang: str, t: Translator
+) -> tuple[str, str]:
+    """An action's share before and after ('75,0% → 90,0%'), and its change with the interval ('' if none)."""
+    shown = [show(v, "share", lang, t) if v is not None else "–" for v in (before, after)]
+    if change is None:
+        return f"{shown[0]} → {shown[1]}", ""
+    points = [show(v, "points", lang, t) for v in change]
+    return f"{shown[0]} → {shown[1]}", t(
+        N_("{change} ({confidence} interval: {low} to {high})"),
+        change=points[0], confidence=confidence(lang), low=points[1], high=points[2],
+    )  # fmt: skip
+
+
 def month_name(month: date, lang: str) -> str:
     """'ottobre 2026', 'October 2026': as the language writes it inside a sentence or a title."""
     return format_date(month, "LLLL yyyy", locale=lang)

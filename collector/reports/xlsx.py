@@ -10,6 +10,7 @@ import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
 from collector import flags
+from collector.insight.effect import VERDICTS
 from collector.reports import present
 from collector.reports.legend import legend
 from collector.reports.model import LEVELS, MonthlyReport, Row
@@ -141,15 +142,30 @@ def _reasons(sheet: Worksheet, report: MonthlyReport, lang: str, f: _Formats) ->
 def _actions(sheet: Worksheet, report: MonthlyReport, lang: str, f: _Formats) -> None:
     t = translator(lang)
     heads = [(t(N_("Date")), 12), (t(N_("Service point")), 24), (t(N_("Service")), 20), (t(N_("Who (role)")), 22),
-             (t(N_("What was changed")), 50), (t(N_("Effect")), 16)]  # fmt: skip
-    sheet.set_row(0, 30)
+             (t(N_("What was changed")), 50), (t(N_("Expected effect")), 30), (t(N_("Green before")), 10),
+             (t(N_("Green after")), 10),
+             (t(N_("Green, change")), 10), (t(N_("Green, change: low")), 10), (t(N_("Green, change: high")), 10),
+             (t(N_("Red before")), 10), (t(N_("Red after")), 10), (t(N_("Red, change")), 10),
+             (t(N_("Red, change: low")), 10), (t(N_("Red, change: high")), 10), (t(N_("Effect")), 16)]  # fmt: skip
+    sheet.set_row(0, 45)
     for c, (title, width) in enumerate(heads):
         sheet.write_string(0, c, title, f.header)
         sheet.set_column(c, c, width)
     for r, a in enumerate(report.actions, start=1):
         sheet.write_datetime(r, 0, a.day, f.date)
-        for c, value in enumerate((a.service_point, a.service, a.role, a.description, a.verdict), start=1):
+        for c, value in enumerate((a.service_point, a.service, a.role, a.description, a.expected_effect), start=1):
             sheet.write_string(r, c, value or "", f.text)
+        c = 6
+        for before, after, change in ((a.green_before, a.green_after, a.green_change),
+                                      (a.red_before, a.red_after, a.red_change)):  # fmt: skip
+            shares: list[tuple[float | None, present.Kind]] = [(before, "share"), (after, "share")]
+            for number, kind in shares + [(v, "points") for v in change or (None, None, None)]:
+                if number is None:
+                    sheet.write_blank(r, c, None, f.text)
+                else:
+                    _cell(sheet, r, c, number, kind, f, t)
+                c += 1
+        sheet.write_string(r, c, t(VERDICTS[a.verdict]) if a.verdict else "", f.text)
     if not report.actions:
         sheet.write_string(1, 0, t(N_("No improvement actions recorded this month.")), f.text)
     sheet.freeze_panes(1, 0)

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg import AsyncConnection
 from psycopg.rows import TupleRow
 from psycopg.types.json import Jsonb
 
@@ -44,27 +45,27 @@ def record(conn: psycopg.Connection[TupleRow], events: Iterable[tuple[str, str, 
         )
 
 
-def undelivered(conn: psycopg.Connection[TupleRow], after_id: int = 0, limit: int = 100) -> list[KioskEvent]:
+async def undelivered(conn: AsyncConnection[Any], after_id: int = 0, limit: int = 100) -> list[KioskEvent]:
     """Events not delivered yet, oldest first, from `after_id` on (to page through them)."""
-    rows = conn.execute(
+    rows = await conn.execute(
         f"SELECT {COLUMNS} FROM kiosk_events WHERE delivered_at IS NULL AND id > %s ORDER BY id LIMIT %s",  # noqa: S608 - constant
         (after_id, limit),
     )
-    return [KioskEvent(*row) for row in rows]
+    return [KioskEvent(*row) for row in await rows.fetchall()]
 
 
-def of_kiosk(conn: psycopg.Connection[TupleRow], kiosk_id: str, limit: int = 100) -> list[KioskEvent]:
+async def of_kiosk(conn: AsyncConnection[Any], kiosk_id: str, limit: int = 100) -> list[KioskEvent]:
     """A kiosk's events, newest first."""
-    rows = conn.execute(
+    rows = await conn.execute(
         f"SELECT {COLUMNS} FROM kiosk_events WHERE kiosk_id = %s ORDER BY id DESC LIMIT %s",  # noqa: S608 - constant
         (kiosk_id, limit),
     )
-    return [KioskEvent(*row) for row in rows]
+    return [KioskEvent(*row) for row in await rows.fetchall()]
 
 
-def mark_delivered(conn: psycopg.Connection[TupleRow], ids: Iterable[int]) -> int:
+async def mark_delivered(conn: AsyncConnection[Any], ids: Iterable[int]) -> int:
     """Mark events as delivered (once: a second call changes nothing); how many were marked now."""
-    done = conn.execute(
+    done = await conn.execute(
         "UPDATE kiosk_events SET delivered_at = now() WHERE id = ANY(%s::bigint[]) AND delivered_at IS NULL",
         (array(ids),),
     )

@@ -8,7 +8,7 @@ from grafana_foundation_sdk.builders.dashboard import Dashboard, FieldColor
 from grafana_foundation_sdk.models.common import StackingMode
 from grafana_foundation_sdk.models.dashboard import FieldColorModeId
 
-from dashboards import texts, variables
+from dashboards import datasource, texts, variables
 from dashboards.boards import common, fleet
 from dashboards.boards.judged import judged, share, target_text
 from dashboards.panels import (
@@ -207,6 +207,34 @@ def build() -> Dashboard:
     for panel in (head, trend, faces, green_matrix, volume_matrix, reasons, kiosks):
         board = board.with_panel(panel)
     return board
+
+
+ACTIONS_SQL = f"""SELECT {local_start("a.taken_on")} AS time,
+       a.role || ': ' || a.description || CASE WHEN a.expected_effect = '' THEN '' ELSE ' (' || a.expected_effect || ')'
+         END AS text,
+       'azione di miglioramento / improvement action' AS tags
+FROM improvement_actions a
+JOIN organisations o ON o.id = a.org_id
+JOIN service_points sp ON sp.org_id = a.org_id AND (a.service_point_id = sp.id OR a.service_point_id IS NULL)
+WHERE {THIS}
+  AND {local_start("a.taken_on")} >= $__timeFrom() AND {local_start("a.taken_on")} < $__timeTo()
+ORDER BY 1"""
+"""Improvement actions of the service point (and of its organisation's services), on the day they took effect:
+the moments the trend charts should be read around (their measured effect: the API and the monthly report)."""
+
+
+def annotation_queries() -> list[dict[str, object]]:
+    """Grafana annotation queries of this board (SQL ones, which the SDK's builders do not model)."""
+    return [
+        {
+            "name": b("Azioni di miglioramento", "Improvement actions"),
+            "datasource": dict(datasource.REF),
+            "enable": True,
+            "iconColor": "blue",
+            "target": {"refId": "Anno", "editorMode": "code", "format": "table", "rawQuery": True,
+                       "rawSql": ACTIONS_SQL},
+        }
+    ]  # fmt: skip
 
 
 def _stacked() -> StackingConfig:

@@ -10,4 +10,5 @@ DO $$ BEGIN RAISE EXCEPTION 'the Grafana database password file is missing, empt
 SELECT 'CREATE ROLE mlf_grafana' WHERE NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'mlf_grafana') \gexec
 ALTER ROLE mlf_grafana LOGIN PASSWORD :'password';
 GRANT SELECT ON organisations, sites, service_points, services, reasons, targets, kiosks, sequence_gaps,
-  quarantine, rollup_hourly, rollup_daily, rollup_monthly, rollup_monthly_points, reason_daily TO mlf_grafana;
+  quarantine, rollup_hourly, rollup_daily, rollup_monthly, rollup_monthly_points, reason_daily, alert_state,
+  improvement_actions TO mlf_grafana;

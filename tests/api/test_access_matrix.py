@@ -57,6 +57,12 @@ class World:
     keys: dict[tuple[str | None, bool], str]
     """(role, bound to "a") -> token."""
     counter: Iterator[int] = field(default_factory=lambda: itertools.count(1))
+    subscriptions: dict[str, str] = field(default_factory=dict)
+    """organisation -> an alert subscription of it."""
+    events: dict[str, int] = field(default_factory=dict)
+    """organisation -> an alert event of it."""
+    actions: dict[str, int] = field(default_factory=dict)
+    """organisation -> an improvement action of it."""
 
     def fresh(self, stem: str) -> str:
         return f"{stem}-{next(self.counter)}"
@@ -96,6 +102,28 @@ def _rating(w: World, org: str | None) -> Call:
         clock=KioskClock(boot_id=uuid.uuid4(), uptime_ms=1, synced=True),
     )
     return Call("POST", f"/v1/organisations/{org}/ratings", json=[rating.model_dump(mode="json")])
+
+
+HOOK = "http://127.0.0.1:9/never-listening"
+
+
+def _subscription_then_delete(w: World, org: str | None) -> Call:
+    sub = w.prepare("POST", "/v1/alerts/subscriptions", {"organisation": org, "webhook": HOOK})
+    return Call("DELETE", f"/v1/alerts/subscriptions/{sub['id']}")
+
+
+def _subscription(method: str, tail: str = "", json: Any = None) -> Callable[[World, str | None], Call]:
+    return lambda w, org: Call(method, f"/v1/alerts/subscriptions/{w.subscriptions[str(org)]}{tail}", json=json)
+
+
+def _action(org: str | None) -> dict[str, Any]:
+    return {"service_point": f"{org}-sp", "taken_on": "2026-10-05", "role": "responsabile ufficio",
+            "description": "Eliminacode"}  # fmt: skip
+
+
+def _action_then_delete(w: World, org: str | None) -> Call:
+    made = w.prepare("POST", f"/v1/organisations/{org}/actions", _action(org))
+    return Call("DELETE", f"/v1/organisations/{org}/actions/{made['id']}")
 
 
 def _orgs(body: Any) -> set[str | None]:
@@ -288,6 +316,36 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/organisations/{org}/reports/monthly"): Rule(
         READERS, _get("/v1/organisations/{org}/reports/monthly"), other=403
     ),
+    ("GET", "/v1/alerts/events"): Rule(
+        READERS, _get("/v1/alerts/events", org="{org}"), other=403, unnamed=True, sees=_owners("organisation")
+    ),
+    ("GET", "/v1/alerts/events/{event_id}"): Rule(
+        READERS, lambda w, org: Call("GET", f"/v1/alerts/events/{w.events[str(org)]}")
+    ),
+    ("POST", "/v1/alerts/subscriptions"): Rule(
+        ADMINS,
+        lambda w, org: Call("POST", "/v1/alerts/subscriptions", json={"organisation": org, "webhook": HOOK}),
+        ok=201,
+        other=403,
+    ),
+    ("GET", "/v1/alerts/subscriptions"): Rule(
+        ADMINS, _get("/v1/alerts/subscriptions", org="{org}"), other=403, unnamed=True, sees=_owners("organisation")
+    ),
+    ("GET", "/v1/alerts/subscriptions/{sub_id}"): Rule(ADMINS, _subscription("GET")),
+    ("PATCH", "/v1/alerts/subscriptions/{sub_id}"): Rule(ADMINS, _subscription("PATCH", json={"name": "Qualità"})),
+    ("DELETE", "/v1/alerts/subscriptions/{sub_id}"): Rule(ADMINS, _subscription_then_delete, ok=204),
+    ("POST", "/v1/alerts/subscriptions/{sub_id}/test"): Rule(ADMINS, _subscription("POST", "/test"), ok=202),
+    ("POST", "/v1/organisations/{org}/actions"): Rule(
+        ADMINS, lambda w, org: Call("POST", f"/v1/organisations/{org}/actions", json=_action(org)), ok=201, other=403
+    ),
+    ("GET", "/v1/organisations/{org}/actions"): Rule(READERS, _get("/v1/organisations/{org}/actions"), other=403),
+    ("GET", "/v1/organisations/{org}/actions/{action_id}"): Rule(
+        READERS, lambda w, org: Call("GET", f"/v1/organisations/{org}/actions/{w.actions[str(org)]}"), other=403
+    ),
+    ("DELETE", "/v1/organisations/{org}/actions/{action_id}"): Rule(ADMINS, _action_then_delete, ok=204, other=403),
+    ("GET", "/v1/alerts/deliveries"): Rule(
+        ADMINS, _get("/v1/alerts/deliveries", org="{org}"), other=403, unnamed=True, sees=_owners("organisation")
+    ),
 }
 
 
@@ -341,6 +399,10 @@ def world(pg_server: LocalPostgres) -> Iterator[World]:
                 org=org,
             )
             make_key(database_url, "reader", org=org, name=f"reader of {org}")
+            sub = w.prepare("POST", "/v1/alerts/subscriptions", {"organisation": org, "webhook": HOOK})
+            w.subscriptions[org] = sub["id"]
+            w.events[org] = w.prepare("POST", f"/v1/alerts/subscriptions/{sub['id']}/test")["id"]
+            w.actions[org] = w.prepare("POST", f"/v1/organisations/{org}/actions", _action(org))["id"]
         w.prepare("PUT", "/v1/organisations/a/public-results", {"enabled": True})
         w.keys = {
             (role, bound): make_key(database_url, role, "a" if bound else None)

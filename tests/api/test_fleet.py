@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -78,6 +80,13 @@ def _beat(kiosk: str, instance: uuid.UUID, last_seq: int, depth: int, age: float
     )
 
 
+async def _events(
+    database_url: str, read: Callable[..., Awaitable[list[kiosk_events.KioskEvent]]], *args: str
+) -> list[kiosk_events.KioskEvent]:
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        return await read(conn, *args)
+
+
 def _send(database_url: str, *messages: Heartbeat | Rating) -> None:
     kinds = {Heartbeat: TopicKind.HEARTBEAT, Rating: TopicKind.RATING}
     batch = [Inbound(build_topic("org", m.kiosk_id, kinds[type(m)]), encode(m), datetime.now(UTC)) for m in messages]
@@ -122,13 +131,14 @@ def test_two_devices_behind_one_id_are_shown_with_since_and_instances(api: Api) 
     assert datetime.fromisoformat(conflict["since"]) > datetime.now(UTC) - timedelta(minutes=5)
     assert kiosk["acked_seq"] == 2
     assert kiosk["instance"] == str(one)
+    events = asyncio.run(_events(api.database_url, kiosk_events.of_kiosk, "k-twin"))
+    assert [(e.kind, e.detail["reason"], sorted(e.detail["instances"])) for e in events] == [
+        ("identity_conflict", "two_instances", sorted([str(one), str(two)]))
+    ]
     with psycopg.connect(api.database_url) as conn:
-        events = kiosk_events.of_kiosk(conn, "k-twin")
-        assert [(e.kind, e.detail["reason"], sorted(e.detail["instances"])) for e in events] == [
-            ("identity_conflict", "two_instances", sorted([str(one), str(two)]))
-        ]
         assert identity.clear(conn, "k-twin")
-        assert [e.kind for e in kiosk_events.undelivered(conn)] == ["identity_conflict", "identity_conflict_cleared"]
+    undelivered = asyncio.run(_events(api.database_url, kiosk_events.undelivered))
+    assert [e.kind for e in undelivered] == ["identity_conflict", "identity_conflict_cleared"]
     (kiosk,) = api.get("/v1/kiosks", api.reader, org="org")
     assert kiosk["identity_conflict"] is None
     _send(api.database_url, ratings[3].model_copy(update={"instance": one, "seq": 3}))

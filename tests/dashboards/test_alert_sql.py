@@ -3,10 +3,14 @@ fires for the service point the API flags over its target's window, and for no o
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 
 import psycopg
 
+from collector.alerts.evaluate import evaluate
+from collector.config import CollectorSettings
+from collector.store import kiosk_events
 from dashboards import alerts
 from tests.api.known_data import many, store
 from tests.dashboards.grafana_macros import Request
@@ -42,18 +46,48 @@ def test_below_target_fires_where_the_api_flags(api: Api) -> None:
 
 
 def test_kiosk_silent_and_quarantine_spike(api: Api) -> None:
-    store(api.database_url, many(datetime.now(UTC) - timedelta(hours=1), {"positive": 1}, kiosk="k-1"))
+    day = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(days=1)
+    store(api.database_url, many(day, {"positive": 1}, kiosk="k-1") + many(day, {"positive": 1}, kiosk="k-2"))
     with psycopg.connect(api.database_url) as conn:
-        conn.execute("UPDATE kiosks SET last_seen_at = now() - interval '20 minutes' WHERE id = 'k-1'")
         conn.execute(
             "INSERT INTO quarantine (received_at, topic, payload, payload_size, reason, detail)"
             " SELECT now() - i * interval '10 seconds', 'mlf/v1/org/k-9/rating', ''::bytea, 0, 'invalid_payload', ''"
             " FROM generate_series(1, 25) AS i"
             " UNION ALL SELECT now() - interval '1 hour', 'x', ''::bytea, 0, 'bad_topic', ''"
         )
-    (silent,) = _evaluate(api.database_url, "mlf-kiosk-silent")
-    assert silent["kiosk"] == "k-1"
-    assert 20 * 60 <= float(silent["silent_s"]) < 21 * 60  # type: ignore[arg-type]
-    assert float(silent["silent_s"]) > alerts.SILENT_AFTER_S  # type: ignore[arg-type]
+    assert [r["silent_open_s"] for r in _evaluate(api.database_url, "mlf-kiosk-silent")] == [0, 0]
+    # The collector's evaluation decides (silence in opening hours: tests/alerts/test_kiosk_silent.py).
+    settings = CollectorSettings(database_url=api.database_url)
+    asyncio.run(_evaluate_alerts(api.database_url, settings))
+    silent = {r["kiosk"]: r["silent_open_s"] for r in _evaluate(api.database_url, "mlf-kiosk-silent")}
+    assert set(silent) == {"k-1", "k-2"}
+    assert all(float(v) > alerts.SILENT_AFTER_S for v in silent.values())  # type: ignore[arg-type]
+    with psycopg.connect(api.database_url) as conn:
+        conn.execute("UPDATE kiosks SET last_seen_at = now() WHERE id = 'k-2'")  # heard again
+    asyncio.run(_evaluate_alerts(api.database_url, settings))
+    silent = {r["kiosk"]: r["silent_open_s"] for r in _evaluate(api.database_url, "mlf-kiosk-silent")}
+    assert silent["k-2"] == 0
+    assert float(silent["k-1"]) > 0  # type: ignore[arg-type]
     spikes = _evaluate(api.database_url, "mlf-quarantine-spike")
     assert spikes == [{"reason": "invalid_payload", "messages": 25.0}]  # the old one is outside the window
+
+
+def test_identity_conflict_fires_while_the_collector_says_so(api: Api) -> None:
+    day = datetime.now(UTC).replace(minute=0, second=0, microsecond=0) - timedelta(hours=2)
+    store(api.database_url, many(day, {"positive": 1}, kiosk="k-1") + many(day, {"positive": 1}, kiosk="k-2"))
+    with psycopg.connect(api.database_url) as conn:
+        kiosk_events.record(conn, [("k-1", "org", kiosk_events.IDENTITY_CONFLICT, {"reason": "two_instances"})])
+    settings = CollectorSettings(database_url=api.database_url)
+    asyncio.run(_evaluate_alerts(api.database_url, settings))
+    fired = {r["kiosk"]: r["identity_conflict"] for r in _evaluate(api.database_url, "mlf-identity-conflict")}
+    assert fired == {"k-1": 1, "k-2": 0}
+    with psycopg.connect(api.database_url) as conn:
+        kiosk_events.record(conn, [("k-1", "org", kiosk_events.IDENTITY_CONFLICT_CLEARED, {})])
+    asyncio.run(_evaluate_alerts(api.database_url, settings))
+    fired = {r["kiosk"]: r["identity_conflict"] for r in _evaluate(api.database_url, "mlf-identity-conflict")}
+    assert fired == {"k-1": 0, "k-2": 0}
+
+
+async def _evaluate_alerts(database_url: str, settings: CollectorSettings) -> None:
+    async with await psycopg.AsyncConnection.connect(database_url) as conn:
+        await evaluate(conn, settings, datetime.now(UTC))

@@ -59,13 +59,16 @@ def test_states_are_words_with_a_colour_beside() -> None:
 
 def test_alert_rules_link_to_the_board_and_read_the_collectors_functions() -> None:
     rules = alerts.rules("https://feedback.example.org/")
-    assert [r["uid"] for r in rules] == ["mlf-below-target", "mlf-kiosk-silent", "mlf-quarantine-spike"]
+    assert [r["uid"] for r in rules] == [
+        "mlf-below-target", "mlf-kiosk-silent", "mlf-identity-conflict", "mlf-quarantine-spike"]  # fmt: skip
     for rule in rules:
         assert rule["annotations"]["board_url"].startswith("https://feedback.example.org/board/")
         assert " / " in rule["annotations"]["summary"]
         assert rule["data"][0]["datasourceUid"] == datasource.UID
     assert "mlf_flag(" in rules[0]["data"][0]["model"]["rawSql"]
     assert "mlf_target(" in rules[0]["data"][0]["model"]["rawSql"]
+    for kiosk_rule in rules[1:3]:  # the collector's own evaluation: opening hours, conflicts from ingest
+        assert "alert_state" in kiosk_rule["data"][0]["model"]["rawSql"]
 
 
 def test_provisioning_files_are_what_grafana_reads() -> None:

@@ -250,6 +250,19 @@ def test_variables_list_what_there_is(known: Api) -> None:
     assert values("service_point") == ["bad", "good", "tiny"]
 
 
+def test_improvement_actions_are_annotations_on_their_service_points_board(known: Api) -> None:
+    action = {"taken_on": "2025-03-10", "role": "responsabile ufficio", "description": "Secondo sportello"}
+    known.post("/v1/organisations/org/actions", {**action, "service_point": "bad", "expected_effect": "meno attesa"})
+    known.post("/v1/organisations/org/actions", {**action, "service_point": "good"})
+    known.post("/v1/organisations/org/actions", {**action, "service_point": "bad", "taken_on": "2025-05-01"})
+    (query,) = board("service-point")["annotations"]["list"]
+    request = Request(MARCH.start, MARCH.end, chosen={"service_point": "bad"})
+    found = run_sql(known.database_url, query["target"]["rawSql"], board("service-point")["templating"]["list"],
+                    request).dicts()  # fmt: skip
+    assert found == [{"time": datetime(2025, 3, 10, tzinfo=ROME), "text": "responsabile ufficio: Secondo sportello "
+                      "(meno attesa)", "tags": "azione di miglioramento / improvement action"}]  # fmt: skip
+
+
 def test_the_readmes_read_only_role_can_run_every_panel_and_rule(known: Api) -> None:
     """dashboards/README.md's grants are enough for every panel, variable and alert rule, and nothing more."""
     readme = (Path(generate.HERE) / "README.md").read_text()
@@ -264,6 +277,12 @@ def test_the_readmes_read_only_role_can_run_every_panel_and_rule(known: Api) -> 
         for panel in board(name)["panels"]
     ]
     statements += [(rule["data"][0]["model"]["rawSql"], []) for rule in alerts.rules("http://x")]
+    statements += [
+        (query["target"]["rawSql"], board(name)["templating"]["list"])
+        for name in generate.BOARDS
+        for query in board(name).get("annotations", {}).get("list", [])
+        if "target" in query
+    ]
     for sql, definitions in statements:
         with psycopg.connect(url) as conn, conn.cursor() as cur:
             cur.execute("SET ROLE mlf_grafana")

@@ -80,6 +80,7 @@ def script_for(api: int, mqtt: int, pg: int, key: str, scratch: Path) -> str:
         ("COLLECTOR_HTTP_PORT=8001", f"COLLECTOR_HTTP_PORT={free_port()}"),
         ("COLLECTOR_HTTP_PORT=8002", f"COLLECTOR_HTTP_PORT={free_port()}"),
         ("var/reports", str(scratch / "reports")),  # not into the checkout the test runs from
+        ("HOOK_PORT=8099", f"HOOK_PORT={free_port()}"),
     ):
         assert fixed in text, fixed
         text = text.replace(fixed, ours)

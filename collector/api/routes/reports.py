@@ -64,7 +64,16 @@ class ActionOut(BaseModel):
     day: date
     role: str
     description: str
-    verdict: str | None
+    verdict: str | None = Field(description="improved, worse, no_clear_change, not_enough_data (as of the report).")
+    green_before: float | None = Field(description="Green share in the window before (null: no ratings).")
+    green_after: float | None
+    red_before: float | None
+    red_after: float | None
+    green_change: tuple[float, float, float] | None = Field(
+        description="After minus before, with its 95% interval [difference, low, high] (Newcombe's method)."
+    )
+    red_change: tuple[float, float, float] | None
+    expected_effect: str
 
 
 class MonthlyReportOut(BaseModel):

@@ -1,0 +1,1 @@
+"""Alerts that reach people: evaluation (what changed), events and subscriptions, delivery by webhook and e-mail."""
