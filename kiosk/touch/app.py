@@ -110,8 +110,18 @@ class TouchKioskApp(App):
     """Unit of the top bar (languages, A+): it must fit the width, also on a narrow portrait screen."""
     online = BooleanProperty(False)
 
-    def __init__(self, kiosk: KioskCore, screen: TouchScreen, on_ready: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        kiosk: KioskCore,
+        screen: TouchScreen,
+        on_ready: Callable[[], None] | None = None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`monotonic`: the clock of every timeout here (notices, corner taps, the PIN's lock, the
+        maintenance screen); tests move it by hand, as `Kiosk`'s clock for the flow's timeouts."""
         super().__init__()
+        self.now = monotonic
         self.kiosk = kiosk
         self.screen = screen
         self.keys = screen.keys
@@ -122,8 +132,8 @@ class TouchKioskApp(App):
         self._on_ready = on_ready
         self._ui_thread = threading.current_thread()
         self._corner_taps: list[float] = []
-        self._last_touch = time.monotonic()
-        self._notice_event: Any = None
+        self._last_touch = monotonic()
+        self._notice_until = 0.0
         self._handler = _LogAndRecover(self)
         self.bind(font_scale=self._rescale, u=self._rescale)
         kiosk.add_listener(self._from_core)
@@ -227,9 +237,7 @@ class TouchKioskApp(App):
     def notify(self, message: str) -> None:
         """A notice at the bottom of the screen for a few seconds (not stored, wait)."""
         self.root.notice = self.tr(message)
-        if self._notice_event is not None:
-            self._notice_event.cancel()
-        self._notice_event = Clock.schedule_once(lambda _dt: setattr(self.root, "notice", ""), self.screen.message_s)
+        self._notice_until = self.now() + self.screen.message_s
 
     # -- what citizens do -----------------------------------------------------------------------
 
@@ -275,7 +283,7 @@ class TouchKioskApp(App):
 
     @guarded
     def _on_key(self, _window: Any, key: int, _scancode: int, _codepoint: str | None, _modifiers: list[str]) -> bool:
-        self._last_touch = time.monotonic()
+        self._last_touch = self.now()
         if self.maintenance.open:
             return self.maintenance.key(key)
         if not self.keys:
@@ -301,12 +309,12 @@ class TouchKioskApp(App):
         return True
 
     def _on_any_touch(self, _window: Any, touch: Any) -> bool:
-        self._last_touch = time.monotonic()
+        self._last_touch = self.now()
         if self.root is None:
             return False
         width, height = self.root.size
         if touch.x < 80 * self.bar and touch.y > height - 60 * self.bar and width:
-            now = time.monotonic()
+            now = self.now()
             self._corner_taps = [t for t in self._corner_taps if now - t < CORNER_TAPS_WINDOW_S] + [now]
             if len(self._corner_taps) >= self.screen.maintenance_taps:
                 self._corner_taps.clear()
@@ -349,7 +357,10 @@ class TouchKioskApp(App):
         try:
             self.kiosk.tick()
             self.maintenance.tick()
-            idle_for = time.monotonic() - self._last_touch
+            now = self.now()
+            if self.root is not None and self.root.notice and now >= self._notice_until:
+                self.root.notice = ""
+            idle_for = now - self._last_touch
             default_scale = 1.35 if self.screen.large_text else 1.0
             changed = self.language != DEFAULT_LANGUAGE or self.font_scale != default_scale
             if changed and self.kiosk.step is Step.IDLE and idle_for > IDLE_RESET_S and not self.maintenance.open:

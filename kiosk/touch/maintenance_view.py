@@ -8,8 +8,8 @@ minute without a touch. Wrong PINs lock the keypad for a while.
 from __future__ import annotations
 
 import logging
+import math
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
 from kivy.clock import Clock
@@ -64,6 +64,8 @@ class Maintenance:
         self._last_use = 0.0
         self._next_read = 0.0
         self._reading = False
+        self._countdown = 0
+        """The lock's remaining whole seconds as last drawn."""
 
     # -- opening and closing ---------------------------------------------------------------------
 
@@ -74,7 +76,7 @@ class Maintenance:
         if self.app.kiosk.step is not Step.IDLE:
             self.app.kiosk.cancel()
         self.open, self.unlocked, self.typed, self.message = True, False, "", ""
-        self._last_use = time.monotonic()
+        self._last_use = self.app.now()
         root = self.app.root
         root.show_topbar = False
         root.ids.screens.current = "maintenance"
@@ -90,18 +92,18 @@ class Maintenance:
     def tick(self) -> None:
         if not self.open:
             return
-        now = time.monotonic()
+        now = self.app.now()
         if now - self._last_use > self.app.screen.maintenance_timeout_s:
             self.close()
         elif self.unlocked and now >= self._next_read and not self._reading:
             self._read_state()
-        elif not self.unlocked and self.lock.locked_for(now) > 0:
-            self.draw()  # the countdown
+        elif not self.unlocked and _whole_seconds(self.lock.locked_for(now)) != self._countdown:
+            self.draw()  # the countdown, down to the prompt again when the lock ends
 
     # -- the PIN ----------------------------------------------------------------------------------
 
     def key(self, key: int) -> bool:
-        self._last_use = time.monotonic()
+        self._last_use = self.app.now()
         digit = DIGITS.get(key)
         if key == 27:
             self.close()
@@ -115,16 +117,16 @@ class Maintenance:
         return True
 
     def digit(self, digit: str) -> None:
-        self._last_use = time.monotonic()
-        if self.lock.locked_for(time.monotonic()) > 0:
+        self._last_use = self.app.now()
+        if self.lock.locked_for(self.app.now()) > 0:
             return
         self.typed = (self.typed + digit)[:8]
         self.message = ""
         self.draw()
 
     def submit(self) -> None:
-        self._last_use = time.monotonic()
-        result = self.lock.check(self.typed, time.monotonic())
+        self._last_use = self.app.now()
+        result = self.lock.check(self.typed, self.app.now())
         self.typed = ""
         if result is PinResult.OK:
             self.unlocked = True
@@ -140,7 +142,7 @@ class Maintenance:
     def _read_state(self) -> None:
         """`state()` reads the outbox database: in a thread, never on the UI thread."""
         self._reading = True
-        self._next_read = time.monotonic() + REFRESH_S
+        self._next_read = self.app.now() + REFRESH_S
 
         def read() -> None:
             try:
@@ -198,9 +200,9 @@ class Maintenance:
                 ids.actions.add_widget(_tile(tr(LEAVE_FULL_SCREEN), s, self._leave_full_screen))
             ids.actions.add_widget(_tile(tr(CLOSE), s, self.close, filled=True))
             return
-        locked = self.lock.locked_for(time.monotonic())
-        if locked > 0:
-            ids.prompt.text = tr(LOCKED, seconds=int(locked + 0.999))
+        self._countdown = _whole_seconds(self.lock.locked_for(self.app.now()))
+        if self._countdown:
+            ids.prompt.text = tr(LOCKED, seconds=self._countdown)
         else:
             ids.prompt.text = (tr(self.message) + " - " if self.message else "") + tr(ENTER_PIN)
         pad = GridLayout(cols=3, spacing=10 * self.app.u, size_hint_x=0.6, pos_hint={"center_x": 0.5})
@@ -222,6 +224,10 @@ class Maintenance:
     def _leave_full_screen(self) -> None:
         Window.fullscreen = False
         self.draw()
+
+
+def _whole_seconds(seconds: float) -> int:
+    return math.ceil(seconds)
 
 
 def _cell(text: str, s: float, bold: bool = False) -> Label:
