@@ -49,6 +49,8 @@ from kiosk.touch.widgets import Tile
 log = logging.getLogger(__name__)
 
 KV_DIR = Path(__file__).resolve().parent / "kv"
+TOPBAR = 96
+"""The top bar's height in `bar` units: 82 px buttons, 1.56 cm on a 7-inch 800 x 480 panel (52.5 px/cm)."""
 KV_FILES = ("common.kv", "idle.kv", "faces.kv", "services.kv", "reasons.kv", "thanks.kv", "maintenance.kv", "root.kv")
 TICK_S = 0.1
 IDLE_RESET_S = 30.0
@@ -108,6 +110,8 @@ class TouchKioskApp(App):
     """Text unit: `u`, times 1.35 in large-text mode."""
     bar = NumericProperty(1.0)
     """Unit of the top bar (languages, A+): it must fit the width, also on a narrow portrait screen."""
+    topbar_h = NumericProperty(TOPBAR)
+    """Height of the top bar: its buttons are 1.5 cm tall on a 7-inch 800 x 480 screen."""
     online = BooleanProperty(False)
 
     def __init__(
@@ -127,6 +131,9 @@ class TouchKioskApp(App):
         self.keys = screen.keys
         self.sounds = Sounds(enabled=screen.sounds)
         self.last_face = Face.POSITIVE.value
+        self.problem = NOT_STORED
+        """What the not-stored screen says (the catalogue's NOT_STORED or OUTBOX_FULL)."""
+        self._problem_until = 0.0
         self.chosen_service: str | None = None
         self.maintenance = maintenance_view.Maintenance(self)
         self._on_ready = on_ready
@@ -199,6 +206,7 @@ class TouchKioskApp(App):
         width, height = size
         self.u = max(0.5, min(max(width, height) / 800, min(width, height) / 480))
         self.bar = max(0.5, min(self.u, width / 800))
+        self.topbar_h = self.bar * TOPBAR
         self.refresh()
 
     def _rescale(self, *_: Any) -> None:
@@ -222,7 +230,7 @@ class TouchKioskApp(App):
         if len(languages) < 2:
             return
         for lang in languages:
-            tile = Tile(text=language_name(lang), filled=lang == self.language, text_factor=17, in_bar=True, wrap=False)
+            tile = Tile(text=language_name(lang), filled=lang == self.language, text_factor=20, in_bar=True, wrap=False)
             tile.bind(on_press=lambda _t, chosen=lang: self.choose_language(chosen))
             bar.add_widget(tile)
 
@@ -230,12 +238,23 @@ class TouchKioskApp(App):
         if self.root is None or self.maintenance.open:
             return
         name = SCREEN_OF[step]
-        self.root.show_topbar = name in ("idle", "face", "reason")
+        self.root.show_topbar = name in ("idle", "face")  # the reasons need the room; language is chosen by then
         self.root.ids.screens.current = name
         self.refresh()
 
+    def show_not_stored(self, message: str) -> None:
+        """The press was not recorded: a screen of its own (a warning sign, not the thank-you's check
+        mark) for `message_s`, then back to the flow's screen (idle: the flow has already gone there)."""
+        if self.root is None or self.maintenance.open:
+            return
+        self.problem = message
+        self._problem_until = self.now() + self.screen.message_s
+        self.root.show_topbar = False
+        self.root.ids.screens.current = "not_stored"
+        self.refresh()
+
     def notify(self, message: str) -> None:
-        """A notice at the bottom of the screen for a few seconds (not stored, wait)."""
+        """A notice at the bottom of the screen for a few seconds (a press too soon after the last one)."""
         self.root.notice = self.tr(message)
         self._notice_until = self.now() + self.screen.message_s
 
@@ -346,7 +365,7 @@ class TouchKioskApp(App):
             if event.why == "cooldown":
                 self.notify(WAIT)
         elif isinstance(event, PressFailed):
-            self.notify(OUTBOX_FULL if event.full else NOT_STORED)
+            self.show_not_stored(OUTBOX_FULL if event.full else NOT_STORED)
         elif isinstance(event, LinkChanged):
             self.online = event.online
         elif isinstance(event, ConfigChanged):
@@ -360,6 +379,8 @@ class TouchKioskApp(App):
             now = self.now()
             if self.root is not None and self.root.notice and now >= self._notice_until:
                 self.root.notice = ""
+            if self.root is not None and self.root.ids.screens.current == "not_stored" and now >= self._problem_until:
+                self.show(self.kiosk.step)
             idle_for = now - self._last_touch
             default_scale = 1.35 if self.screen.large_text else 1.0
             changed = self.language != DEFAULT_LANGUAGE or self.font_scale != default_scale

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
+from kivy.uix.widget import Widget
 
 from i18n import N_
 from kiosk import __version__
@@ -195,6 +197,7 @@ class Maintenance:
             for label, key in ROWS:
                 table.add_widget(_cell(tr(label), s, bold=True))
                 table.add_widget(_cell(values.get(key, "..."), s))
+            ids.body.orientation = "horizontal"
             ids.body.add_widget(table)
             if Window.fullscreen:
                 ids.actions.add_widget(_tile(tr(LEAVE_FULL_SCREEN), s, self._leave_full_screen))
@@ -205,8 +208,18 @@ class Maintenance:
             ids.prompt.text = tr(LOCKED, seconds=self._countdown)
         else:
             ids.prompt.text = (tr(self.message) + " - " if self.message else "") + tr(ENTER_PIN)
-        pad = GridLayout(cols=3, spacing=10 * self.app.u, size_hint_x=0.6, pos_hint={"center_x": 0.5})
-        ids.body.add_widget(Label(text="•" * len(self.typed) or " ", font_size=44 * s, size_hint_x=0.4))
+        self._pin_pad(ids.body, s)
+
+    def _pin_pad(self, body: BoxLayout, s: float) -> None:
+        """The typed digits as dots in a field, the keypad beside it (below it on a portrait screen)."""
+        u, tr = self.app.u, self.app.tr
+        portrait = self.app.root.height > self.app.root.width
+        body.orientation = "vertical" if portrait else "horizontal"
+        side = BoxLayout(orientation="vertical", spacing=14 * u)
+        side.add_widget(Widget())
+        side.add_widget(PinDots(text="\u2022 " * len(self.typed)))
+        side.add_widget(Widget())
+        pad = GridLayout(cols=3, spacing=10 * u)
         for key in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "<", "0", "OK"):
             if key == "<":
                 pad.add_widget(_tile(key, s, self._backspace))
@@ -214,8 +227,19 @@ class Maintenance:
                 pad.add_widget(_tile(key, s, self.submit, filled=True))
             else:
                 pad.add_widget(_tile(key, s, lambda d=key: self.digit(d)))
-        ids.body.add_widget(pad)
-        ids.actions.add_widget(_tile(tr(CANCEL), s, self.close))
+        cancel = _tile(tr(CANCEL), s, self.close, secondary=True)
+        cancel.size_hint_y = None
+        cancel.height = 82 * u
+        if portrait:
+            side.size_hint_y = 0.25
+            body.add_widget(side)
+            body.add_widget(pad)
+            body.add_widget(cancel)
+        else:
+            side.size_hint_x = 0.42
+            side.add_widget(cancel)
+            body.add_widget(side)
+            body.add_widget(pad)
 
     def _backspace(self) -> None:
         self.typed = self.typed[:-1]
@@ -236,7 +260,11 @@ def _cell(text: str, s: float, bold: bool = False) -> Label:
     return label
 
 
-def _tile(text: str, s: float, action: Any, filled: bool = False) -> Tile:
-    tile = Tile(text=text, text_factor=22, filled=filled)
+class PinDots(Label):
+    """The PIN typed so far, one dot a digit, in a field (kv/maintenance.kv)."""
+
+
+def _tile(text: str, s: float, action: Any, filled: bool = False, secondary: bool = False) -> Tile:
+    tile = Tile(text=text, text_factor=22, filled=filled, secondary=secondary)
     tile.bind(on_press=lambda _t: action())
     return tile

@@ -15,7 +15,18 @@ from kivy.uix.screenmanager import Screen
 
 from face_art import FACES
 from i18n import N_
-from i18n.citizen import BACK, HINT_FACE, PROMPT_FACE, PROMPT_REASON, PROMPT_SERVICE, SKIP, THANKS, THANKS_DETAIL
+from i18n.citizen import (
+    BACK,
+    HINT_FACE,
+    PROMPT_FACE,
+    PROMPT_REASON,
+    PROMPT_SERVICE,
+    RECORDED,
+    SKIP,
+    SORRY,
+    THANKS,
+    THANKS_DETAIL,
+)
 from i18n.citizen import FACES as FACE_LABELS
 from kiosk.touch.widgets import FaceButton, Tile
 
@@ -63,7 +74,7 @@ class ServiceGrid(GridLayout):
         if portrait(app):
             self.cols = 1 if count <= 5 else 2
         else:
-            self.cols = min(count, 3) if count <= 6 else 4
+            self.cols = count if count <= 3 else (math.ceil(count / 2) if count <= 8 else 4)  # 4: two by two
         self.rows = math.ceil(count / self.cols)
         for number, service in enumerate(services, start=1):
             tile = Tile(text=app.label(service.labels), number=str(number) if app.keys else "", text_factor=28)
@@ -104,12 +115,14 @@ class FaceScreen(Screen):
         ids = self.ids
         ids.question.text = app.tr(PROMPT_FACE)
         ids.service.text = app.service_label(app.chosen_service)
-        ids.back.text = app.tr(BACK)
+        ids.back.text = f"\u2039  {app.tr(BACK)}"  # a chevron: Roboto has no arrows, and no emoji
         ids.faces.refresh(app)
 
 
 class ReasonScreen(Screen):
-    """After a red face: the configured reasons, and "skip" as the last tile (the red face counts either way)."""
+    """After a red face: the configured reasons as cards, and "skip" apart below them, in the secondary
+    style of a way out (the red face counts either way). Landscape keeps them to two rows (8 reasons at
+    most), so every card stays at least 2 cm tall on a 7-inch screen."""
 
     def refresh(self, app: TouchKioskApp) -> None:
         ids = self.ids
@@ -117,29 +130,40 @@ class ReasonScreen(Screen):
         reasons = app.kiosk.offered_reasons()
         grid = ids.reasons
         grid.clear_widgets()
-        count = len(reasons) + 1
-        grid.cols = (1 if count <= 5 else 2) if portrait(app) else (2 if count <= 4 else 3)
+        count = max(1, len(reasons))
+        if portrait(app):
+            grid.cols = 1 if count <= 5 else 2
+        else:
+            grid.cols = min(count, 2) if count <= 4 else math.ceil(count / 2)
         grid.rows = math.ceil(count / grid.cols)
         for number, reason in enumerate(reasons, start=1):
             tile = Tile(text=app.reason_label(reason), number=str(number) if app.keys else "", text_factor=22)
             tile.bind(on_press=lambda _t, code=reason.code: app.on_reason(code))
             grid.add_widget(tile)
-        skip = Tile(text=app.tr(SKIP), number="0" if app.keys else "", text_factor=22, border=1.2)
-        skip.bind(on_press=lambda _t: app.on_reason(None))
-        grid.add_widget(skip)
+        ids.skip.text = f"{app.tr(SKIP)}  \u203a"
+        ids.skip.number = "0" if app.keys else ""
 
     def tiles(self) -> list[Tile]:
         """The reasons' tiles, then skip."""
-        return list(reversed(self.ids.reasons.children))
+        return [*reversed(self.ids.reasons.children), self.ids.skip]
 
 
 class ThanksScreen(Screen):
-    """Thank you, with the face the citizen gave; it returns to idle by itself."""
+    """Thank you, and that the vote is recorded, beside a check mark; it returns to idle by itself."""
 
     def refresh(self, app: TouchKioskApp) -> None:
-        self.ids.face.face = app.last_face
         self.ids.thanks.text = app.tr(THANKS)
+        self.ids.recorded.text = app.tr(RECORDED)
         self.ids.detail.text = app.tr(THANKS_DETAIL)
+
+
+class NotStoredScreen(Screen):
+    """A press that could not be recorded (disk full, a broken outbox): said plainly, with a warning sign
+    instead of the check mark, for a few seconds; the citizen is asked to tell the staff."""
+
+    def refresh(self, app: TouchKioskApp) -> None:
+        self.ids.title.text = app.tr(SORRY)
+        self.ids.message.text = app.tr(app.problem)
 
 
 class MaintenanceScreen(Screen):

@@ -40,7 +40,7 @@ def test_one_service_each_face_reason_and_skip(rig: Rig) -> None:
         await d.tap(idle_faces(d)[2])
         await d.until(lambda: d.screen == "reason")
         tiles = screen_of(d, "reason").tiles()
-        assert [t.text for t in tiles][-1] == "Salta"
+        assert [t.text for t in tiles][-1] == "Salta  \u203a"
         assert tiles[0].text == "Tempo di attesa"
         await d.tap(tiles[1])
         await d.until(lambda: d.screen == "thank_you")
@@ -154,12 +154,15 @@ def test_language_switch_and_back_to_italian_for_the_next_citizen(rig: Rig) -> N
         await d.tap(list(reversed(bar.children))[2])
         assert screen_of(d, "idle").ids.question.text == "Comment évaluez-vous le service reçu ?"
         assert [b.label for b in idle_faces(d)] == ["Bien", "Passable", "Mauvais"]
+        normal = idle_faces(d)[0].font_size
+        await d.tap(d.app.root.ids.larger)
+        assert d.app.font_scale > 1
+        assert idle_faces(d)[0].font_size > normal
         await d.tap(idle_faces(d)[2])
         await d.until(lambda: d.screen == "reason")
         assert screen_of(d, "reason").tiles()[0].text == "Temps d'attente"  # the collector sent it/en: catalogue
-        assert screen_of(d, "reason").tiles()[-1].text == "Passer"
-        await d.tap(d.app.root.ids.larger)
-        assert d.app.font_scale > 1
+        assert screen_of(d, "reason").tiles()[-1].text == "Passer  \u203a"
+        assert not d.app.root.show_topbar  # the reasons take the room: language and A+ were chosen before
         await d.tap(screen_of(d, "reason").tiles()[0])
         await d.until(lambda: d.screen == "thank_you")
         assert screen_of(d, "thank_you").ids.thanks.text == "Merci !"
@@ -198,7 +201,7 @@ def test_remote_config_arriving_mid_use_applies_at_once(rig: Rig) -> None:
     assert [(r.face, r.reason) for r in kiosk.rows()] == [(Face.NEGATIVE, "opening-hours")]
 
 
-def test_cooldown_and_a_full_disk_show_the_catalogue_message(rig: Rig) -> None:
+def test_cooldown_notice_and_a_full_disk_screen(rig: Rig) -> None:
     kiosk = rig(thank_you_s=0.2)
     kiosk.configure(cooldown_s=30)
 
@@ -227,12 +230,21 @@ def test_cooldown_and_a_full_disk_show_the_catalogue_message(rig: Rig) -> None:
         conn.execute(f"PRAGMA max_page_count = {conn.execute('PRAGMA page_count').fetchone()[0]}")
         for _ in range(40):
             await d.tap(idle_faces(d)[0])
-            if d.app.root.notice:
+            if d.screen == "not_stored":
                 break
             await d.later(1)
             await d.until(lambda: d.screen == "idle")
-        assert d.app.root.notice == "Il chiosco ora non può ricevere voti. Avvisi il personale."
-        assert d.screen == "idle"
+        assert d.screen == "not_stored"
+        assert full.kiosk.step is Step.IDLE  # the flow is ready for the next citizen
+        shown = screen_of(d, "not_stored").ids
+        assert (shown.title.text, shown.message.text) == (
+            "Ci scusi",
+            "Il chiosco ora non può ricevere voti. Avvisi il personale.",
+        )
+        await d.later(4.9)
+        assert d.screen == "not_stored"
+        await d.later(0.1)
+        await d.until(lambda: d.screen == "idle", what="back to idle after message_s")
 
     full.run(LANDSCAPE, fill)
 
