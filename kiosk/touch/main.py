@@ -52,7 +52,10 @@ def configure_kivy(screen: TouchScreen, data_dir: Path) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")  # our arguments are ours
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # Kivy logs through `logging`, configured above
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
-    os.environ.setdefault("KIVY_HOME", str(data_dir / "kivy"))  # not ~/.kivy: the service has no home
+    if "KIVY_HOME" not in os.environ:  # not ~/.kivy: the service has no home
+        home = data_dir / "kivy"
+        home.mkdir(parents=True, exist_ok=True)  # a first start: Kivy makes only the last folder of the path
+        os.environ["KIVY_HOME"] = str(home)
     from kivy.config import Config
 
     width, height = screen.window()

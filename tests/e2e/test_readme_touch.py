@@ -17,7 +17,6 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -53,8 +52,8 @@ def test_the_readme_touch_kiosk_joins_the_demo(tmp_path: Path) -> None:
     )
     for default in ("127.0.0.1:15432", "127.0.0.1:8000", "=11883", "var/touch-kiosk", KIOSK_COMMAND):
         assert default not in script, f"{default} left in the block"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("COLLECTOR_", "KIOSK_"))}
-    env |= {"SDL_VIDEODRIVER": "offscreen", "KIVY_HOME": tempfile.mkdtemp(prefix="mlf-kivy-readme-")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("COLLECTOR_", "KIOSK_", "KIVY_"))}
+    env["SDL_VIDEODRIVER"] = "offscreen"  # Kivy's home: the program's default, in the kiosk's (new) folder
     with out.open("wb") as sink:
         demo = subprocess.Popen(
             [sys.executable, "-m", "devstack.demo", *args],

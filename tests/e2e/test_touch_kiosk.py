@@ -17,7 +17,6 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import urllib.request
 from collections.abc import Callable
 from datetime import date, timedelta
@@ -63,10 +62,9 @@ def test_remote_config_reaches_the_screen_and_a_touch_reaches_the_api(
 ) -> None:
     collector = start_collector()
     register(collector)
-    env = {k: v for k, v in os.environ.items() if not k.startswith("KIOSK_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KIOSK_", "KIVY_"))}
     env |= {
-        "SDL_VIDEODRIVER": "offscreen",
-        "KIVY_HOME": tempfile.mkdtemp(prefix="mlf-kivy-e2e-"),
+        "SDL_VIDEODRIVER": "offscreen",  # Kivy's home: the program's default, in its (new) data folder
         "KIOSK_KIOSK_ID": "e2e-touch",
         "KIOSK_ORGANISATION": "e2e",
         "KIOSK_SERVICE_POINT": "e2e-sportello-1",

@@ -14,12 +14,12 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Any
 
 from kiosk.touch import main as touch_main
+from kiosk.touch.settings import TouchKioskSettings
 
 POLL_S = 0.2
 KEY_GAP_S = 0.5
@@ -43,12 +43,8 @@ def snapshot(app: Any) -> dict[str, Any]:
 
 
 def drive(keys: list[int], out: Path, wait_config: bool) -> None:
-    """Schedule the presses on Kivy's clock, to run once the program's app is up.
-
-    Kivy is imported before the program's `configure_kivy` runs, so the environment it would set comes
-    first here; the window is still the program's own (made later, with its settings)."""
-    for name, value in (("KIVY_NO_ARGS", "1"), ("KIVY_LOG_MODE", "PYTHON"), ("KIVY_NO_FILELOG", "1")):
-        os.environ.setdefault(name, value)
+    """Schedule the presses on Kivy's clock, to run once the program's app is up (called after the
+    program's own `configure_kivy`, so Kivy starts exactly as it would without us)."""
     from kivy.app import App
     from kivy.clock import Clock
 
@@ -96,7 +92,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, required=True, help="where to write what the screen showed")
     parser.add_argument("--wait-config", action="store_true", help="press only once the collector's config is in")
     options = parser.parse_args(ours)
-    drive([ord(k) for k in options.keys.split(",")], options.out, options.wait_config)
+    program_run = touch_main.run
+
+    def run(settings: TouchKioskSettings) -> int:
+        touch_main.configure_kivy(settings.touch, settings.data_dir)  # what `run` does first (idempotent)
+        drive([ord(k) for k in options.keys.split(",")], options.out, options.wait_config)
+        return program_run(settings)
+
+    touch_main.run = run
     return touch_main.main(theirs)
 
 
