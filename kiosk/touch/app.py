@@ -166,7 +166,12 @@ class TouchKioskApp(App):
         Clock.schedule_interval(self._tick, TICK_S)
         ready = self._on_ready
         if ready is not None:
-            Clock.schedule_once(lambda _dt: ready(), 0)  # after the first frame is drawn
+
+            def first_frame(*_: object) -> None:  # the idle screen is drawn: ready (systemd, the cold-start bench)
+                Window.unbind(on_flip=first_frame)
+                ready()
+
+            Window.bind(on_flip=first_frame)
 
     def on_stop(self) -> None:
         Window.unbind(on_key_down=self._on_key, on_touch_down=self._on_any_touch)
