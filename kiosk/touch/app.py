@@ -141,6 +141,7 @@ class TouchKioskApp(App):
         self._corner_taps: list[float] = []
         self._last_touch = monotonic()
         self._notice_until = 0.0
+        self._bar_languages: tuple[str, ...] = ()
         self._handler = _LogAndRecover(self)
         self.bind(font_scale=self._rescale, u=self._rescale)
         kiosk.add_listener(self._from_core)
@@ -227,17 +228,22 @@ class TouchKioskApp(App):
         current.refresh(self)
 
     def _language_bar(self) -> None:
+        """One button per configured language (none for one): made anew only when the list changes
+        (making Kivy widgets costs milliseconds a touch cannot spare), else only the chosen one moves."""
         bar = self.root.ids.languages
-        bar.clear_widgets()
         languages = self.languages()
         if self.language not in languages:
             self.language = DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in languages else languages[0]
-        if len(languages) < 2:
-            return
-        for lang in languages:
-            tile = Tile(text=language_name(lang), filled=lang == self.language, text_factor=20, in_bar=True, wrap=False)
-            tile.bind(on_press=lambda _t, chosen=lang: self.choose_language(chosen))
-            bar.add_widget(tile)
+        shown = tuple(languages) if len(languages) > 1 else ()
+        if shown != self._bar_languages:
+            bar.clear_widgets()
+            for lang in shown:
+                tile = Tile(text=language_name(lang), text_factor=20, in_bar=True, wrap=False)
+                tile.bind(on_press=lambda _t, chosen=lang: self.choose_language(chosen))
+                bar.add_widget(tile)
+            self._bar_languages = shown
+        for tile, lang in zip(reversed(bar.children), shown, strict=True):
+            tile.filled = lang == self.language
 
     def show(self, step: Step) -> None:
         if self.root is None or self.maintenance.open:

@@ -67,8 +67,15 @@ class FacesRow(BoxLayout):
 class ServiceGrid(GridLayout):
     """Large tiles, one per service offered, in the configured order."""
 
+    shown: tuple[object, ...] = ()
+    """What the tiles show now: they are made anew only when it changes (see `TouchKioskApp._language_bar`)."""
+
     def refresh(self, app: TouchKioskApp) -> None:
         services = app.kiosk.offered_services()
+        wanted = (tuple((s.id, app.label(s.labels)) for s in services), app.keys, portrait(app))
+        if wanted == self.shown:
+            return
+        self.shown = wanted
         self.clear_widgets()
         count = max(1, len(services))
         if portrait(app):
@@ -124,10 +131,18 @@ class ReasonScreen(Screen):
     style of a way out (the red face counts either way). Landscape keeps them to two rows (8 reasons at
     most), so every card stays at least 2 cm tall on a 7-inch screen."""
 
+    shown: tuple[object, ...] = ()
+
     def refresh(self, app: TouchKioskApp) -> None:
         ids = self.ids
         ids.question.text = app.tr(PROMPT_REASON)
+        ids.skip.text = f"{app.tr(SKIP)}  \u203a"
+        ids.skip.number = "0" if app.keys else ""
         reasons = app.kiosk.offered_reasons()
+        wanted = (tuple((r.code, app.reason_label(r)) for r in reasons), app.keys, portrait(app))
+        if wanted == self.shown:
+            return
+        self.shown = wanted
         grid = ids.reasons
         grid.clear_widgets()
         count = max(1, len(reasons))
@@ -140,8 +155,6 @@ class ReasonScreen(Screen):
             tile = Tile(text=app.reason_label(reason), number=str(number) if app.keys else "", text_factor=22)
             tile.bind(on_press=lambda _t, code=reason.code: app.on_reason(code))
             grid.add_widget(tile)
-        ids.skip.text = f"{app.tr(SKIP)}  \u203a"
-        ids.skip.number = "0" if app.keys else ""
 
     def tiles(self) -> list[Tile]:
         """The reasons' tiles, then skip."""

@@ -39,6 +39,8 @@ def test_one_service_each_face_reason_and_skip(rig: Rig) -> None:
             await d.until(lambda: d.screen == "idle", what="back to idle")
         await d.tap(idle_faces(d)[2])
         await d.until(lambda: d.screen == "reason")
+        await d.tap(list(reversed(d.app.root.ids.languages.children))[1])  # where "English" is, hidden
+        assert d.app.language == "it"
         tiles = screen_of(d, "reason").tiles()
         assert [t.text for t in tiles][-1] == "Salta  \u203a"
         assert tiles[0].text == "Tempo di attesa"
