@@ -9,24 +9,22 @@ a citizen never sees a traceback or a frozen screen.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from kivy.app import App
-from kivy.base import ExceptionHandler, ExceptionManager
+from kivy.base import ExceptionManager
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 
-from face_art import FACES
-from i18n import DEFAULT_LANGUAGE, LANGUAGES, language_name, translator
+from i18n import DEFAULT_LANGUAGE, LANGUAGES, translator
 from i18n.citizen import NOT_STORED, OUTBOX_FULL, REASONS, WAIT
 from kiosk.core.face_api import (
     ConfigChanged,
@@ -41,10 +39,10 @@ from kiosk.core.face_api import (
     Step,
     StepChanged,
 )
-from kiosk.touch import maintenance_view, screens  # noqa: F401 - kv rules need the classes registered
+from kiosk.touch import keypad, maintenance_view, screens  # noqa: F401 - kv rules need the classes registered
+from kiosk.touch.recovery import LogAndRecover, guarded
 from kiosk.touch.settings import TouchScreen
 from kiosk.touch.sounds import Sounds
-from kiosk.touch.widgets import Tile
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +52,6 @@ TOPBAR = 96
 KV_FILES = ("common.kv", "idle.kv", "faces.kv", "services.kv", "reasons.kv", "thanks.kv", "maintenance.kv", "root.kv")
 TICK_S = 0.1
 IDLE_RESET_S = 30.0
-CORNER_TAPS_WINDOW_S = 4.0
 SCREEN_OF = {
     Step.IDLE: "idle",
     Step.SERVICE: "idle",
@@ -62,42 +59,11 @@ SCREEN_OF = {
     Step.REASON: "reason",
     Step.THANK_YOU: "thank_you",
 }
-DIGITS = {**{48 + n: n for n in range(10)}, **{256 + n: n for n in range(10)}}
-ENTER, NUMPAD_ENTER, ESCAPE, BACKSPACE = 13, 271, 27, 8
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class KioskRoot(FloatLayout):
     notice = StringProperty("")
     show_topbar = BooleanProperty(True)
-
-
-def guarded(method: F) -> F:
-    """Run a UI handler; on any error log it and go back to idle instead of crashing or freezing."""
-
-    @functools.wraps(method)
-    def run(self: TouchKioskApp, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except Exception:
-            log.exception("touch kiosk: %s failed; back to idle", method.__name__)
-            self.recover()
-            return None
-
-    return run  # type: ignore[return-value]
-
-
-class _LogAndRecover(ExceptionHandler):
-    def __init__(self, app: TouchKioskApp) -> None:
-        super().__init__()
-        self.app = app
-
-    def handle_exception(self, exception: BaseException) -> int:
-        if not isinstance(exception, Exception):  # KeyboardInterrupt, SystemExit: let them stop the app
-            return int(ExceptionManager.RAISE)
-        log.error("touch kiosk: unexpected error; back to idle", exc_info=exception)
-        self.app.recover()
-        return int(ExceptionManager.PASS)
 
 
 class TouchKioskApp(App):
@@ -138,11 +104,9 @@ class TouchKioskApp(App):
         self.maintenance = maintenance_view.Maintenance(self)
         self._on_ready = on_ready
         self._ui_thread = threading.current_thread()
-        self._corner_taps: list[float] = []
         self._last_touch = monotonic()
         self._notice_until = 0.0
-        self._bar_languages: tuple[str, ...] = ()
-        self._handler = _LogAndRecover(self)
+        self._handler = LogAndRecover(self)
         self.bind(font_scale=self._rescale, u=self._rescale)
         kiosk.add_listener(self._from_core)
 
@@ -203,9 +167,6 @@ class TouchKioskApp(App):
         configured = [lang for lang in self.kiosk.flow_config().languages if lang in LANGUAGES]
         return configured or [DEFAULT_LANGUAGE]
 
-    def font(self, size: float) -> float:
-        return size * float(self.s)
-
     # -- drawing --------------------------------------------------------------------------------
 
     def _resized(self, _root: Any, size: tuple[float, float]) -> None:
@@ -223,27 +184,9 @@ class TouchKioskApp(App):
         """Redraw what depends on language, configuration or size, on the screen that is up."""
         if self.root is None:
             return
-        self._language_bar()
+        self.root.ids.topbar.refresh(self)
         current = self.root.ids.screens.current_screen
         current.refresh(self)
-
-    def _language_bar(self) -> None:
-        """One button per configured language (none for one): made anew only when the list changes
-        (making Kivy widgets costs milliseconds a touch cannot spare), else only the chosen one moves."""
-        bar = self.root.ids.languages
-        languages = self.languages()
-        if self.language not in languages:
-            self.language = DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in languages else languages[0]
-        shown = tuple(languages) if len(languages) > 1 else ()
-        if shown != self._bar_languages:
-            bar.clear_widgets()
-            for lang in shown:
-                tile = Tile(text=language_name(lang), text_factor=20, in_bar=True, wrap=False)
-                tile.bind(on_press=lambda _t, chosen=lang: self.choose_language(chosen))
-                bar.add_widget(tile)
-            self._bar_languages = shown
-        for tile, lang in zip(reversed(bar.children), shown, strict=True):
-            tile.filled = lang == self.language
 
     def show(self, step: Step) -> None:
         if self.root is None or self.maintenance.open:
@@ -316,41 +259,11 @@ class TouchKioskApp(App):
         self._last_touch = self.now()
         if self.maintenance.open:
             return self.maintenance.key(key)
-        if not self.keys:
-            return False
-        digit = DIGITS.get(key)
-        step = self.kiosk.step
-        if step is Step.REASON:
-            reasons = self.kiosk.offered_reasons()
-            if digit is not None and 1 <= digit <= len(reasons):
-                self.on_reason(reasons[digit - 1].code)
-            elif digit == 0 or key in (ENTER, NUMPAD_ENTER, BACKSPACE, ESCAPE):
-                self.on_reason(None)
-            return True
-        services = self.kiosk.offered_services()
-        if services and step in (Step.IDLE, Step.SERVICE, Step.THANK_YOU):
-            if digit is not None and 1 <= digit <= len(services):
-                self.on_service(services[digit - 1].id)
-            return True
-        if key in (ESCAPE, BACKSPACE) and step is Step.FACE:
-            self.on_back()
-        elif digit is not None and 1 <= digit <= len(FACES):
-            self.on_face(FACES[digit - 1])
-        return True
+        return self.keys and keypad.press(self, key)
 
     def _on_any_touch(self, _window: Any, touch: Any) -> bool:
         self._last_touch = self.now()
-        if self.root is None:
-            return False
-        width, height = self.root.size
-        if touch.x < 80 * self.bar and touch.y > height - 60 * self.bar and width:
-            now = self.now()
-            self._corner_taps = [t for t in self._corner_taps if now - t < CORNER_TAPS_WINDOW_S] + [now]
-            if len(self._corner_taps) >= self.screen.maintenance_taps:
-                self._corner_taps.clear()
-                self.maintenance.request()
-                return True
-        return False
+        return self.root is not None and self.maintenance.corner_tap(touch.x, touch.y)
 
     # -- what the core tells --------------------------------------------------------------------
 

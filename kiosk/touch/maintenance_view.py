@@ -22,6 +22,7 @@ from kivy.uix.widget import Widget
 from i18n import N_
 from kiosk import __version__
 from kiosk.core.face_api import KioskState, Step
+from kiosk.touch.keypad import BACKSPACE, DIGITS, ENTER, ESCAPE, NUMPAD_ENTER
 from kiosk.touch.maintenance import PinLock, PinResult
 from kiosk.touch.screens import CANCEL, CLOSE, ENTER_PIN, LEAVE_FULL_SCREEN, LOCKED, WRONG_PIN
 from kiosk.touch.widgets import Tile
@@ -32,6 +33,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REFRESH_S = 2.0
+CORNER = (80, 60)
+"""The top-left corner that asks for the PIN, in the top bar's units (width, height)."""
+CORNER_TAPS_WINDOW_S = 4.0
 ROWS = (
     (N_("Kiosk"), "kiosk"),
     (N_("Service point"), "service_point"),
@@ -49,7 +53,6 @@ CONNECTED, NOT_CONNECTED = N_("connected"), N_("not connected")
 SYNCED, NOT_SYNCED = N_("synchronised"), N_("not synchronised")
 REVISION, LOCAL = N_("revision {revision}"), N_("local settings")
 OLDEST = N_("oldest {seconds} s")
-DIGITS = {**{48 + n: n for n in range(10)}, **{256 + n: n for n in range(10)}}
 
 
 class Maintenance:
@@ -67,6 +70,7 @@ class Maintenance:
         self._next_read = 0.0
         self._reading = False
         self._countdown = 0
+        self._corner_taps: list[float] = []
         """The lock's remaining whole seconds as last drawn."""
 
     # -- opening and closing ---------------------------------------------------------------------
@@ -102,18 +106,32 @@ class Maintenance:
         elif not self.unlocked and _whole_seconds(self.lock.locked_for(now)) != self._countdown:
             self.draw()  # the countdown, down to the prompt again when the lock ends
 
+    def corner_tap(self, x: float, y: float) -> bool:
+        """A touch anywhere: `maintenance_taps` of them in the top-left corner within 4 s ask for the PIN.
+        The corner is the top bar's empty left end (no target there: tests/kiosk/touch check)."""
+        root, bar = self.app.root, self.app.bar
+        if not (x < CORNER[0] * bar and y > root.height - CORNER[1] * bar):
+            return False
+        now = self.app.now()
+        self._corner_taps = [t for t in self._corner_taps if now - t < CORNER_TAPS_WINDOW_S] + [now]
+        if len(self._corner_taps) < self.app.screen.maintenance_taps:
+            return False
+        self._corner_taps.clear()
+        self.request()
+        return True
+
     # -- the PIN ----------------------------------------------------------------------------------
 
     def key(self, key: int) -> bool:
         self._last_use = self.app.now()
         digit = DIGITS.get(key)
-        if key == 27:
+        if key == ESCAPE:
             self.close()
         elif not self.unlocked and digit is not None:
             self.digit(str(digit))
-        elif not self.unlocked and key in (13, 271):
+        elif not self.unlocked and key in (ENTER, NUMPAD_ENTER):
             self.submit()
-        elif not self.unlocked and key == 8:
+        elif not self.unlocked and key == BACKSPACE:
             self.typed = self.typed[:-1]
             self.draw()
         return True

@@ -7,14 +7,15 @@ new remote configuration or a language switch shows at once, on whatever screen 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from kivy.properties import BooleanProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 
 from face_art import FACES
-from i18n import N_
+from i18n import DEFAULT_LANGUAGE, N_, language_name
 from i18n.citizen import (
     BACK,
     HINT_FACE,
@@ -44,6 +45,40 @@ LEAVE_FULL_SCREEN = N_("Leave full screen")
 
 def portrait(app: TouchKioskApp) -> bool:
     return bool(app.root is not None and app.root.height > app.root.width)
+
+
+class TopBar(BoxLayout):
+    """Languages and A+, on the screens that have them. Hidden, it is transparent and lets touches
+    through; it is not `disabled`, which would make every label in it render its text anew each time
+    (milliseconds on the way from a touch to the thank-you)."""
+
+    shown = BooleanProperty(True)
+    languages: tuple[str, ...] = ()
+    """The languages the buttons are for now."""
+
+    def on_touch_down(self, touch: Any) -> bool:
+        return bool(self.shown and super().on_touch_down(touch))
+
+    def on_touch_up(self, touch: Any) -> bool:
+        return bool(self.shown and super().on_touch_up(touch))
+
+    def refresh(self, app: TouchKioskApp) -> None:
+        """One button per configured language (none for one): made anew only when the list changes
+        (making Kivy widgets costs milliseconds a touch cannot spare), else only the chosen one moves."""
+        bar = app.root.ids.languages  # ids live in the root rule (kv/root.kv)
+        languages = app.languages()
+        if app.language not in languages:
+            app.language = DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in languages else languages[0]
+        shown = tuple(languages) if len(languages) > 1 else ()
+        if shown != self.languages:
+            bar.clear_widgets()
+            for lang in shown:
+                tile = Tile(text=language_name(lang), text_factor=20, in_bar=True, wrap=False)
+                tile.bind(on_press=lambda _t, chosen=lang: app.choose_language(chosen))
+                bar.add_widget(tile)
+            self.languages = shown
+        for tile, lang in zip(reversed(bar.children), shown, strict=True):
+            tile.filled = lang == app.language
 
 
 class FacesRow(BoxLayout):

@@ -104,17 +104,3 @@ class CheckMark(Sign):
 
 class WarningSign(Sign):
     """An amber triangle with "!": the vote could not be recorded (the kiosk's fault, told to staff)."""
-
-
-class TopBar(BoxLayout):
-    """Languages and A+, on the screens that have them. Hidden, it is transparent and lets touches
-    through; it is not `disabled`, which would make every label in it render its text anew each time
-    (milliseconds on the way from a touch to the thank-you)."""
-
-    shown = BooleanProperty(True)
-
-    def on_touch_down(self, touch: Any) -> bool:
-        return bool(self.shown and super().on_touch_down(touch))
-
-    def on_touch_up(self, touch: Any) -> bool:
-        return bool(self.shown and super().on_touch_up(touch))

@@ -23,6 +23,7 @@ from PIL import Image
 from face_art import CONFIRM, FACE_FILL, WARNING, hex_rgba
 from i18n import LANGUAGES, translator
 from i18n.citizen import FACES, OUTBOX_FULL
+from kiosk.touch.maintenance_view import CORNER
 from kiosk.touch.widgets import FaceButton, Tile
 from tests.kiosk.touch.driver import LANDSCAPE, PORTRAIT, Driver, TouchRig
 
@@ -89,7 +90,7 @@ def assert_targets(d: Driver, size: tuple[int, int], large: list[Widget]) -> Non
         assert min(widget.size) >= minimum * PX_PER_CM[size], f"{d.screen}: {text!r} {widget.size} < {minimum} cm"
         mark = window_box(app.root.ids.offline)
         assert not overlap(window_box(widget), mark), f"{d.screen}: the offline mark covers {text!r}"
-        corner = (0, app.root.height - 60 * app.bar, 80 * app.bar, app.root.height)  # maintenance taps
+        corner = (0, app.root.height - CORNER[1] * app.bar, CORNER[0] * app.bar, app.root.height)
         assert not overlap(window_box(widget), corner), f"{d.screen}: {text!r} is in the maintenance corner"
         if isinstance(widget, Tile):
             width, height = widget.texture_size
