@@ -52,6 +52,10 @@ def configure_kivy(screen: TouchScreen, data_dir: Path) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")  # our arguments are ours
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # Kivy logs through `logging`, configured above
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    # Without a GPU driver, Mesa renders in software (llvmpipe); with its rasterizer threads our frames
+    # cost ~3.5 MB each until about 2.3 GB are held (bench/README.md). Drawn on this thread, memory stays
+    # flat, and a few static screens need no more. Hardware drivers (a Pi's v3d) ignore it.
+    os.environ.setdefault("LP_NUM_THREADS", "0")
     if "KIVY_HOME" not in os.environ:  # not ~/.kivy: the service has no home
         home = data_dir / "kivy"
         home.mkdir(parents=True, exist_ok=True)  # a first start: Kivy makes only the last folder of the path
