@@ -8,20 +8,15 @@ on the keypad instead of a person.
 
 from __future__ import annotations
 
-import contextlib
 import csv
 import io
 import json
 import os
 import re
-import signal
 import subprocess
-import sys
-import time
 from pathlib import Path
 
-from devstack.processes import free_port
-from tests.e2e.test_demo import left_behind
+from tests.e2e.demo_process import running_demo
 
 ROOT = Path(__file__).resolve().parents[2]
 KIOSK_COMMAND = ".venv/bin/mlf-kiosk-touch --window 800x480"
@@ -35,56 +30,29 @@ def touch_block() -> str:
 
 
 def test_the_readme_touch_kiosk_joins_the_demo(tmp_path: Path) -> None:
-    api, mqtt, pg = free_port(), free_port(), free_port()
-    var = tmp_path / "var"
-    args = ["--var", str(var), "--api-port", str(api), "--mqtt-port", str(mqtt), "--pg-port", str(pg)]
-    out = tmp_path / "demo.out"
     screens = tmp_path / "screens.json"
     driver = f".venv/bin/python -m tests.e2e.touch_driver --keys 2,3,1 --out {screens} --wait-config --"
     block = touch_block()
     assert block.count(KIOSK_COMMAND) == 1
-    script = (
-        block.replace("127.0.0.1:15432", f"127.0.0.1:{pg}")
-        .replace("http://127.0.0.1:8000", f"http://127.0.0.1:{api}")
-        .replace("KIOSK_MQTT_PORT=11883", f"KIOSK_MQTT_PORT={mqtt}")
-        .replace("KIOSK_DATA_DIR=var/touch-kiosk", f"KIOSK_DATA_DIR={tmp_path / 'touch-kiosk'}")
-        .replace(KIOSK_COMMAND, f"{driver} --window 800x480")
-    )
-    for default in ("127.0.0.1:15432", "127.0.0.1:8000", "=11883", "var/touch-kiosk", KIOSK_COMMAND):
-        assert default not in script, f"{default} left in the block"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("COLLECTOR_", "KIOSK_", "KIVY_"))}
     env["SDL_VIDEODRIVER"] = "offscreen"  # Kivy's home: the program's default, in the kiosk's (new) folder
-    with out.open("wb") as sink:
-        demo = subprocess.Popen(
-            [sys.executable, "-m", "devstack.demo", *args],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
+    with running_demo(tmp_path) as demo:
+        script = (
+            block.replace("127.0.0.1:15432", f"127.0.0.1:{demo.pg}")
+            .replace("http://127.0.0.1:8000", f"http://127.0.0.1:{demo.api}")
+            .replace("KIOSK_MQTT_PORT=11883", f"KIOSK_MQTT_PORT={demo.mqtt}")
+            .replace("KIOSK_DATA_DIR=var/touch-kiosk", f"KIOSK_DATA_DIR={tmp_path / 'touch-kiosk'}")
+            .replace(KIOSK_COMMAND, f"{driver} --window 800x480")
         )
-        try:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and b"The system is up." not in out.read_bytes():
-                assert demo.poll() is None, out.read_text()
-                time.sleep(0.5)
-            done = subprocess.run(
-                ["bash", "-euo", "pipefail", "-c", script],
-                cwd=ROOT,
-                env=env,
-                capture_output=True,
-                text=True,
-                timeout=180,
-            )
-            os.killpg(demo.pid, signal.SIGINT)
-            assert demo.wait(150) == 0, out.read_text()
-        finally:
-            if demo.poll() is None:
-                os.killpg(demo.pid, signal.SIGKILL)
-                demo.wait()
-            folders = [str((var / name).resolve()) for name in ("postgres", "mosquitto", "sim")]
-            for pid in left_behind([str(tmp_path), *folders, f"COLLECTOR_HTTP_PORT={api}"]):
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(os.getpgid(pid), signal.SIGKILL)
+        for default in ("127.0.0.1:15432", "127.0.0.1:8000", "=11883", "var/touch-kiosk", KIOSK_COMMAND):
+            assert default not in script, f"{default} left in the block"
+        demo.wait_for("The system is up.")
+        done = subprocess.run(
+            ["bash", "-euo", "pipefail", "-c", script], cwd=ROOT, env=env, capture_output=True, text=True, timeout=180
+        )
+        assert demo.interrupt() == 0, demo.text()
     assert done.returncode == 0, done.stderr[-3000:] + done.stdout[-3000:]
+    assert "Traceback" not in demo.text()
 
     idle, face, reason, thanks = json.loads(screens.read_text())
     assert idle["tiles"] == ["Anagrafe", "Carta d'identità"]  # the names the demo registered

@@ -17,44 +17,30 @@ import json
 import os
 import subprocess
 import sys
-import urllib.request
 from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
 
 from devstack.mosquitto import LocalMosquitto
 from tests.fixtures.fix_collector import CollectorProcess
-from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def call(collector: CollectorProcess, method: str, path: str, body: object) -> Any:
-    request = urllib.request.Request(  # noqa: S310 - loopback
-        collector.url + path,
-        data=json.dumps(body).encode(),
-        method=method,
-        headers={"Authorization": f"Bearer {collector.token}", "Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
-        return json.load(response)
-
-
 def register(collector: CollectorProcess) -> None:
     """What an office does once: organisation, counter, services, its reasons, the kiosk and its settings."""
-    call(collector, "POST", "/v1/organisations", {"id": "e2e", "name": "Comune di prova"})
-    call(collector, "POST", "/v1/organisations/e2e/service-points", {"id": "e2e-sportello-1", "name": "Sportello 1"})
+    collector.send("POST", "/v1/organisations", {"id": "e2e", "name": "Comune di prova"})
+    collector.send("POST", "/v1/organisations/e2e/service-points", {"id": "e2e-sportello-1", "name": "Sportello 1"})
     for sid, name, name_en in (("anagrafe", "Anagrafe", "Registry office"), ("cie", "Carta d'identità", "ID card")):
-        call(collector, "POST", "/v1/organisations/e2e/services", {"id": sid, "name": name, "name_en": name_en})
+        collector.send("POST", "/v1/organisations/e2e/services", {"id": sid, "name": name, "name_en": name_en})
     reasons = [
         {"code": "waiting-time", "label_it": "Tempo di attesa", "label_en": "Waiting time"},
         {"code": "opening-hours", "label_it": "Orari di apertura", "label_en": "Opening hours"},
     ]
-    call(collector, "PUT", "/v1/organisations/e2e/reasons", {"reasons": reasons})
-    call(collector, "POST", "/v1/kiosks", {"id": "e2e-touch", "service_point": "e2e-sportello-1"})
+    collector.send("PUT", "/v1/organisations/e2e/reasons", {"reasons": reasons})
+    collector.send("POST", "/v1/kiosks", {"id": "e2e-touch", "service_point": "e2e-sportello-1"})
     settings = {"services": ["anagrafe", "cie"], "languages": ["it", "en"], "cooldown_s": 3}
-    assert call(collector, "PUT", "/v1/kiosks/e2e-touch/settings", settings)["config_revision"] >= 1
+    assert collector.send("PUT", "/v1/kiosks/e2e-touch/settings", settings)["config_revision"] >= 1
 
 
 def test_remote_config_reaches_the_screen_and_a_touch_reaches_the_api(
@@ -101,17 +87,9 @@ def test_remote_config_reaches_the_screen_and_a_touch_reaches_the_api(
     counts = collector.get("/v1/service-points/e2e-sportello-1/summary")["counts"]
     assert counts == {"positive": 0, "neutral": 0, "negative": 1}
     period = f"from={date.today() - timedelta(days=1)}&to={date.today() + timedelta(days=2)}"
-    raw = wait_for(lambda: collector_text(collector, f"/v1/exports/ratings?org=e2e&{period}"), timeout=10)
-    rows = [json.loads(line) for line in raw.splitlines()]
+    rows = [json.loads(line) for line in collector.text(f"/v1/exports/ratings?org=e2e&{period}").splitlines()]
     assert [(r["kiosk_id"], r["face"], r["service"], r["reason"]) for r in rows] == [
         ("e2e-touch", "negative", "cie", "opening-hours")
     ]
     ranking = collector.get("/v1/organisations/e2e/reasons/ranking")
     assert [(r["code"], r["count"]) for r in ranking["reasons"] if r["count"]] == [("opening-hours", 1)]
-
-
-def collector_text(collector: CollectorProcess, path: str) -> str | None:
-    request = urllib.request.Request(collector.url + path, headers={"Authorization": f"Bearer {collector.token}"})  # noqa: S310
-    with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 - loopback
-        text: str = response.read().decode()
-    return text or None
