@@ -3,7 +3,7 @@
   latency   touch -> thank-you screen drawn (target: p99 <= 50 ms). The real app and kiosk core in this
             process, its MQTT link connected to a real mosquitto, Kivy at its default 60 frames/s. A touch
             enters through Kivy's input path (`UnitTestTouch`, where a finger's would); the time runs
-            until the frame showing the thank-you has been drawn (Window `on_flip`), so it includes the
+            until the frame showing the thank-you is on screen (its buffer swap done), so it includes the
             durable write of the rating (SQLite, synchronous=FULL) and the wait for the next frame.
             Also: red face -> reasons drawn, and reason -> thank-you drawn.
   start     cold start to the idle screen (target: <= 5 s): the `mlf-kiosk-touch` program started as
@@ -109,7 +109,13 @@ class Harness:
         from kivy.clock import Clock
         from kivy.core.window import Window
 
-        Window.bind(on_flip=self._flipped)
+        swap = Window.flip  # after the swap, the frame is on screen (Mesa finishes rasterizing to swap)
+
+        def flip() -> None:
+            swap()
+            self._flipped()
+
+        Window.flip = flip
         Clock.schedule_once(lambda _dt: self.when_drawn("idle", script), 0)
         self.kiosk.start()
         try:
@@ -121,7 +127,7 @@ class Harness:
         """Call `then` right after the first frame that shows `screen` has been drawn."""
         self._waiting = (screen, then)
 
-    def _flipped(self, *_: Any) -> None:
+    def _flipped(self) -> None:
         if self._waiting and self.app.root and self.app.root.ids.screens.current == self._waiting[0]:
             then, self._waiting = self._waiting[1], None
             then()
