@@ -8,6 +8,11 @@ configuration), each key is sent through Kivy's window, exactly where a keypad's
 screen shows before each key and at the end (screen, question, tiles, language buttons) is written to
 `--out` as JSON. The program stops when the collector has acknowledged every rating (its watermark),
 so the caller can read the API at once. Headless with `SDL_VIDEODRIVER=offscreen`.
+
+A `@` among the keys waits for a configuration change made meanwhile by the caller: the screens seen
+so far (the current one included) are written to `--out`, then the driver waits for the file `--out`
++ `.revision` to name a config revision, for the kiosk to run on it (or a later one) and to be back
+on its idle screen, and goes on.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from kiosk.touch.settings import TouchKioskSettings
 
 POLL_S = 0.2
 KEY_GAP_S = 0.5
+CONFIG_CHANGE = ord("@")
 
 
 def snapshot(app: Any) -> dict[str, Any]:
@@ -40,6 +46,13 @@ def snapshot(app: Any) -> dict[str, Any]:
         "languages": [t.text for t in reversed(app.root.ids.languages.children)],
         "config_revision": app.kiosk.flow_config().revision,
     }
+
+
+def write(seen: list[dict[str, Any]], out: Path) -> None:
+    """Whole or not at all: the caller may be reading it."""
+    part = out.with_name(out.name + ".part")
+    part.write_text(json.dumps(seen, ensure_ascii=False, indent=1))
+    part.replace(out)
 
 
 def drive(keys: list[int], out: Path, wait_config: bool) -> None:
@@ -65,14 +78,27 @@ def drive(keys: list[int], out: Path, wait_config: bool) -> None:
     def press(app: Any, index: int) -> None:
         seen.append(snapshot(app))
         if index == len(keys):
-            out.write_text(json.dumps(seen, ensure_ascii=False, indent=1))
+            write(seen, out)
             Clock.schedule_once(lambda _dt: stop_when_acknowledged(app), POLL_S)
+            return
+        if keys[index] == CONFIG_CHANGE:
+            write(seen, out)  # the caller reads it while we wait
+            Clock.schedule_once(lambda _dt: wait_for_revision(app, index), POLL_S)
             return
         from kivy.core.window import Window  # made by now, by the program
 
         Window.dispatch("on_key_down", keys[index], 0, None, [])
         Window.dispatch("on_key_up", keys[index], 0)
         Clock.schedule_once(lambda _dt: press(app, index + 1), KEY_GAP_S)
+
+    def wait_for_revision(app: Any, index: int) -> None:
+        wanted = out.with_name(out.name + ".revision")
+        text = wanted.read_text() if wanted.exists() else ""
+        revision = app.kiosk.flow_config().revision
+        if text.strip() and revision is not None and revision >= int(text) and app.root.ids.screens.current == "idle":
+            Clock.schedule_once(lambda _dt: press(app, index + 1), KEY_GAP_S)  # the new configuration drawn
+        else:
+            Clock.schedule_once(lambda _dt: wait_for_revision(app, index), POLL_S)
 
     def stop_when_acknowledged(app: Any) -> None:
         state = app.kiosk.state()
@@ -88,7 +114,11 @@ def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     ours, theirs = (args[: args.index("--")], args[args.index("--") + 1 :]) if "--" in args else (args, [])
     parser = argparse.ArgumentParser(prog="touch_driver")
-    parser.add_argument("--keys", required=True, help="digits to press, comma-separated (1-3 faces, 0 skip)")
+    parser.add_argument(
+        "--keys",
+        required=True,
+        help="digits to press, comma-separated (1-3 faces, 0 skip); @ waits for a config change",
+    )
     parser.add_argument("--out", type=Path, required=True, help="where to write what the screen showed")
     parser.add_argument("--wait-config", action="store_true", help="press only once the collector's config is in")
     options = parser.parse_args(ours)
