@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from kiosk.core import adoption
 from kiosk.core.config_file import SettingsError, load_settings
 from kiosk.core.face_api import OutboxError
 from kiosk.core.sdnotify import SystemdNotifier
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, help="TOML settings file (default: $KIOSK_CONFIG_FILE)")
     parser.add_argument("--validate-config", action="store_true", help="check the settings and exit")
     parser.add_argument("--window", metavar="WxH", help="run in a window of this size (e.g. 800x480), not full screen")
+    adoption.add_option(parser)
     args = parser.parse_args(argv)
     try:
         settings = load_settings(TouchKioskSettings, args.config)
@@ -43,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.validate_config:
         print(f"configuration is valid (kiosk {settings.kiosk_id}, broker {settings.mqtt_host}:{settings.mqtt_port})")
         return 0
+    if args.adopt_outbox:
+        return adoption.adopt("mlf-kiosk-touch", settings)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return run(settings)
 
@@ -72,17 +76,18 @@ def configure_kivy(screen: TouchScreen, data_dir: Path) -> None:
 
 
 def run(settings: TouchKioskSettings) -> int:
-    configure_kivy(settings.touch, settings.data_dir)
-    from kivy.clock import Clock
-
     from kiosk.core.kiosk import Kiosk
-    from kiosk.touch.app import TouchKioskApp
 
     try:
-        kiosk = Kiosk(settings)
+        kiosk = Kiosk(settings)  # first: a refused outbox is one line, before Kivy says anything
     except OutboxError as exc:
         print(f"mlf-kiosk-touch: error: {exc}", file=sys.stderr)
         return 2
+    configure_kivy(settings.touch, settings.data_dir)
+    from kivy.clock import Clock
+
+    from kiosk.touch.app import TouchKioskApp
+
     systemd = SystemdNotifier()
     app = TouchKioskApp(kiosk, settings.touch, on_ready=lambda: systemd.ready(f"kiosk {settings.kiosk_id} ready"))
     for signum in (signal.SIGTERM, signal.SIGINT):
