@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from kiosk_stack import broker_only, collector, machine_note, postgres, scratch
+from kiosk_stack import RunningCollector, broker_only, collector, machine_note, postgres, scratch
 
 BENCH = Path(__file__).resolve()
 ROOT = BENCH.parents[1]
@@ -198,7 +198,8 @@ def part_latency(touches: int) -> None:
 
 
 def part_memory(ratings: int) -> None:
-    with broker_only() as stack, postgres() as database_url, collector(database_url, stack.broker):
+    with broker_only() as stack, postgres() as database_url, collector(database_url, stack.broker) as office:
+        register(office)
         h = Harness(stack.broker.port, maxfps=0)
         marks: list[tuple[int, float, float, float]] = []
         count = [0]
@@ -237,6 +238,15 @@ def part_memory(ratings: int) -> None:
         print("  GL sw code    " + "".join(f"{m[3]:>8.1f}" for m in marks))
         first, last = marks[1][1], marks[-1][1]
         print(f"RSS from {marks[1][0]:,} to {ratings:,} ratings: {last - first:+.1f} MB")
+
+
+def register(office: RunningCollector) -> None:
+    """The kiosk registered with a cooldown of 0, as the harness's own settings have it: the collector's
+    configuration wins over local settings, and its default cooldown (3 s) would ignore the harness's presses."""
+    office.admin("POST", "/v1/organisations", {"id": "bench", "name": "Bench"})
+    office.admin("POST", "/v1/organisations/bench/service-points", {"id": "bench-sp", "name": "Bench counter"})
+    office.admin("POST", "/v1/kiosks", {"id": "bench-touch", "service_point": "bench-sp"})
+    office.admin("PUT", "/v1/kiosks/bench-touch/settings", {"cooldown_s": 0, "languages": ["it", "en"]})
 
 
 def part_start(starts: int) -> None:
