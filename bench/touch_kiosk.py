@@ -104,6 +104,18 @@ class Harness:
         self.kiosk = Kiosk(settings)
         self.app = TouchKioskApp(self.kiosk, settings.touch)
         self._waiting: tuple[str, Callable[[], None]] | None = None
+        self.ignored: str | None = None
+        self.kiosk.add_listener(self._ignored)
+
+    def _ignored(self, event: object) -> None:
+        """A press the kiosk ignored (a cooldown from the collector's config) would stall the script for ever."""
+        from kivy.clock import Clock
+
+        from kiosk.core.face_api import PressIgnored
+
+        if isinstance(event, PressIgnored) and self.ignored is None:
+            self.ignored = event.why
+            Clock.schedule_once(lambda _dt: self.app.stop(), 0)
 
     def run(self, script: Callable[[], None]) -> None:
         from kivy.clock import Clock
@@ -122,6 +134,8 @@ class Harness:
             self.app.run()
         finally:
             self.kiosk.stop()
+        if self.ignored:
+            raise RuntimeError(f"the kiosk ignored a press ({self.ignored}): no figures")
 
     def when_drawn(self, screen: str, then: Callable[[], None]) -> None:
         """Call `then` right after the first frame that shows `screen` has been drawn."""
