@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import json
 import os
 import shutil
 import signal
@@ -15,6 +16,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from devstack.mosquitto import LocalMosquitto
 from devstack.postgres import LocalPostgres
@@ -65,8 +67,49 @@ def postgres() -> Iterator[str]:
         server.stop("immediate")
 
 
+@dataclass
+class RunningCollector:
+    process: subprocess.Popen[bytes]
+    url: str
+    env: dict[str, str]
+
+    def admin(self, method: str, path: str, body: object) -> Any:
+        """An API call with a new admin key (made as an operator makes the first one, by the admin CLI)."""
+        key = (
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "collector.main",
+                    "admin",
+                    "key",
+                    "create",
+                    "--name",
+                    "bench",
+                    "--role",
+                    "admin",
+                ],
+                env=self.env,
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
+        request = urllib.request.Request(  # noqa: S310 - loopback
+            self.url + path,
+            data=json.dumps(body).encode(),
+            method=method,
+            headers={"Authorization": f"Bearer {key}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+            return json.load(response)
+
+
 @contextmanager
-def collector(database_url: str, broker: LocalMosquitto) -> Iterator[subprocess.Popen[bytes]]:
+def collector(database_url: str, broker: LocalMosquitto) -> Iterator[RunningCollector]:
     port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
     env |= {
@@ -86,7 +129,7 @@ def collector(database_url: str, broker: LocalMosquitto) -> Iterator[subprocess.
                 raise RuntimeError("the collector did not start") from None
             time.sleep(0.2)
     try:
-        yield process
+        yield RunningCollector(process, f"http://127.0.0.1:{port}", env)
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(30)

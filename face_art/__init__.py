@@ -7,17 +7,19 @@ exactly the same faces without depending on each other (or on Kivy). The shapes 
 the mouth's shape, so they are recognised without colour; the colours only add to it.
 """
 
-from face_art.palette import BACKGROUND, FACE_FILL, INK, MUTED, contrast_ratio, hex_rgba
+from face_art.palette import BACKGROUND, CONFIRM, FACE_FILL, INK, MUTED, WARNING, contrast_ratio, hex_rgba
 from face_art.shapes import BOX, FACES, Circle, Curve, Shape, face_shapes
 from face_art.svg import face_svg
 
 __all__ = [
     "BACKGROUND",
     "BOX",
+    "CONFIRM",
     "FACES",
     "FACE_FILL",
     "INK",
     "MUTED",
+    "WARNING",
     "Circle",
     "Curve",
     "Shape",

@@ -14,6 +14,10 @@ FACE_FILL = {
     "negative": "#e2483d",
 }
 """Face value (protocol.Face) -> fill: green, yellow, red, each >= 4:1 against the ink drawn on it."""
+CONFIRM = "#28658a"
+"""A calm blue: the thank-you's check mark (white on it), neither a face's colour nor an alarm."""
+WARNING = "#f0b429"
+"""Amber: the sign when a vote could not be recorded (ink on it)."""
 
 
 def hex_rgba(colour: str, alpha: float = 1.0) -> tuple[float, float, float, float]:

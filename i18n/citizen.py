@@ -20,6 +20,10 @@ SKIP = N_("Skip")
 BACK = N_("Back")
 THANKS = N_("Thank you!")
 THANKS_DETAIL = N_("Your opinion helps us improve.")
+# Translators: under "Thank you!", beside a check mark: the vote is safely stored.
+RECORDED = N_("Your vote has been recorded.")
+# Translators: heading above "Your vote was not recorded..." (a fault of the kiosk, not of the citizen).
+SORRY = N_("We are sorry")
 # Translators: a press came too soon after the previous vote (the kiosk waits a few seconds between votes).
 WAIT = N_("One moment, please: the kiosk is ready again in a few seconds.")
 NOT_STORED = N_("Your vote was not recorded. Please tell the staff.")

@@ -11,8 +11,9 @@ from pathlib import Path
 
 from kiosk.buttons.settings import ButtonKioskSettings
 from kiosk.buttons.signals import legend
+from kiosk.core import adoption
 from kiosk.core.config_file import SettingsError, load_settings
-from kiosk.core.face_api import OutboxError, adopt_outbox
+from kiosk.core.face_api import OutboxError
 from kiosk.core.sdnotify import SystemdNotifier
 
 log = logging.getLogger("kiosk.buttons")
@@ -29,12 +30,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--print-legend", action="store_true", help="print the card that explains lights and beeps to citizens"
     )
-    parser.add_argument(
-        "--adopt-outbox",
-        action="store_true",
-        help="take over an outbox created on another device (this one replaces it): its pending ratings are sent "
-        "as a new instance; then exit",
-    )
+    adoption.add_option(parser)
     args = parser.parse_args(argv)
     if args.print_legend:
         print(legend(), end="")
@@ -48,23 +44,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"configuration is valid (kiosk {settings.kiosk_id}, broker {settings.mqtt_host}:{settings.mqtt_port})")
         return 0
     if args.adopt_outbox:
-        return adopt(settings)
+        return adoption.adopt("kiosk-buttons", settings)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return run(settings)
-
-
-def adopt(settings: ButtonKioskSettings) -> int:
-    """Make the outbox in `data_dir` this device's, as a new instance (see `Outbox`)."""
-    try:
-        stats = adopt_outbox(settings.outbox_path, settings.kiosk_id, settings.device())
-    except OutboxError as exc:
-        print(f"kiosk-buttons: error: {exc}", file=sys.stderr)
-        return 2
-    print(
-        f"outbox {settings.outbox_path} adopted by this device as instance {stats.instance}: "
-        f"{stats.depth} pending rating(s) will be sent when the kiosk starts"
-    )
-    return 0
 
 
 def run(settings: ButtonKioskSettings) -> int:

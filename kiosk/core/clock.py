@@ -62,7 +62,8 @@ def wall_now() -> datetime:
 class Clock:
     """Boot id + monotonic uptime + wall clock + synchronisation status, as one consistent reading.
 
-    `wall` and `synced` can be replaced (the simulator's kiosk that booted in 1970, tests).
+    `wall`, `synced` and `monotonic` can be replaced (the simulator's kiosk that booted in 1970; tests that
+    move time by hand instead of waiting for it).
     """
 
     def __init__(
@@ -82,6 +83,10 @@ class Clock:
 
     def now(self) -> datetime:
         return self._wall()
+
+    def monotonic(self) -> float:
+        """Seconds on the monotonic clock this reading uses (the flow's timeouts run on it too)."""
+        return self._monotonic()
 
     def uptime_ms(self) -> int:
         return int((self._monotonic() - self._started) * 1000)

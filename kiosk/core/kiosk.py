@@ -60,6 +60,7 @@ class Kiosk:
             timeouts,
             can_choose_service=can_choose_service,
             reason_slots=reason_slots,
+            monotonic=self.clock.monotonic,
         )
         self.link = Link(settings, self.outbox, self.heartbeat, self.config.receive)
 

@@ -9,24 +9,22 @@ a citizen never sees a traceback or a frozen screen.
 
 from __future__ import annotations
 
-import functools
 import logging
 import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 from kivy.app import App
-from kivy.base import ExceptionHandler, ExceptionManager
+from kivy.base import ExceptionManager
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 
-from face_art import FACES
-from i18n import DEFAULT_LANGUAGE, LANGUAGES, language_name, translator
+from i18n import DEFAULT_LANGUAGE, LANGUAGES, translator
 from i18n.citizen import NOT_STORED, OUTBOX_FULL, REASONS, WAIT
 from kiosk.core.face_api import (
     ConfigChanged,
@@ -41,18 +39,19 @@ from kiosk.core.face_api import (
     Step,
     StepChanged,
 )
-from kiosk.touch import maintenance_view, screens  # noqa: F401 - kv rules need the classes registered
+from kiosk.touch import keypad, maintenance_view, screens  # noqa: F401 - kv rules need the classes registered
+from kiosk.touch.recovery import LogAndRecover, guarded
 from kiosk.touch.settings import TouchScreen
 from kiosk.touch.sounds import Sounds
-from kiosk.touch.widgets import Tile
 
 log = logging.getLogger(__name__)
 
 KV_DIR = Path(__file__).resolve().parent / "kv"
+TOPBAR = 96
+"""The top bar's height in `bar` units: 82 px buttons, 1.56 cm on a 7-inch 800 x 480 panel (52.5 px/cm)."""
 KV_FILES = ("common.kv", "idle.kv", "faces.kv", "services.kv", "reasons.kv", "thanks.kv", "maintenance.kv", "root.kv")
 TICK_S = 0.1
 IDLE_RESET_S = 30.0
-CORNER_TAPS_WINDOW_S = 4.0
 SCREEN_OF = {
     Step.IDLE: "idle",
     Step.SERVICE: "idle",
@@ -60,42 +59,11 @@ SCREEN_OF = {
     Step.REASON: "reason",
     Step.THANK_YOU: "thank_you",
 }
-DIGITS = {**{48 + n: n for n in range(10)}, **{256 + n: n for n in range(10)}}
-ENTER, NUMPAD_ENTER, ESCAPE, BACKSPACE = 13, 271, 27, 8
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class KioskRoot(FloatLayout):
     notice = StringProperty("")
     show_topbar = BooleanProperty(True)
-
-
-def guarded(method: F) -> F:
-    """Run a UI handler; on any error log it and go back to idle instead of crashing or freezing."""
-
-    @functools.wraps(method)
-    def run(self: TouchKioskApp, *args: Any, **kwargs: Any) -> Any:
-        try:
-            return method(self, *args, **kwargs)
-        except Exception:
-            log.exception("touch kiosk: %s failed; back to idle", method.__name__)
-            self.recover()
-            return None
-
-    return run  # type: ignore[return-value]
-
-
-class _LogAndRecover(ExceptionHandler):
-    def __init__(self, app: TouchKioskApp) -> None:
-        super().__init__()
-        self.app = app
-
-    def handle_exception(self, exception: BaseException) -> int:
-        if not isinstance(exception, Exception):  # KeyboardInterrupt, SystemExit: let them stop the app
-            return int(ExceptionManager.RAISE)
-        log.error("touch kiosk: unexpected error; back to idle", exc_info=exception)
-        self.app.recover()
-        return int(ExceptionManager.PASS)
 
 
 class TouchKioskApp(App):
@@ -108,23 +76,37 @@ class TouchKioskApp(App):
     """Text unit: `u`, times 1.35 in large-text mode."""
     bar = NumericProperty(1.0)
     """Unit of the top bar (languages, A+): it must fit the width, also on a narrow portrait screen."""
+    topbar_h = NumericProperty(TOPBAR)
+    """Height of the top bar: its buttons are 1.5 cm tall on a 7-inch 800 x 480 screen."""
     online = BooleanProperty(False)
 
-    def __init__(self, kiosk: KioskCore, screen: TouchScreen, on_ready: Callable[[], None] | None = None) -> None:
+    def __init__(
+        self,
+        kiosk: KioskCore,
+        screen: TouchScreen,
+        on_ready: Callable[[], None] | None = None,
+        *,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        """`monotonic`: the clock of every timeout here (notices, corner taps, the PIN's lock, the
+        maintenance screen); tests move it by hand, as `Kiosk`'s clock for the flow's timeouts."""
         super().__init__()
+        self.now = monotonic
         self.kiosk = kiosk
         self.screen = screen
         self.keys = screen.keys
         self.sounds = Sounds(enabled=screen.sounds)
         self.last_face = Face.POSITIVE.value
+        self.problem = NOT_STORED
+        """What the not-stored screen says (the catalogue's NOT_STORED or OUTBOX_FULL)."""
+        self._problem_until = 0.0
         self.chosen_service: str | None = None
         self.maintenance = maintenance_view.Maintenance(self)
         self._on_ready = on_ready
         self._ui_thread = threading.current_thread()
-        self._corner_taps: list[float] = []
-        self._last_touch = time.monotonic()
-        self._notice_event: Any = None
-        self._handler = _LogAndRecover(self)
+        self._last_touch = monotonic()
+        self._notice_until = 0.0
+        self._handler = LogAndRecover(self)
         self.bind(font_scale=self._rescale, u=self._rescale)
         kiosk.add_listener(self._from_core)
 
@@ -149,7 +131,12 @@ class TouchKioskApp(App):
         Clock.schedule_interval(self._tick, TICK_S)
         ready = self._on_ready
         if ready is not None:
-            Clock.schedule_once(lambda _dt: ready(), 0)  # after the first frame is drawn
+
+            def first_frame(*_: object) -> None:  # the idle screen is drawn: ready (systemd, the cold-start bench)
+                Window.unbind(on_flip=first_frame)
+                ready()
+
+            Window.bind(on_flip=first_frame)
 
     def on_stop(self) -> None:
         Window.unbind(on_key_down=self._on_key, on_touch_down=self._on_any_touch)
@@ -180,15 +167,13 @@ class TouchKioskApp(App):
         configured = [lang for lang in self.kiosk.flow_config().languages if lang in LANGUAGES]
         return configured or [DEFAULT_LANGUAGE]
 
-    def font(self, size: float) -> float:
-        return size * float(self.s)
-
     # -- drawing --------------------------------------------------------------------------------
 
     def _resized(self, _root: Any, size: tuple[float, float]) -> None:
         width, height = size
         self.u = max(0.5, min(max(width, height) / 800, min(width, height) / 480))
         self.bar = max(0.5, min(self.u, width / 800))
+        self.topbar_h = self.bar * TOPBAR
         self.refresh()
 
     def _rescale(self, *_: Any) -> None:
@@ -199,37 +184,33 @@ class TouchKioskApp(App):
         """Redraw what depends on language, configuration or size, on the screen that is up."""
         if self.root is None:
             return
-        self._language_bar()
+        self.root.ids.topbar.refresh(self)
         current = self.root.ids.screens.current_screen
         current.refresh(self)
-
-    def _language_bar(self) -> None:
-        bar = self.root.ids.languages
-        bar.clear_widgets()
-        languages = self.languages()
-        if self.language not in languages:
-            self.language = DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in languages else languages[0]
-        if len(languages) < 2:
-            return
-        for lang in languages:
-            tile = Tile(text=language_name(lang), filled=lang == self.language, text_factor=17, in_bar=True, wrap=False)
-            tile.bind(on_press=lambda _t, chosen=lang: self.choose_language(chosen))
-            bar.add_widget(tile)
 
     def show(self, step: Step) -> None:
         if self.root is None or self.maintenance.open:
             return
         name = SCREEN_OF[step]
-        self.root.show_topbar = name in ("idle", "face", "reason")
+        self.root.show_topbar = name in ("idle", "face")  # the reasons need the room; language is chosen by then
         self.root.ids.screens.current = name
         self.refresh()
 
+    def show_not_stored(self, message: str) -> None:
+        """The press was not recorded: a screen of its own (a warning sign, not the thank-you's check
+        mark) for `message_s`, then back to the flow's screen (idle: the flow has already gone there)."""
+        if self.root is None or self.maintenance.open:
+            return
+        self.problem = message
+        self._problem_until = self.now() + self.screen.message_s
+        self.root.show_topbar = False
+        self.root.ids.screens.current = "not_stored"
+        self.refresh()
+
     def notify(self, message: str) -> None:
-        """A notice at the bottom of the screen for a few seconds (not stored, wait)."""
+        """A notice at the bottom of the screen for a few seconds (a press too soon after the last one)."""
         self.root.notice = self.tr(message)
-        if self._notice_event is not None:
-            self._notice_event.cancel()
-        self._notice_event = Clock.schedule_once(lambda _dt: setattr(self.root, "notice", ""), self.screen.message_s)
+        self._notice_until = self.now() + self.screen.message_s
 
     # -- what citizens do -----------------------------------------------------------------------
 
@@ -275,44 +256,14 @@ class TouchKioskApp(App):
 
     @guarded
     def _on_key(self, _window: Any, key: int, _scancode: int, _codepoint: str | None, _modifiers: list[str]) -> bool:
-        self._last_touch = time.monotonic()
+        self._last_touch = self.now()
         if self.maintenance.open:
             return self.maintenance.key(key)
-        if not self.keys:
-            return False
-        digit = DIGITS.get(key)
-        step = self.kiosk.step
-        if step is Step.REASON:
-            reasons = self.kiosk.offered_reasons()
-            if digit is not None and 1 <= digit <= len(reasons):
-                self.on_reason(reasons[digit - 1].code)
-            elif digit == 0 or key in (ENTER, NUMPAD_ENTER, BACKSPACE, ESCAPE):
-                self.on_reason(None)
-            return True
-        services = self.kiosk.offered_services()
-        if services and step in (Step.IDLE, Step.SERVICE, Step.THANK_YOU):
-            if digit is not None and 1 <= digit <= len(services):
-                self.on_service(services[digit - 1].id)
-            return True
-        if key in (ESCAPE, BACKSPACE) and step is Step.FACE:
-            self.on_back()
-        elif digit is not None and 1 <= digit <= len(FACES):
-            self.on_face(FACES[digit - 1])
-        return True
+        return self.keys and keypad.press(self, key)
 
     def _on_any_touch(self, _window: Any, touch: Any) -> bool:
-        self._last_touch = time.monotonic()
-        if self.root is None:
-            return False
-        width, height = self.root.size
-        if touch.x < 80 * self.bar and touch.y > height - 60 * self.bar and width:
-            now = time.monotonic()
-            self._corner_taps = [t for t in self._corner_taps if now - t < CORNER_TAPS_WINDOW_S] + [now]
-            if len(self._corner_taps) >= self.screen.maintenance_taps:
-                self._corner_taps.clear()
-                self.maintenance.request()
-                return True
-        return False
+        self._last_touch = self.now()
+        return self.root is not None and self.maintenance.corner_tap(touch.x, touch.y)
 
     # -- what the core tells --------------------------------------------------------------------
 
@@ -338,7 +289,7 @@ class TouchKioskApp(App):
             if event.why == "cooldown":
                 self.notify(WAIT)
         elif isinstance(event, PressFailed):
-            self.notify(OUTBOX_FULL if event.full else NOT_STORED)
+            self.show_not_stored(OUTBOX_FULL if event.full else NOT_STORED)
         elif isinstance(event, LinkChanged):
             self.online = event.online
         elif isinstance(event, ConfigChanged):
@@ -349,7 +300,12 @@ class TouchKioskApp(App):
         try:
             self.kiosk.tick()
             self.maintenance.tick()
-            idle_for = time.monotonic() - self._last_touch
+            now = self.now()
+            if self.root is not None and self.root.notice and now >= self._notice_until:
+                self.root.notice = ""
+            if self.root is not None and self.root.ids.screens.current == "not_stored" and now >= self._problem_until:
+                self.show(self.kiosk.step)
+            idle_for = now - self._last_touch
             default_scale = 1.35 if self.screen.large_text else 1.0
             changed = self.language != DEFAULT_LANGUAGE or self.font_scale != default_scale
             if changed and self.kiosk.step is Step.IDLE and idle_for > IDLE_RESET_S and not self.maintenance.open:

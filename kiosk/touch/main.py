@@ -9,6 +9,7 @@ import signal
 import sys
 from pathlib import Path
 
+from kiosk.core import adoption
 from kiosk.core.config_file import SettingsError, load_settings
 from kiosk.core.face_api import OutboxError
 from kiosk.core.sdnotify import SystemdNotifier
@@ -26,6 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path, help="TOML settings file (default: $KIOSK_CONFIG_FILE)")
     parser.add_argument("--validate-config", action="store_true", help="check the settings and exit")
     parser.add_argument("--window", metavar="WxH", help="run in a window of this size (e.g. 800x480), not full screen")
+    adoption.add_option(parser)
     args = parser.parse_args(argv)
     try:
         settings = load_settings(TouchKioskSettings, args.config)
@@ -43,6 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.validate_config:
         print(f"configuration is valid (kiosk {settings.kiosk_id}, broker {settings.mqtt_host}:{settings.mqtt_port})")
         return 0
+    if args.adopt_outbox:
+        return adoption.adopt("mlf-kiosk-touch", settings)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return run(settings)
 
@@ -52,7 +56,14 @@ def configure_kivy(screen: TouchScreen, data_dir: Path) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")  # our arguments are ours
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # Kivy logs through `logging`, configured above
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
-    os.environ.setdefault("KIVY_HOME", str(data_dir / "kivy"))  # not ~/.kivy: the service has no home
+    # Without a GPU driver, Mesa renders in software (llvmpipe); with its rasterizer threads our frames
+    # cost ~3.5 MB each until about 2.3 GB are held (bench/README.md). Drawn on this thread, memory stays
+    # flat, and a few static screens need no more. Hardware drivers (a Pi's v3d) ignore it.
+    os.environ.setdefault("LP_NUM_THREADS", "0")
+    if "KIVY_HOME" not in os.environ:  # not ~/.kivy: the service has no home
+        home = data_dir / "kivy"
+        home.mkdir(parents=True, exist_ok=True)  # a first start: Kivy makes only the last folder of the path
+        os.environ["KIVY_HOME"] = str(home)
     from kivy.config import Config
 
     width, height = screen.window()
@@ -65,17 +76,18 @@ def configure_kivy(screen: TouchScreen, data_dir: Path) -> None:
 
 
 def run(settings: TouchKioskSettings) -> int:
-    configure_kivy(settings.touch, settings.data_dir)
-    from kivy.clock import Clock
-
     from kiosk.core.kiosk import Kiosk
-    from kiosk.touch.app import TouchKioskApp
 
     try:
-        kiosk = Kiosk(settings)
+        kiosk = Kiosk(settings)  # first: a refused outbox is one line, before Kivy says anything
     except OutboxError as exc:
         print(f"mlf-kiosk-touch: error: {exc}", file=sys.stderr)
         return 2
+    configure_kivy(settings.touch, settings.data_dir)
+    from kivy.clock import Clock
+
+    from kiosk.touch.app import TouchKioskApp
+
     systemd = SystemdNotifier()
     app = TouchKioskApp(kiosk, settings.touch, on_ready=lambda: systemd.ready(f"kiosk {settings.kiosk_id} ready"))
     for signum in (signal.SIGTERM, signal.SIGINT):

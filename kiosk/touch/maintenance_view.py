@@ -8,18 +8,21 @@ minute without a touch. Wrong PINs lock the keypad for a while.
 from __future__ import annotations
 
 import logging
+import math
 import threading
-import time
 from typing import TYPE_CHECKING, Any
 
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
+from kivy.uix.widget import Widget
 
 from i18n import N_
 from kiosk import __version__
 from kiosk.core.face_api import KioskState, Step
+from kiosk.touch.keypad import BACKSPACE, DIGITS, ENTER, ESCAPE, NUMPAD_ENTER
 from kiosk.touch.maintenance import PinLock, PinResult
 from kiosk.touch.screens import CANCEL, CLOSE, ENTER_PIN, LEAVE_FULL_SCREEN, LOCKED, WRONG_PIN
 from kiosk.touch.widgets import Tile
@@ -30,6 +33,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 REFRESH_S = 2.0
+CORNER = (80, 60)
+"""The top-left corner that asks for the PIN, in the top bar's units (width, height)."""
+CORNER_TAPS_WINDOW_S = 4.0
 ROWS = (
     (N_("Kiosk"), "kiosk"),
     (N_("Service point"), "service_point"),
@@ -47,7 +53,6 @@ CONNECTED, NOT_CONNECTED = N_("connected"), N_("not connected")
 SYNCED, NOT_SYNCED = N_("synchronised"), N_("not synchronised")
 REVISION, LOCAL = N_("revision {revision}"), N_("local settings")
 OLDEST = N_("oldest {seconds} s")
-DIGITS = {**{48 + n: n for n in range(10)}, **{256 + n: n for n in range(10)}}
 
 
 class Maintenance:
@@ -64,6 +69,9 @@ class Maintenance:
         self._last_use = 0.0
         self._next_read = 0.0
         self._reading = False
+        self._countdown = 0
+        self._corner_taps: list[float] = []
+        """The lock's remaining whole seconds as last drawn."""
 
     # -- opening and closing ---------------------------------------------------------------------
 
@@ -74,7 +82,7 @@ class Maintenance:
         if self.app.kiosk.step is not Step.IDLE:
             self.app.kiosk.cancel()
         self.open, self.unlocked, self.typed, self.message = True, False, "", ""
-        self._last_use = time.monotonic()
+        self._last_use = self.app.now()
         root = self.app.root
         root.show_topbar = False
         root.ids.screens.current = "maintenance"
@@ -90,41 +98,55 @@ class Maintenance:
     def tick(self) -> None:
         if not self.open:
             return
-        now = time.monotonic()
+        now = self.app.now()
         if now - self._last_use > self.app.screen.maintenance_timeout_s:
             self.close()
         elif self.unlocked and now >= self._next_read and not self._reading:
             self._read_state()
-        elif not self.unlocked and self.lock.locked_for(now) > 0:
-            self.draw()  # the countdown
+        elif not self.unlocked and _whole_seconds(self.lock.locked_for(now)) != self._countdown:
+            self.draw()  # the countdown, down to the prompt again when the lock ends
+
+    def corner_tap(self, x: float, y: float) -> bool:
+        """A touch anywhere: `maintenance_taps` of them in the top-left corner within 4 s ask for the PIN.
+        The corner is the top bar's empty left end (no target there: tests/kiosk/touch check)."""
+        root, bar = self.app.root, self.app.bar
+        if not (x < CORNER[0] * bar and y > root.height - CORNER[1] * bar):
+            return False
+        now = self.app.now()
+        self._corner_taps = [t for t in self._corner_taps if now - t < CORNER_TAPS_WINDOW_S] + [now]
+        if len(self._corner_taps) < self.app.screen.maintenance_taps:
+            return False
+        self._corner_taps.clear()
+        self.request()
+        return True
 
     # -- the PIN ----------------------------------------------------------------------------------
 
     def key(self, key: int) -> bool:
-        self._last_use = time.monotonic()
+        self._last_use = self.app.now()
         digit = DIGITS.get(key)
-        if key == 27:
+        if key == ESCAPE:
             self.close()
         elif not self.unlocked and digit is not None:
             self.digit(str(digit))
-        elif not self.unlocked and key in (13, 271):
+        elif not self.unlocked and key in (ENTER, NUMPAD_ENTER):
             self.submit()
-        elif not self.unlocked and key == 8:
+        elif not self.unlocked and key == BACKSPACE:
             self.typed = self.typed[:-1]
             self.draw()
         return True
 
     def digit(self, digit: str) -> None:
-        self._last_use = time.monotonic()
-        if self.lock.locked_for(time.monotonic()) > 0:
+        self._last_use = self.app.now()
+        if self.lock.locked_for(self.app.now()) > 0:
             return
         self.typed = (self.typed + digit)[:8]
         self.message = ""
         self.draw()
 
     def submit(self) -> None:
-        self._last_use = time.monotonic()
-        result = self.lock.check(self.typed, time.monotonic())
+        self._last_use = self.app.now()
+        result = self.lock.check(self.typed, self.app.now())
         self.typed = ""
         if result is PinResult.OK:
             self.unlocked = True
@@ -140,7 +162,7 @@ class Maintenance:
     def _read_state(self) -> None:
         """`state()` reads the outbox database: in a thread, never on the UI thread."""
         self._reading = True
-        self._next_read = time.monotonic() + REFRESH_S
+        self._next_read = self.app.now() + REFRESH_S
 
         def read() -> None:
             try:
@@ -193,18 +215,29 @@ class Maintenance:
             for label, key in ROWS:
                 table.add_widget(_cell(tr(label), s, bold=True))
                 table.add_widget(_cell(values.get(key, "..."), s))
+            ids.body.orientation = "horizontal"
             ids.body.add_widget(table)
             if Window.fullscreen:
                 ids.actions.add_widget(_tile(tr(LEAVE_FULL_SCREEN), s, self._leave_full_screen))
             ids.actions.add_widget(_tile(tr(CLOSE), s, self.close, filled=True))
             return
-        locked = self.lock.locked_for(time.monotonic())
-        if locked > 0:
-            ids.prompt.text = tr(LOCKED, seconds=int(locked + 0.999))
+        self._countdown = _whole_seconds(self.lock.locked_for(self.app.now()))
+        if self._countdown:
+            ids.prompt.text = tr(LOCKED, seconds=self._countdown)
         else:
             ids.prompt.text = (tr(self.message) + " - " if self.message else "") + tr(ENTER_PIN)
-        pad = GridLayout(cols=3, spacing=10 * self.app.u, size_hint_x=0.6, pos_hint={"center_x": 0.5})
-        ids.body.add_widget(Label(text="•" * len(self.typed) or " ", font_size=44 * s, size_hint_x=0.4))
+        self._pin_pad(ids.body, s)
+
+    def _pin_pad(self, body: BoxLayout, s: float) -> None:
+        """The typed digits as dots in a field, the keypad beside it (below it on a portrait screen)."""
+        u, tr = self.app.u, self.app.tr
+        portrait = self.app.root.height > self.app.root.width
+        body.orientation = "vertical" if portrait else "horizontal"
+        side = BoxLayout(orientation="vertical", spacing=14 * u)
+        side.add_widget(Widget())
+        side.add_widget(PinDots(text="\u2022 " * len(self.typed)))
+        side.add_widget(Widget())
+        pad = GridLayout(cols=3, spacing=10 * u)
         for key in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "<", "0", "OK"):
             if key == "<":
                 pad.add_widget(_tile(key, s, self._backspace))
@@ -212,8 +245,19 @@ class Maintenance:
                 pad.add_widget(_tile(key, s, self.submit, filled=True))
             else:
                 pad.add_widget(_tile(key, s, lambda d=key: self.digit(d)))
-        ids.body.add_widget(pad)
-        ids.actions.add_widget(_tile(tr(CANCEL), s, self.close))
+        cancel = _tile(tr(CANCEL), s, self.close, secondary=True)
+        cancel.size_hint_y = None
+        cancel.height = 82 * u
+        if portrait:
+            side.size_hint_y = 0.25
+            body.add_widget(side)
+            body.add_widget(pad)
+            body.add_widget(cancel)
+        else:
+            side.size_hint_x = 0.42
+            side.add_widget(cancel)
+            body.add_widget(side)
+            body.add_widget(pad)
 
     def _backspace(self) -> None:
         self.typed = self.typed[:-1]
@@ -224,13 +268,21 @@ class Maintenance:
         self.draw()
 
 
+def _whole_seconds(seconds: float) -> int:
+    return math.ceil(seconds)
+
+
 def _cell(text: str, s: float, bold: bool = False) -> Label:
     label = Label(text=text, font_size=17 * s, bold=bold, halign="left", valign="middle", shorten=True)
     label.bind(size=lambda widget, size: setattr(widget, "text_size", size))
     return label
 
 
-def _tile(text: str, s: float, action: Any, filled: bool = False) -> Tile:
-    tile = Tile(text=text, text_factor=22, filled=filled)
+class PinDots(Label):
+    """The PIN typed so far, one dot a digit, in a field (kv/maintenance.kv)."""
+
+
+def _tile(text: str, s: float, action: Any, filled: bool = False, secondary: bool = False) -> Tile:
+    tile = Tile(text=text, text_factor=22, filled=filled, secondary=secondary)
     tile.bind(on_press=lambda _t: action())
     return tile

@@ -7,15 +7,27 @@ new remote configuration or a language switch shows at once, on whatever screen 
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from kivy.properties import BooleanProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 
 from face_art import FACES
-from i18n import N_
-from i18n.citizen import BACK, HINT_FACE, PROMPT_FACE, PROMPT_REASON, PROMPT_SERVICE, SKIP, THANKS, THANKS_DETAIL
+from i18n import DEFAULT_LANGUAGE, N_, language_name
+from i18n.citizen import (
+    BACK,
+    HINT_FACE,
+    PROMPT_FACE,
+    PROMPT_REASON,
+    PROMPT_SERVICE,
+    RECORDED,
+    SKIP,
+    SORRY,
+    THANKS,
+    THANKS_DETAIL,
+)
 from i18n.citizen import FACES as FACE_LABELS
 from kiosk.touch.widgets import FaceButton, Tile
 
@@ -33,6 +45,40 @@ LEAVE_FULL_SCREEN = N_("Leave full screen")
 
 def portrait(app: TouchKioskApp) -> bool:
     return bool(app.root is not None and app.root.height > app.root.width)
+
+
+class TopBar(BoxLayout):
+    """Languages and A+, on the screens that have them. Hidden, it is transparent and lets touches
+    through; it is not `disabled`, which would make every label in it render its text anew each time
+    (milliseconds on the way from a touch to the thank-you)."""
+
+    shown = BooleanProperty(True)
+    languages: tuple[str, ...] = ()
+    """The languages the buttons are for now."""
+
+    def on_touch_down(self, touch: Any) -> bool:
+        return bool(self.shown and super().on_touch_down(touch))
+
+    def on_touch_up(self, touch: Any) -> bool:
+        return bool(self.shown and super().on_touch_up(touch))
+
+    def refresh(self, app: TouchKioskApp) -> None:
+        """One button per configured language (none for one): made anew only when the list changes
+        (making Kivy widgets costs milliseconds a touch cannot spare), else only the chosen one moves."""
+        bar = app.root.ids.languages  # ids live in the root rule (kv/root.kv)
+        languages = app.languages()
+        if app.language not in languages:
+            app.language = DEFAULT_LANGUAGE if DEFAULT_LANGUAGE in languages else languages[0]
+        shown = tuple(languages) if len(languages) > 1 else ()
+        if shown != self.languages:
+            bar.clear_widgets()
+            for lang in shown:
+                tile = Tile(text=language_name(lang), text_factor=20, in_bar=True, wrap=False)
+                tile.bind(on_press=lambda _t, chosen=lang: app.choose_language(chosen))
+                bar.add_widget(tile)
+            self.languages = shown
+        for tile, lang in zip(reversed(bar.children), shown, strict=True):
+            tile.filled = lang == app.language
 
 
 class FacesRow(BoxLayout):
@@ -56,14 +102,21 @@ class FacesRow(BoxLayout):
 class ServiceGrid(GridLayout):
     """Large tiles, one per service offered, in the configured order."""
 
+    shown: tuple[object, ...] = ()
+    """What the tiles show now: they are made anew only when it changes (see `TouchKioskApp._language_bar`)."""
+
     def refresh(self, app: TouchKioskApp) -> None:
         services = app.kiosk.offered_services()
+        wanted = (tuple((s.id, app.label(s.labels)) for s in services), app.keys, portrait(app))
+        if wanted == self.shown:
+            return
+        self.shown = wanted
         self.clear_widgets()
         count = max(1, len(services))
         if portrait(app):
             self.cols = 1 if count <= 5 else 2
         else:
-            self.cols = min(count, 3) if count <= 6 else 4
+            self.cols = count if count <= 3 else (math.ceil(count / 2) if count <= 8 else 4)  # 4: two by two
         self.rows = math.ceil(count / self.cols)
         for number, service in enumerate(services, start=1):
             tile = Tile(text=app.label(service.labels), number=str(number) if app.keys else "", text_factor=28)
@@ -104,42 +157,61 @@ class FaceScreen(Screen):
         ids = self.ids
         ids.question.text = app.tr(PROMPT_FACE)
         ids.service.text = app.service_label(app.chosen_service)
-        ids.back.text = app.tr(BACK)
+        ids.back.text = f"\u2039  {app.tr(BACK)}"  # a chevron: Roboto has no arrows, and no emoji
         ids.faces.refresh(app)
 
 
 class ReasonScreen(Screen):
-    """After a red face: the configured reasons, and "skip" as the last tile (the red face counts either way)."""
+    """After a red face: the configured reasons as cards, and "skip" apart below them, in the secondary
+    style of a way out (the red face counts either way). Landscape keeps them to two rows (8 reasons at
+    most), so every card stays at least 2 cm tall on a 7-inch screen."""
+
+    shown: tuple[object, ...] = ()
 
     def refresh(self, app: TouchKioskApp) -> None:
         ids = self.ids
         ids.question.text = app.tr(PROMPT_REASON)
+        ids.skip.text = f"{app.tr(SKIP)}  \u203a"
+        ids.skip.number = "0" if app.keys else ""
         reasons = app.kiosk.offered_reasons()
+        wanted = (tuple((r.code, app.reason_label(r)) for r in reasons), app.keys, portrait(app))
+        if wanted == self.shown:
+            return
+        self.shown = wanted
         grid = ids.reasons
         grid.clear_widgets()
-        count = len(reasons) + 1
-        grid.cols = (1 if count <= 5 else 2) if portrait(app) else (2 if count <= 4 else 3)
+        count = max(1, len(reasons))
+        if portrait(app):
+            grid.cols = 1 if count <= 5 else 2
+        else:
+            grid.cols = min(count, 2) if count <= 4 else math.ceil(count / 2)
         grid.rows = math.ceil(count / grid.cols)
         for number, reason in enumerate(reasons, start=1):
             tile = Tile(text=app.reason_label(reason), number=str(number) if app.keys else "", text_factor=22)
             tile.bind(on_press=lambda _t, code=reason.code: app.on_reason(code))
             grid.add_widget(tile)
-        skip = Tile(text=app.tr(SKIP), number="0" if app.keys else "", text_factor=22, border=1.2)
-        skip.bind(on_press=lambda _t: app.on_reason(None))
-        grid.add_widget(skip)
 
     def tiles(self) -> list[Tile]:
         """The reasons' tiles, then skip."""
-        return list(reversed(self.ids.reasons.children))
+        return [*reversed(self.ids.reasons.children), self.ids.skip]
 
 
 class ThanksScreen(Screen):
-    """Thank you, with the face the citizen gave; it returns to idle by itself."""
+    """Thank you, and that the vote is recorded, beside a check mark; it returns to idle by itself."""
 
     def refresh(self, app: TouchKioskApp) -> None:
-        self.ids.face.face = app.last_face
         self.ids.thanks.text = app.tr(THANKS)
+        self.ids.recorded.text = app.tr(RECORDED)
         self.ids.detail.text = app.tr(THANKS_DETAIL)
+
+
+class NotStoredScreen(Screen):
+    """A press that could not be recorded (disk full, a broken outbox): said plainly, with a warning sign
+    instead of the check mark, for a few seconds; the citizen is asked to tell the staff."""
+
+    def refresh(self, app: TouchKioskApp) -> None:
+        self.ids.title.text = app.tr(SORRY)
+        self.ids.message.text = app.tr(app.problem)
 
 
 class MaintenanceScreen(Screen):

@@ -1,4 +1,4 @@
-"""Widgets of the touch kiosk: faces drawn from `face_art` on the canvas, tiles, the offline mark.
+"""Widgets of the touch kiosk: faces drawn from `face_art` on the canvas, tiles, the offline mark, signs.
 
 No emoji and no images: the faces are vector shapes, sharp at any size, the same ones the web
 page draws as SVG (`face_art`).
@@ -76,10 +76,31 @@ class Tile(ButtonBehavior, Label):
     text_factor = NumericProperty(24)
     """Font size on an 800 x 480 screen; it grows with the screen (and the large-text mode)."""
     in_bar = BooleanProperty(False)
-    """Sized by the top bar's unit (which fits the width), not the screen's."""
+    """Sized by the top bar's unit (which fits the width), not the screen's, and not enlarged by A+."""
     wrap = BooleanProperty(True)
     """Wrap long text over several lines (a reason); off for one word (a language, a key)."""
+    secondary = BooleanProperty(False)
+    """An outline on the background, not a white card: a way out (skip, back, cancel), not a choice."""
 
 
 class OfflineMark(Widget):
     """A small, discreet 'no connection' sign (signal bars struck through), for staff, not alarming citizens."""
+
+
+class Sign(Widget):
+    """A drawn sign as large as fits its widget, centred (drawn in kv/common.kv)."""
+
+    side = NumericProperty(0)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.bind(size=lambda _w, size: setattr(self, "side", min(size)))
+
+
+class CheckMark(Sign):
+    """The thank-you's sign: a white check on a calm blue disc. Not the face given: nobody behind the
+    citizen should read their vote off the screen, and a big red face reads as an alarm."""
+
+
+class WarningSign(Sign):
+    """An amber triangle with "!": the vote could not be recorded (the kiosk's fault, told to staff)."""

@@ -12,39 +12,8 @@ import uuid
 from pathlib import Path
 
 from devstack.processes import free_port
+from tests.e2e.demo_process import left_behind, running_demo, start_demo
 from tests.waiting import wait_for
-
-
-def left_behind(marks: list[str]) -> list[int]:
-    """Processes whose command line or environment names one of `marks` (the demo's folder, its API port)."""
-    found = []
-    for proc in Path("/proc").iterdir():
-        if not proc.name.isdigit() or int(proc.name) == os.getpid():
-            continue
-        try:
-            seen = (proc / "cmdline").read_bytes() + (proc / "environ").read_bytes()
-        except OSError:
-            continue
-        if any(mark.encode() in seen for mark in marks):
-            found.append(int(proc.name))
-    return found
-
-
-def start_demo(
-    var: Path, out: Path, ports: tuple[int, int, int], *options: str, env: dict[str, str] | None = None
-) -> subprocess.Popen[bytes]:
-    """`mlf-demo` on (api, mqtt, pg) ports, printing to `out`, in a session of its own as a terminal's foreground
-    job: Ctrl-C (SIGINT to its process group) goes to the whole group."""
-    api, mqtt, pg = ports
-    args = ["--var", str(var), "--api-port", str(api), "--mqtt-port", str(mqtt), "--pg-port", str(pg), *options]
-    with out.open("wb") as sink:
-        return subprocess.Popen(
-            [sys.executable, "-m", "devstack.demo", *args],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            env=env,
-        )
 
 
 def _reports(text: str, naming: str) -> list[str]:
@@ -53,27 +22,12 @@ def _reports(text: str, naming: str) -> list[str]:
 
 
 def test_demo_comes_up_shows_ratings_and_stops_cleanly_on_ctrl_c(tmp_path: Path) -> None:
-    api, mqtt, pg = free_port(), free_port(), free_port()
-    out = tmp_path / "demo.out"
-    demo = start_demo(tmp_path / "var", out, (api, mqtt, pg), "--interval", "0.5")
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and not _reports(out.read_text(), "sportello-3:"):
-            assert demo.poll() is None, out.read_text()
-            time.sleep(0.5)
-        os.killpg(demo.pid, signal.SIGINT)
-        # Each service has 10-60 s to stop before it is killed; on an idle machine the whole stop takes seconds.
-        assert demo.wait(150) == 0, out.read_text()
-    finally:
-        if demo.poll() is None:
-            os.killpg(demo.pid, signal.SIGKILL)
-            demo.wait()
-        # Services run in sessions of their own, from the demo's folders (which may be links elsewhere).
-        folders = [str((tmp_path / "var" / name).resolve()) for name in ("postgres", "mosquitto", "sim")]
-        for pid in left_behind([str(tmp_path), *folders, f"COLLECTOR_HTTP_PORT={api}"]):
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(os.getpgid(pid), signal.SIGKILL)  # its whole group: forked workers too
-    text = out.read_text()
+    with running_demo(tmp_path, "--interval", "0.5") as demo:
+        assert wait_for(lambda: _reports(demo.text(), "sportello-3:") or demo.process.poll() is not None, 120, 0.5)
+        assert demo.process.poll() is None, demo.text()
+        assert demo.interrupt() == 0, demo.text()
+    api = demo.api
+    text = demo.text()
     assert "The system is up." in text
     assert f"http://127.0.0.1:{api}" in text
     report = _reports(text, "sportello-3:")[0]  # on a busy machine the first reports may not name every kiosk yet

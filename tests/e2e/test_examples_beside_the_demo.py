@@ -21,7 +21,7 @@ from typing import Any
 from devstack.processes import free_port
 from kiosk.core.outbox import peek
 from kiosk.core.settings import OUTBOX_FILE
-from tests.e2e.test_demo import left_behind, start_demo
+from tests.e2e.demo_process import left_behind, start_demo
 from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -6,7 +6,20 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from face_art import BACKGROUND, FACE_FILL, FACES, INK, MUTED, Circle, Curve, contrast_ratio, face_shapes, face_svg
+from face_art import (
+    BACKGROUND,
+    CONFIRM,
+    FACE_FILL,
+    FACES,
+    INK,
+    MUTED,
+    WARNING,
+    Circle,
+    Curve,
+    contrast_ratio,
+    face_shapes,
+    face_svg,
+)
 from protocol import Face
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -48,6 +61,9 @@ def test_contrast_meets_wcag() -> None:
     assert contrast_ratio(MUTED, BACKGROUND) >= 4.5  # secondary text, AA
     for face in FACES:
         assert contrast_ratio(FACE_FILL[face], INK) >= 4  # eyes and mouth on the face: graphics need 3
+    assert contrast_ratio(CONFIRM, "#ffffff") >= 4.5  # the white check mark on it
+    assert contrast_ratio(CONFIRM, BACKGROUND) >= 3  # the disc stands out of the screen
+    assert contrast_ratio(WARNING, INK) >= 4.5  # the "!" on the warning sign
     assert contrast_ratio("#000000", "#ffffff") == pytest.approx(21)
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.core.clock import Clock
 from kiosk.core.face_api import (
     ConfigChanged,
     KioskCore,
@@ -145,3 +146,28 @@ def test_a_full_disk_is_told_apart_from_other_failures(kiosk: Kiosk) -> None:
     assert failed[0].full, failed
     assert kiosk.step is Step.IDLE
     assert json.loads(kiosk.outbox.pending(1, 1)[0].payload)["face"] == "positive"
+
+
+def test_the_flows_timeouts_run_on_the_kiosks_clock(tmp_path: Path) -> None:
+    """A face's tests move time by hand (no test may depend on a machine's speed): the clock given is the one."""
+    now = [100.0]
+    settings = KioskSettings(
+        kiosk_id="k1", organisation="test", service_point="sp-1", data_dir=tmp_path, face_timeout_s=5, thank_you_s=2
+    )
+    kiosk = Kiosk(settings, clock=Clock("yes", monotonic=lambda: now[0]))
+    try:
+        kiosk.begin()
+        now[0] += 4.9
+        kiosk.tick()
+        assert kiosk.step is Step.FACE
+        now[0] += 0.1
+        kiosk.tick()
+        assert kiosk.step is Step.IDLE  # type: ignore[comparison-overlap]  # mypy narrowed it to FACE above
+        kiosk.press_face(Face.POSITIVE)
+        kiosk.tick()
+        assert kiosk.step is Step.THANK_YOU
+        now[0] += 2
+        kiosk.tick()
+        assert kiosk.step is Step.IDLE
+    finally:
+        kiosk.outbox.close()

@@ -11,6 +11,7 @@ import os
 import tempfile
 
 os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("LP_NUM_THREADS", "0")  # as the program sets it (kiosk/touch/main.py): flat memory
 os.environ["KIVY_HOME"] = tempfile.mkdtemp(prefix="mlf-kivy-home-")
 os.environ["KIVY_NO_ARGS"] = "1"
 os.environ["KIVY_LOG_MODE"] = "PYTHON"

@@ -4,6 +4,10 @@
 asyncio loop (Kivy's `async_run`), then stops the app. Touches are Kivy's `UnitTestTouch`
 (kivy.tests.common, shipped with Kivy): they enter where a finger's would, so the real widget
 tree decides what was hit.
+
+Time is the test's: the flow's timeouts, the thank-you, notices and the PIN's lock all run on a
+`ManualClock` that moves only when a test says `await d.later(seconds)`, so no test depends on
+how fast a loaded machine runs it (the real-time limit in `until` only bounds a failing wait).
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from kivy.core.window import Window
 from kivy.tests.common import UnitTestTouch
 from kivy.uix.widget import Widget
 
+from kiosk.core.clock import Clock
 from kiosk.core.kiosk import Kiosk
 from kiosk.touch.app import TouchKioskApp
 from kiosk.touch.settings import TouchKioskSettings, TouchScreen
@@ -28,9 +33,31 @@ LANDSCAPE = (800, 480)
 PORTRAIT = (1080, 1920)
 
 
+class ManualClock:
+    """A monotonic clock that stands still until `advance` moves it."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+    def advance(self, seconds: float) -> None:
+        self.t += seconds
+
+
 class Driver:
     def __init__(self, app: TouchKioskApp) -> None:
         self.app = app
+        assert isinstance(app.now, ManualClock), "the app runs on the test's clock"
+        self.clock: ManualClock = app.now
+
+    async def later(self, seconds: float) -> None:
+        """`seconds` pass on the kiosk's clock; the app's next ticks (every 0.1 s) see it.
+
+        A microsecond more, so that a deadline of exactly `seconds` has passed despite float rounding."""
+        self.clock.advance(seconds + 1e-6)
+        await asyncio.sleep(0.25)
 
     @property
     def screen(self) -> str:
@@ -40,7 +67,7 @@ class Driver:
         for _ in range(n):
             await asyncio.sleep(1 / 60)
 
-    async def until(self, predicate: Callable[[], Any], within: float = 10, what: str = "") -> Any:
+    async def until(self, predicate: Callable[[], Any], within: float = 30, what: str = "") -> Any:
         deadline = time.monotonic() + within
         while not (value := predicate()):
             if time.monotonic() > deadline:
@@ -127,8 +154,9 @@ class TouchRig:
             **options,
         }
         self.settings = TouchKioskSettings(touch=TouchScreen(maintenance_pin="2468", **screen), **settings)
-        self.kiosk = Kiosk(self.settings)
-        self.app = TouchKioskApp(self.kiosk, self.settings.touch)
+        self.clock = ManualClock()
+        self.kiosk = Kiosk(self.settings, clock=Clock(self.settings.clock_synced, monotonic=self.clock))
+        self.app = TouchKioskApp(self.kiosk, self.settings.touch, monotonic=self.clock)
 
     def configure(self, **kwargs: Any) -> None:
         assert self.kiosk.config.receive(remote_config(**kwargs))

@@ -33,15 +33,20 @@ def test_one_service_each_face_reason_and_skip(rig: Rig) -> None:
             await d.tap(idle_faces(d)[face])
             await d.until(lambda: d.screen == "thank_you", what="thank you")
             assert screen_of(d, "thank_you").ids.thanks.text == "Grazie!"
+            await d.later(0.9)
+            assert d.screen == "thank_you"
+            await d.later(0.1)
             await d.until(lambda: d.screen == "idle", what="back to idle")
         await d.tap(idle_faces(d)[2])
         await d.until(lambda: d.screen == "reason")
+        await d.tap(list(reversed(d.app.root.ids.languages.children))[1])  # where "English" is, hidden
+        assert d.app.language == "it"
         tiles = screen_of(d, "reason").tiles()
-        assert [t.text for t in tiles][-1] == "Salta"
+        assert [t.text for t in tiles][-1] == "Salta  \u203a"
         assert tiles[0].text == "Tempo di attesa"
         await d.tap(tiles[1])
         await d.until(lambda: d.screen == "thank_you")
-        assert screen_of(d, "thank_you").ids.face.face == "negative"
+        await d.later(1)
         await d.until(lambda: d.screen == "idle")
         await d.tap(idle_faces(d)[2])
         await d.until(lambda: d.screen == "reason")
@@ -88,11 +93,13 @@ def test_keys_1_2_3_work_as_faces_and_pick_reasons(rig: Rig) -> None:
         for key, _face in ((49, "positive"), (258, "neutral")):  # "1", then keypad "2"
             await d.key(key)
             await d.until(lambda: d.screen == "thank_you")
+            await d.later(1)
             await d.until(lambda: d.screen == "idle")
         await d.key(51)  # "3"
         await d.until(lambda: d.screen == "reason")
         await d.key(52)  # "4": the fourth reason
         await d.until(lambda: d.screen == "thank_you")
+        await d.later(1)
         await d.until(lambda: d.screen == "idle")
         await d.key(51)
         await d.until(lambda: d.screen == "reason")
@@ -115,15 +122,24 @@ def test_a_timeout_on_every_step(rig: Rig) -> None:
     async def script(d: Driver) -> None:
         await d.tap(screen_of(d, "idle").tiles()[0])
         await d.until(lambda: d.screen == "face")
-        await d.until(lambda: d.screen == "idle", within=5, what="face step timeout")
+        await d.later(0.5)
+        assert d.screen == "face"
+        await d.later(0.1)
+        await d.until(lambda: d.screen == "idle", what="face step timeout")
         kiosk.kiosk.begin()  # the service step, as a keypad's first key would open it
-        await d.until(lambda: kiosk.kiosk.step is Step.IDLE, within=5, what="service step timeout")
+        assert kiosk.kiosk.step is Step.SERVICE
+        await d.later(0.6)
+        await d.until(lambda: kiosk.kiosk.step is Step.IDLE, what="service step timeout")
         await d.tap(screen_of(d, "idle").tiles()[1])
         await d.until(lambda: d.screen == "face")
         await d.tap(screen_of(d, "face").ids.faces.buttons()[2])
         await d.until(lambda: d.screen == "reason")
-        await d.until(lambda: d.screen == "thank_you", within=5, what="reason step timeout")
-        await d.until(lambda: d.screen == "idle", within=5, what="thank-you ends")
+        await d.later(0.5)
+        assert d.screen == "reason"
+        await d.later(0.1)
+        await d.until(lambda: d.screen == "thank_you", what="reason step timeout")
+        await d.later(0.3)
+        await d.until(lambda: d.screen == "idle", what="thank-you ends")
 
     kiosk.run(LANDSCAPE, script)
     assert [(r.face, r.reason, r.service) for r in kiosk.rows()] == [(Face.NEGATIVE, None, "carta-identita")]
@@ -140,15 +156,19 @@ def test_language_switch_and_back_to_italian_for_the_next_citizen(rig: Rig) -> N
         await d.tap(list(reversed(bar.children))[2])
         assert screen_of(d, "idle").ids.question.text == "Comment évaluez-vous le service reçu ?"
         assert [b.label for b in idle_faces(d)] == ["Bien", "Passable", "Mauvais"]
+        normal = idle_faces(d)[0].font_size
+        await d.tap(d.app.root.ids.larger)
+        assert d.app.font_scale > 1
+        assert idle_faces(d)[0].font_size > normal
         await d.tap(idle_faces(d)[2])
         await d.until(lambda: d.screen == "reason")
         assert screen_of(d, "reason").tiles()[0].text == "Temps d'attente"  # the collector sent it/en: catalogue
-        assert screen_of(d, "reason").tiles()[-1].text == "Passer"
-        await d.tap(d.app.root.ids.larger)
-        assert d.app.font_scale > 1
+        assert screen_of(d, "reason").tiles()[-1].text == "Passer  \u203a"
+        assert not d.app.root.show_topbar  # the reasons take the room: language and A+ were chosen before
         await d.tap(screen_of(d, "reason").tiles()[0])
         await d.until(lambda: d.screen == "thank_you")
         assert screen_of(d, "thank_you").ids.thanks.text == "Merci !"
+        await d.later(1)
         await d.until(lambda: d.screen == "idle")
         assert screen_of(d, "idle").ids.question.text == "Come valuta il servizio ricevuto?"
         assert d.app.font_scale == 1
@@ -175,6 +195,7 @@ def test_remote_config_arriving_mid_use_applies_at_once(rig: Rig) -> None:
         await d.tap(screen_of(d, "reason").tiles()[4])
         await d.until(lambda: d.screen == "thank_you")
         arrive(revision=3, services=2, languages=["it"])
+        await d.later(1)
         await d.until(lambda: d.screen == "idle" and screen_of(d, "idle").tiles(), what="services on idle")
         assert not d.app.root.ids.languages.children  # one language: no chooser
 
@@ -182,19 +203,26 @@ def test_remote_config_arriving_mid_use_applies_at_once(rig: Rig) -> None:
     assert [(r.face, r.reason) for r in kiosk.rows()] == [(Face.NEGATIVE, "opening-hours")]
 
 
-def test_cooldown_and_a_full_disk_show_the_catalogue_message(rig: Rig) -> None:
+def test_cooldown_notice_and_a_full_disk_screen(rig: Rig) -> None:
     kiosk = rig(thank_you_s=0.2)
     kiosk.configure(cooldown_s=30)
 
     async def script(d: Driver) -> None:
         await d.tap(idle_faces(d)[0])
+        await d.later(0.2)
         await d.until(lambda: d.screen == "idle", what="back to idle")
         await d.tap(idle_faces(d)[1])
         await d.until(lambda: d.app.root.notice, what="the cooldown notice")
         assert d.app.root.notice.startswith("Un attimo, prego")
+        assert d.screen == "idle"
+        await d.later(5)  # message_s
+        await d.until(lambda: not d.app.root.notice, what="the notice goes")
+        await d.later(25)  # 30 s after the first press: it counts again
+        await d.tap(idle_faces(d)[1])
+        await d.until(lambda: d.screen == "thank_you")
 
     kiosk.run(LANDSCAPE, script)
-    assert len(kiosk.rows()) == 1
+    assert [r.face for r in kiosk.rows()] == [Face.POSITIVE, Face.NEUTRAL]
 
     full = rig()
     full.configure()
@@ -204,11 +232,21 @@ def test_cooldown_and_a_full_disk_show_the_catalogue_message(rig: Rig) -> None:
         conn.execute(f"PRAGMA max_page_count = {conn.execute('PRAGMA page_count').fetchone()[0]}")
         for _ in range(40):
             await d.tap(idle_faces(d)[0])
-            if d.app.root.notice:
+            if d.screen == "not_stored":
                 break
+            await d.later(1)
             await d.until(lambda: d.screen == "idle")
-        assert d.app.root.notice == "Il chiosco ora non può ricevere voti. Avvisi il personale."
-        assert d.screen == "idle"
+        assert d.screen == "not_stored"
+        assert full.kiosk.step is Step.IDLE  # the flow is ready for the next citizen
+        shown = screen_of(d, "not_stored").ids
+        assert (shown.title.text, shown.message.text) == (
+            "Ci scusi",
+            "Il chiosco ora non può ricevere voti. Avvisi il personale.",
+        )
+        await d.later(4.9)
+        assert d.screen == "not_stored"
+        await d.later(0.1)
+        await d.until(lambda: d.screen == "idle", what="back to idle after message_s")
 
     full.run(LANDSCAPE, fill)
 
@@ -228,7 +266,9 @@ def test_an_unexpected_error_returns_to_idle(rig: Rig) -> None:
 
     async def script(d: Driver) -> None:
         await d.tap(idle_faces(d)[2])
-        await d.until(lambda: d.screen == "idle" and kiosk.kiosk.step is Step.IDLE, what="recovered")
+        await d.until(lambda: d.screen == "idle", what="recovered")
+        await d.later(1)  # the red face given was kept, with its thank-you time
+        await d.until(lambda: kiosk.kiosk.step is Step.IDLE, what="the flow at rest")
         await d.tap(idle_faces(d)[2])
         await d.until(lambda: d.screen == "reason", what="working again")
 
@@ -239,7 +279,7 @@ def test_an_unexpected_error_returns_to_idle(rig: Rig) -> None:
 
 
 def test_maintenance_pin_right_wrong_and_locked(rig: Rig) -> None:
-    kiosk = rig(touch={"pin_attempts": 2, "pin_lockout_s": 1.5})
+    kiosk = rig(touch={"pin_attempts": 2, "pin_lockout_s": 60})
     kiosk.configure()
 
     async def corner(d: Driver) -> None:
@@ -260,10 +300,15 @@ def test_maintenance_pin_right_wrong_and_locked(rig: Rig) -> None:
         await type_pin(d, "1111")
         assert prompt.text.startswith("PIN errato")
         await type_pin(d, "1357")
-        assert prompt.text.startswith("Bloccato: riprovi tra")
+        assert prompt.text == "Bloccato: riprovi tra 60 s"
         await type_pin(d, "2468")  # the right PIN, but locked: refused
         assert not app.maintenance.unlocked
-        await d.until(lambda: app.maintenance.lock.locked_for(__import__("time").monotonic()) == 0, within=5)
+        await d.later(50)
+        await d.until(lambda: prompt.text == "Bloccato: riprovi tra 10 s", what="the countdown")
+        await type_pin(d, "2468")
+        assert not app.maintenance.unlocked
+        await d.later(10)
+        await d.until(lambda: "Bloccato" not in prompt.text, what="the lock ends")
         await type_pin(d, "2468")
         await d.until(lambda: app.maintenance.state is not None, what="the kiosk's state")
         shown = [w.text for w in screen_of(d, "maintenance").ids.body.children[0].children]
@@ -272,5 +317,11 @@ def test_maintenance_pin_right_wrong_and_locked(rig: Rig) -> None:
         assert "Voti in attesa del collettore" in shown
         await d.key(27)
         await d.until(lambda: d.screen == "idle")
+        await corner(d)  # a minute without a touch closes it
+        await d.until(lambda: d.screen == "maintenance")
+        await d.later(59)
+        assert d.screen == "maintenance"
+        await d.later(1.5)
+        await d.until(lambda: d.screen == "idle", what="maintenance closes by itself")
 
     kiosk.run(LANDSCAPE, script)
