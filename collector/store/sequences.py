@@ -61,11 +61,16 @@ def _pairs(keys: Iterable[InstanceKey]) -> tuple[str, str]:
 
 
 GAPS = """
-SELECT g.kiosk_id, g.instance, g.first_seq, g.last_seq, g.opened_at, g.lost_at FROM sequence_gaps g
-JOIN unnest(%s::text[], %s::uuid[]) AS k(kiosk_id, instance) USING (kiosk_id, instance)
-WHERE g.closed_at IS NULL OR g.lost_at IS NOT NULL ORDER BY 1, 2, 3
+WITH k AS (SELECT * FROM unnest(%(kiosks)s::text[], %(instances)s::uuid[]) AS k(kiosk_id, instance))
+SELECT g.kiosk_id, g.instance, g.first_seq, g.last_seq, g.opened_at, g.lost_at
+FROM sequence_gaps g JOIN k USING (kiosk_id, instance) WHERE g.closed_at IS NULL
+UNION ALL
+SELECT g.kiosk_id, g.instance, g.first_seq, g.last_seq, g.opened_at, g.lost_at
+FROM sequence_gaps g JOIN k USING (kiosk_id, instance) WHERE g.lost_at IS NOT NULL
+ORDER BY 1, 2, 3
 """
-"""Open gaps, and the ranges closed as lost (a lost range is a closed gap with `lost_at`; see migration 0140)."""
+"""Open gaps, and the ranges closed as lost (a lost range is a closed gap with `lost_at`; see migration 0140):
+each through its own partial index, however many closed gaps there are."""
 
 
 def advance(
@@ -103,14 +108,16 @@ def advance(
     releasing = {k: n for k, n in (held or {}).items() if k[0] in kiosks and not kiosks[k[0]][1]}
     touched = sorted({k for k in accounted if k[0] in kiosks} | set(releasing))
     gaps: dict[InstanceKey, list[Gap]] = {}
-    for kiosk, instance, first, last, opened_at, lost_at in conn.execute(GAPS, _pairs(touched)):
+    kiosk_ids, instances = _pairs(touched)
+    for kiosk, instance, first, last, opened_at, lost_at in conn.execute(
+        GAPS, {"kiosks": kiosk_ids, "instances": instances}
+    ):
         gap = Gap(int(first), int(last), opened_at, lost_at is not None, lost_at)
         gaps.setdefault((kiosk, instance), []).append(gap)
     counters = {key: state.get(key, (0, 0)) for key in keys if key[0] in kiosks}
     result = Advanced({}, {})
-    closes: list[Gap] = []
-    opens: list[Gap] = []
-    owners: dict[int, InstanceKey] = {}
+    closes: list[tuple[InstanceKey, Gap]] = []
+    opens: list[tuple[InstanceKey, Gap]] = []
     for key in touched:
         before = gaps.get(key, [])
         now, max_seq, watermark = before, counters[key][0], counters[key][1]
@@ -126,12 +133,8 @@ def advance(
             now, max_seq, watermark = after(now, update), update.max_seq, update.watermark
             if update.lost:
                 result.lost[key] = [(g.first, g.last) for g in update.lost]
-        for gap in [g for g in before if g not in now]:
-            closes.append(gap)
-            owners[id(gap)] = key
-        for gap in [g for g in now if g not in before]:
-            opens.append(gap)
-            owners[id(gap)] = key
+        closes += [(key, g) for g in before if g not in now]
+        opens += [(key, g) for g in now if g not in before]
         counters[key] = (max_seq, watermark)
     with conn.cursor() as cur:
         ordered = sorted(counters)
@@ -148,19 +151,19 @@ def advance(
         cur.executemany(
             "UPDATE sequence_gaps SET closed_at = now()"
             " WHERE kiosk_id = %s AND instance = %s AND first_seq = %s AND closed_at IS NULL",
-            [(*owners[id(g)], g.first) for g in closes if not g.lost],
+            [(*key, g.first) for key, g in closes if not g.lost],
         )
         # A lost range that a late rating split: no longer lost as a whole; its remainders are inserted below.
         cur.executemany(
             "UPDATE sequence_gaps SET lost_at = NULL"
             " WHERE kiosk_id = %s AND instance = %s AND first_seq = %s AND lost_at IS NOT NULL",
-            [(*owners[id(g)], g.first) for g in closes if g.lost],
+            [(*key, g.first) for key, g in closes if g.lost],
         )
         cur.executemany(
             "INSERT INTO sequence_gaps (kiosk_id, instance, first_seq, last_seq, opened_at, closed_at, lost_at)"
             " VALUES (%s, %s, %s, %s, coalesce(%s::timestamptz, now()),"
             " CASE WHEN %s THEN now() END, CASE WHEN %s THEN coalesce(%s::timestamptz, now()) END)",
-            [(*owners[id(g)], g.first, g.last, g.opened_at, g.lost, g.lost, g.lost_at) for g in opens],
+            [(*key, g.first, g.last, g.opened_at, g.lost, g.lost, g.lost_at) for key, g in opens],
         )
     result.watermarks.update({key: (kiosks[key[0]][0], acked) for key, (_, acked) in counters.items()})
     return result
