@@ -19,7 +19,7 @@ import pytest
 
 from devstack.mosquitto import LocalMosquitto
 from devstack.postgres import LocalPostgres
-from devstack.processes import give_to
+from devstack.processes import free_port, give_to
 from tests.fixtures.fix_collector import collectors
 from tests.fixtures.fix_kiosk_mqtt import Publisher
 from tests.fixtures.fix_pg_archive import (
@@ -185,13 +185,12 @@ def in_recovery(url: str) -> bool:
 
 @pytest.mark.parametrize("content", [b"same", b"other"])
 def test_wal_archive_accepts_a_segment_again_but_never_overwrites_another(
-    archived_cluster: ArchivedCluster, content: bytes
+    service_dirs: Callable[[str], Path], content: bytes
 ) -> None:
     """PostgreSQL retries a segment after a crash (same content: fine); two servers writing one archive
     folder would clobber each other (different content: refused, the segment stays with PostgreSQL)."""
-    cluster = archived_cluster
-    folder = cluster.root / "scratch"
-    folder.mkdir()
+    folder = service_dirs("wal-scripts")
+    cluster = ArchivedCluster(LocalPostgres(folder / "no-server", free_port()), folder)  # the scripts' user only
     give_to(folder, cluster.server.user)
     segment = folder / "000000010000000000000099"
     segment.write_bytes(b"same")
