@@ -9,6 +9,12 @@ number <= N is accounted for: it is what lets that instance forget its ratings.
 
 A new event under a number already accounted for (not in an open gap) means two
 writers share the numbering: a copied outbox, or two kiosks that send no instance.
+
+A gap below the lowest number the instance still holds (its heartbeat says so) can never
+fill: the kiosk deleted those ratings because an earlier watermark covered them, and the
+database has since lost them (restored to an older point). `release` closes such a gap
+as lost, so the watermark moves on; a lost number that arrives after all is stored and
+no longer lost (`found`). Nothing at or above the lowest held number is ever released.
 """
 
 from __future__ import annotations
@@ -20,11 +26,18 @@ from datetime import datetime
 
 @dataclass(frozen=True, slots=True)
 class Gap:
-    """Missing numbers first..last (inclusive). `opened_at` None: opened now."""
+    """Missing numbers first..last (inclusive). `opened_at` None: opened now. `lost`: closed as lost (since
+    `lost_at`, None: now); it holds the watermark back no more, and a number filling it is found again."""
 
     first: int
     last: int
     opened_at: datetime | None = None
+    lost: bool = False
+    lost_at: datetime | None = None
+
+    @property
+    def size(self) -> int:
+        return self.last - self.first + 1
 
 
 @dataclass
@@ -37,6 +50,10 @@ class SequenceUpdate:
     """Gaps to open: new holes above the old maximum, and what remains of the closed ones."""
     reused: list[int] = field(default_factory=list)
     """Numbers of new events that were accounted for already (see the module doc)."""
+    lost: list[Gap] = field(default_factory=list)
+    """Numbers closed as lost now (`release`)."""
+    found: int = 0
+    """Numbers that had been closed as lost and arrived after all."""
 
     @property
     def changed(self) -> bool:
@@ -56,13 +73,15 @@ def account(max_seq: int, open_gaps: Sequence[Gap], seqs: Iterable[int], fresh: 
             still_open.append(gap)
             continue
         update.closed.append(gap)
+        if gap.lost:
+            update.found += len(fills)
         start = gap.first
         for s in fills:
             if s > start:
-                update.opened.append(Gap(start, s - 1, gap.opened_at))
+                update.opened.append(Gap(start, s - 1, gap.opened_at, gap.lost, gap.lost_at))
             start = s + 1
         if start <= gap.last:
-            update.opened.append(Gap(start, gap.last, gap.opened_at))
+            update.opened.append(Gap(start, gap.last, gap.opened_at, gap.lost, gap.lost_at))
     previous = max_seq
     for s in new:
         if s <= max_seq:
@@ -71,6 +90,35 @@ def account(max_seq: int, open_gaps: Sequence[Gap], seqs: Iterable[int], fresh: 
             update.opened.append(Gap(previous + 1, s - 1))
         previous = s
     update.max_seq = previous
-    firsts = [g.first for g in still_open] + [g.first for g in update.opened]
-    update.watermark = min(firsts) - 1 if firsts else update.max_seq
+    update.watermark = _watermark(update.max_seq, [*still_open, *update.opened])
+    return update
+
+
+def _watermark(max_seq: int, gaps: Iterable[Gap]) -> int:
+    firsts = [g.first for g in gaps if not g.lost]
+    return min(firsts) - 1 if firsts else max_seq
+
+
+def after(gaps: Sequence[Gap], update: SequenceUpdate) -> list[Gap]:
+    """The gaps once `update` (made from `gaps`) is applied."""
+    return sorted([g for g in gaps if g not in update.closed] + update.opened, key=lambda g: g.first)
+
+
+def release(max_seq: int, gaps: Sequence[Gap], held_from: int) -> SequenceUpdate:
+    """Close as lost every number below `held_from` (the lowest the instance still holds) that is missing:
+    the open gaps' numbers below it, and those between `max_seq` and it (the instance numbered them, deleted
+    them, and we never had them or lost them)."""
+    update = SequenceUpdate(max_seq=max_seq, watermark=0)
+    for gap in gaps:
+        if gap.lost or gap.first >= held_from:
+            continue
+        update.closed.append(gap)
+        update.lost.append(Gap(gap.first, min(gap.last, held_from - 1), gap.opened_at, lost=True))
+        if gap.last >= held_from:
+            update.opened.append(Gap(held_from, gap.last, gap.opened_at))
+    if held_from - 1 > max_seq:
+        update.lost.append(Gap(max_seq + 1, held_from - 1, lost=True))
+        update.max_seq = held_from - 1
+    update.opened += update.lost
+    update.watermark = _watermark(update.max_seq, after(gaps, update))
     return update

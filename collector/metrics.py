@@ -63,6 +63,17 @@ class IngestMetrics:
             ["reason"],
             registry=r,
         )
+        self.lost = Counter(
+            "mlf_kiosk_ratings_lost",
+            "Ratings closed as lost: the kiosk deleted them under an earlier watermark and the database no longer "
+            "has them (restored to an older point). GET /v1/kiosks has each kiosk's total.",
+            registry=r,
+        )
+        self.found = Counter(
+            "mlf_kiosk_ratings_found",
+            "Ratings closed as lost before that arrived and were stored after all.",
+            registry=r,
+        )
         self.db_errors = Counter(
             "mlf_ingest_database_errors", "Failed attempts to write a batch (it is kept and retried).", registry=r
         )
@@ -104,3 +115,5 @@ class IngestMetrics:
             self.misuse.labels("cleared").inc(result.misuse_cleared)
         for conflict in result.identity_conflicts:
             self.identity_conflicts.labels(conflict.reason).inc()
+        self.lost.inc(sum(last - first + 1 for ranges in result.lost.values() for first, last in ranges))
+        self.found.inc(result.found)

@@ -211,3 +211,14 @@ class IngestPipeline:
         metrics.last_commit.set(committed_at.timestamp())
         for reason, n in result.quarantined.items():
             log.info("quarantined %d message(s): %s", n, reason)
+        for (kiosk, instance), ranges in sorted(result.lost.items()):
+            log.warning(
+                "kiosk %s (instance %s): %d rating(s) lost, seq %s: the kiosk no longer holds them and the database "
+                "lacks them (restored to an older point?); its watermark moves past them",
+                kiosk,
+                instance,
+                sum(last - first + 1 for first, last in ranges),
+                ", ".join(f"{first}-{last}" if last > first else str(first) for first, last in ranges),
+            )
+        if result.found:
+            log.info("%d rating(s) closed as lost arrived after all and are stored", result.found)

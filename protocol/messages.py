@@ -185,6 +185,7 @@ class Heartbeat(WireModel):
                     "software_version": "0.1.0",
                     "last_seq": 1,
                     "outbox_depth": 0,
+                    "lowest_held_seq": 2,
                     "oldest_pending_age_s": None,
                     "ignored_presses": 3,
                     "config_revision": 7,
@@ -202,6 +203,14 @@ class Heartbeat(WireModel):
     software_version: Text = Field(max_length=40)
     last_seq: int = Field(ge=0, le=MAX_SEQ, description="Highest sequence number of this instance so far.")
     outbox_depth: int = Field(ge=0, le=MAX_JSON_INT, description="Presses not yet confirmed by the collector's ack.")
+    lowest_held_seq: int | None = Field(
+        default=None,
+        ge=1,
+        le=MAX_SEQ,
+        description="Lowest sequence number of this instance the kiosk still holds (last_seq + 1 when it holds "
+        "none, within the bound). The collector closes as lost what is missing below it (after a restore of its "
+        "database to an older point) and moves the watermark on. Absent: nothing is closed as lost for this kiosk.",
+    )
     oldest_pending_age_s: float | None = Field(
         default=None, ge=0, le=MAX_SECONDS, description="Age of the oldest of them."
     )
@@ -225,6 +234,8 @@ class Heartbeat(WireModel):
     @model_validator(mode="after")
     def _instance_not_nil(self) -> Self:
         _not_nil(self.instance)
+        if self.lowest_held_seq is not None and self.lowest_held_seq > self.last_seq + 1:
+            raise ValueError("lowest_held_seq must not exceed last_seq + 1")
         return self
 
 

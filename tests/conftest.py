@@ -8,6 +8,7 @@ pytest_plugins = [
     "tests.fixtures.fix_collector",
     "tests.fixtures.fix_kiosk_mqtt",
     "tests.fixtures.fix_pg_cluster",
+    "tests.fixtures.fix_pg_archive",
     "tests.fixtures.fix_timescaledb",
     "tests.fixtures.fix_kiosk",
     "tests.fixtures.fix_secured",

@@ -110,7 +110,7 @@ SELECT k.id, k.org_id AS organisation, k.service_point_id AS service_point, k.on
        CASE WHEN covered THEN NULL
             ELSE hb.oldest_age + extract(epoch FROM now() - k.last_heartbeat_at)::float8 END AS oldest_pending_age_s,
        cur.instance, coalesce(cur.acked_seq, 0) AS acked_seq, hb.last_seq,
-       g.open_gaps, g.missing_ratings, k.clock_skew_ms,
+       g.open_gaps, g.missing_ratings, g.lost_ratings, k.clock_skew_ms,
        s.config_revision, (k.last_heartbeat->>'config_revision')::bigint AS config_revision_in_use,
        k.last_heartbeat->>'config_error' AS config_error,
        k.identity_conflict_since, k.identity_conflict_reason, seen.instances
@@ -128,8 +128,10 @@ LEFT JOIN LATERAL (
     SELECT instance, acked_seq FROM kiosk_instances WHERE kiosk_id = k.id ORDER BY last_seen_at DESC LIMIT 1
 ) cur ON true
 CROSS JOIN LATERAL (
-    SELECT count(*) AS open_gaps, coalesce(sum(last_seq - first_seq + 1), 0)::bigint AS missing_ratings
-    FROM sequence_gaps WHERE kiosk_id = k.id AND closed_at IS NULL
+    SELECT count(*) FILTER (WHERE closed_at IS NULL) AS open_gaps,
+           coalesce(sum(last_seq - first_seq + 1) FILTER (WHERE closed_at IS NULL), 0)::bigint AS missing_ratings,
+           coalesce(sum(last_seq - first_seq + 1) FILTER (WHERE lost_at IS NOT NULL), 0)::bigint AS lost_ratings
+    FROM sequence_gaps WHERE kiosk_id = k.id AND (closed_at IS NULL OR lost_at IS NOT NULL)
 ) g
 LEFT JOIN LATERAL (
     SELECT jsonb_agg(jsonb_build_object(

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
-from uuid import UUID
 
 import psycopg
 from psycopg.rows import TupleRow
 
-from collector.gaps import Gap, account
+from collector.gaps import Gap, account, after, release
 from collector.ingest import InstanceKey
 from collector.store.arrays import array
 
@@ -41,6 +40,10 @@ class Advanced:
     """(kiosk, instance) -> (organisation, watermark) for every instance given."""
     reused: dict[InstanceKey, list[int]]
     """Instances whose new events came under numbers already accounted for (see `collector.gaps`)."""
+    lost: dict[InstanceKey, list[tuple[int, int]]] = field(default_factory=dict)
+    """Ranges of numbers closed as lost now, per instance (`collector.gaps.release`)."""
+    found: dict[InstanceKey, int] = field(default_factory=dict)
+    """Numbers closed as lost before that arrived in this batch, per instance."""
 
 
 UPSERT_INSTANCES = """
@@ -57,23 +60,43 @@ def _pairs(keys: Iterable[InstanceKey]) -> tuple[str, str]:
     return array(k for k, _ in keys), array(i for _, i in keys)
 
 
+GAPS = """
+WITH k AS (SELECT * FROM unnest(%(kiosks)s::text[], %(instances)s::uuid[]) AS k(kiosk_id, instance))
+SELECT g.kiosk_id, g.instance, g.first_seq, g.last_seq, g.opened_at, g.lost_at
+FROM sequence_gaps g JOIN k USING (kiosk_id, instance) WHERE g.closed_at IS NULL
+UNION ALL
+SELECT g.kiosk_id, g.instance, g.first_seq, g.last_seq, g.opened_at, g.lost_at
+FROM sequence_gaps g JOIN k USING (kiosk_id, instance) WHERE g.lost_at IS NOT NULL
+ORDER BY 1, 2, 3
+"""
+"""Open gaps, and the ranges closed as lost (a lost range is a closed gap with `lost_at`; see migration 0140):
+each through its own partial index, however many closed gaps there are."""
+
+
 def advance(
     conn: psycopg.Connection[TupleRow],
     heard: Mapping[InstanceKey, tuple[datetime, datetime]],
     accounted: Mapping[InstanceKey, Iterable[int]],
     fresh: Mapping[InstanceKey, Iterable[int]],
+    held: Mapping[InstanceKey, int] | None = None,
 ) -> Advanced:
     """Account for new sequence numbers of each instance heard (first and last receive time in the batch):
     open and close gaps, update the instance's counters and times, compute its watermark.
 
-    `accounted`: numbers of ratings stored (new or not) or quarantined; `fresh`: those of new events.
-    Every key of `accounted` must be in `heard`."""
+    `accounted`: numbers of ratings stored (new or not) or quarantined; `fresh`: those of new events; `held`:
+    the lowest number each instance still holds, from its heartbeats (what is missing below it is lost; not
+    for a kiosk with an open identity conflict, whose heartbeats may speak for another device's numbers).
+    Every key of `accounted` and `held` must be in `heard`."""
     keys = sorted(heard)
     if not keys:
         return Advanced({}, {})
-    orgs: dict[str, str] = dict(
-        conn.execute("SELECT id, org_id FROM kiosks WHERE id = ANY(%s::text[])", (array({k for k, _ in keys}),))
-    )
+    kiosks = {
+        kiosk: (org, bool(conflicted))
+        for kiosk, org, conflicted in conn.execute(
+            "SELECT id, org_id, identity_conflict_since IS NOT NULL FROM kiosks WHERE id = ANY(%s::text[])",
+            (array({k for k, _ in keys}),),
+        )
+    }
     state = {
         (kiosk, instance): (int(max_seq), int(acked))
         for kiosk, instance, max_seq, acked in conn.execute(
@@ -82,26 +105,37 @@ def advance(
             _pairs(keys),
         )
     }
-    with_news = sorted(k for k in accounted if k[0] in orgs)
+    releasing = {k: n for k, n in (held or {}).items() if k[0] in kiosks and not kiosks[k[0]][1]}
+    touched = sorted({k for k in accounted if k[0] in kiosks} | set(releasing))
     gaps: dict[InstanceKey, list[Gap]] = {}
-    for kiosk, instance, first, last, opened_at in conn.execute(
-        "SELECT g.kiosk_id, g.instance, g.first_seq, g.last_seq, g.opened_at FROM sequence_gaps g"
-        " JOIN unnest(%s::text[], %s::uuid[]) AS k(kiosk_id, instance) USING (kiosk_id, instance)"
-        " WHERE g.closed_at IS NULL ORDER BY 1, 2, 3",
-        _pairs(with_news),
+    kiosk_ids, instances = _pairs(touched)
+    for kiosk, instance, first, last, opened_at, lost_at in conn.execute(
+        GAPS, {"kiosks": kiosk_ids, "instances": instances}
     ):
-        gaps.setdefault((kiosk, instance), []).append(Gap(int(first), int(last), opened_at))
-    counters = {key: state.get(key, (0, 0)) for key in keys if key[0] in orgs}
-    closes: list[tuple[str, UUID, int]] = []
-    opens: list[tuple[str, UUID, int, int, object]] = []
-    reused: dict[InstanceKey, list[int]] = {}
-    for key in with_news:
-        update = account(counters[key][0], gaps.get(key, []), accounted[key], fresh.get(key, ()))
-        closes += [(*key, g.first) for g in update.closed]
-        opens += [(*key, g.first, g.last, g.opened_at) for g in update.opened]
-        counters[key] = (update.max_seq, update.watermark)
-        if update.reused:
-            reused[key] = update.reused
+        gap = Gap(int(first), int(last), opened_at, lost_at is not None, lost_at)
+        gaps.setdefault((kiosk, instance), []).append(gap)
+    counters = {key: state.get(key, (0, 0)) for key in keys if key[0] in kiosks}
+    result = Advanced({}, {})
+    closes: list[tuple[InstanceKey, Gap]] = []
+    opens: list[tuple[InstanceKey, Gap]] = []
+    for key in touched:
+        before = gaps.get(key, [])
+        now, max_seq, watermark = before, counters[key][0], counters[key][1]
+        if key in accounted:
+            update = account(max_seq, now, accounted[key], fresh.get(key, ()))
+            now, max_seq, watermark = after(now, update), update.max_seq, update.watermark
+            if update.reused:
+                result.reused[key] = update.reused
+            if update.found:
+                result.found[key] = update.found
+        if key in releasing:
+            update = release(max_seq, now, releasing[key])
+            now, max_seq, watermark = after(now, update), update.max_seq, update.watermark
+            if update.lost:
+                result.lost[key] = [(g.first, g.last) for g in update.lost]
+        closes += [(key, g) for g in before if g not in now]
+        opens += [(key, g) for g in now if g not in before]
+        counters[key] = (max_seq, watermark)
     with conn.cursor() as cur:
         ordered = sorted(counters)
         cur.execute(
@@ -117,12 +151,19 @@ def advance(
         cur.executemany(
             "UPDATE sequence_gaps SET closed_at = now()"
             " WHERE kiosk_id = %s AND instance = %s AND first_seq = %s AND closed_at IS NULL",
-            closes,
+            [(*key, g.first) for key, g in closes if not g.lost],
+        )
+        # A lost range that a late rating split: no longer lost as a whole; its remainders are inserted below.
+        cur.executemany(
+            "UPDATE sequence_gaps SET lost_at = NULL"
+            " WHERE kiosk_id = %s AND instance = %s AND first_seq = %s AND lost_at IS NOT NULL",
+            [(*key, g.first) for key, g in closes if g.lost],
         )
         cur.executemany(
-            "INSERT INTO sequence_gaps (kiosk_id, instance, first_seq, last_seq, opened_at)"
-            " VALUES (%s, %s, %s, %s, coalesce(%s::timestamptz, now()))",
-            opens,
+            "INSERT INTO sequence_gaps (kiosk_id, instance, first_seq, last_seq, opened_at, closed_at, lost_at)"
+            " VALUES (%s, %s, %s, %s, coalesce(%s::timestamptz, now()),"
+            " CASE WHEN %s THEN now() END, CASE WHEN %s THEN coalesce(%s::timestamptz, now()) END)",
+            [(*key, g.first, g.last, g.opened_at, g.lost, g.lost, g.lost_at) for key, g in opens],
         )
-    watermarks = {key: (orgs[key[0]], acked) for key, (_, acked) in counters.items()}
-    return Advanced(watermarks, reused)
+    result.watermarks.update({key: (kiosks[key[0]][0], acked) for key, (_, acked) in counters.items()})
+    return result

@@ -62,6 +62,10 @@ class WriteResult:
     """Kiosks found to have more than one device behind their id, in this batch."""
     conflicted: set[str] = field(default_factory=set)
     """Kiosks heard whose identity conflict is open (their acks say so)."""
+    lost: dict[InstanceKey, list[tuple[int, int]]] = field(default_factory=dict)
+    """Sequence ranges closed as lost in this batch: ratings the kiosk deleted and the database lacks."""
+    found: int = 0
+    """Ratings under numbers closed as lost before that arrived after all."""
 
     def add(self, other: WriteResult) -> None:
         self.stored += other.stored
@@ -75,6 +79,9 @@ class WriteResult:
         self.misuse_cleared += other.misuse_cleared
         self.identity_conflicts += other.identity_conflicts
         self.conflicted = (self.conflicted - {k for k, _ in other.watermarks}) | other.conflicted
+        for key, ranges in other.lost.items():
+            self.lost[key] = self.lost.get(key, []) + ranges
+        self.found += other.found
 
 
 def write_batch(conn: psycopg.Connection[TupleRow], batch: Batch, options: WriteOptions) -> WriteResult:
@@ -121,13 +128,18 @@ def write_batch(conn: psycopg.Connection[TupleRow], batch: Batch, options: Write
         if placed or moves:
             rollups.apply(conn, with_removals=bool(moves or result.misuse_marked or result.misuse_cleared))
 
-        advanced = sequences.advance(conn, heard, accounted, fresh)
+        held: dict[InstanceKey, int] = {}
+        for beat in heartbeats:  # each was true when sent, and what a kiosk holds only shrinks from below
+            if (lowest := beat.heartbeat.lowest_held_seq) is not None:
+                held[beat.key] = max(lowest, held.get(beat.key, 0))
+        advanced = sequences.advance(conn, heard, accounted, fresh, held)
         kiosk_state.record(conn, admitted, heartbeats, statuses)
         takeovers = {h.key: h.heartbeat.session_takeovers for h in heartbeats if h.heartbeat.session_takeovers}
         observed = identity.observe(conn, {k for k, _ in heard}, advanced.reused, takeovers)
         result.identity_conflicts, result.conflicted = observed.opened, observed.conflicted
         result.quarantined = quarantine.store(conn, rejections)
         result.watermarks = advanced.watermarks
+        result.lost, result.found = advanced.lost, sum(advanced.found.values())
     return result
 
 

@@ -209,6 +209,7 @@ class Kiosk:
             software_version=__version__,
             last_seq=stats.last_seq,
             outbox_depth=stats.depth,
+            lowest_held_seq=stats.lowest_held,
             oldest_pending_age_s=self.pending_age_s(stats),
             ignored_presses=self.flow.ignored_presses,
             config_revision=self.config.revision,

@@ -280,11 +280,18 @@ class Outbox:
         try:
             last, watermark = self._get(conn, "last_seq"), self._get(conn, "watermark")
             depth = conn.execute("SELECT count(*) FROM outbox").fetchone()[0]
-            row = conn.execute("SELECT boot_id, uptime_ms, wall_s FROM outbox ORDER BY seq LIMIT 1").fetchone()
+            row = conn.execute("SELECT boot_id, uptime_ms, wall_s, seq FROM outbox ORDER BY seq LIMIT 1").fetchone()
         finally:
             conn.execute("COMMIT")
         oldest = Oldest(uuid.UUID(row[0]), row[1], row[2]) if row else None
-        return OutboxStats(last_seq=last, watermark=watermark, depth=depth, oldest=oldest, instance=self.instance)
+        return OutboxStats(
+            last_seq=last,
+            watermark=watermark,
+            depth=depth,
+            oldest=oldest,
+            instance=self.instance,
+            lowest_seq=row[3] if row else None,
+        )
 
     def load_config(self) -> bytes | None:
         row = self._connection().execute("SELECT value FROM state WHERE key = 'config'").fetchone()

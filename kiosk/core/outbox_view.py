@@ -10,6 +10,8 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
+from protocol.messages import MAX_SEQ
+
 
 @dataclass(frozen=True, slots=True)
 class Pending:
@@ -31,6 +33,13 @@ class OutboxStats:
     depth: int
     oldest: Oldest | None
     instance: uuid.UUID | None = None
+    lowest_seq: int | None = None
+    """The lowest sequence number still held (None: it holds none)."""
+
+    @property
+    def lowest_held(self) -> int:
+        """What the heartbeat reports as `lowest_held_seq`: the lowest number held, or `last_seq + 1`."""
+        return self.lowest_seq if self.lowest_seq is not None else min(self.last_seq + 1, MAX_SEQ)
 
     @property
     def delivered(self) -> bool:

@@ -237,6 +237,7 @@ class KioskStatus(BaseModel):
                     "last_seq": 1204,
                     "open_gaps": 0,
                     "missing_ratings": 0,
+                    "lost_ratings": 0,
                     "clock_skew_ms": -140,
                     "config_revision": 7,
                     "config_revision_in_use": 7,
@@ -266,6 +267,10 @@ class KioskStatus(BaseModel):
     last_seq: int | None = Field(description="Highest sequence number it reported.")
     open_gaps: int = Field(description="Holes in its sequence not yet filled.")
     missing_ratings: int = Field(description="Ratings those holes stand for.")
+    lost_ratings: int = Field(
+        description="Ratings closed as lost: the kiosk deleted them under an earlier watermark and the database no "
+        "longer has them (restored to an older point: deploy/backup/README.md). Never counted in the holes above."
+    )
     clock_skew_ms: int | None = Field(description="Its clock minus ours, at its last heartbeat.")
     config_revision: int | None = Field(description="Revision of the config we publish for it.")
     config_revision_in_use: int | None = Field(description="Revision it reported using.")
