@@ -1,0 +1,81 @@
+"""The page data, as the charts take it (labels formatted for the reader's language)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from babel.dates import get_day_names
+from jinja2 import pass_context
+
+from collector.api.routes.kiosks import KioskStatus
+from collector.api.routes.service_points import Matrix, Series
+from collector.board.charts import FacePoint, TrendPoint
+
+
+def _label(context: Any, bucket_start: Any, grain: str, timezone: str) -> str:
+    fmt = context["fmt"]
+    if grain == "month":
+        return str(fmt.iso_day(bucket_start, timezone))[:7]
+    return str(fmt.short_day(bucket_start, timezone))
+
+
+@pass_context
+def trend_points(context: Any, series: Series) -> list[TrendPoint]:
+    return [
+        TrendPoint(
+            label=_label(context, b.start, series.grain, series.timezone),
+            share=b.shares.positive.share if b.total else None,
+            low=b.shares.positive.low,
+            high=b.shares.positive.high,
+            below=b.flag.state == "below_target",
+        )
+        for b in series.buckets
+    ]
+
+
+@pass_context
+def face_points(context: Any, series: Series) -> list[FacePoint]:
+    return [
+        FacePoint(
+            _label(context, b.start, series.grain, series.timezone),
+            b.counts.positive,
+            b.counts.neutral,
+            b.counts.negative,
+        )
+        for b in series.buckets
+    ]
+
+
+def cells(matrix: Matrix) -> list[tuple[int, int, int, float | None]]:
+    return [(c.weekday, c.hour, c.total, c.green_share) for c in matrix.cells]
+
+
+def busy_hours(matrix: Matrix) -> list[int]:
+    """The hours of the day with any rating, for the heat map's table."""
+    return sorted({c.hour for c in matrix.cells if c.total})
+
+
+@pass_context
+def weekdays(context: Any, width: Literal["abbreviated", "wide"] = "abbreviated") -> list[str]:
+    """Monday..Sunday in the reader's language."""
+    names = get_day_names(width, locale=context["lang"])
+    return [str(names[i]) for i in range(7)]
+
+
+def kiosks_in_order(kiosks: list[KioskStatus]) -> list[tuple[str, KioskStatus]]:
+    """(connection word, kiosk): offline first, then never reported, then online; more open gaps first."""
+    rank = {"offline": 0, "unknown": 1, "online": 2}
+
+    def word(k: KioskStatus) -> str:
+        return "unknown" if k.online is None else "online" if k.online else "offline"
+
+    ordered = sorted(kiosks, key=lambda k: (rank[word(k)], -k.open_gaps, k.id))
+    return [(word(k), k) for k in ordered]
+
+
+def identity_fields(kiosks: list[KioskStatus]) -> list[str]:
+    """Fields of `GET /v1/kiosks` about identity conflicts (whatever the API names them), in its order."""
+    if not kiosks:
+        return []
+    names = type(kiosks[0]).model_fields
+    return [n for n in names if "conflict" in n or "identity" in n]
