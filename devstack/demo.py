@@ -105,6 +105,21 @@ def _register_office(api: str, key: str, counters: int) -> None:
                 raise RuntimeError(f"could not register the demo office ({path}): HTTP {exc.code}") from None
 
 
+def _sign_in_link(env: dict[str, str], key: str, api: str) -> str:
+    """A one-time link to the board for the demo's key (`mlf-collector admin key sign-in-link`): never the key."""
+    done = subprocess.run(
+        [sys.executable, "-m", "collector.main", "admin", "key", "sign-in-link", key.split("_")[1], "--base-url", api],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    if done.returncode != 0:
+        raise RuntimeError(f"could not make a sign-in link: {done.stderr.strip()}")
+    return done.stdout.strip().splitlines()[-1]
+
+
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
@@ -225,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
                 start_new_session=True,
             )
             stack.callback(_stopping, "the simulated kiosks", _stop, sims)
-            print(BANNER.format(api=api, mqtt=args.mqtt_port, pg=pg.dsn(DATABASE), var=var, key=key))
+            link = _sign_in_link(env, key, api)
+            print(BANNER.format(api=api, mqtt=args.mqtt_port, pg=pg.dsn(DATABASE), var=var, key=key, link=link))
             started = time.monotonic()
             while args.duration is None or time.monotonic() - started < args.duration:
                 time.sleep(5)
@@ -264,6 +280,9 @@ FLAGS = {"below_target": "BELOW TARGET", "on_target": "on target", "not_enough_d
 
 BANNER = """
 The system is up.
+  Board ......... {link}
+                  (open it once within 30 minutes: it signs you in and stops working; later, sign in
+                  at {api}/board with the key below)
   API ........... {api}        (interactive docs: {api}/docs)
   API key ....... {key}
                   (admin; make your own: see README, "Managers and integrators: the API")

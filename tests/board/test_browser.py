@@ -154,7 +154,9 @@ def test_sign_in_sign_out_and_an_expired_session(browser: Browser, server: Serve
         page.get_by_role("button", name="Sign out").click()
         expect(page.get_by_role("status")).to_contain_text("signed out")
         page.goto(f"{server.url}/board")  # the old cookie (if a copy was kept) is dead server-side
-        context.add_cookies([{"name": cookie["name"], "value": cookie["value"], "domain": "127.0.0.1", "path": "/board"}])
+        context.add_cookies(
+            [{"name": cookie["name"], "value": cookie["value"], "domain": "127.0.0.1", "path": "/board"}]
+        )
         page.goto(f"{server.url}/board")
         expect(page).to_have_url(re.compile("/board/sign-in"))
 
