@@ -14,8 +14,24 @@ from xml.sax.saxutils import escape
 
 from markupsafe import Markup
 
-WIDTH, HEIGHT = 720, 240
-LEFT, RIGHT, TOP, BOTTOM = 46, 16, 14, 30
+
+@dataclass(frozen=True)
+class Frame:
+    """A chart's box: the wide one for screens, the narrow one (larger type for its size) for phones."""
+
+    width: int
+    height: int
+    left: int = 46
+    right: int = 16
+    top: int = 14
+    bottom: int = 30
+    labels: int = 7
+    """At most this many labels along the x axis."""
+
+
+WIDE = Frame(720, 240)
+NARROW = Frame(360, 220, left=40, right=8, bottom=26, labels=4)
+FRAMES = {"wide": WIDE, "narrow": NARROW}
 
 
 @dataclass(frozen=True)
@@ -38,42 +54,39 @@ class FacePoint:
     negative: int
 
 
-def _svg(body: list[str], title: str, desc: str, *, css: str, width: int = WIDTH, height: int = HEIGHT) -> Markup:
+def _svg(body: list[str], title: str, desc: str, *, css: str, width: int, height: int) -> Markup:
     return Markup(  # noqa: S704 - every text inside is escaped here; numbers are formatted by us
         f'<svg class="chart {css}" viewBox="0 0 {width} {height}" role="img" preserveAspectRatio="xMidYMid meet">'
         f"<title>{escape(title)}</title><desc>{escape(desc)}</desc>{''.join(body)}</svg>"
     )
 
 
-def _x(i: int, n: int) -> float:
-    step = (WIDTH - LEFT - RIGHT) / max(n, 1)
-    return LEFT + (i + 0.5) * step
+def _x(f: Frame, i: int, n: int) -> float:
+    step = (f.width - f.left - f.right) / max(n, 1)
+    return f.left + (i + 0.5) * step
 
 
-def _y(share: float) -> float:
-    return TOP + (1 - share) * (HEIGHT - TOP - BOTTOM)
+def _y(f: Frame, share: float) -> float:
+    return f.top + (1 - share) * (f.height - f.top - f.bottom)
 
 
-def _x_labels(labels: Sequence[str], most: int = 7) -> list[str]:
+def _x_labels(f: Frame, labels: Sequence[str]) -> list[str]:
     n = len(labels)
-    if not n:
-        return []
-    every = max(1, -(-n // most))
+    every = max(1, -(-n // f.labels))
     out = []
     for i in range(0, n, every):
-        out.append(
-            f'<text class="axis" x="{_x(i, n):.1f}" y="{HEIGHT - 8}" text-anchor="middle">{escape(labels[i])}</text>'
-        )
+        x = _x(f, i, n)
+        out.append(f'<text class="axis" x="{x:.1f}" y="{f.height - 8}" text-anchor="middle">{escape(labels[i])}</text>')
     return out
 
 
-def _share_grid() -> list[str]:
+def _share_grid(f: Frame) -> list[str]:
     out = []
     for step in (0, 0.25, 0.5, 0.75, 1):
-        y = _y(step)
-        out.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
+        y = _y(f, step)
+        out.append(f'<line class="grid" x1="{f.left}" x2="{f.width - f.right}" y1="{y:.1f}" y2="{y:.1f}"/>')
         label = f"{int(step * 100)}%"
-        out.append(f'<text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(label)}</text>')
+        out.append(f'<text class="axis" x="{f.left - 6}" y="{y + 4:.1f}" text-anchor="end">{escape(label)}</text>')
     return out
 
 
@@ -90,36 +103,39 @@ def _runs(points: Sequence[TrendPoint]) -> list[list[int]]:
     return runs
 
 
-def trend(points: Sequence[TrendPoint], target: float, *, title: str, desc: str, target_label: str) -> Markup:
+def trend(
+    points: Sequence[TrendPoint], target: float, *, title: str, desc: str, target_label: str, frame: str = "wide"
+) -> Markup:
     """Green share per bucket: the 95% band, the line, the target as a dashed line, below-target buckets as ▼."""
+    f = FRAMES[frame]
     n = len(points)
-    body = _share_grid()
+    body = _share_grid(f)
     for run in _runs(points):
-        upper = [f"{_x(i, n):.1f},{_y(points[i].high):.1f}" for i in run]
-        lower = [f"{_x(i, n):.1f},{_y(points[i].low):.1f}" for i in reversed(run)]
+        upper = [f"{_x(f, i, n):.1f},{_y(f, points[i].high):.1f}" for i in run]
+        lower = [f"{_x(f, i, n):.1f},{_y(f, points[i].low):.1f}" for i in reversed(run)]
         if len(run) == 1:  # a lone bucket: its interval as a bar
-            x = _x(run[0], n)
-            upper = [f"{x - 3:.1f},{_y(points[run[0]].high):.1f}", f"{x + 3:.1f},{_y(points[run[0]].high):.1f}"]
-            lower = [f"{x + 3:.1f},{_y(points[run[0]].low):.1f}", f"{x - 3:.1f},{_y(points[run[0]].low):.1f}"]
+            x, p = _x(f, run[0], n), points[run[0]]
+            upper = [f"{x - 3:.1f},{_y(f, p.high):.1f}", f"{x + 3:.1f},{_y(f, p.high):.1f}"]
+            lower = [f"{x + 3:.1f},{_y(f, p.low):.1f}", f"{x - 3:.1f},{_y(f, p.low):.1f}"]
         body.append(f'<polygon class="band" points="{" ".join(upper + lower)}"/>')
-        line = " ".join(f"{_x(i, n):.1f},{_y(points[i].share or 0):.1f}" for i in run)
+        line = " ".join(f"{_x(f, i, n):.1f},{_y(f, points[i].share or 0):.1f}" for i in run)
         body.append(f'<polyline class="line" points="{line}"/>')
-    y = _y(target)
-    body.append(f'<line class="target" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
+    y = _y(f, target)
+    body.append(f'<line class="target" x1="{f.left}" x2="{f.width - f.right}" y1="{y:.1f}" y2="{y:.1f}"/>')
     body.append(
-        f'<text class="target-label" x="{WIDTH - RIGHT - 4}" y="{y - 6:.1f}" text-anchor="end">'
+        f'<text class="target-label" x="{f.width - f.right - 4}" y="{y - 6:.1f}" text-anchor="end">'
         f"{escape(target_label)}</text>"
     )
     for i, p in enumerate(points):
         if p.share is None:
             continue
-        x, yy = _x(i, n), _y(p.share)
+        x, yy = _x(f, i, n), _y(f, p.share)
         if p.below:
             body.append(f'<path class="mark below" d="M {x - 5:.1f} {yy - 4:.1f} h 10 l -5 8 z"/>')
-        elif n <= 62:
+        elif n <= 62 and (frame == "wide" or n <= 31):
             body.append(f'<circle class="mark" cx="{x:.1f}" cy="{yy:.1f}" r="3"/>')
-    body += _x_labels([p.label for p in points])
-    return _svg(body, title, desc, css="trend")
+    body += _x_labels(f, [p.label for p in points])
+    return _svg(body, title, desc, css=f"trend {frame}", width=f.width, height=f.height)
 
 
 PATTERNS = (
@@ -131,34 +147,35 @@ PATTERNS = (
 )
 
 
-def faces(points: Sequence[FacePoint], *, title: str, desc: str, ident: str) -> Markup:
+def faces(points: Sequence[FacePoint], *, title: str, desc: str, ident: str, frame: str = "wide") -> Markup:
     """Counts per bucket as stacked bars: green at the bottom, yellow (dotted), red (hatched) on top."""
+    f = FRAMES[frame]
+    ident = f"{ident}-{frame}"
     n = len(points)
     top = max((p.positive + p.neutral + p.negative for p in points), default=0) or 1
-    scale = (HEIGHT - TOP - BOTTOM) / top
+    scale = (f.height - f.top - f.bottom) / top
     body = [PATTERNS.format(p=ident)]
     for step in (0, 0.5, 1):
-        y = HEIGHT - BOTTOM - step * top * scale
-        body.append(f'<line class="grid" x1="{LEFT}" x2="{WIDTH - RIGHT}" y1="{y:.1f}" y2="{y:.1f}"/>')
-        body.append(f'<text class="axis" x="{LEFT - 6}" y="{y + 4:.1f}" text-anchor="end">{round(step * top)}</text>')
-    width = max(1.0, (WIDTH - LEFT - RIGHT) / max(n, 1) * 0.72)
+        y = f.height - f.bottom - step * top * scale
+        body.append(f'<line class="grid" x1="{f.left}" x2="{f.width - f.right}" y1="{y:.1f}" y2="{y:.1f}"/>')
+        body.append(f'<text class="axis" x="{f.left - 6}" y="{y + 4:.1f}" text-anchor="end">{round(step * top)}</text>')
+    width = max(1.0, (f.width - f.left - f.right) / max(n, 1) * 0.72)
     fills = (
         ("positive", 'class="face-positive"'),
         ("neutral", f'fill="url(#{ident}-dots)"'),
         ("negative", f'fill="url(#{ident}-hatch)"'),
     )
     for i, p in enumerate(points):
-        base = HEIGHT - BOTTOM
+        base = f.height - f.bottom
         for face, fill in fills:
             h = getattr(p, face) * scale
             if h <= 0:
                 continue
             base -= h
-            body.append(
-                f'<rect {fill} x="{_x(i, n) - width / 2:.1f}" y="{base:.1f}" width="{width:.1f}" height="{h:.1f}"/>'
-            )
-    body += _x_labels([p.label for p in points])
-    return _svg(body, title, desc, css="faces")
+            x = _x(f, i, n) - width / 2
+            body.append(f'<rect {fill} x="{x:.1f}" y="{base:.1f}" width="{width:.1f}" height="{h:.1f}"/>')
+    body += _x_labels(f, [p.label for p in points])
+    return _svg(body, title, desc, css=f"faces {frame}", width=f.width, height=f.height)
 
 
 def face_key(face: str, ident: str) -> Markup:
@@ -182,54 +199,61 @@ def heat_map(
     title: str,
     desc: str,
     few: int = 5,
+    frame: str = "wide",
 ) -> Markup:
-    """(weekday 1-7, hour, ratings, green share) as a grid: rows Monday..Sunday, columns the hours with ratings.
+    """(weekday 1-7, hour, ratings, green share) as a grid: weekdays down and hours across (`wide`), or hours
+    down and weekdays across (`narrow`, for phones). Only the hours with ratings (at least 8 to 17).
 
     A cell's shade deepens as its green share falls, and its percentage is written in it; cells with fewer
     than `few` ratings are hatched and show no percentage (too few to read anything into)."""
     busy = [h for _d, h, total, _s in cells if total]
     first, last = (min(busy), max(busy)) if busy else (8, 18)
-    first, last = min(first, 8), max(last, 17)
-    hours = list(range(first, last + 1))
-    left, top = 44, 22
-    width, height = left + CELL_W * len(hours) + 4, top + CELL_H * 7 + 4
+    hours = list(range(min(first, 8), max(last, 17) + 1))
+    days = list(range(1, 8))
     found = {(d, h): (total, share) for d, h, total, share in cells}
+    wide = frame == "wide"
+    rows: list[tuple[str, int]] = [(weekdays[d - 1], d) for d in days] if wide else [(f"{h:02d}", h) for h in hours]
+    cols: list[tuple[str, int]] = [(f"{h:02d}", h) for h in hours] if wide else [(weekdays[d - 1], d) for d in days]
+    cell_w = CELL_W if wide else 44
+    left, top = 44, 22
+    width, height = left + cell_w * len(cols) + 4, top + CELL_H * len(rows) + 4
+    pattern = f"few-{frame}"
     body = [
-        '<defs><pattern id="few" width="5" height="5" patternUnits="userSpaceOnUse" patternTransform="rotate(45)">'
+        f'<defs><pattern id="{pattern}" width="5" height="5" patternUnits="userSpaceOnUse"'
+        ' patternTransform="rotate(45)">'
         '<rect class="heat-none" width="5" height="5"/><rect class="pattern-faint" width="1" height="5"/>'
         "</pattern></defs>"
     ]
-    for j, h in enumerate(hours):
-        x = left + j * CELL_W + CELL_W / 2
-        body.append(f'<text class="axis" x="{x:.0f}" y="14" text-anchor="middle">{h:02d}</text>')
-    for d in range(1, 8):
-        y = top + (d - 1) * CELL_H
-        body.append(
-            f'<text class="axis" x="{left - 6}" y="{y + 17}" text-anchor="end">{escape(weekdays[d - 1])}</text>'
-        )
-        for j, h in enumerate(hours):
-            x = left + j * CELL_W
-            total, share = found.get((d, h), (0, None))
+    for j, (label, _c) in enumerate(cols):
+        x = left + j * cell_w + cell_w / 2
+        body.append(f'<text class="axis" x="{x:.0f}" y="14" text-anchor="middle">{escape(label)}</text>')
+    for i, (label, r) in enumerate(rows):
+        y = top + i * CELL_H
+        body.append(f'<text class="axis" x="{left - 6}" y="{y + 17}" text-anchor="end">{escape(label)}</text>')
+        for j, (_label, c) in enumerate(cols):
+            x = left + j * cell_w
+            total, share = found.get((r, c) if wide else (c, r), (0, None))
+            box = f'x="{x}" y="{y}" width="{cell_w - 2}" height="{CELL_H - 2}"'
             if not total or share is None:
-                body.append(f'<rect class="heat-none" x="{x}" y="{y}" width="{CELL_W - 2}" height="{CELL_H - 2}"/>')
+                body.append(f'<rect class="heat-none" {box}/>')
                 continue
             if total < few:
-                body.append(f'<rect fill="url(#few)" x="{x}" y="{y}" width="{CELL_W - 2}" height="{CELL_H - 2}"/>')
+                body.append(f'<rect fill="url(#{pattern})" {box}/>')
                 continue
             level = min(4, int((1 - share) * 10))  # 0: 90-100% green ... 4: under 60%
-            body.append(f'<rect class="heat-{level}" x="{x}" y="{y}" width="{CELL_W - 2}" height="{CELL_H - 2}"/>')
+            body.append(f'<rect class="heat-{level}" {box}/>')
             body.append(
-                f'<text class="heat-text heat-text-{level}" x="{x + (CELL_W - 2) / 2:.0f}" y="{y + 17}"'
+                f'<text class="heat-text heat-text-{level}" x="{x + (cell_w - 2) / 2:.0f}" y="{y + 17}"'
                 f' text-anchor="middle">{round(share * 100)}</text>'
             )
-    return _svg(body, title, desc, css="heat", width=width, height=height)
+    return _svg(body, title, desc, css=f"heat {frame}", width=width, height=height)
 
 
 def meter(share: float, low: float, high: float, *, target: float | None = None, kind: str = "green") -> Markup:
     """A share on a 0-100% track: its 95% interval as a bar, the share as a tick, the target as a notch.
 
     Decorative (aria-hidden): the same numbers are written beside it."""
-    w, h, pad = 120, 18, 2
+    w, h, pad = 100, 18, 2
     span = w - 2 * pad
 
     def x(v: float) -> float:

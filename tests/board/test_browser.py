@@ -126,7 +126,7 @@ def test_the_bad_counter_is_first_and_flagged(browser: Browser, server: Server, 
         first.locator("th a").click()
         expect(page.locator("h1")).to_have_text("Tributi, sportello 1")
         expect(page.locator(".headline")).to_contain_text("Below target")
-        expect(page.locator("svg.trend title")).to_contain_text("Green share")
+        expect(page.locator("svg.trend.wide title")).to_contain_text("Green share")
         expect(page.locator("table.reasons")).to_contain_text("Waiting time")
     finally:
         context.close()

@@ -70,7 +70,7 @@ def browse(link: str, api: str) -> None:
         first.locator("th a").click()
         expect(page).to_have_url(f"{api}/board/service-points/demo-sportello-3")
         expect(page.locator(".headline")).to_contain_text("Sotto obiettivo")
-        expect(page.locator("svg.trend")).to_be_visible()
+        expect(page.locator("svg.trend.wide")).to_be_visible()
         context.close()
 
         again = browser.new_context(viewport=DESKTOP, locale="it-IT").new_page()

@@ -46,6 +46,7 @@ class Period(BaseModel):
 class ServicePointPage(BaseModel):
     service_point: registry_api.ServicePoint
     organisation: registry_api.Organisation
+    site: registry_api.Site | None
     period: Period
     summary: sp_api.Summary
     series: sp_api.Series
@@ -73,6 +74,8 @@ async def service_point_data(
     (organisation,) = [o for o in await registry_api.list_organisations(principal=user, pool=pool) if o.id == org]
     points = await registry_api.list_service_points(org=org, principal=user, pool=pool)
     point = next(p for p in points if p.id == sp_id)
+    sites = await registry_api.list_sites(org=org, principal=user, pool=pool) if point.site else []
+    site = next((s for s in sites if s.id == point.site), None)
     chosen = dates(preset, start, until, organisation.timezone)
     if chosen is None:  # its target's window: the last N local days, today included
         end = today(organisation.timezone) + timedelta(days=1)
@@ -96,6 +99,7 @@ async def service_point_data(
     return ServicePointPage(
         service_point=point,
         organisation=organisation,
+        site=site,
         period=Period(period=preset, start=a, end=b, last=b - timedelta(days=1), grain=grain),
         summary=summary,
         series=series,
