@@ -182,3 +182,25 @@ def test_the_operator_makes_a_link_from_the_command_line(board: Board) -> None:
     refused = admin(board.database_url, "key", "sign-in-link", ingest)
     assert refused.returncode != 0
     assert "no active reader or admin key" in refused.stderr
+
+
+def test_the_readmes_link_command_runs_as_written(board: Board) -> None:
+    import os
+    import re
+    import subprocess
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[2]
+    block = re.search(
+        r"<!-- BEGIN board-link.*?-->\n```sh\n(.*?)```\n<!-- END board-link -->", (root / "README.md").read_text(), re.S
+    )
+    assert block, "the README lost its board-link block"
+    script = block.group(1).replace("KEY=mlf_...", f"KEY={board.reader}")
+    script = script.replace("postgresql://mlf@127.0.0.1:15432/mlf", board.database_url)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
+    done = subprocess.run(["bash", "-euo", "pipefail", "-c", script], cwd=root, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    link = done.stdout.splitlines()[-1]
+    assert link.startswith("http://127.0.0.1:8000/board/sign-in?link=")
+    board.client.cookies.clear()
+    assert board.client.get(link.removeprefix("http://127.0.0.1:8000"), follow_redirects=False).status_code == 303
