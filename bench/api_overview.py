@@ -69,6 +69,9 @@ ROLLUPS = [
     """INSERT INTO rollup_monthly_points (month, service_point_id, positive, neutral, negative, misuse)
     SELECT month, service_point_id, sum(positive), sum(neutral), sum(negative), sum(misuse)
     FROM rollup_monthly GROUP BY 1, 2""",
+    """INSERT INTO rollup_yearly_points (year, service_point_id, positive, neutral, negative, misuse)
+    SELECT date_trunc('year', month)::date, service_point_id, sum(positive), sum(neutral), sum(negative), sum(misuse)
+    FROM rollup_monthly_points GROUP BY 1, 2""",
     """INSERT INTO reason_daily (day, service_point_id, service_id, channel, reason, n)
     SELECT (pressed_at AT TIME ZONE 'TZ')::date, service_point_id, coalesce(service_id, ''), channel,
            reason, count(*)
@@ -137,6 +140,7 @@ def _copy(conn: psycopg.Connection[tuple[object, ...]], dsn: str, points: int) -
         "rollup_daily",
         "rollup_monthly",
         "rollup_monthly_points",
+        "rollup_yearly_points",
         "reason_daily",
         "bench_meta",
         "bench_copied",
@@ -175,7 +179,14 @@ def _build_rollups(conn: psycopg.Connection[tuple[object, ...]], points: int) ->
     """The rollups from the raw rows, by the storage contract's definitions."""
     started = time.monotonic()
     print("  building rollups", flush=True)
-    for table in ("rollup_hourly", "rollup_daily", "rollup_monthly", "rollup_monthly_points", "reason_daily"):
+    for table in (
+        "rollup_hourly",
+        "rollup_daily",
+        "rollup_monthly",
+        "rollup_monthly_points",
+        "rollup_yearly_points",
+        "reason_daily",
+    ):
         conn.execute(f"TRUNCATE {table}".encode())
     (n,) = conn.execute("SELECT ratings FROM bench_copied WHERE points = %s", (points,)).fetchone() or (0,)
     conn.execute("SET work_mem = '1GB'")

@@ -3,10 +3,18 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from babel.dates import format_date, format_datetime, format_skeleton
-from babel.numbers import format_decimal, format_percent
+from babel.numbers import format_decimal, format_percent, get_group_symbol
+
+
+@cache
+def _symbols(language: str) -> tuple[str, str]:
+    """The language's thousands separator and percent pattern ("{}%", "{} %"), read once from CLDR: a
+    page of a hundred rows writes over a thousand numbers, and Babel parses its pattern at every call."""
+    return get_group_symbol(language), format_percent(0.42, "#,##0%", locale=language).replace("42", "{}")
 
 
 class Formats:
@@ -15,15 +23,19 @@ class Formats:
         self.zone = ZoneInfo(timezone)
 
     def number(self, value: float | int | None) -> str:
-        return "–" if value is None else format_decimal(value, locale=self.language)
+        if value is None:
+            return "–"
+        if isinstance(value, int):
+            return f"{value:,}".replace(",", _symbols(self.language)[0])
+        return format_decimal(value, locale=self.language)
 
     def percent(self, share: float | None) -> str:
         """A share 0..1 as a whole percentage ("46%", "46 %")."""
-        return "–" if share is None else format_percent(share, "#,##0%", locale=self.language)
+        return "–" if share is None else _symbols(self.language)[1].format(self.number(round(share * 100)))
 
     def interval(self, low: float, high: float) -> str:
         """A 95% interval as "41–51%"."""
-        return f"{self.percent(low).replace('%', '').strip()}–{self.percent(high)}"
+        return f"{self.number(round(low * 100))}–{self.percent(high)}"
 
     def when(self, instant: datetime | None, zone: str | None = None) -> str:
         """Date and time, short, in the given (or the board's) time zone."""

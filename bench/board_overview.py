@@ -1,0 +1,224 @@
+"""Bench: the board's overview page for N service points, on the server and in Chromium, over one year and five.
+
+Uses the data of `bench/api_overview.py` (a year, 2025, of simulated history for `demo_fleet(N)`, kept under
+`var/bench-api/`; it loads it when missing: read bench/README.md first, the full scale takes half an hour).
+The five-year case adds the rollups of 2021-2024 as copies of 2025's, shifted by whole years, without raw
+rows (the overview over whole years reads only the rollups; `bench_years` records that it was done). Then:
+
+- server: `GET /board?org=bench&period=custom&from=...&until=...` (the first page, 100 rows worst first, as
+  HTML) through the collector's HTTP server in a process of its own, signed in with a reader key's session;
+  one year (2025) and five years (2021-2025) side by side, and the five years again with the yearly tier
+  switched off (whole years read as months: what the page cost before the tier);
+- Chromium (Debian's, driven by Playwright): navigation to first contentful paint and to `load`, fresh
+  context each time (nothing cached), and the page's weight (every byte the page loads).
+
+    .venv/bin/python bench/board_overview.py                          # 5,000 service points
+    .venv/bin/python bench/board_overview.py --service-points 500 --repeat 50 --var /tmp/api-bench-var
+"""
+
+from __future__ import annotations
+
+import argparse
+import multiprocessing
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import psycopg
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "bench"))
+
+from api_overview import PG_SETTINGS, _figures, load, percentile  # noqa: E402
+
+from devstack.postgres import LocalPostgres  # noqa: E402
+from devstack.processes import free_port, wait_for_port  # noqa: E402
+
+ONE_YEAR = {"from": "2025-01-01", "until": "2025-12-31"}
+FIVE_YEARS = {"from": "2021-01-01", "until": "2025-12-31"}
+SHIFTED = ("rollup_monthly", "rollup_monthly_points", "rollup_yearly_points")
+
+
+def add_years(dsn: str) -> None:
+    """2021-2024 as copies of 2025's rollups (monthly, per point monthly and yearly), without raw rows."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute("CREATE TABLE IF NOT EXISTS bench_years (done boolean PRIMARY KEY)")
+        if conn.execute("SELECT 1 FROM rollup_yearly_points LIMIT 1").fetchone() is None:
+            conn.execute(  # data loaded before the yearly tier existed
+                "INSERT INTO rollup_yearly_points (year, service_point_id, positive, neutral, negative, misuse)"
+                " SELECT date_trunc('year', month)::date, service_point_id, sum(positive), sum(neutral),"
+                " sum(negative), sum(misuse) FROM rollup_monthly_points GROUP BY 1, 2"
+            )
+        if conn.execute("SELECT 1 FROM bench_years").fetchone():
+            return
+        started = time.monotonic()
+        print("adding the rollups of 2021-2024 (copies of 2025's, no raw rows)", flush=True)
+        for shift in range(1, 5):
+            conn.execute(
+                "INSERT INTO rollup_monthly (month, service_point_id, service_id, channel, positive, neutral,"
+                " negative, misuse) SELECT (month - make_interval(years => %(s)s))::date, service_point_id,"
+                " service_id, channel, positive, neutral, negative, misuse FROM rollup_monthly"
+                " WHERE month >= '2025-01-01'",
+                {"s": shift},
+            )
+            for table, key in (("rollup_monthly_points", "month"), ("rollup_yearly_points", "year")):
+                conn.execute(
+                    f"INSERT INTO {table} ({key}, service_point_id, positive, neutral, negative, misuse)"  # noqa: S608
+                    f" SELECT ({key} - make_interval(years => %(s)s))::date, service_point_id, positive, neutral,"
+                    f" negative, misuse FROM {table} WHERE {key} >= '2025-01-01'",
+                    {"s": shift},
+                )
+        conn.execute("VACUUM ANALYZE rollup_monthly, rollup_monthly_points, rollup_yearly_points")
+        conn.execute("INSERT INTO bench_years VALUES (true)")
+        print(f"  added in {time.monotonic() - started:.0f} s", flush=True)
+
+
+def _run_server(dsn: str, port: int, without_years: bool) -> None:
+    if without_years:  # what the page cost before the yearly tier: whole years read as months
+        from collector import indicators, periods
+
+        def months_only(*args: object, **kwargs: object) -> periods.Pieces:
+            pieces = periods.split(*args, **kwargs)  # type: ignore[arg-type]
+            pieces.months = sorted(pieces.months + pieces.years)
+            pieces.years = []
+            return pieces
+
+        indicators.split = months_only  # type: ignore[attr-defined]
+    from collector.api.app import create_app
+    from collector.config import CollectorSettings
+    from collector.main import run_http
+
+    settings = CollectorSettings(
+        database_url=dsn, http_port=port, rate_limit="1000000/minute", log_level="WARNING", board_refresh_s=0
+    )
+    run_http(create_app(settings), settings)
+
+
+def serve(dsn: str, without_years: bool = False) -> tuple[str, multiprocessing.process.BaseProcess]:
+    port = free_port()
+    process = multiprocessing.get_context("spawn").Process(
+        target=_run_server, args=(dsn, port, without_years), daemon=True
+    )
+    process.start()
+    wait_for_port(port, 60, "the collector")
+    return f"http://127.0.0.1:{port}", process
+
+
+def reader_key(dsn: str) -> str:
+    from collector.api.security import new_key
+
+    key = new_key()
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO api_keys (id, name, role, secret_sha256) VALUES (%s, 'bench board', 'reader', %s)",
+            (key.key_id, key.secret_sha256),
+        )
+    return key.token
+
+
+def server_times(url: str, token: str, period: dict[str, str], repeat: int) -> tuple[list[float], int]:
+    with httpx.Client(base_url=url, timeout=60) as client:
+        signed = client.post("/board/sign-in", data={"key": token})
+        assert signed.status_code == 303, signed.text[:300]  # on to the overview, signed in
+        params = {"org": "bench", "period": "custom", **period}
+        page = client.get("/board", params=params)  # warm, as a running service is
+        page.raise_for_status()
+        samples = []
+        for _ in range(repeat):
+            started = time.perf_counter()
+            client.get("/board", params=params).raise_for_status()
+            samples.append(time.perf_counter() - started)
+        return samples, len(page.content)
+
+
+def browser_times(url: str, token: str, period: dict[str, str], repeat: int) -> tuple[list[float], list[float], int]:
+    from playwright.sync_api import Response
+
+    from tests.board.browser import DESKTOP, launch
+
+    target = f"{url}/board?org=bench&period=custom&from={period['from']}&until={period['until']}"
+    paints, loads, weight = [], [], 0
+    for browser in launch():
+        for i in range(repeat):
+            context = browser.new_context(viewport=DESKTOP, locale="it-IT")
+            page = context.new_page()
+            page.goto(f"{url}/board/sign-in")
+            page.fill("#key", token)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{url}/board")
+            fresh = context.new_page()  # a new page: a navigation of its own, cold except for the session
+            responses: list[Response] = []
+            fresh.on("response", lambda r, into=responses: into.append(r))
+            fresh.goto(target, wait_until="load")
+            fresh.wait_for_load_state("networkidle")
+            timing = fresh.evaluate(
+                "() => { const n = performance.getEntriesByType('navigation')[0];"
+                " const p = performance.getEntriesByName('first-contentful-paint')[0];"
+                " return [p ? p.startTime : null, n.loadEventEnd]; }"
+            )
+            assert fresh.locator("table.points tbody tr").count() == 100
+            if timing[0] is not None:
+                paints.append(timing[0] / 1000)
+            loads.append(timing[1] / 1000)
+            if i == 0:
+                weight = sum(len(r.body()) for r in responses)
+            context.close()
+    return paints, loads, weight
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--service-points", type=int, default=5000)
+    parser.add_argument("--repeat", type=int, default=200, help="timed page requests per case (default 200)")
+    parser.add_argument("--browser-repeat", type=int, default=30, help="timed navigations in Chromium (default 30)")
+    parser.add_argument("--var", type=Path, default=ROOT / "var" / "bench-api", help="data folder (kept)")
+    args = parser.parse_args(argv)
+    args.var.mkdir(parents=True, exist_ok=True)
+    args.var.chmod(0o755)
+    pg = LocalPostgres(args.var / f"pg-{args.service_points}", free_port(), settings=PG_SETTINGS)
+    pg.init()
+    pg.stop_if_running()
+    pg.start()
+    try:
+        dsn = pg.ensure_database("bench")
+        load(dsn, args.service_points)
+        add_years(dsn)
+        token = reader_key(dsn)
+        print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores, shared)")
+        url, server = serve(dsn)
+        try:
+            one, size = server_times(url, token, ONE_YEAR, args.repeat)
+            five, _ = server_times(url, token, FIVE_YEARS, args.repeat)
+            paints, loads, weight = browser_times(url, token, ONE_YEAR, args.browser_repeat)
+        finally:
+            server.terminate()
+            server.join(10)
+        url, server = serve(dsn, without_years=True)
+        try:
+            five_months, _ = server_times(url, token, FIVE_YEARS, max(10, args.repeat // 4))
+        finally:
+            server.terminate()
+            server.join(10)
+        print(f"load average after: {os.getloadavg()[0]:.2f}")
+    finally:
+        pg.stop()
+    print()
+    print(f"board overview of {args.service_points} service points, first page (100 rows worst first), HTML")
+    print("  " + _figures("server, one year (2025)", one))
+    print("  " + _figures("server, five years (2021-2025)", five))
+    print("  " + _figures("server, five years, no yearly tier", five_months))
+    ratio = statistics.median(five) / statistics.median(one)
+    ratio95 = percentile(five, 95) / percentile(one, 95)
+    print(f"  five years vs one: {ratio:.2f}x at the median, {ratio95:.2f}x at p95")
+    print("  " + _figures("Chromium, navigation to first paint", paints))
+    print("  " + _figures("Chromium, navigation to load", loads))
+    print(f"  page weight: {weight / 1024:.0f} KB in all (HTML {size / 1024:.0f} KB)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
