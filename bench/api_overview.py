@@ -54,6 +54,14 @@ COPY_COLUMNS = (
 )
 COUNTS = """count(*) FILTER (WHERE face = 'positive' AND NOT misuse), count(*) FILTER (WHERE face = 'neutral'
  AND NOT misuse), count(*) FILTER (WHERE face = 'negative' AND NOT misuse), count(*) FILTER (WHERE misuse)"""
+ROLLUP_TABLES = (
+    "rollup_hourly",
+    "rollup_daily",
+    "rollup_monthly",
+    "rollup_monthly_points",
+    "rollup_yearly_points",
+    "reason_daily",
+)
 # The rollup definitions of the storage contract (UTC hours; local days and months; reasons without misuse).
 ROLLUPS = [
     """INSERT INTO rollup_hourly (bucket, service_point_id, service_id, channel, positive, neutral, negative, misuse)
@@ -134,17 +142,7 @@ def load(dsn: str, points: int) -> None:
 def _copy(conn: psycopg.Connection[tuple[object, ...]], dsn: str, points: int) -> None:
     """Registry and raw ratings (the long part; a later run resumes after it)."""
     print(f"loading {points} service points, {YEAR_START}..{YEAR_END} (one-off; kept for later runs)", flush=True)
-    for table in (
-        "ratings",
-        "rollup_hourly",
-        "rollup_daily",
-        "rollup_monthly",
-        "rollup_monthly_points",
-        "rollup_yearly_points",
-        "reason_daily",
-        "bench_meta",
-        "bench_copied",
-    ):
+    for table in ("ratings", *ROLLUP_TABLES, "bench_meta", "bench_copied"):
         conn.execute(f"TRUNCATE {table}".encode())
     fleet = demo_fleet(points, org=ORG)
     regions = ("Nord-Ovest", "Nord-Est", "Centro", "Sud", "Isole")
@@ -179,14 +177,7 @@ def _build_rollups(conn: psycopg.Connection[tuple[object, ...]], points: int) ->
     """The rollups from the raw rows, by the storage contract's definitions."""
     started = time.monotonic()
     print("  building rollups", flush=True)
-    for table in (
-        "rollup_hourly",
-        "rollup_daily",
-        "rollup_monthly",
-        "rollup_monthly_points",
-        "rollup_yearly_points",
-        "reason_daily",
-    ):
+    for table in ROLLUP_TABLES:
         conn.execute(f"TRUNCATE {table}".encode())
     (n,) = conn.execute("SELECT ratings FROM bench_copied WHERE points = %s", (points,)).fetchone() or (0,)
     conn.execute("SET work_mem = '1GB'")

@@ -4,12 +4,9 @@ works once: opened again, it is dead."""
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import signal
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -17,45 +14,35 @@ from playwright.sync_api import expect
 
 from devstack.processes import free_port
 from tests.board.browser import DESKTOP, launch
-from tests.e2e.test_demo import left_behind
+from tests.e2e.test_demo import kill_left_behind, start_demo
 
 
 def test_the_newcomer_opens_the_printed_link_and_finds_the_bad_counter_first(tmp_path: Path) -> None:
     api, mqtt, pg = free_port(), free_port(), free_port()
-    args = ["--var", str(tmp_path / "var"), "--api-port", str(api), "--mqtt-port", str(mqtt), "--pg-port", str(pg)]
     out = tmp_path / "demo.out"
-    with out.open("wb") as sink:
-        demo = subprocess.Popen(
-            [sys.executable, "-m", "devstack.demo", *args, "--interval", "0.3"],
-            stdout=sink,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    demo = start_demo(tmp_path / "var", out, (api, mqtt, pg), "--interval", "0.3")
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and b"BELOW TARGET" not in out.read_bytes():
+            assert demo.poll() is None, out.read_text()
+            time.sleep(0.5)
+        text = out.read_text()
+        assert "BELOW TARGET" in text, text
+        link = re.search(r"Board \.+ (http://\S+/board/sign-in\?link=\S+)", text)
+        assert link is not None, text
+        api_key = re.search(r"API key \.+ (mlf_\S+)", text)
+        assert api_key is not None
+        assert api_key.group(1) not in link.group(1)  # the link never carries the key
+        browse(link.group(1), f"http://127.0.0.1:{api}")
+    finally:
+        os.killpg(demo.pid, signal.SIGINT)
         try:
-            deadline = time.monotonic() + 120
-            while time.monotonic() < deadline and b"BELOW TARGET" not in out.read_bytes():
-                assert demo.poll() is None, out.read_text()
-                time.sleep(0.5)
-            text = out.read_text()
-            assert "BELOW TARGET" in text, text
-            link = re.search(r"Board \.+ (http://\S+/board/sign-in\?link=\S+)", text)
-            assert link is not None, text
-            api_key = re.search(r"API key \.+ (mlf_\S+)", text)
-            assert api_key is not None
-            assert api_key.group(1) not in link.group(1)  # the link never carries the key
-            browse(link.group(1), f"http://127.0.0.1:{api}")
+            demo.wait(150)
         finally:
-            os.killpg(demo.pid, signal.SIGINT)
-            try:
-                demo.wait(150)
-            finally:
-                if demo.poll() is None:
-                    os.killpg(demo.pid, signal.SIGKILL)
-                    demo.wait()
-                folders = [str((tmp_path / "var" / name).resolve()) for name in ("postgres", "mosquitto", "sim")]
-                for pid in left_behind([str(tmp_path), *folders, f"COLLECTOR_HTTP_PORT={api}"]):
-                    with contextlib.suppress(ProcessLookupError):
-                        os.killpg(os.getpgid(pid), signal.SIGKILL)
+            if demo.poll() is None:
+                os.killpg(demo.pid, signal.SIGKILL)
+                demo.wait()
+            kill_left_behind(tmp_path, api)
 
 
 def browse(link: str, api: str) -> None:
