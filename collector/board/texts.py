@@ -23,7 +23,8 @@ TARGET_SOURCES = {
     "default": N_("default target"),
 }
 CHANNELS = {"counter": N_("Counter"), "phone": N_("Phone"), "web": N_("Web")}
-CONNECTION = {"online": N_("online"), "offline": N_("offline"), "unknown": N_("never reported")}
+CONNECTION = {"online": N_("Online"), "offline": N_("Offline"), "unknown": N_("Never reported")}
+"""A kiosk's connection, in its row (the tallies above the table count them in the plural)."""
 GRAIN_NAMES = {"day": N_("day"), "week": N_("week"), "month": N_("month")}
 ROLES = {"admin": N_("administrator"), "reader": N_("reader")}
 
