@@ -63,19 +63,20 @@ def weekdays(context: Any, width: Literal["abbreviated", "wide"] = "abbreviated"
 
 
 def kiosks_in_order(kiosks: list[KioskStatus]) -> list[tuple[str, KioskStatus]]:
-    """(connection word, kiosk): offline first, then never reported, then online; more open gaps first."""
-    rank = {"offline": 0, "unknown": 1, "online": 2}
+    """(connection word, kiosk): offline first, then those shared by more than one device, never reported, online;
+    more open gaps first."""
+    rank = {"offline": 0, "unknown": 2, "online": 3}
 
     def word(k: KioskStatus) -> str:
         return "unknown" if k.online is None else "online" if k.online else "offline"
 
-    ordered = sorted(kiosks, key=lambda k: (rank[word(k)], -k.open_gaps, k.id))
+    def attention(k: KioskStatus) -> int:
+        return 1 if k.identity_conflict and word(k) != "offline" else rank[word(k)]
+
+    ordered = sorted(kiosks, key=lambda k: (attention(k), -k.open_gaps, k.id))
     return [(word(k), k) for k in ordered]
 
 
-def identity_fields(kiosks: list[KioskStatus]) -> list[str]:
-    """Fields of `GET /v1/kiosks` about identity conflicts (whatever the API names them), in its order."""
-    if not kiosks:
-        return []
-    names = type(kiosks[0]).model_fields
-    return [n for n in names if "conflict" in n or "identity" in n]
+def any_identity_conflict(kiosks: list[KioskStatus]) -> bool:
+    """Whether a kiosk shown has more than one device behind its id (the column is shown only then)."""
+    return any(k.identity_conflict for k in kiosks)

@@ -25,6 +25,12 @@ TARGET_SOURCES = {
 CHANNELS = {"counter": N_("Counter"), "phone": N_("Phone"), "web": N_("Web")}
 CONNECTION = {"online": N_("Online"), "offline": N_("Offline"), "unknown": N_("Never reported")}
 """A kiosk's connection, in its row (the tallies above the table count them in the plural)."""
+CONFLICT_REASONS = {
+    # Translators: a kiosk's identity conflict: two kiosk outboxes were heard at the same time.
+    "two_instances": N_("two devices heard at once"),
+    "sequence_reused": N_("the same numbers sent twice"),
+    "session_takeover": N_("its connection taken by another device"),
+}
 GRAIN_NAMES = {"day": N_("day"), "week": N_("week"), "month": N_("month")}
 ROLES = {"admin": N_("administrator"), "reader": N_("reader")}
 
@@ -58,6 +64,7 @@ GLOBALS = {
     "role_names": ROLES,
     "grain_names": GRAIN_NAMES,
     "connection_names": CONNECTION,
+    "conflict_reasons": CONFLICT_REASONS,
     "presets": PRESETS,
     "choices": choices,
 }

@@ -105,6 +105,12 @@ def test_fleet_twin_is_the_apis_answers(board: Board) -> None:
     assert {k["organisation"] for k in page["kiosks"]} == {"comune"}
     quarantine = board.api("/v1/quarantine/reasons", board.bound_reader, days="7")
     assert without(page["quarantine"], "since") == without(quarantine, "since")
+    conflicts = {k["id"]: k["identity_conflict"] for k in page["kiosks"] if k["identity_conflict"]}
+    assert list(conflicts) == ["comune-anagrafe-2-k1"]
+    board.client.cookies.clear()
+    board.signed_in(board.admin)
+    html = board.client.get("/board/fleet?org=comune", headers={"Accept-Language": "en"}).text
+    assert "the same numbers sent twice" in html
     states = {k["id"]: k["online"] for k in page["kiosks"]}
     assert states["comune-cie-1-k1"] is False
     assert states["comune-urp-k1"] is None
