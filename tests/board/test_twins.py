@@ -3,12 +3,15 @@ API cannot disagree (flags, intervals, counts, scope, reader resolution)."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from collector.api.routes.kiosks import IdentityConflict
+from collector.board.texts import CONFLICT_REASONS
 from tests.fixtures.fix_board import BAD, Board
 
 
@@ -110,7 +113,18 @@ def test_fleet_twin_is_the_apis_answers(board: Board) -> None:
     board.client.cookies.clear()
     board.signed_in(board.admin)
     html = board.client.get("/board/fleet?org=comune", headers={"Accept-Language": "en"}).text
-    assert "the same numbers sent twice" in html
+    assert "two devices heard at once" in html
+    rows = re.findall(r'<tr class="kiosk-(\w+)">\s*<th scope="row"[^>]*>([\w-]+)', html)
+    assert rows[:3] == [
+        ("offline", "comune-cie-1-k1"),
+        ("online", "comune-anagrafe-2-k1"),
+        ("unknown", "comune-urp-k1"),
+    ]
     states = {k["id"]: k["online"] for k in page["kiosks"]}
     assert states["comune-cie-1-k1"] is False
     assert states["comune-urp-k1"] is None
+
+
+def test_every_identity_conflict_reason_of_the_api_has_words() -> None:
+    reasons = get_args(IdentityConflict.model_fields["reason"].annotation)
+    assert sorted(CONFLICT_REASONS) == sorted(reasons)
