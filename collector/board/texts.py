@@ -9,12 +9,9 @@ from jinja2 import pass_context
 from collector.board.filters import PRESETS
 from i18n import N_
 from i18n.citizen import FACES
+from i18n.manager import FLAGS
 
-STATE_NAMES = {
-    "below_target": N_("Below target"),
-    "on_target": N_("On target"),
-    "not_enough_data": N_("Not enough data"),
-}
+STATE_NAMES = FLAGS
 TARGET_SOURCES = {
     # Translators: where the target that applies was set.
     "service_point": N_("target of this service point"),

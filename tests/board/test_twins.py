@@ -12,6 +12,9 @@ import pytest
 
 from collector.api.routes.kiosks import IdentityConflict
 from collector.board.texts import CONFLICT_REASONS
+from dashboards import texts as dashboard_texts
+from i18n import translator
+from i18n.manager import FLAGS
 from tests.fixtures.fix_board import BAD, Board
 
 
@@ -128,3 +131,14 @@ def test_fleet_twin_is_the_apis_answers(board: Board) -> None:
 def test_every_identity_conflict_reason_of_the_api_has_words() -> None:
     reasons = get_args(IdentityConflict.model_fields["reason"].annotation)
     assert sorted(CONFLICT_REASONS) == sorted(reasons)
+
+
+def test_a_flag_has_one_name_on_the_board_and_in_grafana(board: Board) -> None:
+    italian, english = translator("it"), translator("en")
+    assert italian(FLAGS["on_target"]) == "In obiettivo"  # "In linea" read as "online" to a manager
+    board.signed_in(board.admin)
+    html = board.client.get("/board?org=comune", headers={"Accept-Language": "it"}).text
+    for name in FLAGS.values():  # the fixture has a service point of each
+        assert f"<span>{italian(name)}</span>" in html or f">{italian(name)}<" in html, name
+    assert "in linea" not in html.lower()
+    assert {state: f"{italian(name)} / {english(name)}" for state, name in FLAGS.items()} == dashboard_texts.FLAGS
