@@ -30,6 +30,9 @@ FLAGS = [
     "--disable-background-networking",  # the machine's network is closed: no calls home
     "--disable-component-update",
     "--disable-sync",
+    # Date fields in the page's language (`<html lang>`: dd/mm/yyyy in Italian), as a manager's browser set to
+    # that language shows them; without it, headless chromium shows every date field as mm/dd/yyyy.
+    "--enable-blink-features=LangAttributeAwareFormControlUI",
 ]
 DESKTOP: ViewportSize = {"width": 1366, "height": 900}
 PHONE: ViewportSize = {"width": 390, "height": 844}

@@ -132,6 +132,22 @@ def test_the_bad_counter_is_first_and_flagged(browser: Browser, server: Server, 
         context.close()
 
 
+@pytest.mark.parametrize(("locale", "typed"), [("it-IT", "01022026"), ("en-GB", "02012026")])
+def test_date_fields_follow_the_pages_language(
+    browser: Browser, server: Server, admin: str, locale: str, typed: str
+) -> None:
+    """Day first in Italian (dd/mm/yyyy), month first in English: the same keys mean 1 February 2026."""
+    context = browser.new_context(viewport=DESKTOP, locale=locale)
+    try:
+        page = sign_in(context, server, admin)
+        assert page.locator("html").get_attribute("lang") == locale[:2]
+        page.locator("#f-from").focus()
+        page.keyboard.type(typed)
+        expect(page.locator("#f-from")).to_have_value("2026-02-01")
+    finally:
+        context.close()
+
+
 def test_sign_in_sign_out_and_an_expired_session(browser: Browser, server: Server, board_db: str) -> None:
     token = off_loop(make_key, board_db, "reader", name="to expire")
     context = browser.new_context(viewport=DESKTOP, locale="en-GB")
