@@ -23,9 +23,7 @@ FLAG_REASONS = {
 }
 
 KIOSK_STATES = {
-    "online": both("Collegato", "Online"),
-    "offline": both("Scollegato", "Offline"),
-    "unknown": both("Mai segnalato", "Never reported"),
+    state: both(translator("it")(name), translator("en")(name)) for state, name in manager.KIOSK_CONNECTION.items()
 }
 
 CHANNELS = {

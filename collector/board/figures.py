@@ -63,7 +63,7 @@ def weekdays(context: Any, width: Literal["abbreviated", "wide"] = "abbreviated"
 
 
 def kiosks_in_order(kiosks: list[KioskStatus]) -> list[tuple[str, KioskStatus]]:
-    """(connection word, kiosk): offline first, then those shared by more than one device, never reported, online;
+    """(connection word, kiosk): offline first, then those shared by more than one device, status unknown, online;
     more open gaps first."""
     rank = {"offline": 0, "unknown": 2, "online": 3}
 

@@ -9,7 +9,7 @@ from jinja2 import pass_context
 from collector.board.filters import PRESETS
 from i18n import N_
 from i18n.citizen import FACES
-from i18n.manager import FLAGS
+from i18n.manager import FLAGS, KIOSK_CONNECTION
 
 STATE_NAMES = FLAGS
 TARGET_SOURCES = {
@@ -20,7 +20,7 @@ TARGET_SOURCES = {
     "default": N_("default target"),
 }
 CHANNELS = {"counter": N_("Counter"), "phone": N_("Phone"), "web": N_("Web")}
-CONNECTION = {"online": N_("Online"), "offline": N_("Offline"), "unknown": N_("Never reported")}
+CONNECTION = KIOSK_CONNECTION
 """A kiosk's connection, in its row (the tallies above the table count them in the plural)."""
 CONFLICT_REASONS = {
     # Translators: a kiosk's identity conflict: two kiosk outboxes were heard at the same time.

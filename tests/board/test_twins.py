@@ -14,7 +14,7 @@ from collector.api.routes.kiosks import IdentityConflict
 from collector.board.texts import CONFLICT_REASONS
 from dashboards import texts as dashboard_texts
 from i18n import translator
-from i18n.manager import FLAGS
+from i18n.manager import FLAGS, KIOSK_CONNECTION
 from tests.fixtures.fix_board import BAD, Board
 
 
@@ -133,7 +133,7 @@ def test_every_identity_conflict_reason_of_the_api_has_words() -> None:
     assert sorted(CONFLICT_REASONS) == sorted(reasons)
 
 
-def test_a_flag_has_one_name_on_the_board_and_in_grafana(board: Board) -> None:
+def test_flags_and_connections_have_one_name_on_the_board_and_in_grafana(board: Board) -> None:
     italian, english = translator("it"), translator("en")
     assert italian(FLAGS["on_target"]) == "In obiettivo"  # "In linea" read as "online" to a manager
     board.signed_in(board.admin)
@@ -142,3 +142,7 @@ def test_a_flag_has_one_name_on_the_board_and_in_grafana(board: Board) -> None:
         assert f"<span>{italian(name)}</span>" in html or f">{italian(name)}<" in html, name
     assert "in linea" not in html.lower()
     assert {state: f"{italian(name)} / {english(name)}" for state, name in FLAGS.items()} == dashboard_texts.FLAGS
+    connection = {state: f"{italian(name)} / {english(name)}" for state, name in KIOSK_CONNECTION.items()}
+    assert connection == dashboard_texts.KIOSK_STATES
+    fleet = board.client.get("/board/fleet?org=comune", headers={"Accept-Language": "it"}).text
+    assert fleet.count(f"<span>{italian(KIOSK_CONNECTION['unknown'])}</span>") == 1  # heard, but no status yet
