@@ -139,11 +139,8 @@ def load(dsn: str, points: int) -> None:
         _build_rollups(conn, points)
 
 
-def _copy(conn: psycopg.Connection[tuple[object, ...]], dsn: str, points: int) -> None:
-    """Registry and raw ratings (the long part; a later run resumes after it)."""
-    print(f"loading {points} service points, {YEAR_START}..{YEAR_END} (one-off; kept for later runs)", flush=True)
-    for table in ("ratings", *ROLLUP_TABLES, "bench_meta", "bench_copied"):
-        conn.execute(f"TRUNCATE {table}".encode())
+def registry(conn: psycopg.Connection[tuple[object, ...]], points: int) -> None:
+    """The organisation, its sites, service points, services and kiosks of `demo_fleet(points)`."""
     fleet = demo_fleet(points, org=ORG)
     regions = ("Nord-Ovest", "Nord-Est", "Centro", "Sud", "Isole")
     conn.execute(
@@ -166,6 +163,14 @@ def _copy(conn: psycopg.Connection[tuple[object, ...]], dsn: str, points: int) -
             "INSERT INTO kiosks (id, org_id, service_point_id) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
             [(p.kiosk_id, ORG, p.id) for p in fleet],
         )
+
+
+def _copy(conn: psycopg.Connection[tuple[object, ...]], dsn: str, points: int) -> None:
+    """Registry and raw ratings (the long part; a later run resumes after it)."""
+    print(f"loading {points} service points, {YEAR_START}..{YEAR_END} (one-off; kept for later runs)", flush=True)
+    for table in ("ratings", *ROLLUP_TABLES, "bench_meta", "bench_copied"):
+        conn.execute(f"TRUNCATE {table}".encode())
+    registry(conn, points)
     started = time.monotonic()
     with multiprocessing.get_context("fork").Pool(LOAD_WORKERS) as pool:
         n = sum(pool.starmap(_copy_part, [(dsn, points, part, LOAD_WORKERS) for part in range(LOAD_WORKERS)]))

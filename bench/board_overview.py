@@ -3,16 +3,20 @@
 Uses the data of `bench/api_overview.py` (a year, 2025, of simulated history for `demo_fleet(N)`, kept under
 `var/bench-api/`; it loads it when missing: read bench/README.md first, the full scale takes half an hour).
 The five-year case adds the rollups of 2021-2024 as copies of 2025's, shifted by whole years, without raw
-rows (the overview over whole years reads only the rollups; `bench_years` records that it was done). Then:
+rows (the overview over whole years reads only the rollups; `bench_years` records that it was done). With
+`--rollups-only` the year itself is loaded as rollups without raw rows (`bench/rollups_only.py`), in a database
+of its own; the bench counts PostgreSQL's scans of `ratings` while it serves the pages (expected: none). Then:
 
 - server: `GET /board?org=bench&period=custom&from=...&until=...` (the first page, 100 rows worst first, as
   HTML) through the collector's HTTP server in a process of its own, signed in with a reader key's session;
   one year (2025) and five years (2021-2025) side by side, and the five years again with the yearly tier
-  switched off (whole years read as months: what the page cost before the tier);
+  switched off (whole years read as months: what the page cost before the tier); CPU per page of the
+  collector's process and of PostgreSQL, from /proc;
 - Chromium (Debian's, driven by Playwright): navigation to first contentful paint and to `load`, fresh
   context each time (nothing cached), and the page's weight (every byte the page loads).
 
-    .venv/bin/python bench/board_overview.py                          # 5,000 service points
+    .venv/bin/python bench/board_overview.py --rollups-only           # 5,000 service points, no raw rows
+    .venv/bin/python bench/board_overview.py                          # 5,000 service points with raw rows
     .venv/bin/python bench/board_overview.py --service-points 500 --repeat 50 --var /tmp/api-bench-var
 """
 
@@ -35,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
+import rollups_only  # noqa: E402
 from api_overview import PG_SETTINGS, _figures, load, percentile  # noqa: E402
 
 from devstack.postgres import LocalPostgres  # noqa: E402
@@ -122,17 +127,48 @@ def reader_key(dsn: str) -> str:
     return key.token
 
 
+def _stat(pid: int | str) -> list[str]:
+    """/proc/<pid>/stat from its state on (field 3): [1] parent, [11] [12] own CPU, [13] [14] reaped children's."""
+    return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+
+
 def cpu_seconds(pid: int) -> float:
     """User and system CPU a process has used (from /proc): unlike wall time, hardly moved by other work."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    fields = _stat(pid)
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def postgres_cpu_seconds(datadir: Path) -> float:
+    """CPU of the bench's PostgreSQL: the postmaster, its live processes and those it has reaped."""
+    postmaster = int((datadir / "postmaster.pid").read_text().split()[0])
+    fields = _stat(postmaster)
+    ticks = sum(int(fields[i]) for i in (11, 12, 13, 14))
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                child = _stat(entry.name)
+            except OSError:  # gone meanwhile
+                continue
+            if int(child[1]) == postmaster:
+                ticks += int(child[11]) + int(child[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def raw_reads(dsn: str) -> int:
+    """Scans of `ratings` so far (sequential and index; PostgreSQL's statistics, flushed within a second)."""
+    time.sleep(1.5)
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(
+            "SELECT coalesce(seq_scan, 0) + coalesce(idx_scan, 0) FROM pg_stat_user_tables WHERE relname = 'ratings'"
+        ).fetchone()
+    return int(row[0]) if row else 0
+
+
 def server_times(
-    url: str, token: str, periods: list[dict[str, str]], repeat: int, pid: int
-) -> tuple[list[list[float]], int, float]:
+    url: str, token: str, periods: list[dict[str, str]], repeat: int, pid: int, datadir: Path
+) -> tuple[list[list[float]], int, tuple[float, float]]:
     """Times of the pages of `periods`, requested in turn (so a change of the machine's load hits them alike),
-    the HTML's size, and the server process's CPU per request."""
+    the HTML's size, and the CPU per request of the collector's process and of PostgreSQL."""
     with httpx.Client(base_url=url, timeout=60) as client:
         signed = client.post("/board/sign-in", data={"key": token})
         assert signed.status_code == 303, signed.text[:300]  # on to the overview, signed in
@@ -143,13 +179,14 @@ def server_times(
             page.raise_for_status()
             size = len(page.content)
         samples: list[list[float]] = [[] for _ in queries]
-        cpu = cpu_seconds(pid)
+        cpu, pg_cpu = cpu_seconds(pid), postgres_cpu_seconds(datadir)
         for _ in range(repeat):
             for params, times in zip(queries, samples, strict=True):
                 started = time.perf_counter()
                 client.get("/board", params=params).raise_for_status()
                 times.append(time.perf_counter() - started)
-        return samples, size, (cpu_seconds(pid) - cpu) / (repeat * len(queries))
+        n = repeat * len(queries)
+        return samples, size, ((cpu_seconds(pid) - cpu) / n, (postgres_cpu_seconds(datadir) - pg_cpu) / n)
 
 
 def _collector(into: list[Any]) -> Callable[[Any], None]:
@@ -159,7 +196,9 @@ def _collector(into: list[Any]) -> Callable[[Any], None]:
     return collect
 
 
-def browser_times(url: str, token: str, period: dict[str, str], repeat: int) -> tuple[list[float], list[float], int]:
+def browser_times(
+    url: str, token: str, period: dict[str, str], repeat: int, points: int
+) -> tuple[list[float], list[float], int]:
     from playwright.sync_api import Response
 
     from tests.board.browser import DESKTOP, launch
@@ -184,7 +223,7 @@ def browser_times(url: str, token: str, period: dict[str, str], repeat: int) -> 
                 " const p = performance.getEntriesByName('first-contentful-paint')[0];"
                 " return [p ? p.startTime : null, n.loadEventEnd]; }"
             )
-            assert fresh.locator("table.points tbody tr").count() == 100
+            assert fresh.locator("table.points tbody tr").count() == min(100, points)
             if timing[0] is not None:
                 paints.append(timing[0] / 1000)
             loads.append(timing[1] / 1000)
@@ -201,6 +240,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--repeat", type=int, default=200, help="timed page requests per case (default 200)")
     parser.add_argument("--browser-repeat", type=int, default=30, help="timed navigations in Chromium (default 30)")
     parser.add_argument("--var", type=Path, default=ROOT / "var" / "bench-api", help="data folder (kept)")
+    parser.add_argument(
+        "--rollups-only", action="store_true", help="the year as rollups without raw rows (bench/rollups_only.py)"
+    )
     args = parser.parse_args(argv)
     args.var.mkdir(parents=True, exist_ok=True)
     args.var.chmod(0o755)
@@ -209,23 +251,33 @@ def main(argv: list[str] | None = None) -> int:
     pg.stop_if_running()
     pg.start()
     try:
-        dsn = pg.ensure_database("bench")
-        load(dsn, args.service_points)
+        if args.rollups_only:
+            dsn = pg.ensure_database("bench_rollups")
+            rollups_only.load(dsn, args.service_points)
+        else:
+            dsn = pg.ensure_database("bench")
+            load(dsn, args.service_points)
         add_years(dsn)
         token = reader_key(dsn)
+        scans = raw_reads(dsn)
         print(f"load average before: {os.getloadavg()[0]:.2f} (2 cores, shared)")
         url, server = serve(dsn)
         try:
             assert server.pid is not None
-            (one, five), size, cpu = server_times(url, token, [ONE_YEAR, FIVE_YEARS], args.repeat, server.pid)
-            paints, loads, weight = browser_times(url, token, ONE_YEAR, args.browser_repeat)
+            (one, five), size, cpu = server_times(
+                url, token, [ONE_YEAR, FIVE_YEARS], args.repeat, server.pid, pg.datadir
+            )
+            paints, loads, weight = browser_times(url, token, ONE_YEAR, args.browser_repeat, args.service_points)
+            scans = raw_reads(dsn) - scans
         finally:
             server.terminate()
             server.join(10)
         url, server = serve(dsn, without_years=True)
         try:
             assert server.pid is not None
-            (five_months,), _, _ = server_times(url, token, [FIVE_YEARS], max(10, args.repeat // 4), server.pid)
+            (five_months,), _, _ = server_times(
+                url, token, [FIVE_YEARS], max(10, args.repeat // 4), server.pid, pg.datadir
+            )
         finally:
             server.terminate()
             server.join(10)
@@ -240,7 +292,8 @@ def main(argv: list[str] | None = None) -> int:
     ratio = statistics.median(five) / statistics.median(one)
     ratio95 = percentile(five, 95) / percentile(one, 95)
     print(f"  five years vs one: {ratio:.2f}x at the median, {ratio95:.2f}x at p95")
-    print(f"  the collector's CPU per page (both cases): {cpu * 1000:.1f} ms")
+    print(f"  CPU per page (both cases): collector {cpu[0] * 1000:.1f} ms + PostgreSQL {cpu[1] * 1000:.1f} ms")
+    print(f"  scans of the raw ratings while the pages were served: {scans}")
     print("  " + _figures("Chromium, navigation to first paint", paints))
     print("  " + _figures("Chromium, navigation to load", loads))
     print(f"  page weight: {weight / 1024:.0f} KB on the wire in all (the HTML is {size / 1024:.0f} KB unzipped)")
