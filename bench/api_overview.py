@@ -139,6 +139,17 @@ def load(dsn: str, points: int) -> None:
         _build_rollups(conn, points)
 
 
+def bench_postgres(var: Path, points: int) -> LocalPostgres:
+    """The bench's own PostgreSQL for this scale, under `var` (kept from run to run), started."""
+    var.mkdir(parents=True, exist_ok=True)
+    var.chmod(0o755)
+    server = LocalPostgres(var / f"pg-{points}", free_port(), settings=PG_SETTINGS)
+    server.init()
+    server.stop_if_running()
+    server.start()
+    return server
+
+
 def registry(conn: psycopg.Connection[tuple[object, ...]], points: int) -> None:
     """The organisation, its sites, service points, services and kiosks of `demo_fleet(points)`."""
     fleet = demo_fleet(points, org=ORG)
@@ -303,12 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--var", type=Path, default=ROOT / "var" / "bench-api", help="data folder (kept)")
     parser.add_argument("--load-only", action="store_true", help="load the data and stop")
     args = parser.parse_args(argv)
-    args.var.mkdir(parents=True, exist_ok=True)
-    args.var.chmod(0o755)
-    server = LocalPostgres(args.var / f"pg-{args.service_points}", free_port(), settings=PG_SETTINGS)
-    server.init()
-    server.stop_if_running()
-    server.start()
+    server = bench_postgres(args.var, args.service_points)
     try:
         dsn = server.ensure_database("bench")
         load(dsn, args.service_points)

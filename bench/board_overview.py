@@ -40,9 +40,8 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import rollups_only  # noqa: E402
-from api_overview import PG_SETTINGS, _figures, load, percentile  # noqa: E402
+from api_overview import _figures, bench_postgres, load, percentile  # noqa: E402
 
-from devstack.postgres import LocalPostgres  # noqa: E402
 from devstack.processes import free_port, wait_for_port  # noqa: E402
 
 ONE_YEAR = {"from": "2025-01-01", "until": "2025-12-31"}
@@ -244,12 +243,7 @@ def main(argv: list[str] | None = None) -> int:
         "--rollups-only", action="store_true", help="the year as rollups without raw rows (bench/rollups_only.py)"
     )
     args = parser.parse_args(argv)
-    args.var.mkdir(parents=True, exist_ok=True)
-    args.var.chmod(0o755)
-    pg = LocalPostgres(args.var / f"pg-{args.service_points}", free_port(), settings=PG_SETTINGS)
-    pg.init()
-    pg.stop_if_running()
-    pg.start()
+    pg = bench_postgres(args.var, args.service_points)
     try:
         if args.rollups_only:
             dsn = pg.ensure_database("bench_rollups")
