@@ -12,8 +12,8 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from psycopg_pool import AsyncConnectionPool
 
-from collector.alerts.service import Alerting
 from collector import board
+from collector.alerts.service import Alerting
 from collector.api import problems
 from collector.api.ingest_port import IngestPort, ProcessRole
 from collector.api.routes import (
