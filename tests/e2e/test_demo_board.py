@@ -4,45 +4,26 @@ works once: opened again, it is dead."""
 
 from __future__ import annotations
 
-import os
 import re
-import signal
-import time
 from pathlib import Path
 
 from playwright.sync_api import expect
 
-from devstack.processes import free_port
 from tests.board.browser import DESKTOP, launch
-from tests.e2e.test_demo import kill_left_behind, start_demo
+from tests.e2e.demo_process import running_demo
 
 
 def test_the_newcomer_opens_the_printed_link_and_finds_the_bad_counter_first(tmp_path: Path) -> None:
-    api, mqtt, pg = free_port(), free_port(), free_port()
-    out = tmp_path / "demo.out"
-    demo = start_demo(tmp_path / "var", out, (api, mqtt, pg), "--interval", "0.3")
-    try:
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline and b"BELOW TARGET" not in out.read_bytes():
-            assert demo.poll() is None, out.read_text()
-            time.sleep(0.5)
-        text = out.read_text()
-        assert "BELOW TARGET" in text, text
+    with running_demo(tmp_path, "--interval", "0.3") as demo:
+        demo.wait_for("BELOW TARGET")
+        text = demo.text()
         link = re.search(r"Board \.+ (http://\S+/board/sign-in\?link=\S+)", text)
         assert link is not None, text
         api_key = re.search(r"API key \.+ (mlf_\S+)", text)
         assert api_key is not None
         assert api_key.group(1) not in link.group(1)  # the link never carries the key
-        browse(link.group(1), f"http://127.0.0.1:{api}")
-    finally:
-        os.killpg(demo.pid, signal.SIGINT)
-        try:
-            demo.wait(150)
-        finally:
-            if demo.poll() is None:
-                os.killpg(demo.pid, signal.SIGKILL)
-                demo.wait()
-            kill_left_behind(tmp_path, api)
+        browse(link.group(1), f"http://127.0.0.1:{demo.api}")
+        assert demo.interrupt() == 0, demo.text()
 
 
 def browse(link: str, api: str) -> None:
