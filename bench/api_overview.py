@@ -54,6 +54,14 @@ COPY_COLUMNS = (
 )
 COUNTS = """count(*) FILTER (WHERE face = 'positive' AND NOT misuse), count(*) FILTER (WHERE face = 'neutral'
  AND NOT misuse), count(*) FILTER (WHERE face = 'negative' AND NOT misuse), count(*) FILTER (WHERE misuse)"""
+ROLLUP_TABLES = (
+    "rollup_hourly",
+    "rollup_daily",
+    "rollup_monthly",
+    "rollup_monthly_points",
+    "rollup_yearly_points",
+    "reason_daily",
+)
 # The rollup definitions of the storage contract (UTC hours; local days and months; reasons without misuse).
 ROLLUPS = [
     """INSERT INTO rollup_hourly (bucket, service_point_id, service_id, channel, positive, neutral, negative, misuse)
@@ -69,6 +77,9 @@ ROLLUPS = [
     """INSERT INTO rollup_monthly_points (month, service_point_id, positive, neutral, negative, misuse)
     SELECT month, service_point_id, sum(positive), sum(neutral), sum(negative), sum(misuse)
     FROM rollup_monthly GROUP BY 1, 2""",
+    """INSERT INTO rollup_yearly_points (year, service_point_id, positive, neutral, negative, misuse)
+    SELECT date_trunc('year', month)::date, service_point_id, sum(positive), sum(neutral), sum(negative), sum(misuse)
+    FROM rollup_monthly_points GROUP BY 1, 2""",
     """INSERT INTO reason_daily (day, service_point_id, service_id, channel, reason, n)
     SELECT (pressed_at AT TIME ZONE 'TZ')::date, service_point_id, coalesce(service_id, ''), channel,
            reason, count(*)
@@ -128,20 +139,19 @@ def load(dsn: str, points: int) -> None:
         _build_rollups(conn, points)
 
 
-def _copy(conn: psycopg.Connection[tuple[object, ...]], dsn: str, points: int) -> None:
-    """Registry and raw ratings (the long part; a later run resumes after it)."""
-    print(f"loading {points} service points, {YEAR_START}..{YEAR_END} (one-off; kept for later runs)", flush=True)
-    for table in (
-        "ratings",
-        "rollup_hourly",
-        "rollup_daily",
-        "rollup_monthly",
-        "rollup_monthly_points",
-        "reason_daily",
-        "bench_meta",
-        "bench_copied",
-    ):
-        conn.execute(f"TRUNCATE {table}".encode())
+def bench_postgres(var: Path, points: int) -> LocalPostgres:
+    """The bench's own PostgreSQL for this scale, under `var` (kept from run to run), started."""
+    var.mkdir(parents=True, exist_ok=True)
+    var.chmod(0o755)
+    server = LocalPostgres(var / f"pg-{points}", free_port(), settings=PG_SETTINGS)
+    server.init()
+    server.stop_if_running()
+    server.start()
+    return server
+
+
+def registry(conn: psycopg.Connection[tuple[object, ...]], points: int) -> None:
+    """The organisation, its sites, service points, services and kiosks of `demo_fleet(points)`."""
     fleet = demo_fleet(points, org=ORG)
     regions = ("Nord-Ovest", "Nord-Est", "Centro", "Sud", "Isole")
     conn.execute(
@@ -164,6 +174,14 @@ def _copy(conn: psycopg.Connection[tuple[object, ...]], dsn: str, points: int) -
             "INSERT INTO kiosks (id, org_id, service_point_id) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
             [(p.kiosk_id, ORG, p.id) for p in fleet],
         )
+
+
+def _copy(conn: psycopg.Connection[tuple[object, ...]], dsn: str, points: int) -> None:
+    """Registry and raw ratings (the long part; a later run resumes after it)."""
+    print(f"loading {points} service points, {YEAR_START}..{YEAR_END} (one-off; kept for later runs)", flush=True)
+    for table in ("ratings", *ROLLUP_TABLES, "bench_meta", "bench_copied"):
+        conn.execute(f"TRUNCATE {table}".encode())
+    registry(conn, points)
     started = time.monotonic()
     with multiprocessing.get_context("fork").Pool(LOAD_WORKERS) as pool:
         n = sum(pool.starmap(_copy_part, [(dsn, points, part, LOAD_WORKERS) for part in range(LOAD_WORKERS)]))
@@ -175,7 +193,7 @@ def _build_rollups(conn: psycopg.Connection[tuple[object, ...]], points: int) ->
     """The rollups from the raw rows, by the storage contract's definitions."""
     started = time.monotonic()
     print("  building rollups", flush=True)
-    for table in ("rollup_hourly", "rollup_daily", "rollup_monthly", "rollup_monthly_points", "reason_daily"):
+    for table in ROLLUP_TABLES:
         conn.execute(f"TRUNCATE {table}".encode())
     (n,) = conn.execute("SELECT ratings FROM bench_copied WHERE points = %s", (points,)).fetchone() or (0,)
     conn.execute("SET work_mem = '1GB'")
@@ -296,12 +314,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--var", type=Path, default=ROOT / "var" / "bench-api", help="data folder (kept)")
     parser.add_argument("--load-only", action="store_true", help="load the data and stop")
     args = parser.parse_args(argv)
-    args.var.mkdir(parents=True, exist_ok=True)
-    args.var.chmod(0o755)
-    server = LocalPostgres(args.var / f"pg-{args.service_points}", free_port(), settings=PG_SETTINGS)
-    server.init()
-    server.stop_if_running()
-    server.start()
+    server = bench_postgres(args.var, args.service_points)
     try:
         dsn = server.ensure_database("bench")
         load(dsn, args.service_points)

@@ -45,6 +45,11 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--service-point", help="ingest keys: bind the key to one service point (and its organisation)")
     p.set_defaults(run=key_create)
     key.add_parser("list", help="list keys (never their secrets)").set_defaults(run=key_list)
+    p = key.add_parser("sign-in-link", help="print a one-time link that signs a browser in to the board with a key")
+    p.add_argument("id", help="the key's id (see `key list`): a reader or admin key")
+    p.add_argument("--minutes", type=float, help="how long the link works (default COLLECTOR_BOARD_LINK_MINUTES)")
+    p.add_argument("--base-url", help="where the board is served (default http://COLLECTOR_HTTP_HOST:_PORT)")
+    p.set_defaults(run=key_sign_in_link)
     p = key.add_parser("revoke", help="revoke a key")
     p.add_argument("id")
     p.set_defaults(run=key_revoke)
@@ -166,6 +171,21 @@ async def key_revoke(conn: Any, args: argparse.Namespace, _s: CollectorSettings)
     if not await keys.revoke(conn, args.id, scope=EVERYWHERE):
         raise AdminError(f"no active key {args.id!r}")
     print(f"revoked {args.id}")
+
+
+async def key_sign_in_link(conn: Any, args: argparse.Namespace, settings: CollectorSettings) -> None:
+    from collector.board import session
+
+    found = await keys.find(conn, args.id)
+    if found is None or found.role not in session.SIGN_IN_ROLES:
+        raise AdminError(f"no active reader or admin key {args.id!r}")
+    minutes = args.minutes if args.minutes is not None else settings.board_link_minutes
+    if not 0 < minutes <= 24 * 60:
+        raise AdminError("--minutes must be more than 0 and at most 1440")
+    token = await session.new_link(conn, args.id, minutes)
+    base = (args.base_url or f"http://{settings.http_host}:{settings.http_port}").rstrip("/")
+    print(f"one-time sign-in link for key {args.id} ({found.role}), valid {minutes:g} minutes, works once:")
+    print(f"{base}/board/sign-in?link={token}")
 
 
 async def org_create(conn: Any, args: argparse.Namespace, _s: CollectorSettings) -> None:

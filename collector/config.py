@@ -166,6 +166,15 @@ class CollectorSettings(AlertSettings, BaseSettings):
     auth_failure_limit: Annotated[str, AfterValidator(_valid_rate)] = Field(
         default="60/minute", description="Failed authentications per client address."
     )
+    board_session_hours: float = Field(
+        default=12, gt=0, le=24 * 30, description="The board: a sign-in lasts this long (sign-out ends it sooner)."
+    )
+    board_refresh_s: float = Field(
+        default=60, ge=0, le=3600, description="The board: open pages refresh their figures this often (0: never)."
+    )
+    board_link_minutes: float = Field(
+        default=30, gt=0, le=24 * 60, description="The board: a one-time sign-in link works once, within this time."
+    )
     broker_password_file: Path | None = Field(
         default=None, description="mosquitto password_file the collector writes (kiosk users; see deploy/mosquitto)."
     )

@@ -2,7 +2,8 @@
 
 Local days start at local midnight (so a DST day has 23 or 25 hours), ISO weeks start on Monday,
 months on their first day. A period [start, end) is split into the coarsest pieces the rollups cover
-exactly: whole local months (`rollup_monthly`), whole local days (`rollup_daily`), whole UTC hours
+exactly: whole local years (`rollup_yearly_points`, per service point; `rollup_monthly` when a
+service or channel is asked), whole local months (`rollup_monthly`), whole local days (`rollup_daily`), whole UTC hours
 (`rollup_hourly`), and what remains, shorter than an hour at either edge, from raw rows.
 """
 
@@ -49,8 +50,13 @@ def ceil_hour(instant: datetime) -> datetime:
     return floor if floor == instant else floor + HOUR
 
 
+def next_year(day: date) -> date:
+    return date(day.year + 1, 1, 1)
+
+
 @dataclass
 class Pieces:
+    years: list[DateRange] = field(default_factory=list)
     months: list[DateRange] = field(default_factory=list)
     days: list[DateRange] = field(default_factory=list)
     hours: list[TimeRange] = field(default_factory=list)
@@ -58,9 +64,9 @@ class Pieces:
 
 
 def split(start: datetime, end: datetime, zone: ZoneInfo, *, months: bool = True, hours: bool = True) -> Pieces:
-    """Cover [start, end) exactly with whole months, whole days, whole UTC hours and raw slivers.
+    """Cover [start, end) exactly with whole years, whole months, whole days, whole UTC hours and raw slivers.
 
-    `months=False` leaves months as days; `hours=False` leaves edges to raw rows (for tables
+    `months=False` leaves months (and years) as days; `hours=False` leaves edges to raw rows (for tables
     that have a daily grain only, such as reasons).
     """
     pieces = Pieces()
@@ -92,7 +98,13 @@ def _split_days(first: date, last: date, pieces: Pieces, months: bool) -> None:
     m0 = first if first.day == 1 else next_month(first)
     m1 = month_start(last)
     if months and m0 < m1:
-        pieces.months.append((m0, m1))
+        y0 = m0 if m0.month == 1 else next_year(m0)
+        y1 = m1.replace(month=1)
+        if y0 < y1:
+            pieces.years.append((y0, y1))
+            pieces.months.extend(r for r in ((m0, y0), (y1, m1)) if r[0] < r[1])
+        else:
+            pieces.months.append((m0, m1))
         pieces.days.extend(r for r in ((first, m0), (m1, last)) if r[0] < r[1])
     else:
         pieces.days.append((first, last))

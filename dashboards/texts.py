@@ -5,18 +5,17 @@ carries both languages in one string, "Italiano / English"."""
 
 from __future__ import annotations
 
+from i18n import manager, translator
+
 
 def both(italian: str, english: str) -> str:
     """One label in both languages, Italian first."""
     return f"{italian} / {english}"
 
 
-FLAGS = {
-    "below_target": both("Sotto obiettivo", "Below target"),
-    "on_target": both("In linea con l'obiettivo", "On target"),
-    "not_enough_data": both("Dati insufficienti", "Not enough data"),
-}
-"""The collector's flag states (collector/flags.py) as shown: text first, colour only beside it."""
+FLAGS = {state: both(translator("it")(name), translator("en")(name)) for state, name in manager.FLAGS.items()}
+"""The collector's flag states (collector/flags.py) as shown: text first, colour only beside it; named as on the
+board and in the reports (`i18n/manager.py`, from the catalogue)."""
 
 FLAG_REASONS = {
     "green_share_below_target": both("verdi sotto il minimo", "green share below target"),
@@ -24,9 +23,7 @@ FLAG_REASONS = {
 }
 
 KIOSK_STATES = {
-    "online": both("Collegato", "Online"),
-    "offline": both("Scollegato", "Offline"),
-    "unknown": both("Mai segnalato", "Never reported"),
+    state: both(translator("it")(name), translator("en")(name)) for state, name in manager.KIOSK_CONNECTION.items()
 }
 
 CHANNELS = {

@@ -52,10 +52,10 @@ def _get_json(url: str, key: str | None = None) -> object:
         return json.load(response)
 
 
-def _create_key(env: dict[str, str]) -> str:
-    """An admin key for this demo, made with the operator CLI (`mlf-collector admin key create`)."""
+def _admin(env: dict[str, str], what: str, *args: str) -> str:
+    """The last line `mlf-collector admin ARGS` prints (a token, a link)."""
     done = subprocess.run(
-        [sys.executable, "-m", "collector.main", "admin", "key", "create", "--name", "mlf-demo", "--role", "admin"],
+        [sys.executable, "-m", "collector.main", "admin", *args],
         env=env,
         capture_output=True,
         text=True,
@@ -63,7 +63,7 @@ def _create_key(env: dict[str, str]) -> str:
         check=False,
     )
     if done.returncode != 0:
-        raise RuntimeError(f"could not create an API key: {done.stderr.strip()}")
+        raise RuntimeError(f"could not make {what}: {done.stderr.strip()}")
     return done.stdout.strip().splitlines()[-1]
 
 
@@ -103,6 +103,16 @@ def _register_office(api: str, key: str, counters: int) -> None:
         except urllib.error.HTTPError as exc:
             if exc.code != 409:
                 raise RuntimeError(f"could not register the demo office ({path}): HTTP {exc.code}") from None
+
+
+def _create_key(env: dict[str, str]) -> str:
+    """An admin key for this demo, made with the operator CLI (`mlf-collector admin key create`)."""
+    return _admin(env, "an API key", "key", "create", "--name", "mlf-demo", "--role", "admin")
+
+
+def _sign_in_link(env: dict[str, str], key: str, api: str) -> str:
+    """A one-time link to the board for the demo's key (`mlf-collector admin key sign-in-link`): never the key."""
+    return _admin(env, "a sign-in link", "key", "sign-in-link", key.split("_")[1], "--base-url", api)
 
 
 def _wait_healthy(url: str, process: subprocess.Popen[bytes], timeout: float = 60) -> None:
@@ -225,7 +235,8 @@ def main(argv: list[str] | None = None) -> int:
                 start_new_session=True,
             )
             stack.callback(_stopping, "the simulated kiosks", _stop, sims)
-            print(BANNER.format(api=api, mqtt=args.mqtt_port, pg=pg.dsn(DATABASE), var=var, key=key))
+            link = _sign_in_link(env, key, api)
+            print(BANNER.format(api=api, mqtt=args.mqtt_port, pg=pg.dsn(DATABASE), var=var, key=key, link=link))
             started = time.monotonic()
             while args.duration is None or time.monotonic() - started < args.duration:
                 time.sleep(5)
@@ -264,6 +275,9 @@ FLAGS = {"below_target": "BELOW TARGET", "on_target": "on target", "not_enough_d
 
 BANNER = """
 The system is up.
+  Board ......... {link}
+                  (open it once within 30 minutes: it signs you in and stops working; later, sign in
+                  at {api}/board with the key below)
   API ........... {api}        (interactive docs: {api}/docs)
   API key ....... {key}
                   (admin; make your own: see README, "Managers and integrators: the API")

@@ -12,4 +12,5 @@ pytest_plugins = [
     "tests.fixtures.fix_timescaledb",
     "tests.fixtures.fix_kiosk",
     "tests.fixtures.fix_secured",
+    "tests.fixtures.fix_board",
 ]

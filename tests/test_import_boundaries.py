@@ -21,7 +21,7 @@ ALLOWED = {
     "kiosk": {"protocol", "i18n", "face_art", "envcheck"},
     "collector": {"protocol", "i18n", "face_art", "envcheck"},
     "firmware_sim": {"protocol", "kiosk"},
-    "dashboards": {"protocol", "collector"},
+    "dashboards": {"protocol", "collector", "i18n"},
     "devstack": set(),
 }
 THIRD_PARTY_FOR_PROTOCOL = {"pydantic", "pydantic_core"}

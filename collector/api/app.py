@@ -12,6 +12,7 @@ from fastapi import FastAPI
 from fastapi_offline import FastAPIOffline
 from psycopg_pool import AsyncConnectionPool
 
+from collector import board
 from collector.alerts.service import Alerting
 from collector.api import problems
 from collector.api.ingest_port import IngestPort, ProcessRole
@@ -26,6 +27,7 @@ from collector.api.routes import (
     opening_hours,
     overview,
     public,
+    quarantine,
     ratings_in,
     reasons,
     registry,
@@ -73,6 +75,7 @@ API = (
     service_points,
     reasons,
     kiosks,
+    quarantine,
     exports,
     registry,
     targets,
@@ -132,4 +135,6 @@ def create_app(settings: CollectorSettings, ingest: IngestPort | None = None, *,
     problems.install(app)
     for module in OPERATORS if role == "ingest" else OPERATORS + API:
         app.include_router(module.router)
+    if role != "ingest":
+        board.install(app)  # the managers' pages under /board, on the API's own functions
     return app

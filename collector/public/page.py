@@ -11,9 +11,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 
 from collector.public.data import FIELDS, PublicRow
 from collector.reports import present
-from i18n import N_, translator
-
-FLAGS = {"below_target": N_("Below target"), "on_target": N_("On target"), "not_enough_data": N_("Not enough data")}
+from i18n import translator
+from i18n.manager import FLAGS
 
 
 @cache

@@ -11,9 +11,9 @@ from typing import Literal
 from babel.dates import format_date
 from babel.numbers import format_decimal, format_percent
 
-from collector import flags
 from collector.reports.model import Level, MonthlyReport, Row
 from i18n import N_, Translator
+from i18n.manager import FLAGS
 
 Kind = Literal["text", "count", "share", "points", "hours"]
 """How a value is typed and shown: text; a whole number; a share (0-1, shown as %); a difference of shares
@@ -38,11 +38,6 @@ LEVEL_TITLES: dict[Level, str] = {
     "service_point": N_("Service points"),
 }
 CHANNELS = {"counter": N_("Counter"), "phone": N_("Phone"), "web": N_("Web")}
-FLAGS = {
-    flags.FlagState.BELOW_TARGET: N_("Below target"),
-    flags.FlagState.ON_TARGET: N_("On target"),
-    flags.FlagState.NOT_ENOUGH_DATA: N_("Not enough data"),
-}
 FLAG_REASONS = {
     "green_share_below_target": N_("green share below target ({target})"),
     "red_share_above_limit": N_("red share above limit ({limit})"),

@@ -66,6 +66,16 @@ def union_of_pieces(pieces: Pieces, filters: Filters, params: Params, prefix: st
     parameters go into `params`, named with `prefix` (so one statement may hold several such unions)."""
     selects: list[sql.Composable] = []
     common = _common(filters, params, prefix)
+    if pieces.years:
+        # Whole local years: one row per service point and year; split by service or channel, the months.
+        table, column = "rollup_yearly_points", "year"
+        if filters.service is not None or filters.channel is not None:
+            table, column = "rollup_monthly", "month"
+        selects.append(
+            sql.SQL("SELECT service_point_id, positive, neutral, negative, misuse FROM {} WHERE {} AND {}").format(
+                sql.Identifier(table), common, _ranges(column, pieces.years, params, f"{prefix}y_")
+            )
+        )
     for attr, table, column in _ROLLUPS:
         ranges = getattr(pieces, attr)
         if not ranges:

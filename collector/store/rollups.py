@@ -71,6 +71,16 @@ def _face_rollup(table: str, key: str, key_expr: str) -> str:
     """  # noqa: S608 - fixed table names and expressions of this module
 
 
+def _points_rollup(table: str, key: str, key_expr: str) -> str:
+    """A rollup per service point over all its services and channels, like `rollup_monthly_points`."""
+    return f"""
+    INSERT INTO {table} AS r ({key}, service_point_id, positive, neutral, negative, misuse, provisional)
+    SELECT {key_expr}, service_point_id, {_SUMS}
+    FROM d GROUP BY 1, 2 {_NONZERO} ORDER BY 2, 1
+    ON CONFLICT ({key}, service_point_id) DO UPDATE SET {_ADD}
+    """  # noqa: S608 - fixed table names and expressions of this module
+
+
 APPLY = f"""
 WITH d AS (
     SELECT d.*, (d.pressed_at AT TIME ZONE o.timezone) AS local_time
@@ -83,6 +93,7 @@ WITH d AS (
     SELECT date_trunc('month', local_time)::date, service_point_id, {_SUMS}
     FROM d GROUP BY 1, 2 {_NONZERO} ORDER BY 2, 1
     ON CONFLICT (month, service_point_id) DO UPDATE SET {_ADD}
+), yearly_points AS ({_points_rollup("rollup_yearly_points", "year", "date_trunc('year', local_time)::date")}
 ), reasons AS (
     INSERT INTO reason_daily AS r (day, service_point_id, service_id, channel, reason, n)
     SELECT local_time::date, service_point_id, service_id, channel, reason, sum(n)
@@ -105,6 +116,14 @@ def _drop_empty(table: str, key: str, key_expr: str) -> str:
     """  # noqa: S608 - fixed table names and expressions of this module
 
 
+def _drop_empty_points(table: str, key: str, key_expr: str) -> str:
+    return f"""
+    DELETE FROM {table} r USING (SELECT DISTINCT {key_expr} AS k, service_point_id FROM d) t
+    WHERE r.{key} = t.k AND r.service_point_id = t.service_point_id
+      AND r.positive = 0 AND r.neutral = 0 AND r.negative = 0 AND r.misuse = 0 AND r.provisional = 0
+    """  # noqa: S608 - fixed table names and expressions of this module
+
+
 DROP_EMPTY = f"""
 WITH d AS (
     SELECT d.*, (d.pressed_at AT TIME ZONE o.timezone) AS local_time
@@ -118,6 +137,7 @@ WITH d AS (
     ) t
     WHERE r.month = t.k AND r.service_point_id = t.service_point_id
       AND r.positive = 0 AND r.neutral = 0 AND r.negative = 0 AND r.misuse = 0 AND r.provisional = 0
+), yearly_points AS ({_drop_empty_points("rollup_yearly_points", "year", "date_trunc('year', local_time)::date")}
 ), reasons AS (
     DELETE FROM reason_daily r USING (
         SELECT DISTINCT local_time::date AS day, service_point_id, service_id, channel, reason FROM d

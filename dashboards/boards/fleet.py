@@ -45,7 +45,7 @@ def _counts() -> str:
     return f"""
         SELECT count(*) FILTER (WHERE k.online) AS "{b("Collegati", "Online")}",
                count(*) FILTER (WHERE NOT k.online) AS "{b("Scollegati", "Offline")}",
-               count(*) FILTER (WHERE k.online IS NULL) AS "{b("Mai segnalati", "Never reported")}",
+               count(*) FILTER (WHERE k.online IS NULL) AS "{b("Stato sconosciuto", "Status unknown")}",
                coalesce(sum((k.last_heartbeat->>'outbox_depth')::bigint), 0) AS "{b("In coda", "Outbox")}",
                (SELECT count(*) FROM sequence_gaps g WHERE g.closed_at IS NULL AND g.kiosk_id IN (
                   SELECT k2.id FROM kiosks k2 LEFT JOIN service_points sp ON sp.id = k2.service_point_id

@@ -107,6 +107,11 @@ def mark_misuse(database_url: str, ratings: Iterable[Rating]) -> None:
                 " WHERE service_point_id = %s AND month = %s",
                 (sp, day.replace(day=1)),
             )
+            conn.execute(
+                f"UPDATE rollup_yearly_points SET {face} = {face} - 1, misuse = misuse + 1"  # noqa: S608
+                " WHERE service_point_id = %s AND year = %s",
+                (sp, day.replace(month=1, day=1)),
+            )
             if reason:
                 conn.execute(
                     "UPDATE reason_daily SET n = n - 1 WHERE service_point_id = %s AND day = %s AND service_id = %s"

@@ -189,6 +189,9 @@ RULES: dict[tuple[str, str], Rule] = {
     ("PUT", "/v1/kiosks/{kiosk_id}/settings"): Rule(
         ADMINS, lambda w, org: Call("PUT", f"/v1/kiosks/{org}-k/settings", json={"services": [f"{org}-svc"]})
     ),
+    ("GET", "/v1/quarantine/reasons"): Rule(
+        READERS, _get("/v1/quarantine/reasons", org="{org}"), other=403, unnamed=True
+    ),
     ("GET", "/v1/exports/ratings"): Rule(ADMINS, _get("/v1/exports/ratings", org="{org}"), other=403),
     ("GET", "/v1/exports/counts"): Rule(READERS, _get("/v1/exports/counts", org="{org}"), other=403),
     ("GET", "/v1/organisations"): Rule(READERS, _get("/v1/organisations"), other=None, sees=_orgs),

@@ -28,6 +28,7 @@ ROME = ZoneInfo("Europe/Rome")
 RULE = MisuseRule(max_presses=2, window=timedelta(minutes=10))
 RECEIVED = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 INSTANTS = [
+    datetime(2025, 12, 31, 23, 0, tzinfo=UTC),  # local midnight: 2026 begins (the yearly tier's edge)
     datetime(2026, 3, 28, 23, 0, tzinfo=UTC),  # local midnight before the spring change
     datetime(2026, 3, 29, 1, 0, tzinfo=UTC),  # 02:00 CET becomes 03:00 CEST
     datetime(2026, 3, 29, 22, 0, tzinfo=UTC),  # local midnight after it (a 23-hour day)
@@ -39,7 +40,8 @@ INSTANTS = [
 ]
 KIOSKS = ("k1", "k2")
 TABLES = (
-    "ratings, rating_keys, rollup_hourly, rollup_daily, rollup_monthly, rollup_monthly_points, reason_daily,"
+    "ratings, rating_keys, rollup_hourly, rollup_daily, rollup_monthly, rollup_monthly_points, rollup_yearly_points,"
+    " reason_daily,"
     " kiosk_boots,"
     " sequence_gaps, quarantine, kiosks, services, service_points, sites, organisations"
 )
@@ -98,7 +100,7 @@ def boot_id(kiosk: int, boot: int) -> uuid.UUID:
 
 def boot_start(boot: int) -> datetime:
     """When each unsynchronised boot really started: before every press of the scenario."""
-    return datetime(2026, 3, 1, tzinfo=UTC) + timedelta(days=boot)
+    return datetime(2025, 12, 1, tzinfo=UTC) + timedelta(days=boot)
 
 
 def messages(scenario: Scenario) -> list[Inbound]:
@@ -199,6 +201,17 @@ def test_rollups_equal_aggregates_over_raw_rows(backend_db: Conn, scenario: Scen
         "SELECT month, service_point_id, positive, neutral, negative, misuse FROM rollup_monthly_points"
     ).fetchall()
     assert set(kept_points) == set(per_point)
+    per_year = db.execute(
+        "SELECT date_trunc('year', pressed_at AT TIME ZONE o.timezone)::date, service_point_id,"
+        " count(*) FILTER (WHERE face = 'positive' AND NOT misuse), count(*) FILTER (WHERE face = 'neutral'"
+        " AND NOT misuse), count(*) FILTER (WHERE face = 'negative' AND NOT misuse), count(*) FILTER (WHERE misuse),"
+        " count(*) FILTER (WHERE time_source = 'received' AND NOT misuse)"
+        " FROM ratings r JOIN organisations o ON o.id = r.org_id GROUP BY 1, 2"
+    ).fetchall()
+    kept_years = db.execute(
+        "SELECT year, service_point_id, positive, neutral, negative, misuse, provisional FROM rollup_yearly_points"
+    ).fetchall()
+    assert set(kept_years) == set(per_year)
     reasons = db.execute(
         "SELECT (pressed_at AT TIME ZONE 'Europe/Rome')::date, service_point_id, coalesce(service_id, ''), channel,"
         " reason, count(*) FROM ratings WHERE face = 'negative' AND reason IS NOT NULL AND NOT misuse"

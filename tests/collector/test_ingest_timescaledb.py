@@ -17,7 +17,14 @@ from tests.fixtures.kiosk_messages import heartbeat, inbound, rating, write
 pytestmark = pytest.mark.timescaledb
 Conn = psycopg.Connection[tuple[object, ...]]
 NOW = datetime.now(UTC).replace(microsecond=0)
-ROLLUPS = ("rollup_hourly", "rollup_daily", "rollup_monthly", "rollup_monthly_points", "reason_daily")
+ROLLUPS = (
+    "rollup_hourly",
+    "rollup_daily",
+    "rollup_monthly",
+    "rollup_monthly_points",
+    "rollup_yearly_points",
+    "reason_daily",
+)
 
 
 def rows(conn: Conn, query: str) -> list[tuple[Any, ...]]:
