@@ -17,6 +17,7 @@ APT_PACKAGES=(
   # Monthly reports as PDF: WeasyPrint lays text out with pango, in DejaVu; poppler's pdftoppm and
   # pdftotext let tests (and you) look at the pages.
   libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
+  chromium                      # the board's browser tests (Playwright drives it; it never downloads its own)
 )
 
 missing=()
