@@ -18,6 +18,7 @@ from collector.api.ingest_port import IngestPort, ProcessRole
 from collector.api.routes import (
     actions,
     alerts,
+    channel_ratings,
     exports,
     health,
     keys,
@@ -84,6 +85,7 @@ API = (
     public,
     alerts,
     actions,
+    channel_ratings,
 )
 
 

@@ -270,6 +270,16 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("DELETE", "/v1/keys/{key_id}"): Rule(ADMINS, _key_to_revoke, ok=204),
     ("POST", "/v1/organisations/{org}/ratings"): Rule(SENDERS, _rating, other=403),
+    ("POST", "/v1/organisations/{org}/channel-ratings"): Rule(
+        SENDERS,
+        lambda w, org: Call(
+            "POST",
+            f"/v1/organisations/{org}/channel-ratings",
+            json={"service_point": f"{org}-sp", "face": "positive", "channel": "web", "idempotency_key": w.fresh("k")},
+        ),
+        ok=201,
+        other=403,
+    ),
     ("POST", "/v1/organisations/{org}/citizens-served"): Rule(
         POSTERS,
         lambda w, org: Call(
