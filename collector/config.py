@@ -146,7 +146,7 @@ class CollectorSettings(AlertSettings, BaseSettings):
     public_url: str = Field(
         default="http://127.0.0.1:8000",
         pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
-        description="Where citizens reach this collector: the base of rating links, posters' QR codes and phone webhooks.",
+        description="Where citizens reach this collector: the base of rating links, QR codes and phone webhooks.",
     )
     timescaledb: Literal["auto", "on", "off"] = Field(
         default="auto",

@@ -27,6 +27,8 @@ from collector.api.routes import (
     opening_hours,
     overview,
     public,
+    rating_links,
+    rating_page,
     ratings_in,
     reasons,
     registry,
@@ -86,6 +88,8 @@ API = (
     alerts,
     actions,
     channel_ratings,
+    rating_links,
+    rating_page,
 )
 
 
