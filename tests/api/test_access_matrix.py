@@ -45,6 +45,7 @@ class Call:
     path: str
     params: dict[str, str] = field(default_factory=dict)
     json: Any = None
+    data: dict[str, str] | None = None
 
 
 @dataclass
@@ -124,6 +125,10 @@ def _action(org: str | None) -> dict[str, Any]:
 def _action_then_delete(w: World, org: str | None) -> Call:
     made = w.prepare("POST", f"/v1/organisations/{org}/actions", _action(org))
     return Call("DELETE", f"/v1/organisations/{org}/actions/{made['id']}")
+def _link(w: World, org: str | None) -> str:
+    """A fresh rating link of the organisation's service point (the old one rotated away)."""
+    made = w.prepare("POST", f"/v1/organisations/{org}/rating-links", {"service_point": f"{org}-sp", "rotate": True})
+    return str(made["id"])
 
 
 def _orgs(body: Any) -> set[str | None]:
@@ -270,6 +275,42 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("DELETE", "/v1/keys/{key_id}"): Rule(ADMINS, _key_to_revoke, ok=204),
     ("POST", "/v1/organisations/{org}/ratings"): Rule(SENDERS, _rating, other=403),
+    ("POST", "/v1/organisations/{org}/rating-links"): Rule(
+        ADMINS,
+        lambda w, org: Call(
+            "POST", f"/v1/organisations/{org}/rating-links", json={"service_point": f"{org}-sp", "rotate": True}
+        ),
+        ok=201,
+        other=403,
+    ),
+    ("GET", "/v1/organisations/{org}/rating-links"): Rule(
+        READERS, _get("/v1/organisations/{org}/rating-links"), other=403
+    ),
+    ("DELETE", "/v1/organisations/{org}/rating-links/{link_id}"): Rule(
+        ADMINS,
+        lambda w, org: Call("DELETE", f"/v1/organisations/{org}/rating-links/{_link(w, org)}"),
+        ok=204,
+        other=403,
+    ),
+    ("PUT", "/v1/organisations/{org}/web-embedding"): Rule(
+        ADMINS,
+        lambda w, org: Call(
+            "PUT", f"/v1/organisations/{org}/web-embedding", json={"frame_ancestors": ["https://www.comune.it"]}
+        ),
+        other=403,
+    ),
+    ("GET", "/v1/organisations/{org}/web-embedding"): Rule(
+        READERS, _get("/v1/organisations/{org}/web-embedding"), other=403
+    ),
+    # The web rating page: no key, for whoever holds a link (tests/channels checks the link itself).
+    ("GET", "/r/{link_id}"): Rule(ANYONE, lambda w, org: Call("GET", f"/r/{_link(w, 'a')}"), other=None),
+    ("POST", "/r/{link_id}"): Rule(
+        ANYONE,
+        lambda w, org: Call(
+            "POST", f"/r/{_link(w, 'a')}", data={"k": w.fresh("form-key-0123456789"), "face": "positive"}
+        ),
+        other=None,
+    ),
     ("POST", "/v1/organisations/{org}/channel-ratings"): Rule(
         SENDERS,
         lambda w, org: Call(
@@ -438,7 +479,7 @@ def test_access(method: str, path: str, world: World) -> None:
                 call = rule.call(world, org)
                 headers = {"Authorization": f"Bearer {world.keys[(role, bound)]}"} if role else {}
                 response = world.client.request(
-                    call.method, call.path, params=call.params, json=call.json, headers=headers
+                    call.method, call.path, params=call.params, json=call.json, data=call.data, headers=headers
                 )
                 want = expected(rule, role, bound, org)
                 who = f"{role or 'no key'} {'bound to a' if bound else 'unbound'}, {org or 'no'} organisation named"
