@@ -19,6 +19,7 @@ from collector.api.routes.rating_page import LinkId
 from collector.api.routes.registry import OrgId
 from collector.api.schemas import Body, Timestamp
 from collector.api.security import Admin, Reader
+from collector.channels.urls import link_url
 from collector.store import channel_links
 from collector.store.registry import RegistryError
 from protocol.messages import Slug
@@ -41,10 +42,6 @@ class LinkOut(BaseModel):
     service_point: str
     service: str | None
     created_at: Timestamp
-
-
-def link_url(base: str, link_id: str) -> str:
-    return f"{base.rstrip('/')}/r/{link_id}"
 
 
 def link_out(link: channel_links.Link, base: str) -> LinkOut:
