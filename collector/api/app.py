@@ -26,6 +26,7 @@ from collector.api.routes import (
     metrics,
     opening_hours,
     overview,
+    phone,
     public,
     rating_links,
     rating_page,
@@ -90,6 +91,7 @@ API = (
     channel_ratings,
     rating_links,
     rating_page,
+    phone,
 )
 
 

@@ -24,6 +24,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from collector.api.app import create_app
+from collector.channels import voice
 from devstack.postgres import LocalPostgres
 from protocol import Face, KioskClock, Rating
 from tests.api.known_data import many, store
@@ -46,6 +47,7 @@ class Call:
     params: dict[str, str] = field(default_factory=dict)
     json: Any = None
     data: dict[str, str] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -129,6 +131,24 @@ def _link(w: World, org: str | None) -> str:
     """A fresh rating link of the organisation's service point (the old one rotated away)."""
     made = w.prepare("POST", f"/v1/organisations/{org}/rating-links", {"service_point": f"{org}-sp", "rotate": True})
     return str(made["id"])
+
+
+PHONE_TOKEN = "0123456789abcdef0123456789abcdef"
+
+
+def _voice(step: str) -> Callable[[World, str | None], Call]:
+    """A signed request of the voice service to a fresh phone line of "a"."""
+
+    def call(w: World, org: str | None) -> Call:
+        line = w.prepare(
+            "POST", "/v1/organisations/a/phone-lines", {"service_point": "a-sp", "auth_token": PHONE_TOKEN}
+        )
+        path = f"/phone/{line['id']}/voice{step}"
+        form = {"CallSid": f"CA{uuid.uuid4().hex}", "Digits": "1"}
+        signature = voice.signature(PHONE_TOKEN, "http://127.0.0.1:8000" + path, form)
+        return Call("POST", path, data=form, headers={"X-Twilio-Signature": signature})
+
+    return call
 
 
 def _orgs(body: Any) -> set[str | None]:
@@ -311,6 +331,23 @@ RULES: dict[tuple[str, str], Rule] = {
         ),
         other=None,
     ),
+    ("POST", "/v1/organisations/{org}/phone-lines"): Rule(
+        ADMINS,
+        lambda w, org: Call(
+            "POST",
+            f"/v1/organisations/{org}/phone-lines",
+            json={"service_point": f"{org}-sp", "auth_token": PHONE_TOKEN},
+        ),
+        ok=201,
+        other=403,
+    ),
+    ("GET", "/v1/organisations/{org}/phone-lines"): Rule(
+        READERS, _get("/v1/organisations/{org}/phone-lines"), other=403
+    ),
+    # The voice service's webhooks: no key, a signature of the line's auth token (tests/channels/test_phone.py).
+    ("POST", "/phone/{line_id}/voice"): Rule(ANYONE, _voice(""), other=None),
+    ("POST", "/phone/{line_id}/voice/face"): Rule(ANYONE, _voice("/face"), other=None),
+    ("POST", "/phone/{line_id}/voice/reason"): Rule(ANYONE, _voice("/reason"), other=None),
     ("POST", "/v1/organisations/{org}/channel-ratings"): Rule(
         SENDERS,
         lambda w, org: Call(
@@ -478,6 +515,7 @@ def test_access(method: str, path: str, world: World) -> None:
             for org in _targets(rule):
                 call = rule.call(world, org)
                 headers = {"Authorization": f"Bearer {world.keys[(role, bound)]}"} if role else {}
+                headers.update(call.headers)
                 response = world.client.request(
                     call.method, call.path, params=call.params, json=call.json, data=call.data, headers=headers
                 )

@@ -92,6 +92,7 @@ async def post_channel_ratings(
         str | None,
         Header(
             alias="Idempotency-Key",
+            pattern=validate.IDEMPOTENCY_KEY.pattern,
             description="The rating's idempotency key (for a batch: item i gets `<key>:<i>` unless it has its own).",
         ),
     ] = None,
@@ -106,10 +107,6 @@ async def post_channel_ratings(
     if not single and not 1 <= len(items) <= MAX_BATCH:
         raise ProblemError(
             422, "invalid-request", "Invalid request", f"send one rating (an object) or 1 to {MAX_BATCH} (an array)"
-        )
-    if idempotency_key is not None and not validate.IDEMPOTENCY_KEY.match(idempotency_key):
-        raise ProblemError(
-            422, "invalid-idempotency-key", "Invalid idempotency key", "Idempotency-Key: 1 to 200 printable characters"
         )
     source = f"key:{principal.key_id}"
     now = datetime.now(UTC)

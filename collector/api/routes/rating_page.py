@@ -11,13 +11,14 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import UTC, datetime, timedelta
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import parse_qs
 
 from fastapi import APIRouter, Header, Path, Query, Request
 from fastapi.responses import HTMLResponse
 
 from collector.api.deps import PoolDep, SettingsDep
+from collector.api.problems import PROBLEM_RESPONSES
 from collector.channels import page
 from collector.channels.abuse import Hit
 from collector.channels.intake import take
@@ -31,6 +32,10 @@ router = APIRouter(tags=["web rating page"])
 LinkId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{20,64}$", description="The rating link's id.")]
 FORM_KEY = re.compile(r"^[A-Za-z0-9_-]{16,64}$")
 MAX_FORM = 2048
+PAGE_RESPONSES: dict[int | str, dict[str, Any]] = {
+    404: {"description": "No such link (rotated away or never made)", "content": {"text/html": {}}},
+    422: PROBLEM_RESPONSES[422],
+}
 REASON_WINDOW = timedelta(hours=2)
 """How long after the red face its reason may still be given."""
 
@@ -53,7 +58,7 @@ def _html(body: str, lang: str, frame_ancestors: list[str], status: int = 200) -
     "/r/{link_id}",
     response_class=HTMLResponse,
     summary="The web rating page (HTML, no key): the question and three faces",
-    responses={404: {"description": "No such link (rotated away or never made)", "content": {"text/html": {}}}},
+    responses=PAGE_RESPONSES,
 )
 async def rating_page(
     link_id: LinkId,
@@ -76,7 +81,7 @@ async def rating_page(
     "/r/{link_id}",
     response_class=HTMLResponse,
     summary="The web rating page's form (application/x-www-form-urlencoded: k, face, reason, lang, step)",
-    responses={404: {"description": "No such link", "content": {"text/html": {}}}},
+    responses={**PAGE_RESPONSES, 400: {"description": "A form this page did not make", "content": {"text/html": {}}}},
     openapi_extra={
         "requestBody": {
             "required": True,
