@@ -18,6 +18,7 @@ from collector.api.ingest_port import IngestPort, ProcessRole
 from collector.api.routes import (
     actions,
     alerts,
+    channel_figures,
     channel_ratings,
     exports,
     health,
@@ -92,6 +93,7 @@ API = (
     rating_links,
     rating_page,
     phone,
+    channel_figures,
 )
 
 

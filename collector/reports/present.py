@@ -37,7 +37,13 @@ LEVEL_TITLES: dict[Level, str] = {
     "channel": N_("Channels"),
     "service_point": N_("Service points"),
 }
-CHANNELS = {"counter": N_("Counter"), "phone": N_("Phone"), "web": N_("Web")}
+CHANNELS = {
+    "counter": N_("Counter"),
+    "phone": N_("Phone"),
+    "web": N_("Web"),
+    "app": N_("App"),
+    "paper": N_("Paper"),
+}
 FLAGS = {
     flags.FlagState.BELOW_TARGET: N_("Below target"),
     flags.FlagState.ON_TARGET: N_("On target"),

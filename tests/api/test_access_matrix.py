@@ -348,6 +348,7 @@ RULES: dict[tuple[str, str], Rule] = {
     ("POST", "/phone/{line_id}/voice"): Rule(ANYONE, _voice(""), other=None),
     ("POST", "/phone/{line_id}/voice/face"): Rule(ANYONE, _voice("/face"), other=None),
     ("POST", "/phone/{line_id}/voice/reason"): Rule(ANYONE, _voice("/reason"), other=None),
+    ("GET", "/v1/organisations/{org}/channels"): Rule(READERS, _get("/v1/organisations/{org}/channels"), other=403),
     ("POST", "/v1/organisations/{org}/channel-ratings"): Rule(
         SENDERS,
         lambda w, org: Call(

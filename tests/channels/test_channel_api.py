@@ -174,3 +174,34 @@ def test_a_client_over_its_limit_is_kept_as_misuse_and_never_stored_raw(torino: 
             for row in conn.execute(f"SELECT * FROM {table}".encode())  # noqa: S608 - fixed names
         )
     assert client not in dump
+
+
+def test_channels_side_by_side_in_the_overview_and_the_monthly_report(torino: Api) -> None:
+    last_month = (datetime.now(UTC).replace(day=1) - timedelta(days=1)).replace(day=10, hour=10)
+    batch = [
+        {"service_point": sp, "face": face, "channel": channel, "judged_at": when.isoformat(), "idempotency_key": key}
+        for key, (sp, face, channel) in enumerate(
+            [
+                ("torino-web", "positive", "web"),
+                ("torino-web", "negative", "web"),
+                ("torino-telefono", "positive", "phone"),
+                ("torino-telefono", "neutral", "phone"),
+                ("torino-telefono", "positive", "phone"),
+            ]
+        )
+        for when in (last_month, datetime.now(UTC) - timedelta(minutes=1))
+    ]
+    for item in batch:
+        item["idempotency_key"] = f"{item['idempotency_key']}-{item['judged_at']}"
+    torino.post(URL, batch)
+    figures = torino.get("/v1/organisations/torino/channels")
+    by_channel = {c["channel"]: c for c in figures["channels"]}
+    assert list(by_channel) == ["counter", "phone", "web", "app", "paper"]
+    assert by_channel["phone"]["counts"] == {"positive": 2, "neutral": 1, "negative": 0}
+    assert by_channel["web"]["counts"] == {"positive": 1, "neutral": 0, "negative": 1}
+    assert by_channel["counter"]["total"] == 0
+    assert by_channel["web"]["flag"]["state"] == "not_enough_data"
+    report = torino.get("/v1/organisations/torino/reports/monthly", month=f"{last_month:%Y-%m}")
+    channels = {row["key"]: row["counts"] for row in report["channels"]}
+    assert channels["phone"] == {"positive": 2, "neutral": 1, "negative": 0}
+    assert channels["web"] == {"positive": 1, "neutral": 0, "negative": 1}
