@@ -9,7 +9,7 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
-from collector.store.registry import RegistryError, not_found, rows
+from collector.store.registry import DEFAULT_REASONS, RegistryError, not_found, rows
 from collector.store.scope import OrgScope
 
 
