@@ -136,13 +136,14 @@ async def set_frame_ancestors(conn: AsyncConnection[Any], org: str, sites: list[
 
 
 async def reason_labels(conn: AsyncConnection[Any], org: str) -> list[tuple[str, str, str]]:
-    """(code, Italian label, English label) of the organisation's active reasons, in kiosk order."""
+    """(code, Italian label, English label) of the organisation's active reasons, in kiosk order; the default
+    list for an organisation that has none (one registered by its kiosks' first ratings)."""
     found = await rows(
         conn,
         "SELECT code, label_it, label_en FROM reasons WHERE org_id = %s AND active ORDER BY position, code",
         (org,),
     )
-    return [(r["code"], r["label_it"], r["label_en"]) for r in found]
+    return [(r["code"], r["label_it"], r["label_en"]) for r in found] or list(DEFAULT_REASONS)
 
 
 @dataclass(frozen=True)
