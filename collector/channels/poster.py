@@ -7,12 +7,11 @@ the QR code is drawn by segno as SVG, so the print is sharp at any size.
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Literal
 
 import segno
-from jinja2 import Environment, PackageLoader, select_autoescape
 
+from collector.channels.page import environment
 from face_art import FACES, INK, face_svg
 from i18n import N_, translator
 from i18n.citizen import FACES as FACE_LABELS
@@ -27,16 +26,6 @@ SCAN = N_("Scan the code with your phone's camera")
 OR_OPEN = N_("or open")
 # Translators: the poster's footer.
 ANONYMOUS = N_("Anonymous: no personal data is collected.")
-
-
-@cache
-def environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("collector.channels", "templates"),
-        autoescape=select_autoescape(default=True),
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
 
 
 def qr_svg(url: str) -> str:
