@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -205,3 +206,17 @@ def test_channels_side_by_side_in_the_overview_and_the_monthly_report(torino: Ap
     channels = {row["key"]: row["counts"] for row in report["channels"]}
     assert channels["phone"] == {"positive": 2, "neutral": 1, "negative": 0}
     assert channels["web"] == {"positive": 1, "neutral": 0, "negative": 1}
+
+
+def test_the_raw_export_names_the_source_not_a_kiosk(torino: Api) -> None:
+    token = make_key(torino.database_url, "ingest", org="torino")
+    body = {"service_point": "torino-web", "face": "positive", "channel": "web", "idempotency_key": "w1"}
+    assert torino.client.post(URL, json=body, headers=torino.headers(token)).status_code == 201
+    response = torino.client.get(
+        "/v1/exports/ratings",
+        params={"org": "torino", "from": "2020-01-01", "to": "2100-01-01", "format": "ndjson"},
+        headers=torino.headers(),
+    )
+    [row] = [json.loads(line) for line in response.text.splitlines()]
+    assert (row["kiosk_id"], row["seq"], row["channel"]) == (None, None, "web")
+    assert row["source"] == f"key:{token.split('_')[1]}"
