@@ -312,6 +312,11 @@ RULES: dict[tuple[str, str], Rule] = {
         ok=204,
         other=403,
     ),
+    ("GET", "/v1/organisations/{org}/rating-links/{link_id}/poster.pdf"): Rule(
+        READERS,
+        lambda w, org: Call("GET", f"/v1/organisations/{org}/rating-links/{_link(w, org)}/poster.pdf"),
+        other=403,
+    ),
     ("PUT", "/v1/organisations/{org}/web-embedding"): Rule(
         ADMINS,
         lambda w, org: Call(

@@ -146,3 +146,19 @@ def test_embedding_is_allowed_per_organisation(api: Api, link: dict[str, Any]) -
     )
     assert bad.status_code == 422
     assert '<iframe src="' in link["embed"]
+
+
+def test_the_poster_of_a_link_for_the_board_to_offer(api: Api, link: dict[str, Any]) -> None:
+    response = api.client.get(
+        f"/v1/organisations/torino/rating-links/{link['id']}/poster.pdf",
+        params={"size": "A5", "lang": "en"},
+        headers=api.headers(api.reader),
+    )
+    assert response.status_code == 200
+    assert response.headers["content-type"] == "application/pdf"
+    assert response.content.startswith(b"%PDF")
+    assert f"poster-{SERVICE_POINT}.pdf" in response.headers["content-disposition"]
+    gone = api.client.get(
+        "/v1/organisations/torino/rating-links/nosuchlink0123456789ab/poster.pdf", headers=api.headers()
+    )
+    assert gone.status_code == 404

@@ -6,10 +6,11 @@ revokes it (its page answers 404 from then on) and makes a new one, e.g. after a
 
 from __future__ import annotations
 
+import asyncio
 from html import escape
 from typing import Annotated
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Query, Response
 from pydantic import BaseModel, Field, StringConstraints
 
 from collector.api import scope
@@ -19,6 +20,7 @@ from collector.api.routes.rating_page import LinkId
 from collector.api.routes.registry import OrgId
 from collector.api.schemas import Body, Timestamp
 from collector.api.security import Admin, Reader
+from collector.channels.poster import PaperSize, poster_pdf
 from collector.channels.urls import link_url
 from collector.store import channel_links
 from collector.store.registry import RegistryError
@@ -144,3 +146,31 @@ async def get_embedding(org: OrgId, principal: Reader, pool: PoolDep) -> Embeddi
     async with pool.connection() as conn:
         await scope.organisation(conn, principal, org)
         return Embedding(frame_ancestors=await channel_links.frame_ancestors(conn, org))
+
+
+@router.get(
+    "/{org}/rating-links/{link_id}/poster.pdf",
+    response_class=Response,
+    responses={**AUTH_RESPONSES, 200: {"description": "The poster", "content": {"application/pdf": {}}}},
+    summary="The printable poster of a rating link (A4 or A5 PDF, Italian and English, a QR code to the page)",
+)
+async def poster(
+    org: OrgId,
+    link_id: LinkId,
+    principal: Reader,
+    pool: PoolDep,
+    settings: SettingsDep,
+    size: PaperSize = "A4",
+    lang: Annotated[str, Query(pattern=r"^(it|en)$")] = "it",
+) -> Response:
+    async with pool.connection() as conn:
+        await scope.organisation(conn, principal, org)
+        link = await channel_links.active_link(conn, link_id)
+    if link is None or link.org != org:
+        raise ProblemError(404, "not-found", "Rating link not found", f"no active rating link {link_id!r}")
+    place = " · ".join(p for p in (link.org_name, link.service_point_name, link.service_name) if p)
+    pdf = await asyncio.to_thread(poster_pdf, link_url(settings.public_url, link.id), place, size, lang)
+    name = f"poster-{link.service_point}{'-' + link.service if link.service else ''}.pdf"
+    return Response(
+        pdf, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
