@@ -127,6 +127,8 @@ def _action(org: str | None) -> dict[str, Any]:
 def _action_then_delete(w: World, org: str | None) -> Call:
     made = w.prepare("POST", f"/v1/organisations/{org}/actions", _action(org))
     return Call("DELETE", f"/v1/organisations/{org}/actions/{made['id']}")
+
+
 def _link(w: World, org: str | None) -> str:
     """A fresh rating link of the organisation's service point (the old one rotated away)."""
     made = w.prepare("POST", f"/v1/organisations/{org}/rating-links", {"service_point": f"{org}-sp", "rotate": True})
