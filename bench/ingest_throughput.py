@@ -53,8 +53,9 @@ ORG = "bench"
 DEFAULTS = CollectorSettings.model_fields
 
 
-def backlog(messages: int, kiosks: int) -> list[tuple[str, bytes]]:
-    """`messages` valid ratings from `kiosks` kiosks, presses 20 s apart per kiosk over the last days."""
+def backlog(messages: int, kiosks: int, kiosk_stem: str = f"{ORG}-k") -> list[tuple[str, bytes]]:
+    """`messages` valid ratings from `kiosks` kiosks (`<kiosk_stem><n>`), presses 20 s apart per kiosk over the
+    last days."""
     per_kiosk = -(-messages // kiosks)
     start = datetime.now(UTC) - timedelta(seconds=20 * per_kiosk + 3600)
     boot = KioskClock(boot_id=uuid.uuid4(), uptime_ms=1000, synced=True)
@@ -67,7 +68,7 @@ def backlog(messages: int, kiosks: int) -> list[tuple[str, bytes]]:
                 return out
             r = Rating(
                 event_id=uuid.uuid4(),
-                kiosk_id=f"{ORG}-k{k}",
+                kiosk_id=f"{kiosk_stem}{k}",
                 seq=i + 1,
                 service_point=f"{ORG}-sp{k}",
                 face=faces[(i * 7 + k) % 3],

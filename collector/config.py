@@ -128,6 +128,26 @@ class CollectorSettings(AlertSettings, BaseSettings):
         description="A kiosk's presses beyond this many within the misuse window are kept but marked as misuse.",
     )
     misuse_window_s: int = Field(default=60, ge=1, le=86_400, description="Length of the misuse window, seconds.")
+    channel_limit_per_link: int = Field(
+        default=120,
+        ge=1,
+        le=1_000_000,
+        description="Web and phone: ratings per link or line per window beyond which they are misuse.",
+    )
+    channel_limit_per_client: int = Field(
+        default=3,
+        ge=1,
+        le=1_000_000,
+        description="Channels: ratings per client (hashed address, caller) per window beyond which they are misuse.",
+    )
+    channel_limit_window_s: int = Field(
+        default=600, ge=1, le=86_400, description="Window of the channel limits, seconds."
+    )
+    public_url: str = Field(
+        default="http://127.0.0.1:8000",
+        pattern=r"^https?://[^\s/?#]+(/[^\s?#]*)?$",
+        description="Where citizens reach this collector: the base of rating links, QR codes and phone webhooks.",
+    )
     timescaledb: Literal["auto", "on", "off"] = Field(
         default="auto",
         description="Store ratings in a TimescaleDB hypertable: `auto` when the server preloads the extension, "

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from collector import admin_cli
 from collector.api.ingest_port import PROCESS_ROLES, ProcessRole
+from collector.channels import cli as poster_cli
 from collector.config import CollectorSettings, unknown_variables
 from collector.preflight import PreflightError, check_broker, check_database, describe_settings_error
 from collector.reports import cli as report_cli
@@ -96,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("migrate", help="apply database migrations and exit")
     admin_cli.add_parser(sub)
     report_cli.add_parser(sub)
+    poster_cli.add_parser(sub)
     args = parser.parse_args(argv)
     try:
         settings = load_settings()
@@ -111,9 +113,18 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "report":
             check_database(settings.database_conninfo())
             report_cli.run(args, settings)
+        elif args.command == "poster":
+            check_database(settings.database_conninfo())
+            poster_cli.run(args, settings)
         else:
             serve(settings, getattr(args, "role", "all"))
-    except (PreflightError, MigrationError, admin_cli.AdminError, report_cli.ReportError) as exc:
+    except (
+        PreflightError,
+        MigrationError,
+        admin_cli.AdminError,
+        report_cli.ReportError,
+        poster_cli.PosterError,
+    ) as exc:
         print(f"mlf-collector: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

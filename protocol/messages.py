@@ -80,11 +80,13 @@ class Face(StrEnum):
 
 
 class Channel(StrEnum):
-    """Where the judgment was given."""
+    """Where the judgment was given: at a counter (kiosks), by phone, on the web, in an app, on a paper form."""
 
     COUNTER = "counter"
     PHONE = "phone"
     WEB = "web"
+    APP = "app"
+    PAPER = "paper"
 
 
 class WireModel(BaseModel):
@@ -142,7 +144,7 @@ class Rating(WireModel):
     )
     service_point: Slug = Field(description="The counter (or channel endpoint) being judged.")
     service: Slug | None = Field(default=None, description="The service the citizen came for, if chosen.")
-    channel: Channel = Field(default=Channel.COUNTER, description="counter, phone or web.")
+    channel: Channel = Field(default=Channel.COUNTER, description="counter, phone, web, app or paper.")
     face: Face = Field(description="positive (green), neutral (yellow) or negative (red).")
     reason: Slug | None = Field(default=None, description="Reason code, only after a negative face.")
     pressed_at: Instant = Field(description="The kiosk's wall clock at the press, with its offset.")

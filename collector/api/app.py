@@ -19,6 +19,8 @@ from collector.api.ingest_port import IngestPort, ProcessRole
 from collector.api.routes import (
     actions,
     alerts,
+    channel_figures,
+    channel_ratings,
     exports,
     health,
     keys,
@@ -26,8 +28,11 @@ from collector.api.routes import (
     metrics,
     opening_hours,
     overview,
+    phone,
     public,
     quarantine,
+    rating_links,
+    rating_page,
     ratings_in,
     reasons,
     registry,
@@ -87,6 +92,11 @@ API = (
     public,
     alerts,
     actions,
+    channel_ratings,
+    rating_links,
+    rating_page,
+    phone,
+    channel_figures,
 )
 
 

@@ -12,7 +12,7 @@ from collector.insight.participation import Participation
 from collector.store.reads import FaceCounts
 from collector.store.targets import Target
 
-ChannelName = Literal["counter", "phone", "web"]
+ChannelName = Literal["counter", "phone", "web", "app", "paper"]
 
 
 def _utc(value: datetime) -> str:

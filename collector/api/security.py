@@ -6,10 +6,11 @@ password hash protects nothing more, and every request can be checked in microse
 
 Roles: `admin` manages the registry, targets and keys, and reads everything including raw ratings
 with their exact time; `reader` reads aggregates only (never a rating below the reader resolution);
-`ingest` may only send ratings (`POST /v1/organisations/{org}/ratings`), for integrators feeding phone and
-web channels; `served` may only post citizens served (`POST /v1/organisations/{org}/citizens-served`), for
-queue-ticket systems. A key may be bound to one organisation: it then sees nothing of the others
-(`collector.api.scope`); an ingest key may be bound to one service point of it, and then sends only its ratings.
+`ingest` may only send ratings (`POST /v1/organisations/{org}/channel-ratings` for phone, web, app and paper
+channels, `.../ratings` for kiosks that cannot use MQTT); `served` may only post citizens served
+(`POST /v1/organisations/{org}/citizens-served`), for queue-ticket systems. A key may be bound to one
+organisation: it then sees nothing of the others (`collector.api.scope`); an ingest key may be bound to one
+service point of it, and then sends only its ratings.
 """
 
 from __future__ import annotations

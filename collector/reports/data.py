@@ -25,7 +25,7 @@ from collector.store.reads import FaceCounts
 from collector.store.scope import OrgScope
 
 ZERO = FaceCounts(0, 0, 0, 0)
-CHANNELS = ("counter", "phone", "web")
+CHANNELS = ("counter", "phone", "web", "app", "paper")
 
 
 def previous_month(month: date) -> date:

@@ -37,7 +37,13 @@ LEVEL_TITLES: dict[Level, str] = {
     "channel": N_("Channels"),
     "service_point": N_("Service points"),
 }
-CHANNELS = {"counter": N_("Counter"), "phone": N_("Phone"), "web": N_("Web")}
+CHANNELS = {
+    "counter": N_("Counter"),
+    "phone": N_("Phone"),
+    "web": N_("Web"),
+    "app": N_("App"),
+    "paper": N_("Paper"),
+}
 FLAG_REASONS = {
     "green_share_below_target": N_("green share below target ({target})"),
     "red_share_above_limit": N_("red share above limit ({limit})"),

@@ -29,7 +29,10 @@ RAW_COLUMNS = (
     "received_at",
     "clock_synced",
     "misuse",
+    "source",
 )
+"""`kiosk_id` and `seq` are empty for a channel rating (web, phone, API), whose `source` says who sent it
+(`web:<link>`, `phone:<line>`, `key:<API key id>`); `source` is empty for a kiosk's rating."""
 COUNT_COLUMNS = ("start", "end", "service_point", "service", "channel", "positive", "neutral", "negative", "misuse")
 
 Grain = Literal["hour", "day"]
@@ -53,8 +56,9 @@ def raw_query(org: str, start: datetime, end: datetime, service_point: str | Non
     params = Params(org=org, start=start, end=end, service_point=service_point)
     return Query(
         select=sql.SQL(
-            "event_id::text, org_id::text, kiosk_id::text, seq, service_point_id::text, service_id::text,"
-            " channel::text, face::text, reason::text, pressed_at, received_at, clock_synced, misuse"
+            "event_id::text, org_id::text, CASE WHEN source IS NULL THEN kiosk_id::text END,"
+            " CASE WHEN source IS NULL THEN seq END, service_point_id::text, service_id::text,"
+            " channel::text, face::text, reason::text, pressed_at, received_at, clock_synced, misuse, source"
         ),
         key=["pressed_at", "event_id"],
         source=sql.SQL(

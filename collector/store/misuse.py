@@ -37,11 +37,13 @@ CROSS JOIN LATERAL (
         count(*) OVER (ORDER BY r.pressed_at RANGE BETWEEN %(window)s PRECEDING AND CURRENT ROW) AS presses
     FROM ratings r
     WHERE r.kiosk_id = s.kiosk_id AND r.pressed_at >= s.lo - %(window)s AND r.pressed_at <= s.hi + %(window)s
+      AND r.source IS NULL
 ) f
 WHERE f.pressed_at >= s.lo AND (f.presses > %(max)s) <> f.misuse
 """
 """The ratings whose flag the rule now contradicts. Per kiosk, a range scan of its index on
-(kiosk_id, pressed_at) already in window order: the cost follows the batch, never the table."""
+(kiosk_id, pressed_at) already in window order: the cost follows the batch, never the table. Channel ratings
+(`source` set) are not a kiosk's presses: their misuse is decided on arrival (`collector.channels.abuse`)."""
 
 FLIP = f"""
 WITH flipping AS (

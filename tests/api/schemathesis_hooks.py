@@ -27,6 +27,16 @@ RULES_BEYOND_THE_SCHEMA = frozenset(
         "month-not-over",
         "future-period",
         "invalid-hours",
+        # channel ratings: what the organisation has, the time of the judgment against ours, a key given
+        # either as a field or as a header (a batch refused names these kinds per item: invalid-ratings)
+        "invalid-ratings",
+        "unknown-service-point",
+        "unknown-service",
+        "unknown-reason",
+        "reason-without-red-face",
+        "judged-at-in-the-future",
+        "judged-at-too-old",
+        "missing-idempotency-key",
     }
 )
 

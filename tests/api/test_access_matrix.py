@@ -24,6 +24,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from collector.api.app import create_app
+from collector.channels import voice
 from devstack.postgres import LocalPostgres
 from protocol import Face, KioskClock, Rating
 from tests.api.known_data import many, store
@@ -45,6 +46,8 @@ class Call:
     path: str
     params: dict[str, str] = field(default_factory=dict)
     json: Any = None
+    data: dict[str, str] | None = None
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -124,6 +127,30 @@ def _action(org: str | None) -> dict[str, Any]:
 def _action_then_delete(w: World, org: str | None) -> Call:
     made = w.prepare("POST", f"/v1/organisations/{org}/actions", _action(org))
     return Call("DELETE", f"/v1/organisations/{org}/actions/{made['id']}")
+
+
+def _link(w: World, org: str | None) -> str:
+    """A fresh rating link of the organisation's service point (the old one rotated away)."""
+    made = w.prepare("POST", f"/v1/organisations/{org}/rating-links", {"service_point": f"{org}-sp", "rotate": True})
+    return str(made["id"])
+
+
+PHONE_TOKEN = "0123456789abcdef0123456789abcdef"
+
+
+def _voice(step: str) -> Callable[[World, str | None], Call]:
+    """A signed request of the voice service to a fresh phone line of "a"."""
+
+    def call(w: World, org: str | None) -> Call:
+        line = w.prepare(
+            "POST", "/v1/organisations/a/phone-lines", {"service_point": "a-sp", "auth_token": PHONE_TOKEN}
+        )
+        path = f"/phone/{line['id']}/voice{step}"
+        form = {"CallSid": f"CA{uuid.uuid4().hex}", "Digits": "1"}
+        signature = voice.signature(PHONE_TOKEN, "http://127.0.0.1:8000" + path, form)
+        return Call("POST", path, data=form, headers={"X-Twilio-Signature": signature})
+
+    return call
 
 
 def _orgs(body: Any) -> set[str | None]:
@@ -273,6 +300,75 @@ RULES: dict[tuple[str, str], Rule] = {
     ),
     ("DELETE", "/v1/keys/{key_id}"): Rule(ADMINS, _key_to_revoke, ok=204),
     ("POST", "/v1/organisations/{org}/ratings"): Rule(SENDERS, _rating, other=403),
+    ("POST", "/v1/organisations/{org}/rating-links"): Rule(
+        ADMINS,
+        lambda w, org: Call(
+            "POST", f"/v1/organisations/{org}/rating-links", json={"service_point": f"{org}-sp", "rotate": True}
+        ),
+        ok=201,
+        other=403,
+    ),
+    ("GET", "/v1/organisations/{org}/rating-links"): Rule(
+        READERS, _get("/v1/organisations/{org}/rating-links"), other=403
+    ),
+    ("DELETE", "/v1/organisations/{org}/rating-links/{link_id}"): Rule(
+        ADMINS,
+        lambda w, org: Call("DELETE", f"/v1/organisations/{org}/rating-links/{_link(w, org)}"),
+        ok=204,
+        other=403,
+    ),
+    ("GET", "/v1/organisations/{org}/rating-links/{link_id}/poster.pdf"): Rule(
+        READERS,
+        lambda w, org: Call("GET", f"/v1/organisations/{org}/rating-links/{_link(w, org)}/poster.pdf"),
+        other=403,
+    ),
+    ("PUT", "/v1/organisations/{org}/web-embedding"): Rule(
+        ADMINS,
+        lambda w, org: Call(
+            "PUT", f"/v1/organisations/{org}/web-embedding", json={"frame_ancestors": ["https://www.comune.it"]}
+        ),
+        other=403,
+    ),
+    ("GET", "/v1/organisations/{org}/web-embedding"): Rule(
+        READERS, _get("/v1/organisations/{org}/web-embedding"), other=403
+    ),
+    # The web rating page: no key, for whoever holds a link (tests/channels checks the link itself).
+    ("GET", "/r/{link_id}"): Rule(ANYONE, lambda w, org: Call("GET", f"/r/{_link(w, 'a')}"), other=None),
+    ("POST", "/r/{link_id}"): Rule(
+        ANYONE,
+        lambda w, org: Call(
+            "POST", f"/r/{_link(w, 'a')}", data={"k": w.fresh("form-key-0123456789"), "face": "positive"}
+        ),
+        other=None,
+    ),
+    ("POST", "/v1/organisations/{org}/phone-lines"): Rule(
+        ADMINS,
+        lambda w, org: Call(
+            "POST",
+            f"/v1/organisations/{org}/phone-lines",
+            json={"service_point": f"{org}-sp", "auth_token": PHONE_TOKEN},
+        ),
+        ok=201,
+        other=403,
+    ),
+    ("GET", "/v1/organisations/{org}/phone-lines"): Rule(
+        READERS, _get("/v1/organisations/{org}/phone-lines"), other=403
+    ),
+    # The voice service's webhooks: no key, a signature of the line's auth token (tests/channels/test_phone.py).
+    ("POST", "/phone/{line_id}/voice"): Rule(ANYONE, _voice(""), other=None),
+    ("POST", "/phone/{line_id}/voice/face"): Rule(ANYONE, _voice("/face"), other=None),
+    ("POST", "/phone/{line_id}/voice/reason"): Rule(ANYONE, _voice("/reason"), other=None),
+    ("GET", "/v1/organisations/{org}/channels"): Rule(READERS, _get("/v1/organisations/{org}/channels"), other=403),
+    ("POST", "/v1/organisations/{org}/channel-ratings"): Rule(
+        SENDERS,
+        lambda w, org: Call(
+            "POST",
+            f"/v1/organisations/{org}/channel-ratings",
+            json={"service_point": f"{org}-sp", "face": "positive", "channel": "web", "idempotency_key": w.fresh("k")},
+        ),
+        ok=201,
+        other=403,
+    ),
     ("POST", "/v1/organisations/{org}/citizens-served"): Rule(
         POSTERS,
         lambda w, org: Call(
@@ -430,8 +526,9 @@ def test_access(method: str, path: str, world: World) -> None:
             for org in _targets(rule):
                 call = rule.call(world, org)
                 headers = {"Authorization": f"Bearer {world.keys[(role, bound)]}"} if role else {}
+                headers.update(call.headers)
                 response = world.client.request(
-                    call.method, call.path, params=call.params, json=call.json, headers=headers
+                    call.method, call.path, params=call.params, json=call.json, data=call.data, headers=headers
                 )
                 want = expected(rule, role, bound, org)
                 who = f"{role or 'no key'} {'bound to a' if bound else 'unbound'}, {org or 'no'} organisation named"

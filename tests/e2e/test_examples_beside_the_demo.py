@@ -81,6 +81,7 @@ def script_for(api: int, mqtt: int, pg: int, key: str, scratch: Path) -> str:
         ("COLLECTOR_HTTP_PORT=8002", f"COLLECTOR_HTTP_PORT={free_port()}"),
         ("var/reports", str(scratch / "reports")),  # not into the checkout the test runs from
         ("HOOK_PORT=8099", f"HOOK_PORT={free_port()}"),
+        ("var/posters", str(scratch / "posters")),
     ):
         assert fixed in text, fixed
         text = text.replace(fixed, ours)
@@ -116,6 +117,14 @@ def test_every_example_runs_beside_the_demo_and_leaves_its_kiosks_whole(tmp_path
         overviews = [decoder.raw_decode(said, m.start())[0] for m in re.finditer(r'\{"generated_at"', said)]
         torino = [o for o in overviews if o["rows"] and o["rows"][0]["organisation"] == "torino"]
         assert torino[-1]["rows"][0]["flag"]["state"] == "below_target"
+        assert "Grazie!" in said  # the rating page's form, posted as a browser without JavaScript does
+        assert (tmp_path / "posters" / "torino-sportello-1.pdf").read_bytes().startswith(b"%PDF")
+        channels = [
+            decoder.raw_decode(said, m.start())[0] for m in re.finditer(r'\{"organisation":"torino","start"', said)
+        ]
+        figures = {c["channel"]: c["counts"] for c in channels[-1]["channels"]}
+        assert figures["web"]["positive"] == 1
+        assert figures["phone"]["negative"] == 1
         history = [o for o in overviews if o["rows"] and o["rows"][0]["organisation"] == "sim"][-1]
         assert sum(r["total"] for r in history["rows"]) > 1000  # three months of the backfill, in that period
 

@@ -1,4 +1,7 @@
-"""`POST /v1/organisations/{org}/ratings`: ratings over HTTP, for phone (IVR) and web channels and backfills.
+"""`POST /v1/organisations/{org}/ratings`: a kiosk's ratings over HTTP, for kiosks that cannot use MQTT.
+
+Phone systems, websites, apps and paper backfills use the channel ratings API instead
+(`POST /v1/organisations/{org}/channel-ratings`, docs/channels.md): they have no kiosk id, sequence or boot.
 
 The payloads are the protocol's `Rating`s and go through the very path MQTT messages take: the same
 validation (`collector.ingest`), the same idempotent write keyed by `event_id`, the same quarantine for
@@ -56,7 +59,10 @@ def _write(conninfo: str, messages: list[Inbound], options: WriteOptions) -> Wri
     "/{org}/ratings",
     response_model=Stored,
     responses=AUTH_RESPONSES,
-    summary="Send ratings (protocol `Rating` objects) over HTTP; idempotent by event_id",
+    summary="Send a kiosk's ratings (protocol `Rating` objects) over HTTP, for kiosks that cannot use MQTT",
+    description="For kiosks behind a network that lets only HTTPS out: their ratings keep the kiosk's sequences, "
+    "gaps and clock correction. A phone system, a website, an app or a paper backfill sends "
+    "`POST /v1/organisations/{org}/channel-ratings` instead (no kiosk id, sequence or boot to invent).",
     openapi_extra={
         "requestBody": {
             "required": True,
