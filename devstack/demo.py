@@ -184,6 +184,8 @@ def main(argv: list[str] | None = None) -> int:
         "COLLECTOR_DATABASE_URL": f"postgresql://mlf@127.0.0.1:{args.pg_port}/{DATABASE}",
         "COLLECTOR_MQTT_PORT": str(args.mqtt_port),
         "COLLECTOR_HTTP_PORT": str(args.api_port),
+        # Rating links and posters (made from the board too) point at this demo, whatever its port.
+        "COLLECTOR_PUBLIC_URL": os.environ.get("COLLECTOR_PUBLIC_URL", api),
         "COLLECTOR_MQTT_CLIENT_ID": "mlf-demo-collector",
         "COLLECTOR_LOG_LEVEL": "WARNING",
         # The demo's kiosks press far more often than citizens do: do not call that misuse.

@@ -21,9 +21,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from collector.board import errors, signin
-from collector.board.pages import fleet, overview, service_point
+from collector.board.pages import fleet, overview, rating_links, service_point
 
-ROUTERS = (signin.router, overview.router, service_point.router, fleet.router)
+ROUTERS = (signin.router, overview.router, service_point.router, rating_links.router, fleet.router)
 
 
 def install(app: FastAPI) -> None:

@@ -31,7 +31,7 @@ def local_path(target: str | None) -> str:
     return target
 
 
-def _same_origin(request: Request) -> None:
+def same_origin(request: Request) -> None:
     """Forms post from the board's own pages only (SameSite=Strict already keeps the cookie home)."""
     site = request.headers.get("sec-fetch-site")
     origin = request.headers.get("origin")
@@ -71,7 +71,7 @@ async def sign_in_form(
 
 @router.post("/board/sign-in")
 async def sign_in(request: Request, pool: PoolDep, settings: SettingsDep) -> Response:
-    _same_origin(request)
+    same_origin(request)
     body = await request.body()
     form = parse_qs(body[:MAX_FORM].decode("utf-8", "replace"), max_num_fields=4)
     pasted = (form.get("key") or [""])[0]
@@ -91,7 +91,7 @@ async def sign_in(request: Request, pool: PoolDep, settings: SettingsDep) -> Res
 
 @router.post("/board/sign-out")
 async def sign_out(request: Request, pool: PoolDep) -> Response:
-    _same_origin(request)
+    same_origin(request)
     token = request.cookies.get(session.COOKIE)
     if token and len(token) <= 100:
         async with pool.connection() as conn:

@@ -19,7 +19,9 @@ TARGET_SOURCES = {
     "organisation": N_("organisation's target"),
     "default": N_("default target"),
 }
-CHANNELS = {"counter": N_("Counter"), "phone": N_("Phone"), "web": N_("Web")}
+CHANNELS = {"counter": N_("Counter"), "phone": N_("Phone"), "web": N_("Web"), "app": N_("App"), "paper": N_("Paper")}
+SHOWN_CHANNELS = ("counter", "phone", "web")
+"""Channels a service point's page lists even without ratings (app and paper only when they have some)."""
 CONNECTION = KIOSK_CONNECTION
 """A kiosk's connection, in its row (the tallies above the table count them in the plural)."""
 CONFLICT_REASONS = {
@@ -58,6 +60,7 @@ GLOBALS = {
     "face_names": FACES,
     "target_sources": TARGET_SOURCES,
     "channels": CHANNELS,
+    "shown_channels": SHOWN_CHANNELS,
     "role_names": ROLES,
     "grain_names": GRAIN_NAMES,
     "connection_names": CONNECTION,

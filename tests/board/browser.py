@@ -96,6 +96,7 @@ def start_server(database_url: str, log: Path, **env: str) -> Server:
         COLLECTOR_LOG_LEVEL="WARNING",
         COLLECTOR_AUTH_FAILURE_LIMIT="100000/minute",
         COLLECTOR_RATE_LIMIT="100000/minute",
+        COLLECTOR_PUBLIC_URL=f"http://127.0.0.1:{port}",  # rating links and posters point at this server
         **env,
     )
     with log.open("ab") as out:

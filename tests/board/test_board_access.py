@@ -54,6 +54,15 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/board/service-points/{sp_id}"): Rule(
         SIGNED_IN, lambda org: f"/board/service-points/{POINT[org or OWN]}?format=json", other=404
     ),
+    ("POST", "/board/organisations/{org}/service-points/{sp_id}/rating-link"): Rule(
+        ("admin",),
+        lambda org: f"/board/organisations/{org}/service-points/{POINT[org or OWN]}/rating-link?format=json",
+        ok=303,
+        method="POST",
+    ),
+    ("GET", "/board/organisations/{org}/rating-links/{link_id}/poster.pdf"): Rule(
+        SIGNED_IN, lambda org: f"/board/organisations/{org}/rating-links/{'x' * 22}/poster.pdf?format=json", ok=404
+    ),
     ("GET", "/board/fleet"): Rule(
         SIGNED_IN, _page("/board/fleet"), unnamed=True, sees=lambda b: {k["organisation"] for k in b["kiosks"]}
     ),
@@ -72,7 +81,7 @@ def test_every_board_route_has_a_row() -> None:
 
 def expected(rule: Rule, role: str | None, bound: bool, org: str | None) -> int:
     if role not in rule.roles:
-        return 401  # no session: ingest keys cannot sign in
+        return 403 if role in SIGNED_IN else 401  # no session: ingest keys cannot sign in
     if bound and org == OTHER and rule.other is not None:
         return rule.other
     return rule.ok

@@ -31,7 +31,7 @@ PAGES = {
     "fleet": "/board/fleet?org=comune",
 }
 DOCS = {("overview", "desktop"), ("overview", "phone"), ("service-point", "desktop"), ("service-point", "phone")}
-DOCS |= {("fleet", "desktop"), ("sign-in", "desktop")}
+DOCS |= {("fleet", "desktop"), ("sign-in", "desktop"), ("web-rating-page", "desktop")}
 """Which screenshots go to docs/screenshots as board-<page>-<width>.png (the README shows them)."""
 SERIOUS = {"serious", "critical"}
 WIDER_THAN_SCREEN = """[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right >
@@ -224,6 +224,60 @@ def test_keyboard_reaches_the_filters_and_the_drill_down(browser: Browser, serve
         page.locator("#trend-table summary").focus()
         page.keyboard.press("Enter")
         expect(page.locator("#trend-table table")).to_be_visible()
+    finally:
+        context.close()
+
+
+def test_a_manager_makes_the_web_page_opens_it_and_prints_its_poster(
+    browser: Browser, server: Server, admin: str, board_db: str, tmp_path: Path
+) -> None:
+    point = "comune-anagrafe-1"
+    context = browser.new_context(viewport=DESKTOP, locale="it-IT", accept_downloads=True, device_scale_factor=1)
+    try:
+        page = sign_in(context, server, admin)
+        watched = Watched(page).attach()
+        page.goto(f"{server.url}/board/service-points/{point}")
+        section = page.locator("#web-page")
+        expect(section).to_contain_text("non ha ancora una pagina di valutazione web")
+        section.get_by_role("button", name="Crea la pagina di valutazione web").click()
+        expect(page).to_have_url(f"{server.url}/board/service-points/{point}#web-page")
+        link = section.locator("a.rating-link")
+        expect(link).to_have_count(1)
+        expect(section.get_by_role("button")).to_have_count(0)  # made once: no second button
+        expect(page.locator("#channel-web")).to_contain_text("Web")
+        expect(page.locator("#channel-phone")).to_contain_text("Telefono")
+        page.wait_for_load_state("networkidle")
+        assert not watched.problems, watched.problems
+        assert not axe_serious(page), axe_serious(page)
+        save(page, tmp_path, "web-rating-page", "desktop")
+
+        with page.expect_popup() as opened:
+            link.click()
+        rating = opened.value
+        rating.wait_for_load_state()
+        assert rating.url.startswith(f"{server.url}/r/")
+        expect(rating.locator("button.face")).to_have_count(3)
+        rating.close()
+
+        with page.expect_download() as got:
+            section.get_by_role("link", name="Stampa il poster (PDF)").click()
+        saved = tmp_path / got.value.suggested_filename
+        got.value.save_as(saved)
+        assert saved.name == f"poster-{point}.pdf"
+        assert saved.read_bytes().startswith(b"%PDF-")
+    finally:
+        context.close()
+
+    reader = off_loop(make_key, board_db, "reader", name="sees no button")
+    context = browser.new_context(viewport=DESKTOP, locale="it-IT")
+    try:
+        page = sign_in(context, server, reader)
+        page.goto(f"{server.url}/board/service-points/{point}")
+        expect(page.locator("#web-page a.rating-link")).to_have_count(1)
+        expect(page.locator("#web-page").get_by_role("button")).to_have_count(0)
+        page.goto(f"{server.url}/board/service-points/{BAD}")
+        expect(page.locator("#web-page")).to_contain_text("non ha ancora una pagina di valutazione web")
+        expect(page.locator("#web-page").get_by_role("button")).to_have_count(0)
     finally:
         context.close()
 

@@ -3,7 +3,8 @@ faces over time, an hour x weekday heat map, reasons after red faces ranked, and
 
 Each part is the answer of an API route, from the very function that route runs, with the reader's key:
 `/v1/service-points/{id}/summary`, `.../series`, `.../hour-weekday`, `/v1/organisations/{org}/reasons/ranking`
-(filtered to the service point), `/v1/kiosks` (filtered to it).
+(filtered to the service point), `/v1/kiosks` (filtered to it), `/v1/organisations/{org}/channels` (filtered to
+it: each channel beside the others) and `/v1/organisations/{org}/rating-links` (its web rating page's links).
 """
 
 from __future__ import annotations
@@ -18,7 +19,9 @@ from pydantic import BaseModel
 
 from collector.api.deps import PoolDep, SettingsDep
 from collector.api.problems import ProblemError
+from collector.api.routes import channel_figures as channels_api
 from collector.api.routes import kiosks as kiosks_api
+from collector.api.routes import rating_links as links_api
 from collector.api.routes import reasons as reasons_api
 from collector.api.routes import registry as registry_api
 from collector.api.routes import service_points as sp_api
@@ -53,6 +56,9 @@ class ServicePointPage(BaseModel):
     hour_weekday: sp_api.Matrix
     reasons: reasons_api.Ranking
     kiosks: list[kiosks_api.KioskStatus]
+    channels: channels_api.ChannelFigures
+    rating_links: list[links_api.LinkOut]
+    """Its web rating page's active links (one for the service point, others for one service each)."""
 
 
 def grain_of(days: int) -> Literal["day", "week", "month"]:
@@ -91,11 +97,15 @@ async def service_point_data(
         ranking = await reasons_api.ranking(
             org=org, principal=user, pool=pool, settings=settings, service_point=sp_id, start=a, end=b
         )
+        channels = await channels_api.channel_figures(
+            org=org, principal=user, pool=pool, settings=settings, service_point=sp_id, start=a, end=b
+        )
     except ProblemError as exc:
         if exc.kind != "too-many-buckets":
             raise
         raise ProblemError(422, "invalid-period", "Period too long", exc.detail) from None
     kiosks = await kiosks_api.fleet(principal=user, pool=pool, service_point=sp_id)
+    links = await links_api.list_links(org=org, principal=user, pool=pool, settings=settings)
     return ServicePointPage(
         service_point=point,
         organisation=organisation,
@@ -106,6 +116,8 @@ async def service_point_data(
         hour_weekday=matrix,
         reasons=ranking,
         kiosks=kiosks,
+        channels=channels,
+        rating_links=sorted((k for k in links if k.service_point == sp_id), key=lambda k: (k.service or "", k.id)),
     )
 
 
