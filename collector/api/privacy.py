@@ -9,12 +9,13 @@ the start of the current hour (or day) are cut there. Admin keys see exact times
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+from collector.api.params import local_days
 from collector.api.problems import ProblemError
 from collector.api.security import Principal
-from collector.periods import floor_hour, local_date, midnight
+from collector.periods import days_period, floor_hour, local_date, midnight
 
 
 def on_grid(instant: datetime, zone: ZoneInfo, resolution: str) -> bool:
@@ -50,3 +51,13 @@ def clipper(
         return start, max(start, end)
 
     return clip
+
+
+def readable_days(
+    principal: Principal, resolution: str, start: date | None, end: date | None, zone: ZoneInfo, now: datetime
+) -> tuple[datetime, datetime]:
+    """The instants of local days [start, end) (default: the last 28, today included), cut for a reader."""
+    a, b = days_period(*local_days(start, end, zone, now), zone)
+    if clip := clipper(principal, resolution, now):
+        a, b = clip(a, b, zone)
+    return a, b

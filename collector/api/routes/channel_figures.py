@@ -14,13 +14,13 @@ from pydantic import BaseModel, Field
 from collector import flags
 from collector.api import scope
 from collector.api.deps import PoolDep, SettingsDep
-from collector.api.params import FromDate, SlugQuery, ToDate, local_days
-from collector.api.privacy import clipper
+from collector.api.params import FromDate, SlugQuery, ToDate
+from collector.api.privacy import readable_days
 from collector.api.problems import AUTH_RESPONSES
 from collector.api.routes.registry import OrgId
 from collector.api.schemas import ChannelName, Indicators, TargetOut, Timestamp
 from collector.api.security import Reader
-from collector.periods import days_period, split
+from collector.periods import split
 from collector.store import aggregates, registry, targets
 
 router = APIRouter(prefix="/v1/organisations", tags=["overview"])
@@ -62,9 +62,7 @@ async def channel_figures(
     async with pool.connection() as conn:
         info = await scope.organisation(conn, principal, org)
         zone = ZoneInfo(info["timezone"])
-        a, b = days_period(*local_days(start, end, zone, now), zone)
-        if clip := clipper(principal, settings.reader_resolution, now):
-            a, b = clip(a, b, zone)
+        a, b = readable_days(principal, settings.reader_resolution, start, end, zone, now)
         points = await registry.service_point_ids(conn, org, site=site, service_point=service_point)
         target = await targets.applying(conn, org, "", service)
         counts = [
