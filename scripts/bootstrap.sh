@@ -18,6 +18,7 @@ APT_PACKAGES=(
   # pdftotext let tests (and you) look at the pages.
   libpango-1.0-0 libpangoft2-1.0-0 fonts-dejavu-core poppler-utils
   chromium                      # the board's browser tests (Playwright drives it; it never downloads its own)
+  libatomic1                    # Playwright's own node driver needs it (absent from a minimal Debian)
   libzbar0                      # reads the QR code back from a rendered poster (tests, with pyzbar)
 )
 

@@ -29,6 +29,7 @@ from tests.fixtures.fix_pg_archive import (
     assert_rollups_equal_raw_rows,
     contents,
     current_segment,
+    install_scripts,
     stored_events,
 )
 from tests.fixtures.kiosk_messages import fleet, wire
@@ -191,6 +192,7 @@ def test_wal_archive_accepts_a_segment_again_but_never_overwrites_another(
     folder would clobber each other (different content: refused, the segment stays with PostgreSQL)."""
     folder = service_dirs("wal-scripts")
     cluster = ArchivedCluster(LocalPostgres(folder / "no-server", free_port()), folder)  # the scripts' user only
+    install_scripts(cluster.scripts)
     give_to(folder, cluster.server.user)
     segment = folder / "000000010000000000000099"
     segment.write_bytes(b"same")
