@@ -41,7 +41,7 @@ def _data_dir(var: Path, name: str, user: str | None) -> Path:
     elsewhere.mkdir(parents=True, exist_ok=True)
     outside.chmod(0o755)
     wanted.symlink_to(elsewhere)
-    print(f"  ({user} cannot reach {var}; {name} data lives in {elsewhere}, linked from {wanted})")
+    print(f"  (the servers' account '{user}' cannot reach {var}; {name} data in {elsewhere}, linked from {wanted})")
     return elsewhere
 
 

@@ -42,6 +42,14 @@ WholeNumber = Annotated[int, BeforeValidator(_whole)]
 """An integer of a request body: JSON's 30.0 is the integer 30 (as JSON Schema says), `true` is none."""
 
 
+def refuse_nulls(data: object, fields: tuple[str, ...], why: str) -> object:
+    """A body's optional fields that are left out, never sent as null (`null` would read as "unset" to one
+    client and as a value to another); for a `mode="before"` model validator."""
+    if isinstance(data, dict) and any(k in data and data[k] is None for k in fields):
+        raise ValueError(why)
+    return data
+
+
 class Counts(BaseModel):
     positive: int = Field(description="Green faces.")
     neutral: int = Field(description="Yellow faces.")

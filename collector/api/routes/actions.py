@@ -14,7 +14,7 @@ from collector.api.deps import PoolDep
 from collector.api.params import LocalDate, SlugQuery
 from collector.api.problems import AUTH_RESPONSES
 from collector.api.routes.registry import OrgId, handle
-from collector.api.schemas import Body, WholeNumber
+from collector.api.schemas import Body, WholeNumber, refuse_nulls
 from collector.api.security import Admin, Reader
 from collector.insight import actions as measured
 from collector.insight.actions import ActionOut
@@ -61,9 +61,11 @@ class ActionIn(Body):
     @model_validator(mode="before")
     @classmethod
     def _no_nulls(cls, data: object) -> object:
-        if isinstance(data, dict) and any(k in data and data[k] is None for k in ("service_point", "service")):
-            raise ValueError("'service_point' and 'service' are ids, never null: leave out the one you do not give")
-        return data
+        return refuse_nulls(
+            data,
+            ("service_point", "service"),
+            "'service_point' and 'service' are ids, never null: leave out the one you do not give",
+        )
 
     @model_validator(mode="after")
     def _where(self) -> Self:

@@ -19,7 +19,7 @@ from collector.api.deps import PoolDep
 from collector.api.params import Instant, SlugQuery
 from collector.api.problems import AUTH_RESPONSES, CONFLICT_RESPONSES
 from collector.api.routes.registry import handle
-from collector.api.schemas import Body
+from collector.api.schemas import Body, refuse_nulls
 from collector.api.security import Admin, Reader
 from collector.store import alert_events, alert_subscriptions
 from collector.store.registry import RegistryError
@@ -63,9 +63,11 @@ class SubscriptionIn(Body):
     @model_validator(mode="before")
     @classmethod
     def _no_nulls(cls, data: object) -> object:
-        if isinstance(data, dict) and any(k in data and data[k] is None for k in ("webhook", "email")):
-            raise ValueError("'webhook' and 'email' are a URL and an address, never null: leave the other out")
-        return data
+        return refuse_nulls(
+            data,
+            ("webhook", "email"),
+            "'webhook' and 'email' are a URL and an address, never null: leave the other out",
+        )
 
     @model_validator(mode="after")
     def _one_way(self) -> Self:
