@@ -79,6 +79,9 @@ def recount(conn: psycopg.Connection[TupleRow], placed: Iterable[Placed], rule: 
     if not by_kiosk:
         return 0, 0
     kiosks = sorted(by_kiosk)
+    # Never prepared: after five runs PostgreSQL may settle on a generic plan, blind to the batch's few
+    # kiosks and short spans, that reads every recent rating per kiosk: with 500 kiosks pressing, a batch
+    # took seconds and ingest fell behind (bench/e2e_latency.py). Planning each time costs about a millisecond.
     flips = conn.execute(
         FLIPS,
         {
@@ -88,6 +91,7 @@ def recount(conn: psycopg.Connection[TupleRow], placed: Iterable[Placed], rule: 
             "window": rule.window,
             "max": rule.max_presses,
         },
+        prepare=False,
     ).fetchall()
     if not flips:  # the common case: nobody is mashing a button
         return 0, 0

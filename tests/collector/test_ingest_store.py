@@ -149,6 +149,18 @@ def test_burst_is_marked_and_marks_move_when_a_late_press_fills_the_window(db: C
     assert one(db, "SELECT n FROM reason_daily") == 1
 
 
+def test_the_misuse_recount_is_planned_for_each_batch_never_prepared(db: Conn) -> None:
+    """A generic plan of the recount read every recent rating per kiosk: at 1,000 ratings/s from 500 kiosks
+    one batch took seconds (bench/e2e_latency.py). psycopg prepares a statement on its fifth run."""
+    rule = MisuseRule(max_presses=5, window=timedelta(seconds=60))
+    for s in range(1, 9):
+        write(db, [inbound("org", rating("k1", s, pressed_at=NOW - timedelta(minutes=10 - s)))], misuse=rule)
+    prepared = [str(row[0]) for row in db.execute("SELECT statement FROM pg_prepared_statements").fetchall()]
+    assert prepared, "the batch's other statements are prepared: without them this test would see nothing"
+    assert not [s for s in prepared if "RANGE BETWEEN" in s]
+    assert one(db, "SELECT count(*) FROM ratings") == 8
+
+
 def test_kiosk_state_from_heartbeat_and_status(db: Conn) -> None:
     boot = uuid.uuid4()
     write(db, [inbound("org", heartbeat("k1", boot, 5_000, last_seq=3), NOW)])
