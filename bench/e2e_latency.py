@@ -89,6 +89,19 @@ class Probes:
         self.waiting: dict[str, float] = {}
         self.stop = threading.Event()
 
+    def register(self) -> None:
+        """The probe kiosks registered with a cooldown of 0, like their local settings: the collector's
+        configuration wins over those, and its default cooldown (3 s) would hold a press pressed every second
+        until the kiosk is ready again, and count that wait as latency."""
+        token = self.run.collector.api_key()
+        send = self.run.collector.send
+        send("POST", "/v1/organisations", token, {"id": PROBE_ORG, "name": "Probes"})
+        for handle in self.fleet.kiosks:
+            point = handle.kiosk_id.replace("-k", "-sp")
+            send("POST", f"/v1/organisations/{PROBE_ORG}/service-points", token, {"id": point, "name": point})
+            send("POST", "/v1/kiosks", token, {"id": handle.kiosk_id, "service_point": point})
+            send("PUT", f"/v1/kiosks/{handle.kiosk_id}/settings", token, {"cooldown_s": 0})
+
     def press_all(self, measure: bool) -> None:
         for handle in self.fleet.kiosks:
             if handle.alive and handle.ready and not handle.busy and handle.kiosk_id not in self.waiting:
@@ -149,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
 def measure(run: Stack, args: argparse.Namespace) -> int:
     token = run.collector.api_key()
     probes = Probes(run, args.probes, token)
+    probes.register()
     probes.fleet.start_all(timeout=120)
     poller = threading.Thread(target=probes.poll_api, args=(args.poll_ms / 1000,), daemon=True)
     load = [f"--rate={args.rate}", f"--kiosks={args.kiosks}", f"--duration={args.duration}"]

@@ -128,6 +128,18 @@ class Collector:
             return [json.loads(line) for line in body.splitlines() if line.strip()]
         return json.loads(body)
 
+    def send(self, method: str, path: str, token: str, body: object) -> Any:
+        """A JSON request (POST, PUT, PATCH) with `token`; the answer's JSON, or None when it has none."""
+        request = urllib.request.Request(  # noqa: S310 - loopback
+            self.url + path,
+            data=json.dumps(body).encode(),
+            method=method,
+            headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 - loopback
+            answer = response.read()
+        return json.loads(answer) if answer else None
+
     def metric(self, name: str) -> float:
         """A sample of the collector's /metrics (0 while it does not answer), read with a reader key."""
         if self.metrics_token is None:
