@@ -39,7 +39,7 @@ from kiosk.core.face_api import (
     Step,
     StepChanged,
 )
-from kiosk.touch import keypad, maintenance_view, screens  # noqa: F401 - kv rules need the classes registered
+from kiosk.touch import keypad, maintenance_view, memory, screens  # noqa: F401 - kv rules need the classes registered
 from kiosk.touch.recovery import LogAndRecover, guarded
 from kiosk.touch.settings import TouchScreen
 from kiosk.touch.sounds import Sounds
@@ -52,6 +52,8 @@ TOPBAR = 96
 KV_FILES = ("common.kv", "idle.kv", "faces.kv", "services.kv", "reasons.kv", "thanks.kv", "maintenance.kv", "root.kv")
 TICK_S = 0.1
 IDLE_RESET_S = 30.0
+TIDY_AFTER_S = 2.0
+"""Idle this long without a touch: the kiosk tidies its memory (`memory.tidy`), once per quiet spell."""
 SCREEN_OF = {
     Step.IDLE: "idle",
     Step.SERVICE: "idle",
@@ -105,6 +107,8 @@ class TouchKioskApp(App):
         self._on_ready = on_ready
         self._ui_thread = threading.current_thread()
         self._last_touch = monotonic()
+        self._tidied_after: float | None = None
+        """The last touch before the latest tidy: one tidy per quiet spell."""
         self._notice_until = 0.0
         self._handler = LogAndRecover(self)
         self.bind(font_scale=self._rescale, u=self._rescale)
@@ -129,6 +133,7 @@ class TouchKioskApp(App):
         self._resized(self.root, self.root.size)
         self.show(self.kiosk.step)
         Clock.schedule_interval(self._tick, TICK_S)
+        Clock.schedule_once(lambda _dt: memory.freeze(), 0)  # the screens are built: out of later collections
         ready = self._on_ready
         if ready is not None:
 
@@ -142,6 +147,7 @@ class TouchKioskApp(App):
         Window.unbind(on_key_down=self._on_key, on_touch_down=self._on_any_touch)
         Clock.unschedule(self._tick)
         ExceptionManager.remove_handler(self._handler)
+        memory.unfreeze()
 
     # -- texts ----------------------------------------------------------------------------------
 
@@ -311,6 +317,9 @@ class TouchKioskApp(App):
             if changed and self.kiosk.step is Step.IDLE and idle_for > IDLE_RESET_S and not self.maintenance.open:
                 self._reset_citizen()  # someone chose a language (or A+) and walked away
                 self.refresh()
+            if self.kiosk.step is Step.IDLE and idle_for > TIDY_AFTER_S and self._tidied_after != self._last_touch:
+                self._tidied_after = self._last_touch
+                memory.tidy()
         except Exception:
             log.exception("touch kiosk: tick failed")
             self.recover()
