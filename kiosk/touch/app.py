@@ -20,6 +20,7 @@ from kivy.app import App
 from kivy.base import ExceptionManager
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.graphics.opengl import glFlush
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
@@ -127,7 +128,7 @@ class TouchKioskApp(App):
 
     def on_start(self) -> None:
         ExceptionManager.add_handler(self._handler)
-        Window.bind(on_key_down=self._on_key, on_touch_down=self._on_any_touch)
+        Window.bind(on_key_down=self._on_key, on_touch_down=self._on_any_touch, on_flip=self._frame_done)
         self.font_scale = 1.35 if self.screen.large_text else 1.0
         self.online = self.kiosk.online
         self._resized(self.root, self.root.size)
@@ -144,10 +145,17 @@ class TouchKioskApp(App):
             Window.bind(on_flip=first_frame)
 
     def on_stop(self) -> None:
-        Window.unbind(on_key_down=self._on_key, on_touch_down=self._on_any_touch)
+        Window.unbind(on_key_down=self._on_key, on_touch_down=self._on_any_touch, on_flip=self._frame_done)
         Clock.unschedule(self._tick)
         ExceptionManager.remove_handler(self._handler)
         memory.unfreeze()
+
+    def _frame_done(self, *_: object) -> None:
+        """Each frame drawn now, not later. A swap that shows nothing (SDL's offscreen driver, as in tests
+        and bench/) does not make Mesa's software renderer draw: it kept binning frame after frame (2 to
+        6 MB each) until its 36 MB scene was full, then drew a dozen at once, a stall of hundreds of
+        milliseconds (bench/README.md). After a real display's swap, this flush has nothing left to do."""
+        glFlush()
 
     # -- texts ----------------------------------------------------------------------------------
 
