@@ -11,7 +11,8 @@
   memory    resident memory (target: <= 200 MB, flat after 10,000 ratings): the real app with the
             collector and PostgreSQL behind the broker (so ratings are acknowledged, as in an office),
             10,000 ratings touched in (every fourth red, with a reason), frames as fast as they come;
-            VmRSS from /proc/self/status every 1,000.
+            VmRSS from /proc/self/status every 1,000: right after a citizen, and again after 3 s without
+            a touch (as between two citizens; the kiosk tidies its memory at idle).
 
     .venv/bin/python bench/touch_kiosk.py [--touches 1000] [--starts 5] [--ratings 10000]
 
@@ -37,6 +38,8 @@ from kiosk_stack import RunningCollector, broker_only, collector, machine_note, 
 BENCH = Path(__file__).resolve()
 ROOT = BENCH.parents[1]
 SIZE = (800, 480)
+REST_S = 3.0
+"""In the memory part, after every 1,000 ratings: no touch for this long, as between two citizens."""
 
 
 def kivy_environment(screen: Any, data_dir: Path, maxfps: int) -> None:
@@ -148,12 +151,12 @@ class Harness:
 
     def touch(self, widget: Any) -> float:
         """A finger on `widget`'s centre; returns when it went down (perf_counter)."""
-        from kivy.tests.common import UnitTestTouch
+        from kivy.base import EventLoop
 
-        touch = UnitTestTouch(*widget.to_window(*widget.center))
+        touch = finger(*widget.to_window(*widget.center))
         started = time.perf_counter()
-        touch.touch_down()
-        touch.touch_up()
+        EventLoop.post_dispatch_input("begin", touch)
+        EventLoop.post_dispatch_input("end", touch)
         return started
 
     def faces(self) -> list[Any]:
@@ -166,6 +169,23 @@ class Harness:
         from kivy.clock import Clock
 
         Clock.schedule_once(lambda _dt: action(), seconds)
+
+
+def finger(x: float, y: float) -> Any:
+    """A touch at window position (x, y), as Kivy's `UnitTestTouch` makes it (kivy.tests.common), without
+    that module's imports (pytest: 11 MB that the memory part would count as the kiosk's)."""
+    from kivy.base import EventLoop
+    from kivy.input.motionevent import MotionEvent
+
+    class Finger(MotionEvent):  # type: ignore[misc]  # Kivy ships no type hints
+        def depack(self, args: dict[str, float]) -> None:
+            self.sx, self.sy = args["x"], args["y"]
+            super().depack(args)
+
+    window = EventLoop.window
+    touch = Finger("bench", 99, {"x": x / (window.width - 1.0), "y": y / (window.height - 1.0)}, is_touch=True)
+    touch.profile = ["pos"]
+    return touch
 
 
 def part_latency(touches: int) -> None:
@@ -212,46 +232,66 @@ def part_latency(touches: int) -> None:
 
 
 def part_memory(ratings: int) -> None:
+    """Broker, PostgreSQL and collector here; the kiosk in a process of its own, which imports only what the
+    kiosk and its driving need (this one holds psycopg, from making the database)."""
     with broker_only() as stack, postgres() as database_url, collector(database_url, stack.broker) as office:
         register(office)
-        h = Harness(stack.broker.port, maxfps=0)
-        marks: list[tuple[int, float, float, float]] = []
-        count = [0]
+        command = ["--part", "memory-kiosk", "--ratings", str(ratings), "--port", str(stack.broker.port)]
+        subprocess.run([sys.executable, str(BENCH), *command], check=True)
 
-        def next_citizen() -> None:
-            if count[0] % 1000 == 0 or count[0] == ratings:
-                marks.append((count[0], rss_mb(), *breakdown_mb()))
-            if count[0] == ratings:
-                h.app.stop()
-                return
-            count[0] += 1
-            if count[0] % 4 == 0:
-                h.touch(h.faces()[2])
-                h.when_drawn("reason", reason)
-            else:
-                h.touch(h.faces()[count[0] % 2])
-                h.when_drawn("thank_you", back)
 
-        def reason() -> None:
-            h.touch(h.reasons()[count[0] % 4])
+def memory_kiosk(ratings: int, port: int) -> None:
+    h = Harness(port, maxfps=0)
+    marks: list[tuple[int, float, float, float, float]] = []
+    count = [0]
+
+    def next_citizen() -> None:
+        if count[0] % 1000 == 0 or count[0] == ratings:
+            busy = (rss_mb(), *breakdown_mb())  # right after a citizen
+            h.later(REST_S, lambda: rested(*busy))  # then as between two citizens (the kiosk tidies at idle)
+            return
+        more()
+
+    def rested(rss: float, anonymous: float, renderer: float) -> None:
+        marks.append((count[0], rss, anonymous, renderer, rss_mb()))
+        if count[0] == ratings:
+            h.app.stop()
+        else:
+            more()
+
+    def more() -> None:
+        count[0] += 1
+        if count[0] % 4 == 0:
+            h.touch(h.faces()[2])
+            h.when_drawn("reason", reason)
+        else:
+            h.touch(h.faces()[count[0] % 2])
             h.when_drawn("thank_you", back)
 
-        def back() -> None:
-            h.kiosk.cancel()
-            h.when_drawn("idle", next_citizen)
+    def reason() -> None:
+        h.touch(h.reasons()[count[0] % 4])
+        h.when_drawn("thank_you", back)
 
-        started = time.monotonic()
-        h.run(next_citizen)
-        state = h.kiosk.state()
-        took = time.monotonic() - started
-        print(f"touch kiosk, {ratings} ratings in {took:.0f} s, {renderer()}; {machine_note()}; load {load()}")
-        print(f"outbox at the end: last seq {state.last_seq}, acknowledged {state.watermark}")
-        print("ratings         " + "".join(f"{n:>8}" for n, *_ in marks))
-        print("RSS MB          " + "".join(f"{m[1]:>8.1f}" for m in marks))
-        print("  anonymous     " + "".join(f"{m[2]:>8.1f}" for m in marks))
-        print("  GL sw code    " + "".join(f"{m[3]:>8.1f}" for m in marks))
-        first, last = marks[1][1], marks[-1][1]
-        print(f"RSS from {marks[1][0]:,} to {ratings:,} ratings: {last - first:+.1f} MB")
+    def back() -> None:
+        h.kiosk.cancel()
+        h.when_drawn("idle", next_citizen)
+
+    started = time.monotonic()
+    h.run(next_citizen)
+    state = h.kiosk.state()
+    took = time.monotonic() - started
+    print(f"touch kiosk, {ratings} ratings in {took:.0f} s, {renderer()}; {machine_note()}; load {load()}")
+    print(f"outbox at the end: last seq {state.last_seq}, acknowledged {state.watermark}")
+    print("ratings         " + "".join(f"{n:>8}" for n, *_ in marks))
+    print("RSS MB          " + "".join(f"{m[1]:>8.1f}" for m in marks))
+    print("  anonymous     " + "".join(f"{m[2]:>8.1f}" for m in marks))
+    print("  GL sw code    " + "".join(f"{m[3]:>8.1f}" for m in marks))
+    print(f"RSS at rest {REST_S:.0f} s" + "".join(f"{m[4]:>8.1f}" for m in marks))
+    first, last = marks[1], marks[-1]
+    print(
+        f"RSS from {first[0]:,} to {ratings:,} ratings: {last[1] - first[1]:+.1f} MB"
+        f" (at rest: {last[4] - first[4]:+.1f} MB)"
+    )
 
 
 def register(office: RunningCollector) -> None:
@@ -316,7 +356,8 @@ def load() -> str:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--part", choices=("all", "latency", "start", "memory"), default="all")
+    parser.add_argument("--part", choices=("all", "latency", "start", "memory", "memory-kiosk"), default="all")
+    parser.add_argument("--port", type=int, help=argparse.SUPPRESS)  # memory-kiosk: the broker's
     parser.add_argument("--touches", type=int, default=1000)
     parser.add_argument("--starts", type=int, default=5)
     parser.add_argument("--ratings", type=int, default=10_000)
@@ -334,6 +375,8 @@ def main() -> int:
         part_start(args.starts)
     elif args.part == "memory":
         part_memory(args.ratings)
+    elif args.part == "memory-kiosk":
+        memory_kiosk(args.ratings, args.port)
     else:
         cores = str(os.cpu_count() or 1)
         runs = [

@@ -20,6 +20,7 @@ from kivy.app import App
 from kivy.base import ExceptionManager
 from kivy.clock import Clock
 from kivy.core.window import Window
+from kivy.graphics.opengl import glFlush
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
@@ -39,7 +40,7 @@ from kiosk.core.face_api import (
     Step,
     StepChanged,
 )
-from kiosk.touch import keypad, maintenance_view, screens  # noqa: F401 - kv rules need the classes registered
+from kiosk.touch import keypad, maintenance_view, memory, screens  # noqa: F401 - kv rules need the classes registered
 from kiosk.touch.recovery import LogAndRecover, guarded
 from kiosk.touch.settings import TouchScreen
 from kiosk.touch.sounds import Sounds
@@ -52,6 +53,8 @@ TOPBAR = 96
 KV_FILES = ("common.kv", "idle.kv", "faces.kv", "services.kv", "reasons.kv", "thanks.kv", "maintenance.kv", "root.kv")
 TICK_S = 0.1
 IDLE_RESET_S = 30.0
+TIDY_AFTER_S = 2.0
+"""Idle this long without a touch: the kiosk tidies its memory (`memory.tidy`), once per quiet spell."""
 SCREEN_OF = {
     Step.IDLE: "idle",
     Step.SERVICE: "idle",
@@ -105,6 +108,8 @@ class TouchKioskApp(App):
         self._on_ready = on_ready
         self._ui_thread = threading.current_thread()
         self._last_touch = monotonic()
+        self._tidied_after: float | None = None
+        """The last touch before the latest tidy: one tidy per quiet spell."""
         self._notice_until = 0.0
         self._handler = LogAndRecover(self)
         self.bind(font_scale=self._rescale, u=self._rescale)
@@ -123,12 +128,13 @@ class TouchKioskApp(App):
 
     def on_start(self) -> None:
         ExceptionManager.add_handler(self._handler)
-        Window.bind(on_key_down=self._on_key, on_touch_down=self._on_any_touch)
+        Window.bind(on_key_down=self._on_key, on_touch_down=self._on_any_touch, on_flip=self._frame_done)
         self.font_scale = 1.35 if self.screen.large_text else 1.0
         self.online = self.kiosk.online
         self._resized(self.root, self.root.size)
         self.show(self.kiosk.step)
         Clock.schedule_interval(self._tick, TICK_S)
+        Clock.schedule_once(lambda _dt: memory.freeze(), 0)  # the screens are built: out of later collections
         ready = self._on_ready
         if ready is not None:
 
@@ -139,9 +145,17 @@ class TouchKioskApp(App):
             Window.bind(on_flip=first_frame)
 
     def on_stop(self) -> None:
-        Window.unbind(on_key_down=self._on_key, on_touch_down=self._on_any_touch)
+        Window.unbind(on_key_down=self._on_key, on_touch_down=self._on_any_touch, on_flip=self._frame_done)
         Clock.unschedule(self._tick)
         ExceptionManager.remove_handler(self._handler)
+        memory.unfreeze()
+
+    def _frame_done(self, *_: object) -> None:
+        """Each frame drawn now, not later. A swap that shows nothing (SDL's offscreen driver, as in tests
+        and bench/) does not make Mesa's software renderer draw: it kept binning frame after frame (2 to
+        6 MB each) until its 36 MB scene was full, then drew a dozen at once, a stall of hundreds of
+        milliseconds (bench/README.md). After a real display's swap, this flush has nothing left to do."""
+        glFlush()
 
     # -- texts ----------------------------------------------------------------------------------
 
@@ -311,6 +325,9 @@ class TouchKioskApp(App):
             if changed and self.kiosk.step is Step.IDLE and idle_for > IDLE_RESET_S and not self.maintenance.open:
                 self._reset_citizen()  # someone chose a language (or A+) and walked away
                 self.refresh()
+            if self.kiosk.step is Step.IDLE and idle_for > TIDY_AFTER_S and self._tidied_after != self._last_touch:
+                self._tidied_after = self._last_touch
+                memory.tidy()
         except Exception:
             log.exception("touch kiosk: tick failed")
             self.recover()

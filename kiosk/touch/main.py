@@ -56,6 +56,7 @@ def configure_kivy(screen: TouchScreen, data_dir: Path) -> None:
     os.environ.setdefault("KIVY_NO_ARGS", "1")  # our arguments are ours
     os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")  # Kivy logs through `logging`, configured above
     os.environ.setdefault("KIVY_NO_FILELOG", "1")
+    os.environ.setdefault("KIVY_IMAGE", "sdl2")  # no picture to decode: not every image library (Pillow: 3 MB)
     # Without a GPU driver, Mesa renders in software (llvmpipe); with its rasterizer threads our frames
     # cost ~3.5 MB each until about 2.3 GB are held (bench/README.md). Drawn on this thread, memory stays
     # flat, and a few static screens need no more. Hardware drivers (a Pi's v3d) ignore it.

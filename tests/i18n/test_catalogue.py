@@ -9,11 +9,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from babel import Locale
 from babel.messages.catalog import Catalog
 from babel.messages.pofile import read_po
 
 from i18n import DEFAULT_LANGUAGE, LANGUAGES, LOCALE_DIR, labels, language_name, translator
-from i18n.catalogue import po_path
+from i18n.catalogue import NAMES, po_path
 from i18n.citizen import FACES, REASONS, THANKS
 from kiosk.buttons.signals import legend
 from protocol import Face
@@ -94,6 +95,15 @@ def test_faces_and_default_reasons_are_labelled_in_every_language() -> None:
         "es": "Tiempo de espera",
     }
     assert [language_name(lang) for lang in LANGUAGES] == ["Italiano", "English", "Français", "Deutsch", "Español"]
+
+
+def test_the_shipped_languages_names_are_cldrs() -> None:
+    """`NAMES` spares the kiosk Babel's locale data; it must say what Babel (CLDR) says."""
+    assert set(NAMES) == set(LANGUAGES)
+    for language, name in NAMES.items():
+        babel_name = Locale.parse(language).get_display_name(language) or ""
+        assert name == babel_name[:1].upper() + babel_name[1:]
+    assert language_name("pt") == "Português"  # not shipped: from Babel
 
 
 def test_the_button_kiosk_card_comes_from_the_catalogue() -> None:
