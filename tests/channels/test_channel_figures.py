@@ -66,8 +66,9 @@ def from_raw_rows(api: Api, start: datetime, end: datetime) -> dict[str, dict[st
 
 
 def row_of(overview: dict[str, Any]) -> dict[str, Any]:
-    [row] = [r for r in overview["rows"] if r["service_point"] == POINT]
-    return row
+    rows: list[dict[str, Any]] = [r for r in overview["rows"] if r["service_point"] == POINT]
+    assert len(rows) == 1
+    return rows[0]
 
 
 def test_each_service_point_has_its_channels_in_the_overview(torino: Api) -> None:
