@@ -208,6 +208,25 @@ async def overview(
     return Overview(total_rows, [_row(r) for r in found])
 
 
+async def channels_of(
+    conn: AsyncConnection[Any], rows: list[PointRow], scope: Scope
+) -> dict[str, dict[str, FaceCounts]]:
+    """Each row's counts per channel (only channels it has ratings of), over the row's own period: whole
+    hours from the rollups, the rest from raw rows, as the row's own counts."""
+    periods: dict[tuple[datetime, datetime, str], list[str]] = {}
+    for r in rows:
+        periods.setdefault((r.start, r.end, str(r.start.tzinfo)), []).append(r.id)
+    out: dict[str, dict[str, FaceCounts]] = {r.id: {} for r in rows}
+    for (start, end, timezone), ids in periods.items():
+        zone = ZoneInfo(timezone)
+        filters = aggregates.Filters(ids, scope.service, scope.channel)
+        for (sp, channel), counts in (
+            await aggregates.counts_by_point_and_channel(conn, split(start, end, zone), filters)
+        ).items():
+            out[sp][channel] = counts
+    return out
+
+
 def _row(r: dict[str, Any]) -> PointRow:
     target = targets.Target(
         r["t_min_green_share"], r["t_max_red_share"], r["t_min_ratings"], r["t_window_days"], r["t_source"]

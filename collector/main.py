@@ -14,6 +14,7 @@ from collector import admin_cli
 from collector.api.ingest_port import PROCESS_ROLES, ProcessRole
 from collector.channels import cli as poster_cli
 from collector.config import CollectorSettings, unknown_variables
+from collector.document_cli import CommandError
 from collector.preflight import PreflightError, check_broker, check_database, describe_settings_error
 from collector.reports import cli as report_cli
 from collector.store.migrate import MigrationError
@@ -122,8 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         PreflightError,
         MigrationError,
         admin_cli.AdminError,
-        report_cli.ReportError,
-        poster_cli.PosterError,
+        CommandError,
     ) as exc:
         print(f"mlf-collector: error: {exc}", file=sys.stderr)
         return 2

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
@@ -13,6 +13,8 @@ from collector.store.reads import FaceCounts
 from collector.store.targets import Target
 
 ChannelName = Literal["counter", "phone", "web", "app", "paper"]
+CHANNELS: tuple[str, ...] = get_args(ChannelName)
+"""Every channel, in the order figures show them."""
 
 
 def _utc(value: datetime) -> str:
@@ -137,6 +139,10 @@ class Indicators(BaseModel):
             flag=Flag(state=a.state, reasons=list(a.reasons)),
             **more,
         )
+
+
+class ChannelRow(Indicators):
+    channel: ChannelName
 
 
 class ParticipationOut(BaseModel):

@@ -1,7 +1,9 @@
 """The public rating page as HTML: the question, the three faces, the reasons after red, the thank-you.
 
-A plain form (no JavaScript needed), the kiosk's own face drawings as inline SVG, one small stylesheet
-inline under a strict Content-Security-Policy that allows it by its hash and nothing else from anywhere.
+A plain form (no JavaScript needed), the kiosk's own face drawings as inline SVG, one small stylesheet and
+one small script inline under a strict Content-Security-Policy that allows them by their hashes and nothing
+else from anywhere. The script (`rate.js`) only makes the same form better: sent without a reload, the next
+step in place, a failure said and the choice kept for a retry.
 """
 
 from __future__ import annotations
@@ -25,6 +27,13 @@ LANGUAGE = N_("Language")
 # Translators: the web rating page, when its link was replaced by a new one (or never existed).
 GONE = N_("This rating page is no longer in use.")
 GONE_DETAIL = N_("Please use the link or the QR code now shown at the office.")
+# Translators: the web rating page, when the rating could not be sent (the page keeps the chosen face).
+OFFLINE = N_("No connection: your answer was not sent. Check the connection and try again.")
+# Translators: the web rating page, when the server answered "too many requests" (HTTP 429).
+LIMITED = N_("Too many answers at this moment: yours was not sent. Please try again in a minute.")
+FAILED = N_("Something went wrong: your answer was not sent. Please try again.")
+# Translators: the web rating page: the button that sends the same answer again after a failure.
+RETRY = N_("Try again")
 
 THANKS_MARK = (
     '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 100 100" width="96" height="96" aria-hidden="true">'
@@ -55,14 +64,22 @@ def css() -> str:
     return (resources.files("collector.channels") / "templates" / "rate.css").read_text(encoding="utf-8").strip()
 
 
+@cache
+def script() -> str:
+    return (resources.files("collector.channels") / "templates" / "rate.js").read_text(encoding="utf-8").strip()
+
+
+def _sha256(text: str) -> str:
+    return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode()).digest()).decode() + "'"
+
+
 def csp(frame_ancestors: list[str]) -> str:
-    """Nothing but this page's own stylesheet (by its hash) and forms posted to itself; framed only by the
-    organisation's own sites."""
-    digest = base64.b64encode(hashlib.sha256(css().encode()).digest()).decode()
+    """Nothing but this page's own stylesheet and script (by their hashes), requests and forms to itself;
+    framed only by the organisation's own sites."""
     parents = " ".join(frame_ancestors) if frame_ancestors else "'none'"
     return (
-        f"default-src 'none'; style-src 'sha256-{digest}'; img-src 'self' data:; form-action 'self'; base-uri 'none';"
-        f" frame-ancestors {parents}"
+        f"default-src 'none'; style-src {_sha256(css())}; script-src {_sha256(script())}; connect-src 'self';"
+        f" img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors {parents}"
     )
 
 
@@ -117,6 +134,8 @@ def render(
             lang=lang,
             step=step,
             css=css(),
+            script=script(),
+            problems={"offline": t(OFFLINE), "limited": t(LIMITED), "failed": t(FAILED), "retry": t(RETRY)},
             icon=icon(),
             heading=t(headings[step]),
             detail=t(details[step]) if step in details else "",

@@ -61,42 +61,47 @@ def _common(filters: Filters, params: Params, prefix: str) -> sql.Composable:
     return where
 
 
-def union_of_pieces(pieces: Pieces, filters: Filters, params: Params, prefix: str = "") -> sql.Composable:
+def union_of_pieces(
+    pieces: Pieces, filters: Filters, params: Params, prefix: str = "", *, by_channel: bool = False
+) -> sql.Composable:
     """`SELECT service_point_id, positive, neutral, negative, misuse` rows covering the pieces exactly; its
-    parameters go into `params`, named with `prefix` (so one statement may hold several such unions)."""
+    parameters go into `params`, named with `prefix` (so one statement may hold several such unions).
+    `by_channel`: a `channel` (text) column after `service_point_id`."""
     selects: list[sql.Composable] = []
     common = _common(filters, params, prefix)
+    split = by_channel or filters.service is not None or filters.channel is not None
+    key = sql.SQL("service_point_id, channel::text AS channel" if by_channel else "service_point_id")
+    faces = sql.SQL("positive, neutral, negative, misuse")
     if pieces.years:
         # Whole local years: one row per service point and year; split by service or channel, the months.
-        table, column = "rollup_yearly_points", "year"
-        if filters.service is not None or filters.channel is not None:
-            table, column = "rollup_monthly", "month"
+        table, column = ("rollup_monthly", "month") if split else ("rollup_yearly_points", "year")
         selects.append(
-            sql.SQL("SELECT service_point_id, positive, neutral, negative, misuse FROM {} WHERE {} AND {}").format(
-                sql.Identifier(table), common, _ranges(column, pieces.years, params, f"{prefix}y_")
+            sql.SQL("SELECT {}, {} FROM {} WHERE {} AND {}").format(
+                key, faces, sql.Identifier(table), common, _ranges(column, pieces.years, params, f"{prefix}y_")
             )
         )
     for attr, table, column in _ROLLUPS:
         ranges = getattr(pieces, attr)
         if not ranges:
             continue
-        if table == "rollup_monthly" and filters.service is None and filters.channel is None:
+        if table == "rollup_monthly" and not split:
             table = "rollup_monthly_points"  # the same sums, without the service and channel split
         selects.append(
-            sql.SQL("SELECT service_point_id, positive, neutral, negative, misuse FROM {} WHERE {} AND {}").format(
-                sql.Identifier(table), common, _ranges(column, ranges, params, prefix)
+            sql.SQL("SELECT {}, {} FROM {} WHERE {} AND {}").format(
+                key, faces, sql.Identifier(table), common, _ranges(column, ranges, params, prefix)
             )
         )
     if pieces.raw:
         span = _ranges("pressed_at", pieces.raw, params, prefix)
-        selects.append(
-            sql.SQL("SELECT service_point_id, {} FROM ratings WHERE {} AND {}").format(_RAW_FACES, common, span)
-        )
+        selects.append(sql.SQL("SELECT {}, {} FROM ratings WHERE {} AND {}").format(key, _RAW_FACES, common, span))
     if not selects:
         selects.append(  # an empty period (e.g. clipped to nothing for a reader): no rows, same columns
-            sql.SQL(
-                "SELECT NULL::text AS service_point_id, 0 AS positive, 0 AS neutral, 0 AS negative, 0 AS misuse"
-                " WHERE false"
+            sql.SQL("SELECT {}, 0 AS positive, 0 AS neutral, 0 AS negative, 0 AS misuse WHERE false").format(
+                sql.SQL(
+                    "NULL::text AS service_point_id, NULL::text AS channel"
+                    if by_channel
+                    else "NULL::text AS service_point_id"
+                )
             )
         )
     return sql.SQL(" UNION ALL ").join(selects)
@@ -110,6 +115,17 @@ async def counts_by_service_point(
     query = sql.SQL("SELECT service_point_id, {} FROM ({}) AS u GROUP BY service_point_id").format(_SUMS, union)
     cur = await conn.execute(query, params)
     return {row[0]: FaceCounts(row[1], row[2], row[3], row[4]) for row in await cur.fetchall()}
+
+
+async def counts_by_point_and_channel(
+    conn: AsyncConnection[TupleRow], pieces: Pieces, filters: Filters
+) -> dict[tuple[str, str], FaceCounts]:
+    """(service point, channel) -> counts, where there are any; whole hours from the rollups, the rest raw."""
+    params = Params()
+    union = union_of_pieces(pieces, filters, params, by_channel=True)
+    query = sql.SQL("SELECT service_point_id, channel, {} FROM ({}) AS u GROUP BY 1, 2").format(_SUMS, union)
+    cur = await conn.execute(query, params)
+    return {(row[0], row[1]): FaceCounts(*(int(v) for v in row[2:])) for row in await cur.fetchall()}
 
 
 async def total_counts(conn: AsyncConnection[TupleRow], pieces: Pieces, filters: Filters) -> FaceCounts:

@@ -80,3 +80,23 @@ def test_each_channels_figures_are_the_apis(board: Board) -> None:
         assert row is not None, channel
         assert int(row.group(1).replace(",", "")) == by_channel[channel]["total"]
     assert 'id="channel-paper"' not in html  # no paper forms at this counter
+
+
+def test_the_overview_names_each_channels_ratings_beside_the_total(board: Board) -> None:
+    board.signed_in(board.reader)
+    api = board.api("/v1/overview", board.reader, org="comune")
+    html = board.client.get("/board?org=comune", headers={"Accept-Language": "en"}).text
+    rows = {r["service_point"]: r for r in api["rows"]}
+    shown = {}
+    for row_html in re.findall(r'<tr class="row-.*?</tr>', html, re.S):
+        point = re.search(r'href="/board/service-points/([a-z0-9-]+)', row_html)
+        assert point is not None
+        cell = re.search(r'<span class="sub by-channel">(.*?)</span></td>', row_html, re.S)
+        shown[point.group(1)] = re.findall(r'<span class="nowrap">(\w+) (\d+)</span>', cell.group(1)) if cell else []
+    assert set(shown) == set(rows)
+    expected = [("Counter", str(c["total"])) for c in rows[POINT]["channels"] if c["channel"] == "counter"]
+    assert shown[POINT][: len(expected)] == expected
+    assert shown[POINT][len(expected) :] == [("Phone", "5"), ("Web", "9")]  # WEB_AND_PHONE
+    for point, row in rows.items():  # a counter with its kiosk's ratings only: no breakdown to read
+        if [c["channel"] for c in row["channels"]] in ([], ["counter"]):
+            assert shown[point] == [], point

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from typing import Any
 
@@ -55,7 +57,12 @@ def test_italian_first_english_by_browser_or_switch(api: Api, link: dict[str, An
     policy = page.headers["content-security-policy"]
     assert "default-src 'none'" in policy
     assert "frame-ancestors 'none'" in policy
-    assert "script-src" not in policy  # no script at all
+    scripts = re.findall(r"<script>(.*?)</script>", page.text, re.S)
+    assert len(scripts) == 1  # one inline script, nothing fetched
+    assert "<script src" not in page.text
+    digest = base64.b64encode(hashlib.sha256(scripts[0].encode()).digest()).decode()
+    assert f"script-src 'sha256-{digest}';" in policy  # that script and no other
+    assert "connect-src 'self'" in policy
     assert len(page.content) < 50_000
     assert not re.search(r'(src|href|action)="(https?:)?//', page.text)  # nothing from elsewhere
 

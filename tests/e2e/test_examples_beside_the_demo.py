@@ -125,6 +125,7 @@ def test_every_example_runs_beside_the_demo_and_leaves_its_kiosks_whole(tmp_path
         figures = {c["channel"]: c["counts"] for c in channels[-1]["channels"]}
         assert figures["web"]["positive"] == 1
         assert figures["phone"]["negative"] == 1
+        assert re.search(r"^torino-sportello-1 counter=\d+ phone=1 web=1$", said, re.M), said[-3000:]  # the overview
         history = [o for o in overviews if o["rows"] and o["rows"][0]["organisation"] == "sim"][-1]
         assert sum(r["total"] for r in history["rows"]) > 1000  # three months of the backfill, in that period
 

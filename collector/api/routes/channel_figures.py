@@ -5,7 +5,6 @@ organisation's default target, so "the web is judged worse than the counter" is 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import get_args
 from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter
@@ -18,18 +17,12 @@ from collector.api.params import FromDate, SlugQuery, ToDate
 from collector.api.privacy import readable_days
 from collector.api.problems import AUTH_RESPONSES
 from collector.api.routes.registry import OrgId
-from collector.api.schemas import ChannelName, Indicators, TargetOut, Timestamp
+from collector.api.schemas import CHANNELS, ChannelRow, TargetOut, Timestamp
 from collector.api.security import Reader
 from collector.periods import split
 from collector.store import aggregates, registry, targets
 
 router = APIRouter(prefix="/v1/organisations", tags=["overview"])
-
-CHANNELS: tuple[str, ...] = get_args(ChannelName)
-
-
-class ChannelRow(Indicators):
-    channel: ChannelName
 
 
 class ChannelFigures(BaseModel):

@@ -6,17 +6,28 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
+from psycopg import AsyncConnection
 from pydantic import BaseModel, ConfigDict, Field
 
-from collector import indicators
+from collector import flags, indicators
 from collector.api import scope
 from collector.api.deps import PoolDep, SettingsDep
 from collector.api.params import FromQuery, SlugQuery, ToQuery, invalid_period, ordered
 from collector.api.privacy import clipper
 from collector.api.problems import AUTH_RESPONSES
-from collector.api.schemas import ChannelName, Indicators, ParticipationOut, PeriodOut, TargetOut, Timestamp
+from collector.api.schemas import (
+    CHANNELS,
+    ChannelName,
+    ChannelRow,
+    Indicators,
+    ParticipationOut,
+    PeriodOut,
+    TargetOut,
+    Timestamp,
+)
 from collector.api.security import Reader
 from collector.insight import participation
+from collector.store.reads import FaceCounts
 
 router = APIRouter(prefix="/v1", tags=["indicators"])
 
@@ -60,6 +71,11 @@ class OverviewRow(Indicators):
     target: TargetOut
     participation: ParticipationOut = Field(
         description="Ratings / citizens served over the periods posted within this one (rate null: unknown)."
+    )
+    channels: list[ChannelRow] = Field(
+        default_factory=list,
+        description="The same period per channel (counter, phone, web, app, paper; only those with ratings), "
+        "each judged by this row's target.",
     )
 
 
@@ -111,11 +127,31 @@ async def overview(
         rates = await participation.of_points(
             conn, [(r.id, r.start, r.end, r.counts.total) for r in found.rows], service=service, channel=channel
         )
-    rows = [row_out(r, rates[r.id]) for r in found.rows]
+        by_channel = await channel_rows(conn, found.rows, where)
+    rows = [row_out(r, rates[r.id], by_channel[r.id]) for r in found.rows]
     return Overview(generated_at=now, total_rows=found.total_rows, rows=rows)
 
 
-def row_out(r: indicators.PointRow, part: participation.Participation = participation.UNKNOWN) -> OverviewRow:
+async def channel_rows(
+    conn: AsyncConnection[Any], rows: list[indicators.PointRow], where: indicators.Scope
+) -> dict[str, list[ChannelRow]]:
+    """Each row's channels in a fixed order, judged by the row's target (the one flag rule, one round trip)."""
+    counts = await indicators.channels_of(conn, rows, where)
+    cells: list[tuple[str, str, FaceCounts, indicators.PointRow]] = [
+        (r.id, ch, counts[r.id][ch], r) for r in rows for ch in CHANNELS if ch in counts[r.id]
+    ]
+    judged = await flags.assess_each(conn, [c[:3] for _, _, c, _ in cells], [r.target for *_, r in cells])
+    out: dict[str, list[ChannelRow]] = {r.id: [] for r in rows}
+    for (sp, ch, c, _r), assessed in zip(cells, judged, strict=True):
+        out[sp].append(ChannelRow.of(c, assessed, channel=ch))
+    return out
+
+
+def row_out(
+    r: indicators.PointRow,
+    part: participation.Participation = participation.UNKNOWN,
+    channels: list[ChannelRow] | None = None,
+) -> OverviewRow:
     return OverviewRow.of(
         r.counts,
         r.assessment,
@@ -127,4 +163,5 @@ def row_out(r: indicators.PointRow, part: participation.Participation = particip
         period=PeriodOut(start=r.start, end=r.end),
         target=TargetOut.of(r.target),
         participation=ParticipationOut.of(part),
+        channels=channels or [],
     )

@@ -36,6 +36,7 @@ class Summary(Indicators):
     service_point: str
     organisation: str
     service: str | None = Field(description="The service the counts are of; null: all services.")
+    channel: ChannelName | None = Field(default=None, description="The channel the counts are of; null: all.")
     timezone: str = Field(description="The organisation's local time zone; dates are local days in it.")
     start: Timestamp = Field(description="Start of the period (inclusive).")
     end: Timestamp = Field(description="End of the period (exclusive).")
@@ -81,6 +82,7 @@ async def summary(
         ),
     ] = None,
     service: ServiceQuery = None,
+    channel: Annotated[ChannelName | None, Query(description="Only ratings of this channel.")] = None,
 ) -> Summary:
     now = datetime.now(UTC)
     async with pool.connection() as conn:
@@ -93,16 +95,19 @@ async def summary(
         ordered(begin, finish)
         if clip := clipper(principal, settings.reader_resolution, now):
             begin, finish = clip(begin, finish, zone)
-        filters = aggregates.Filters([sp_id], service)
+        filters = aggregates.Filters([sp_id], service, channel)
         counts = await aggregates.total_counts(conn, split(begin, finish, zone), filters)
         (judged,) = await flags.assess(conn, [counts[:3]], target)
-        rates = await participation.of_points(conn, [(sp_id, begin, finish, counts.total)], service=service)
+        rates = await participation.of_points(
+            conn, [(sp_id, begin, finish, counts.total)], service=service, channel=channel
+        )
     return Summary.of(
         counts,
         judged,
         service_point=info.id,
         organisation=info.org_id,
         service=service,
+        channel=channel,
         timezone=info.timezone,
         start=begin,
         end=finish,
