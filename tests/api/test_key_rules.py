@@ -91,8 +91,9 @@ def check(roles: tuple[Role, ...], principal: Principal) -> Principal:
     ],
 )
 def test_a_route_takes_only_the_roles_it_names(roles: tuple[Role, ...], allowed: set[str]) -> None:
+    role: Role
     for role in ("admin", "reader", "ingest", "served"):
-        principal = Principal("cccccccccccc", role, None)  # type: ignore[arg-type]
+        principal = Principal("cccccccccccc", role, None)
         if role in allowed:
             assert check(roles, principal) is principal
         else:

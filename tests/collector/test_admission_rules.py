@@ -92,7 +92,7 @@ def test_a_known_kiosk_without_a_service_point_gets_the_one_of_its_first_rating_
     admitted, rejections = admit(reg, [rated("k1", "sp-1")], auto=False)
     assert (admitted, reasons(rejections)) == ([], ["identity_mismatch"])
     assert "no service point" in rejections[0].detail
-    assert reg.kiosks["k1"] == ("roma", None)
+    assert reg.kiosks == {"k1": ("roma", None)}
 
     first, other = rated("k1", "sp-2"), rated("k1", "sp-1", seq=2)
     admitted, rejections = admit(reg, [first, other], auto=True)

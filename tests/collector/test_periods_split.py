@@ -65,14 +65,14 @@ def check(start: datetime, end: datetime, zone: ZoneInfo, months: bool, hours: b
         assert b == a
     assert all(a < b for a, b, _ in tiles)
     # Each piece on its grain's edges.
-    for a, b in pieces.years:
-        assert (a.month, a.day, b.month, b.day) == (1, 1, 1, 1)
-    for a, b in [*pieces.months, *pieces.years]:
-        assert a.day == 1
-        assert b.day == 1
-    for a, b in pieces.hours:
-        assert floor_hour(a) == a
-        assert floor_hour(b) == b
+    for y0, y1 in pieces.years:
+        assert (y0.month, y0.day, y1.month, y1.day) == (1, 1, 1, 1)
+    for m0, m1 in [*pieces.months, *pieces.years]:
+        assert m0.day == 1
+        assert m1.day == 1
+    for h0, h1 in pieces.hours:
+        assert floor_hour(h0) == h0
+        assert floor_hour(h1) == h1
     # Nothing finer where a coarser grain fits.
     if not months:
         assert pieces.years == []
