@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import time
 from typing import Any
 
 import pytest
@@ -36,6 +37,7 @@ def test_the_digest_is_sha256_of_the_secret() -> None:
 
 def test_the_challenge_names_the_realm_and_the_error() -> None:
     plain = _unauthorized("send a key", None)
+    complete(plain)
     assert (plain.status, plain.kind, plain.detail) == (401, "unauthorized", "send a key")
     assert plain.headers == {"WWW-Authenticate": 'Bearer realm="mettiamoci-la-faccia"'}
     invalid = _unauthorized("unknown key", "invalid_token")
@@ -45,7 +47,16 @@ def test_the_challenge_names_the_realm_and_the_error() -> None:
 def refused(call: Any, *args: Any) -> ProblemError:
     with pytest.raises(ProblemError) as caught:
         call(*args)
+    complete(caught.value)
     return caught.value
+
+
+def complete(problem: ProblemError) -> None:
+    """A problem document a client can show: a title and a detail, both words."""
+    assert isinstance(problem.title, str)
+    assert problem.title.strip()
+    assert isinstance(problem.detail, str)
+    assert problem.detail.strip()
 
 
 def test_each_key_has_its_own_budget_and_failures_their_own() -> None:
@@ -75,6 +86,16 @@ def test_a_short_window_says_retry_in_a_second() -> None:
     assert str(too_many.detail).endswith("retry in 1 s")
 
 
+def test_retry_after_counts_from_the_keys_oldest_request_in_the_window() -> None:
+    limits = RateLimits("2 per 3 seconds", "1/minute")
+    limits.request("k1")
+    time.sleep(1.2)
+    limits.request("k1")
+    too_many = refused(limits.request, "k1")
+    assert too_many.headers is not None
+    assert 1 <= int(too_many.headers["Retry-After"]) <= 2  # the first request leaves the window in under 2 s
+
+
 def check(roles: tuple[Role, ...], principal: Principal) -> Principal:
     dependency = require(*roles).dependency  # type: ignore[attr-defined]
     result: Principal = asyncio.run(dependency(principal))
@@ -100,6 +121,7 @@ def test_a_route_takes_only_the_roles_it_names(roles: tuple[Role, ...], allowed:
             with pytest.raises(ProblemError) as caught:
                 check(roles, principal)
             assert (caught.value.status, caught.value.kind) == (403, "forbidden")
+            complete(caught.value)
             assert caught.value.detail == f"this needs a key with role {' or '.join(roles)}; this key has role {role}"
 
 

@@ -68,6 +68,8 @@ def test_a_reader_may_not_ask_for_a_finer_period() -> None:
     off = datetime(2025, 6, 10, 8, 30, tzinfo=UTC)
     problem = refusal("hour", off, datetime(2025, 6, 10, 10, tzinfo=UTC))
     assert (problem.status, problem.kind) == (403, "resolution")
+    assert isinstance(problem.title, str)
+    assert problem.title.strip()
     assert "'from' must fall on whole hours" in str(problem.detail)
     assert off.isoformat() in str(problem.detail)
     past = refusal("hour", datetime(2025, 6, 10, 8, tzinfo=UTC), NOW - timedelta(minutes=1))
@@ -88,7 +90,7 @@ def test_without_a_clock_given_the_open_bucket_is_the_current_one() -> None:
     assert cut is not None
     start = datetime(2025, 1, 1, tzinfo=UTC)
     before = datetime.now(UTC)
-    _, end = cut(start, datetime(2100, 1, 1, tzinfo=UTC), ROME)
+    _, end = cut(start, datetime(2100, 1, 1, 0, 30, tzinfo=UTC), ROME)  # off the grid, but not yet past
     assert before - HOUR < end <= datetime.now(UTC)
 
 
@@ -99,4 +101,14 @@ def test_a_readers_default_days_end_before_today_or_the_open_hour() -> None:
     assert readable_days(READER, "day", date(2025, 6, 1), date(2025, 6, 5), ROME, NOW) == (
         datetime(2025, 6, 1, tzinfo=ROME),
         datetime(2025, 6, 5, tzinfo=ROME),
+    )
+
+
+def test_the_open_day_is_the_organisations_not_utcs() -> None:
+    """22:30 UTC is already tomorrow in Rome: that day is the open one, and the default days include it."""
+    late = datetime(2025, 6, 10, 22, 30, tzinfo=UTC)
+    assert open_bucket_start(late, ROME, "day") == datetime(2025, 6, 11, tzinfo=ROME)
+    assert readable_days(ADMIN, "day", None, None, ROME, late) == (
+        datetime(2025, 5, 15, tzinfo=ROME),
+        datetime(2025, 6, 12, tzinfo=ROME),
     )

@@ -64,6 +64,7 @@ def test_a_kiosk_of_another_organisation_is_refused() -> None:
     for auto in (False, True):
         admitted, rejections = admit(reg, [rated("k1", "sp-m")], auto)
         assert (admitted, reasons(rejections)) == ([], ["org_mismatch"])
+        assert rejections[0].inbound.topic == "mlf/v1/roma/k1/rating"
         assert "'milano'" in rejections[0].detail
         assert "'roma'" in rejections[0].detail
         assert reg.kiosks["k1"] == ("milano", "sp-m")
@@ -74,6 +75,7 @@ def test_an_unknown_kiosk_is_refused_or_registered_where_its_first_rating_says()
     first, second = rated("k9", "sp-2"), rated("k9", "sp-1", seq=2)
     admitted, rejections = admit(reg, [first], auto=False)
     assert (admitted, reasons(rejections)) == ([], ["unknown_kiosk"])
+    assert rejections[0].inbound == first.inbound  # quarantined as it came
     assert rejections[0].rating is None
     assert "'k9'" in rejections[0].detail
     assert "k9" not in reg.kiosks
@@ -163,3 +165,11 @@ def test_admitting_a_heartbeats_kiosk() -> None:
     assert reasons(rejections) == ["org_mismatch"]
     assert admit_kiosk(rated("k5", "sp-1", org="milano"), reg, rejections, auto_register=True)
     assert reg.kiosks["k5"] == ("milano", None)
+
+
+def test_a_refused_kiosk_does_not_hold_up_the_rest_of_the_batch() -> None:
+    reg = registry(k1=("roma", "sp-1"), k2=("milano", "sp-m"))
+    good = rated("k1", "sp-1")
+    admitted, rejections = admit(reg, [rated("k7", "sp-1"), rated("k2", "sp-m"), good])
+    assert admitted == [good]
+    assert reasons(rejections) == ["unknown_kiosk", "org_mismatch"]

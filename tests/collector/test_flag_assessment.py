@@ -32,6 +32,9 @@ def test_the_sql_pieces_name_what_an_assessment_reads() -> None:
         f"{face}_{end}" for face in ("positive", "neutral", "negative") for end in ("low", "high")
     }
     assert aliases(verdict_columns("p", "u", "r", "t")) == {"state", "reasons"}
+    verdict = verdict_columns("p", "u", "r", "t").as_string()
+    judged = '("p" + "u" + "r"), green_high, red_low, "t_min_green_share", "t_max_red_share", "t_min_ratings"'
+    assert verdict == f"mlf_flag_of({judged}) AS state, mlf_flag_reasons_of({judged}) AS reasons"
     assert aliases(bound_columns("p", "u", "r")) == {"green_high", "red_low"}
     # Each face's interval is computed from its own column, out of the three.
     text = interval_columns("p", "u", "r").as_string()

@@ -5,9 +5,12 @@ overlap and no hole, each on its grain's edges (local years, months and days, UT
 from __future__ import annotations
 
 import itertools
+import time
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -194,3 +197,24 @@ def test_hours_and_local_days_of_an_instant() -> None:
     kolkata = datetime(2026, 12, 1, 5, 30, 0, 1, tzinfo=ZoneInfo("Asia/Kolkata"))
     assert floor_hour(kolkata) == datetime(2026, 12, 1, tzinfo=UTC)
     assert ceil_hour(kolkata) == datetime(2026, 12, 1, 1, tzinfo=UTC)
+
+
+@pytest.fixture
+def kolkata_machine(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A collector whose machine keeps local time half an hour off UTC."""
+    monkeypatch.setenv("TZ", "Asia/Kolkata")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+@pytest.mark.usefixtures("kolkata_machine")
+def test_whole_hours_are_utc_hours_whatever_the_machines_zone() -> None:
+    ten_past = datetime(2026, 12, 1, 0, 10, tzinfo=UTC)
+    assert floor_hour(ten_past) == datetime(2026, 12, 1, tzinfo=UTC)
+    assert ceil_hour(ten_past) == datetime(2026, 12, 1, 1, tzinfo=UTC)
+    start, end = datetime(2026, 11, 30, 8, 40, tzinfo=ROME), datetime(2026, 11, 30, 11, 5, tzinfo=ROME)
+    assert split(start, end, ROME).hours == [
+        (datetime(2026, 11, 30, 8, tzinfo=UTC), datetime(2026, 11, 30, 10, tzinfo=UTC))
+    ]
