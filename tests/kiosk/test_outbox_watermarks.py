@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.core.outbox import Outbox, OutboxError, adopt, peek
+from kiosk.core.outbox import AckOutcome, Outbox, OutboxError, OutboxFull, adopt, peek
 from protocol import Face, KioskClock, Rating
 from protocol.messages import MAX_SEQ
 
@@ -174,3 +174,79 @@ def test_renumbering_is_logged_only_when_there_was_something_to_renumber(
     [record] = caplog.records
     assert "renumbered from 1" in record.getMessage()
     assert str(fresh.instance) in record.getMessage()
+
+
+def test_bulk_numbers_are_kept_for_the_next_press(outbox: Outbox) -> None:
+    outbox.append(rating)
+    assert outbox.append_many(rating(1) for _ in range(3)) == 3
+    assert outbox.stats().last_seq == 4
+    assert outbox.append(rating).seq == 5
+    outbox.close()
+
+
+def test_a_watermark_for_another_instance_changes_nothing_and_says_so(outbox: Outbox) -> None:
+    outbox.append(rating)
+    assert outbox.acknowledge(1, uuid.uuid4()) == AckOutcome(accepted=False)
+    assert outbox.acknowledge(1, None) == AckOutcome(accepted=False)
+    assert outbox.acknowledge(1, outbox.instance) == AckOutcome(accepted=True, forgotten=1)
+    assert outbox.acknowledge(1, outbox.instance) == AckOutcome(accepted=False)
+    outbox.close()
+
+
+def test_an_adopted_outbox_belongs_to_its_new_device(tmp_path: Path) -> None:
+    path = tmp_path / "o.sqlite3"
+    Outbox(path, "k1", "machine-id:old").close()
+    adopt(path, "k1", DEVICE)
+    Outbox(path, "k1", DEVICE).close()
+    with pytest.raises(OutboxError, match="created on another device"):
+        Outbox(path, "k1", "machine-id:old")
+
+
+def test_adopting_an_empty_outbox_is_logged_too(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    path = tmp_path / "o.sqlite3"
+    Outbox(path, "k1", "machine-id:old").close()
+    with caplog.at_level(logging.WARNING, logger="kiosk.core.outbox"):
+        adopt(path, "k1", DEVICE)
+    [record] = caplog.records
+    assert "0 pending rating(s) renumbered" in record.getMessage()
+
+
+def open_files(path: Path) -> int:
+    fds = Path("/proc/self/fd")
+    return sum(1 for fd in fds.iterdir() if str(fd.resolve(strict=False)).startswith(str(path)))
+
+
+def test_a_thread_keeps_one_connection_however_many_presses(outbox: Outbox) -> None:
+    """A kiosk runs for months: a connection per press would run out of file descriptors."""
+    outbox.append(rating)
+    before = open_files(outbox.path)
+    for _ in range(60):
+        outbox.append(rating)
+        outbox.stats()
+        outbox.pending(0, 1)
+    assert open_files(outbox.path) == before
+    outbox.close()
+
+
+def press_until_it_fails(outbox: Outbox) -> None:
+    for _ in range(1000):
+        outbox.append(rating)
+
+
+def test_a_full_disk_is_outbox_full_and_other_errors_are_not(outbox: Outbox) -> None:
+    conn = outbox._connection()
+    pages = conn.execute("PRAGMA page_count").fetchone()[0]
+    conn.execute(f"PRAGMA max_page_count = {pages}")  # the database may not grow: SQLite's SQLITE_FULL
+    with pytest.raises(OutboxFull, match="cannot store the press"):
+        press_until_it_fails(outbox)
+    conn.execute("PRAGMA max_page_count = 1073741823")
+    stored = outbox.stats().last_seq
+    assert outbox.append(rating).seq == stored + 1  # room again: nothing was lost or skipped
+
+    def broken(seq: int) -> Rating:
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with pytest.raises(OutboxError) as caught:
+        outbox.append(broken)
+    assert not isinstance(caught.value, OutboxFull)
+    outbox.close()
