@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.core.outbox import AckOutcome, Outbox, OutboxError, OutboxFull, adopt, peek
+from kiosk.core.outbox import SCHEMA, AckOutcome, Outbox, OutboxError, OutboxFull, OutboxStats, adopt, peek
 from protocol import Face, KioskClock, Rating
 from protocol.messages import MAX_SEQ
 
@@ -250,3 +250,17 @@ def test_a_full_disk_is_outbox_full_and_other_errors_are_not(outbox: Outbox) -> 
         outbox.append(broken)
     assert not isinstance(caught.value, OutboxFull)
     outbox.close()
+
+
+def test_peek_at_an_outbox_being_set_up_or_of_version_1(tmp_path: Path) -> None:
+    """Another process may peek between the outbox's schema and its first state rows, or at a version 1 outbox
+    (one sequence per kiosk, no instance) that its kiosk has not opened since the upgrade."""
+    path = tmp_path / "o.sqlite3"
+    conn = sqlite3.connect(path)
+    conn.executescript(SCHEMA)
+    conn.commit()
+    assert peek(path) == OutboxStats(last_seq=0, watermark=0, depth=0, oldest=None, instance=None)
+    conn.execute("INSERT INTO state VALUES ('kiosk_id', 'k1'), ('last_seq', 7), ('watermark', 5)")
+    conn.commit()
+    conn.close()
+    assert peek(path) == OutboxStats(last_seq=7, watermark=5, depth=0, oldest=None, instance=None)
