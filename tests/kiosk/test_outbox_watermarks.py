@@ -264,3 +264,17 @@ def test_peek_at_an_outbox_being_set_up_or_of_version_1(tmp_path: Path) -> None:
     conn.commit()
     conn.close()
     assert peek(path) == OutboxStats(last_seq=7, watermark=5, depth=0, oldest=None, instance=None)
+
+
+def test_damage_found_by_sqlites_own_check_is_named_and_the_file_kept(tmp_path: Path) -> None:
+    path = tmp_path / "o.sqlite3"
+    outbox = Outbox(path, "k1", DEVICE)
+    outbox.append_many(rating(1) for _ in range(300))
+    outbox.close()
+    data = bytearray(path.read_bytes())
+    leaf = next(page for page in range(1, len(data) // 4096) if data[page * 4096] == 13)  # a table leaf page
+    data[leaf * 4096 + 7] = 77  # its count of fragmented bytes, wrong: readable, but PRAGMA quick_check objects
+    path.write_bytes(data)
+    with pytest.raises(OutboxError, match=r"(?s)is damaged \(.*Fragmentation.*\); keep it for recovery"):
+        Outbox(path, "k1", DEVICE)
+    assert path.read_bytes() == data
