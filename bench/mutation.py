@@ -65,6 +65,8 @@ DB_BOUND: dict[str, dict[str, str]] = {
 }
 """Per module, functions that only reach PostgreSQL -> the tests of the main suite that guard them."""
 
+URI = "`uri` flag: Debian's SQLite is built with SQLITE_USE_URI, a `file:` name is a URI anyway"
+BUSY = "busy timeout (30 s, 31 s, the default 5 s): how long a reader waits on a writer, never that long"
 EQUIVALENT: dict[str, str] = {
     "collector.gaps.x_account__mutmut_5": "placeholder max_seq of the update, set before it is read",
     "collector.gaps.x_account__mutmut_6": "placeholder watermark of the update, set before it is read",
@@ -74,6 +76,12 @@ EQUIVALENT: dict[str, str] = {
     "collector.gaps.x_release__mutmut_6": "placeholder watermark of the update, set before it is read",
     "collector.periods.x_split__mutmut_4": "`end < start`: an empty period then yields no piece either",
     "collector.store.aggregates.x_union_of_pieces__mutmut_1": "another default prefix: only renames placeholders",
+    "kiosk.core.outbox_view.x_peek__mutmut_4": URI,
+    "kiosk.core.outbox_view.x_peek__mutmut_7": URI,
+    "kiosk.core.outbox_view.x_peek__mutmut_9": URI,
+    "kiosk.core.outbox_view.x_peek__mutmut_8": BUSY,
+    "kiosk.core.outbox_view.x_peek__mutmut_10": BUSY,
+    "kiosk.core.outbox.xǁOutboxǁclose__mutmut_1": "a closed outbox is never used again (its lock is gone)",
 }
 """Survivors that cannot change behaviour, by name (names hold while the function is unchanged), with why.
 Also equivalent, recognised from the diff: the case of SQL keywords and identifiers (`sql_case`)."""
@@ -87,7 +95,13 @@ WORDED: dict[str, tuple[str, ...]] = {
     ),
     "collector.api.scope": ("Not allowed for this key",),
     "collector.api.privacy": ("Finer than this key may see",),
-    "kiosk.core.outbox": ("sequence numbers exhausted",),
+    "kiosk.core.outbox": (
+        "sequence numbers exhausted",
+        "give each kiosk its own data_dir",
+        "a copied outbox must not be used, it would share that device's sequence numbers. ",
+        "Move it aside for a fresh one, or, if this device replaces that one, take over its pending ",
+        "ratings with --adopt-outbox (see deploy/kiosk/README.md)",
+    ),
 }
 """Message texts whose case or XX-wrapped variants are explained as `WORDING` (a None title is not: tested)."""
 
