@@ -76,11 +76,16 @@ EQUIVALENT: dict[str, str] = {
     "collector.gaps.x_release__mutmut_6": "placeholder watermark of the update, set before it is read",
     "collector.periods.x_split__mutmut_4": "`end < start`: an empty period then yields no piece either",
     "collector.store.aggregates.x_union_of_pieces__mutmut_1": "another default prefix: only renames placeholders",
+    "collector.api.security.x_new_key__mutmut_10": "`token_urlsafe(None)` draws its default, 32 bytes: the same",
     "kiosk.core.outbox_view.x_peek__mutmut_4": URI,
     "kiosk.core.outbox_view.x_peek__mutmut_7": URI,
     "kiosk.core.outbox_view.x_peek__mutmut_9": URI,
     "kiosk.core.outbox_view.x_peek__mutmut_8": BUSY,
     "kiosk.core.outbox_view.x_peek__mutmut_10": BUSY,
+    "kiosk.core.outbox.xǁOutboxǁ_connection__mutmut_15": "Python's implicit transactions: every write here opens"
+    " its own BEGIN IMMEDIATE first, so none is ever started",
+    "kiosk.core.outbox.xǁOutboxǁ_connection__mutmut_17": BUSY,
+    "kiosk.core.outbox.xǁOutboxǁ_connection__mutmut_19": BUSY,
     "kiosk.core.outbox.xǁOutboxǁclose__mutmut_1": "a closed outbox is never used again (its lock is gone)",
 }
 """Survivors that cannot change behaviour, by name (names hold while the function is unchanged), with why.
@@ -246,13 +251,14 @@ def main() -> None:
     parser.add_argument(
         "--survivors", action="store_true", help="with --keep: test again only what the last run did not kill"
     )
+    parser.add_argument("--report", action="store_true", help="with --keep: only print the last run's results")
     args = parser.parse_args()
     listed = [str(p) for p in config()["only_mutate"]]  # type: ignore[attr-defined]
     modules = args.modules or listed
     if unknown := set(modules) - set(listed):
         sys.exit(f"not in [tool.mutmut] only_mutate: {', '.join(sorted(unknown))}")
-    if args.survivors and not args.keep:
-        sys.exit("--survivors needs --keep")
+    if (args.survivors or args.report) and not args.keep:
+        sys.exit("--survivors and --report need --keep")
     if not args.keep:
         shutil.rmtree(ROOT / "mutants", ignore_errors=True)
     (ROOT / "mutants").mkdir(exist_ok=True)
@@ -261,7 +267,7 @@ def main() -> None:
     began = time.monotonic()
     scores = []
     for path in modules:
-        seconds = run_module(path, args.jobs, log, args.survivors)
+        seconds = 0.0 if args.report else run_module(path, args.jobs, log, args.survivors)
         scores.append(score(path, seconds))
         s = scores[-1]
         print(f"{path:36} {s.killed:4}/{s.scored:<4} killed {s.ratio:6.1%}  ({seconds:.0f} s)", flush=True)

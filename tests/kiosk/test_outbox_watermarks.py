@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk.core.device import ExclusiveUse
 from kiosk.core.outbox import SCHEMA, AckOutcome, Outbox, OutboxError, OutboxFull, OutboxStats, adopt, peek
 from protocol import Face, KioskClock, Rating
 from protocol.messages import MAX_SEQ
@@ -278,3 +279,20 @@ def test_damage_found_by_sqlites_own_check_is_named_and_the_file_kept(tmp_path: 
     with pytest.raises(OutboxError, match=r"(?s)is damaged \(.*Fragmentation.*\); keep it for recovery"):
         Outbox(path, "k1", DEVICE)
     assert path.read_bytes() == data
+
+
+def test_an_outbox_in_a_new_folder_tree_is_created(tmp_path: Path) -> None:
+    outbox = Outbox(tmp_path / "var" / "lib" / "kiosk" / "o.sqlite3", "k1", DEVICE)
+    assert outbox.append(rating).seq == 1
+    outbox.close()
+
+
+def test_the_lock_is_the_one_every_version_takes(tmp_path: Path) -> None:
+    """A kiosk of another version still running on the same data_dir (an upgrade gone wrong) holds
+    `<outbox>.lock`: this one must see it."""
+    path = tmp_path / "o.sqlite3"
+    other = ExclusiveUse(tmp_path / "o.sqlite3.lock")
+    with pytest.raises(OutboxError, match="run one kiosk per data_dir"):
+        Outbox(path, "k1", DEVICE)
+    other.release()
+    Outbox(path, "k1", DEVICE).close()
