@@ -14,23 +14,18 @@ import pytest
 
 from kiosk.core.device import ExclusiveUse
 from kiosk.core.outbox import SCHEMA, AckOutcome, Outbox, OutboxError, OutboxFull, OutboxStats, adopt, peek
-from protocol import Face, KioskClock, Rating
+from protocol import Rating
 from protocol.messages import MAX_SEQ
+from tests.fixtures import kiosk_messages
 
 DEVICE = "machine-id:edges"
 BOOTS = [uuid.uuid4() for _ in range(3)]
 
 
 def rating(seq: int) -> Rating:
-    return Rating(
-        event_id=uuid.uuid4(),
-        kiosk_id="k1",
-        seq=seq,
-        service_point="sp-1",
-        face=Face.NEUTRAL,
-        pressed_at=datetime(2026, 3, 2, 9, 30, seq % 60, tzinfo=UTC),
-        clock=KioskClock(boot_id=BOOTS[seq % 3], uptime_ms=1000 * (seq % 1000), synced=True),
-    )
+    """Presses of three boots, each a second apart (the outbox numbers them: `seq` is its choice)."""
+    at = datetime(2026, 3, 2, 9, 30, seq % 60, tzinfo=UTC)
+    return kiosk_messages.rating("k1", seq, pressed_at=at, boot_id=BOOTS[seq % 3], uptime_ms=1000 * (seq % 1000))
 
 
 @pytest.fixture
