@@ -134,7 +134,6 @@ async def redeem(conn: AsyncConnection[Any], code_id: int, password_hash: str) -
             result = Redeemed(code["state"], code_id, code["org_id"], when=when[code["state"]])
         else:
             sp = code["service_point_id"]
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext('mlf-enrol:' || %s))", (sp,))
             kiosk_id = code["kiosk_id"] or await _free_kiosk_id(conn, sp)
             if await rows(conn, "SELECT 1 FROM kiosks WHERE id = %s", (kiosk_id,)):
                 await kiosks.set_password(conn, kiosk_id, password_hash, scope=OrgScope(code["org_id"]))
@@ -151,8 +150,10 @@ async def redeem(conn: AsyncConnection[Any], code_id: int, password_hash: str) -
 
 
 async def _free_kiosk_id(conn: AsyncConnection[Any], service_point: str) -> str:
-    """`<service point>-k<n>` with the smallest free n (under the service point's advisory lock)."""
+    """`<service point>-k<n>` with the smallest free n; an advisory lock on the stem, to the end of the
+    transaction, keeps two enrolments at once from picking the same n."""
     stem = f"{service_point[:54]}-k"
+    await conn.execute("SELECT pg_advisory_xact_lock(hashtext('mlf-enrol:' || %s))", (stem,))
     taken = {r["id"] for r in await rows(conn, "SELECT id FROM kiosks WHERE starts_with(id, %s)", (stem,))}
     n = 1
     while f"{stem}{n}" in taken:
@@ -168,8 +169,3 @@ async def audit(
         (code_id, org, outcome, kiosk_id),
     )
 
-
-async def audit_of(conn: AsyncConnection[Any], code_id: int) -> list[Row]:
-    return await rows(
-        conn, "SELECT at, outcome, kiosk_id FROM enrolment_audit WHERE code_id = %s ORDER BY id", (code_id,)
-    )

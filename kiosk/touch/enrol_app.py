@@ -20,7 +20,7 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.core.window import Window
 from kivy.lang import Builder
-from kivy.properties import NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, NumericProperty, StringProperty
 from kivy.uix.floatlayout import FloatLayout
 
 from kiosk.core.enrol.enroller import Enroller, EnrolState, Phase
@@ -61,6 +61,8 @@ class EnrolApp(App):
     bar = NumericProperty(1.0)
     font_scale = NumericProperty(1.0)
     entry = StringProperty("")
+    problem = BooleanProperty(False)
+    """The status says something went wrong (drawn in a notice's box)."""
 
     def __init__(
         self,
@@ -178,12 +180,13 @@ class EnrolApp(App):
         if self.root is None:
             return
         ids, s = self.root.ids, self.s
-        ids.title.text = texts.both(texts.TITLE, 30 * s)
-        instruction = texts.both(texts.TYPE_CODE, 18 * s)
-        where = texts.both(texts.CODE_FILE, 18 * s, file=self.enrol.code_file.name)
+        ids.title.text = texts.both(texts.TITLE, 28 * s)
+        instruction = texts.both(texts.TYPE_CODE, 17 * s)
+        where = texts.both(texts.CODE_FILE, 17 * s, file=self.enrol.code_file.name)
         ids.instruction.text = f"{instruction}\n{where}"
         ids.field.text = shown_entry(self.entry)
         seconds = math.ceil(max(0.0, (self.state.retry_at or 0) - time.monotonic()))
         message, values = texts.status(self.state, seconds)
-        ids.status.text = texts.both(message, 18 * s, **values) if message else ""
+        ids.status.text = texts.both(message, 17 * s, **values) if message else ""
+        self.problem = self.state.phase in (Phase.INVALID, Phase.NO_URL, Phase.REFUSED, Phase.RETRYING)
         ids.footer.text = self.enrol.url or ""
