@@ -15,6 +15,7 @@ import stat
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ from kiosk.core.enrol.settings import EnrolSettings
 from tests.fixtures.fix_collector import CollectorProcess
 from tests.fixtures.fix_kiosk import stored
 from tests.fixtures.fix_secured import call
+from tests.waiting import wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -160,3 +162,48 @@ def test_expired_and_unknown_codes_are_refused_with_their_reason(
     state = enroller_outcome(unreachable, tmp_path / "d", typed=new_code(collector)["code"])
     assert state.phase is Phase.RETRYING
     assert not (tmp_path / "d" / "identity.json").exists()
+
+
+def test_the_button_kiosk_waits_without_publishing_then_enrols_from_its_boot_partition(
+    secured_broker: LocalMosquitto, secured_collector: CollectorProcess, tmp_path: Path
+) -> None:
+    """The real `kiosk-buttons` program (gpiozero's mock pins): no identity, no crash, nothing sent; a code
+    dropped on the boot partition later makes it an ordinary kiosk, online at the collector."""
+    collector = secured_collector
+    register(collector)
+    boot = tmp_path / "boot"
+    boot.mkdir()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KIOSK_", "GPIOZERO_"))}
+    env |= {
+        "GPIOZERO_PIN_FACTORY": "mock",
+        "KIOSK_GPIO__PWM": "false",
+        "KIOSK_DATA_DIR": str(tmp_path / "kiosk"),
+        "KIOSK_ENROL__URL": collector.url,
+        "KIOSK_ENROL__CODE_FILE": str(boot / "mlf-enrol.txt"),
+        "KIOSK_CLOCK_SYNCED": "yes",
+        "KIOSK_RECONNECT_MIN_S": "0.2",
+    }
+    log = tmp_path / "kiosk.log"
+    with (
+        log.open("w") as out,
+        subprocess.Popen(
+            [sys.executable, "-m", "kiosk.buttons.main"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT
+        ) as kiosk,
+    ):
+        try:
+            assert wait_for(lambda: "waiting for an enrolment code" in log.read_text(), timeout=30), log.read_text()
+            time.sleep(3)
+            assert kiosk.poll() is None, log.read_text()
+            assert collector.get("/v1/kiosks") == []  # nothing published, nobody registered
+            (boot / "mlf-enrol.txt").write_text(new_code(collector)["code"] + "\n")
+
+            def online() -> bool:
+                return [(k["id"], k["online"]) for k in collector.get("/v1/kiosks")] == [("enrol-sp-k1", True)]
+
+            assert wait_for(online, timeout=60), log.read_text()
+            assert not (boot / "mlf-enrol.txt").exists()
+            kiosk.terminate()
+            assert kiosk.wait(30) == 0
+        finally:
+            kiosk.kill()
+    assert "Traceback" not in log.read_text()
