@@ -188,5 +188,7 @@ class EnrolApp(App):
         seconds = math.ceil(max(0.0, (self.state.retry_at or 0) - time.monotonic()))
         message, values = texts.status(self.state, seconds)
         ids.status.text = texts.both(message, 17 * s, **values) if message else ""
+        if self.state.phase is Phase.RETRYING and self.state.detail:  # the why, for whoever fixes it
+            ids.status.text += texts.aside(self.state.detail[:120], 14 * s)
         self.problem = self.state.phase in (Phase.INVALID, Phase.NO_URL, Phase.REFUSED, Phase.RETRYING)
         ids.footer.text = self.enrol.url or ""

@@ -38,6 +38,11 @@ def both(message: str, size: float, **values: object) -> str:
     return f"{italian}\n[size={round(size * 0.8)}][color={MUTED}]{english}[/color][/size]"
 
 
+def aside(text: str, size: float) -> str:
+    """A technical detail under a message (as the collector or the network said it: not translated)."""
+    return f"\n[size={round(size)}][color={MUTED}]{escape_markup(text)}[/color][/size]"
+
+
 def status(state: EnrolState, seconds: int) -> tuple[str, dict[str, object]]:
     """The message for a state, and its values; ("", {}) while simply waiting."""
     if state.phase is Phase.CHECKING:
