@@ -191,4 +191,4 @@ class EnrolApp(App):
         if self.state.phase is Phase.RETRYING and self.state.detail:  # the why, for whoever fixes it
             ids.status.text += texts.aside(self.state.detail[:120], 14 * s)
         self.problem = self.state.phase in (Phase.INVALID, Phase.NO_URL, Phase.REFUSED, Phase.RETRYING)
-        ids.footer.text = self.enrol.url or ""
+        ids.footer.text = f"Collector: {self.enrol.url}" if self.enrol.url else ""

@@ -36,8 +36,8 @@ def load(cls: type[S], config_file: Path | None) -> tuple[S, bool]:
     try:
         return load_settings(cls, config_file), False
     except SettingsError as exc:
-        if not exc.missing or not set(exc.missing) <= set(IDENTITY) or len(exc.problems) != len(exc.missing):
-            raise
+        if set(exc.missing) != set(IDENTITY) or len(exc.problems) != len(exc.missing):
+            raise  # a mistake, or half an identity: never taken for "not enrolled yet"
     placeholder = {name: UNENROLLED for name in IDENTITY}
     return load_settings(cls, config_file, **placeholder), True
 

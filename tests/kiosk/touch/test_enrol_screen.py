@@ -73,7 +73,7 @@ def test_enrolment_screen_typed_refused_then_scanned(collector: CollectorProcess
 
     enroller.start()
     try:
-        run_touch(app, LANDSCAPE, script)  # type: ignore[arg-type]  # the driver works on any app with a clock
+        run_touch(app, LANDSCAPE, script)  # the driver works on any app with a clock (`now`)
     finally:
         enroller.stop()
     for path in shots.values():
