@@ -14,7 +14,7 @@ from typing import Any
 import segno
 
 from collector.config import CollectorSettings
-from collector.enrolment.codes import new_code
+from collector.enrolment.codes import issue
 from collector.store import enrolment
 from collector.store.registry import RegistryError
 from collector.store.scope import EVERYWHERE
@@ -57,12 +57,8 @@ async def create(conn: Any, args: argparse.Namespace, settings: CollectorSetting
     url = (args.url or settings.public_url).rstrip("/")
     if not url.startswith(("https://", "http://")):
         raise _invalid(f"--url {url!r} is not an http(s) URL")
-    made = new_code()
-    row = await enrolment.create(
+    row, made = await issue(
         conn,
-        made.lookup,
-        made.salt,
-        made.code_hash,
         service_point=args.service_point,
         kiosk_id=args.kiosk_id,
         services=args.service,

@@ -13,7 +13,13 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
+from typing import Any
 
+from psycopg import AsyncConnection
+
+from collector.store import enrolment
+from collector.store.registry import Row
+from collector.store.scope import OrgScope
 from protocol.enrolment import CODE_DIGITS, display
 
 LOOKUP = 4
@@ -46,3 +52,30 @@ def code_hash(code: str, salt: bytes) -> bytes:
 
 def matches(code: str, salt: bytes, stored: bytes) -> bool:
     return hmac.compare_digest(code_hash(code, salt), stored)
+
+
+async def issue(
+    conn: AsyncConnection[Any],
+    *,
+    service_point: str,
+    kiosk_id: str | None,
+    services: list[str],
+    days: float,
+    note: str | None,
+    scope: OrgScope,
+) -> tuple[Row, NewCode]:
+    """A new code stored (its hash) for a service point in scope: the stored row, and the code to show once."""
+    made = new_code()
+    row = await enrolment.create(
+        conn,
+        made.lookup,
+        made.salt,
+        made.code_hash,
+        service_point=service_point,
+        kiosk_id=kiosk_id,
+        services=services,
+        days=days,
+        note=note,
+        scope=scope,
+    )
+    return row, made

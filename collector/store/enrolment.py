@@ -168,4 +168,3 @@ async def audit(
         "INSERT INTO enrolment_audit (code_id, org_id, outcome, kiosk_id) VALUES (%s, %s, %s, %s)",
         (code_id, org, outcome, kiosk_id),
     )
-

@@ -47,12 +47,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.take_enrol_code:
         return boot.take_code(settings, waiting)
     if args.validate_config:
-        if waiting:
-            print(boot.describe_waiting(settings))
-        else:
-            print(
-                f"configuration is valid (kiosk {settings.kiosk_id}, broker {settings.mqtt_host}:{settings.mqtt_port})"
-            )
+        print(boot.validated(settings, waiting))
         return 0
     if waiting and args.adopt_outbox:
         print("mlf-kiosk-touch: error: no kiosk identity yet: enrol it before adopting an outbox", file=sys.stderr)

@@ -16,7 +16,7 @@ from collector.api.routes.registry import OrgId, handle
 from collector.api.schemas import Body, Timestamp
 from collector.api.security import Admin
 from collector.config import CollectorSettings
-from collector.enrolment.codes import new_code
+from collector.enrolment.codes import issue
 from collector.enrolment.exchange import exchange
 from collector.enrolment.limits import EnrolmentLimits
 from collector.store import enrolment
@@ -112,16 +112,12 @@ async def enrol(body: EnrolmentRequest, request: Request, pool: PoolDep, setting
     summary="Make a one-time enrolment code for a service point (shown once)",
 )
 async def create_code(org: OrgId, body: CodeIn, principal: Admin, pool: PoolDep, settings: SettingsDep) -> NewCodeOut:
-    made = new_code()
     days = body.days if body.days is not None else settings.enrol_code_days
     async with pool.connection() as conn:
         await scope.organisation(conn, principal, org)
         try:
-            row = await enrolment.create(
+            row, made = await issue(
                 conn,
-                made.lookup,
-                made.salt,
-                made.code_hash,
                 service_point=body.service_point,
                 kiosk_id=body.kiosk_id,
                 services=body.services,

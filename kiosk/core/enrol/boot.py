@@ -42,7 +42,10 @@ def load(cls: type[S], config_file: Path | None) -> tuple[S, bool]:
     return load_settings(cls, config_file, **placeholder), True
 
 
-def describe_waiting(settings: KioskSettings) -> str:
+def validated(settings: KioskSettings, waiting: bool) -> str:
+    """What `--validate-config` says of valid settings."""
+    if not waiting:
+        return f"configuration is valid (kiosk {settings.kiosk_id}, broker {settings.mqtt_host}:{settings.mqtt_port})"
     enrol = settings.enrol
     return (
         f"configuration is valid; no kiosk identity yet: waiting for enrolment "
