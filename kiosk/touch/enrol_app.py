@@ -77,6 +77,8 @@ class EnrolApp(App):
         self.state = EnrolState(Phase.WAITING)
         self._on_ready = on_ready
         self._ui_thread = threading.current_thread()
+        self._events: list[Any] = []
+        """What this app put on Kivy's clock (one clock per process): cancelled when it stops."""
         enroller.add_listener(self._from_enroller)
 
     def build(self) -> EnrolRoot:
@@ -92,7 +94,9 @@ class EnrolApp(App):
         Window.bind(on_key_down=self._on_key, on_textinput=self._on_text)
         self._pad()
         self._resized(self.root, self.root.size)
-        Clock.schedule_interval(lambda _dt: self.refresh() if self.state.phase is Phase.RETRYING else None, 1.0)
+        self._events.append(
+            Clock.schedule_interval(lambda _dt: self.refresh() if self.state.phase is Phase.RETRYING else None, 1.0)
+        )
         ready = self._on_ready
         if ready is not None:
 
@@ -104,6 +108,8 @@ class EnrolApp(App):
 
     def on_stop(self) -> None:
         Window.unbind(on_key_down=self._on_key, on_textinput=self._on_text)
+        for event in self._events:
+            event.cancel()
 
     # -- input ------------------------------------------------------------------------------------
 
@@ -156,7 +162,7 @@ class EnrolApp(App):
         if state.phase in (Phase.REFUSED, Phase.INVALID):
             self.entry = ""
         if state.phase is Phase.ENROLLED:
-            Clock.schedule_once(lambda _dt: self.stop(), STOP_AFTER_S)
+            self._events.append(Clock.schedule_once(lambda _dt: self.stop(), STOP_AFTER_S))
         self.refresh()
 
     # -- drawing ----------------------------------------------------------------------------------
