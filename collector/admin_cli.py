@@ -19,6 +19,7 @@ import psycopg
 from collector import admin_reporting
 from collector.api.security import ROLES, new_key
 from collector.config import CollectorSettings
+from collector.enrolment import cli as enrolment_cli
 from collector.provisioning import broker_files
 from collector.provisioning.reconciler import sync_broker_files
 from collector.store import identity, keys, kiosks, registry, targets
@@ -117,10 +118,11 @@ def add_parser(sub: Any) -> None:
     p.set_defaults(run=target_set)
 
     admin_reporting.add_parsers(nouns)
+    enrolment_cli.add_parsers(nouns)
 
 
 def run(args: argparse.Namespace, settings: CollectorSettings) -> None:
-    for name in ("id", "org", "service_point", "site", "service"):
+    for name in ("id", "org", "service_point", "site", "service", "kiosk_id"):
         value = getattr(args, name, None)
         if isinstance(value, str) and not re.fullmatch(SLUG_PATTERN, value):
             raise AdminError(f"{name.replace('_', '-')} {value!r} is not a valid identifier (lower-case a-z, 0-9, - _)")

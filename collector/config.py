@@ -210,6 +210,22 @@ class CollectorSettings(AlertSettings, BaseSettings):
     provisioning_interval_s: float = Field(
         default=30, gt=0, le=3600, description="How often kiosk configs and broker files are checked."
     )
+    # Zero-touch kiosk enrolment (collector/enrolment/): what a kiosk is told, and how guessing is stopped.
+    kiosk_mqtt_host: str | None = Field(
+        default=None, min_length=1, description="The broker as kiosks reach it (enrolment); default: mqtt_host."
+    )
+    kiosk_mqtt_port: int | None = Field(default=None, ge=1, le=65535, description="Its port; default: mqtt_port.")
+    kiosk_mqtt_tls: bool | None = Field(default=None, description="Kiosks connect with TLS; default: mqtt_tls.")
+    kiosk_mqtt_ca_file: Path | None = Field(
+        default=None, description="CA certificate (PEM) of the broker handed to enrolled kiosks; none: the system's."
+    )
+    enrol_code_days: float = Field(default=7, ge=0.01, le=90, description="How long a new enrolment code works.")
+    enrol_failure_limit: Annotated[str, AfterValidator(_valid_rate)] = Field(
+        default="10/hour", description="Failed enrolment attempts per client address."
+    )
+    enrol_failure_limit_total: Annotated[str, AfterValidator(_valid_rate)] = Field(
+        default="200/hour", description="Failed enrolment attempts from everywhere together."
+    )
     gc_interval_s: float = Field(
         default=10,
         ge=0,

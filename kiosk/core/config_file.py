@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 from pydantic import ValidationError
 
 from envcheck import unknown_variables
+from kiosk.core.enrol.identity import read_identity
 from kiosk.core.settings import KioskSettings, flat_fields
 
 S = TypeVar("S", bound=KioskSettings)
@@ -27,9 +28,11 @@ CONFIG_FILE_VARIABLE = "KIOSK_CONFIG_FILE"
 class SettingsError(ValueError):
     """The configuration cannot be used; `problems` has one line per cause."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], missing: tuple[str, ...] = ()) -> None:
         super().__init__("invalid configuration:\n  " + "\n  ".join(problems))
         self.problems = problems
+        self.missing = missing
+        """Settings that are required and unset (an identity not enrolled yet, see `kiosk.core.enrol.boot`)."""
 
 
 def load_settings(cls: type[S], config_file: Path | None = None, **overrides: Any) -> S:
@@ -46,6 +49,7 @@ def load_settings(cls: type[S], config_file: Path | None = None, **overrides: An
             raise SettingsError([f"{config_file}: cannot read: {exc.strerror}"]) from None
         except tomllib.TOMLDecodeError as exc:
             raise SettingsError([f"{config_file}: not valid TOML: {exc}"]) from None
+    data = {**data, **_identity(cls, data, env)}
     known = [*flat_fields(cls), "config_file"]
     problems = [
         f"{variable} (environment): {problem}" for variable, problem in unknown_variables(env, ENV_PREFIX, known)
@@ -55,7 +59,19 @@ def load_settings(cls: type[S], config_file: Path | None = None, **overrides: An
     try:
         return cls(**{**data, **overrides})
     except ValidationError as exc:
-        raise SettingsError(describe(exc, config_file, text, env)) from None
+        missing = tuple(str(e["loc"][0]) for e in exc.errors() if e["type"] == "missing" and len(e["loc"]) == 1)
+        raise SettingsError(describe(exc, config_file, text, env), missing) from None
+
+
+def _identity(cls: type[S], data: dict[str, Any], env: Mapping[str, str]) -> dict[str, Any]:
+    """What an enrolment wrote into the data folder (kiosk.core.enrol.identity): it wins over the file."""
+    data_dir = Path(env.get("KIOSK_DATA_DIR") or data.get("data_dir") or cls.model_fields["data_dir"].default)
+    try:
+        return read_identity(data_dir)
+    except ValueError as exc:
+        raise SettingsError([str(exc)]) from None
+    except OSError as exc:
+        raise SettingsError([f"{data_dir}: cannot read the kiosk identity: {exc.strerror}"]) from None
 
 
 def describe(exc: ValidationError, config_file: Path | None, text: str, env: Mapping[str, str]) -> list[str]:

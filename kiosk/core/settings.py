@@ -19,6 +19,7 @@ from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, Settings
 
 from envcheck import is_placeholder
 from kiosk.core.device import local_device_id
+from kiosk.core.enrol.settings import EnrolSettings
 from protocol import Channel
 from protocol.messages import Slug
 
@@ -96,6 +97,9 @@ class KioskSettings(BaseSettings):
         "`yes`/`no` override it (a board with a battery-backed RTC, or a test).",
     )
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field(default="INFO", description="Logging detail.")
+    enrol: EnrolSettings = Field(
+        default_factory=EnrolSettings, description="Zero-touch enrolment of a kiosk with no identity yet."
+    )
 
     @classmethod
     def settings_customise_sources(

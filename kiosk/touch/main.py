@@ -10,7 +10,8 @@ import sys
 from pathlib import Path
 
 from kiosk.core import adoption
-from kiosk.core.config_file import SettingsError, load_settings
+from kiosk.core.config_file import SettingsError
+from kiosk.core.enrol import boot
 from kiosk.core.face_api import OutboxError
 from kiosk.core.sdnotify import SystemdNotifier
 from kiosk.touch.settings import TouchKioskSettings, TouchScreen
@@ -28,9 +29,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--validate-config", action="store_true", help="check the settings and exit")
     parser.add_argument("--window", metavar="WxH", help="run in a window of this size (e.g. 800x480), not full screen")
     adoption.add_option(parser)
+    boot.add_option(parser)
     args = parser.parse_args(argv)
     try:
-        settings = load_settings(TouchKioskSettings, args.config)
+        settings, waiting = boot.load(TouchKioskSettings, args.config)
         if args.window:
             touch = TouchScreen.model_validate(
                 {**settings.touch.model_dump(), "fullscreen": False, "window_size": args.window, "show_cursor": True}
@@ -42,9 +44,17 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         print(f"mlf-kiosk-touch: error: --window {args.window}: {exc}", file=sys.stderr)
         return 2
+    if args.take_enrol_code:
+        return boot.take_code(settings, waiting)
     if args.validate_config:
-        print(f"configuration is valid (kiosk {settings.kiosk_id}, broker {settings.mqtt_host}:{settings.mqtt_port})")
+        print(boot.validated(settings, waiting))
         return 0
+    if waiting and args.adopt_outbox:
+        print("mlf-kiosk-touch: error: no kiosk identity yet: enrol it before adopting an outbox", file=sys.stderr)
+        return 2
+    if waiting:
+        logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        return wait_for_enrolment(settings)
     if args.adopt_outbox:
         return adoption.adopt("mlf-kiosk-touch", settings)
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -74,6 +84,32 @@ def configure_kivy(screen: TouchScreen, data_dir: Path) -> None:
     Config.set("graphics", "height", str(height))
     Config.set("graphics", "show_cursor", "1" if screen.show_cursor else "0")
     Config.set("input", "mouse", "mouse,disable_multitouch")  # a right click is a click, not a red dot
+
+
+def wait_for_enrolment(settings: TouchKioskSettings) -> int:
+    """No identity yet: the enrolment screen (kiosk/touch/enrol_app.py); enrolled, start again as a kiosk."""
+    from kiosk.core.enrol.enroller import Enroller
+
+    configure_kivy(settings.touch, settings.data_dir)
+    from kivy.clock import Clock
+
+    from kiosk.touch.enrol_app import EnrolApp
+
+    enroller = Enroller(settings.enrol, settings.data_dir)
+    systemd = SystemdNotifier()
+    app = EnrolApp(enroller, settings.enrol, on_ready=lambda: systemd.ready("waiting for enrolment"))
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(signum, lambda *_: Clock.schedule_once(lambda _dt: app.stop(), 0))
+    if systemd.watchdog_interval_s:
+        Clock.schedule_interval(lambda _dt: systemd.watchdog() if enroller.alive else None, systemd.watchdog_interval_s)
+    enroller.start()
+    try:
+        app.run()
+    finally:
+        enroller.stop()
+    if enroller.done.is_set():
+        boot.restart()
+    return 0
 
 
 def run(settings: TouchKioskSettings) -> int:

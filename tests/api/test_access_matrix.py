@@ -176,6 +176,11 @@ class Rule:
     """Organisations of the objects in a 2xx answer."""
 
 
+def _code(w: World, org: str | None) -> Any:
+    """A fresh enrolment code of the organisation's service point."""
+    return w.prepare("POST", f"/v1/organisations/{org}/enrolment-codes", {"service_point": f"{org}-sp"})
+
+
 def _get(path: str, **params: str) -> Callable[[World, str | None], Call]:
     """GET `path` with `{org}` filled in; `org=` as a query filter only when an organisation is named."""
 
@@ -442,6 +447,28 @@ RULES: dict[tuple[str, str], Rule] = {
         READERS, lambda w, org: Call("GET", f"/v1/organisations/{org}/actions/{w.actions[str(org)]}"), other=403
     ),
     ("DELETE", "/v1/organisations/{org}/actions/{action_id}"): Rule(ADMINS, _action_then_delete, ok=204, other=403),
+    # Enrolment: admins make, list and revoke codes; a kiosk trades a code for its identity with no key at all.
+    ("POST", "/v1/organisations/{org}/enrolment-codes"): Rule(
+        ADMINS,
+        lambda w, org: Call("POST", f"/v1/organisations/{org}/enrolment-codes", json={"service_point": f"{org}-sp"}),
+        ok=201,
+        other=403,
+    ),
+    ("GET", "/v1/organisations/{org}/enrolment-codes"): Rule(
+        ADMINS,
+        lambda w, org: (_code(w, org), Call("GET", f"/v1/organisations/{org}/enrolment-codes"))[1],
+        other=403,
+        sees=_owners("organisation"),
+    ),
+    ("DELETE", "/v1/organisations/{org}/enrolment-codes/{code_id}"): Rule(
+        ADMINS,
+        lambda w, org: Call("DELETE", f"/v1/organisations/{org}/enrolment-codes/{_code(w, org)['id']}"),
+        ok=204,
+        other=403,
+    ),
+    ("POST", "/v1/enrolment"): Rule(
+        ANYONE, lambda w, org: Call("POST", "/v1/enrolment", json={"code": _code(w, "a")["code"]}), other=None
+    ),
     ("GET", "/v1/alerts/deliveries"): Rule(
         ADMINS, _get("/v1/alerts/deliveries", org="{org}"), other=403, unnamed=True, sees=_owners("organisation")
     ),

@@ -5,10 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import psycopg
 import pytest
 
+from protocol.enrolment import normalise
 from tests.fixtures.fix_api import Api
 
 
@@ -129,3 +131,37 @@ def test_create_if_missing_leaves_what_exists_and_conflicts_are_cleared_by_the_o
         row = conn.execute("SELECT identity_conflict_since, identity_conflict_cleared_at IS NOT NULL FROM kiosks")
         assert row.fetchone() == (None, True)
         assert conn.execute("SELECT kind FROM kiosk_events").fetchall() == [("identity_conflict_cleared",)]
+
+
+def test_enrolment_codes_from_the_command_line(api: Api, tmp_path: Path) -> None:
+    """A code printed once with its QR (read back from the PNG), listed without it, used once, revoked."""
+    from PIL import Image
+    from pyzbar.pyzbar import decode
+
+    url = api.database_url
+    ok(url, "org", "create", "roma", "--name", "Roma Capitale")
+    ok(url, "service-point", "create", "roma-sp", "--org", "roma", "--name", "Anagrafe")
+    qr = tmp_path / "code.png"
+    out = ok(url, "enrol-code", "create", "--service-point", "roma-sp", "--qr", str(qr),
+             "--url", "https://feedback.comune.example/", "--note", "Pi 3")  # fmt: skip
+    code = out.splitlines()[-1]
+    assert normalise(code) is not None
+    line = f"MLF-ENROL {code} https://feedback.comune.example"
+    assert f"QR text: {line}" in out
+    assert [d.data.decode() for d in decode(Image.open(qr))] == [line]
+    listed = ok(url, "enrol-code", "list")
+    assert "pending" in listed
+    assert "roma-sp" in listed
+    assert code not in listed
+    assert api.client.post("/v1/enrolment", json={"code": code}).status_code == 200
+    assert "used" in ok(url, "enrol-code", "list", "--org", "roma")
+    second = ok(url, "enrol-code", "create", "--service-point", "roma-sp", "--qr-terminal")
+    code_id = ok(url, "enrol-code", "list").split()[0]
+    assert ok(url, "enrol-code", "revoke", code_id).startswith("revoked enrolment code")
+    assert api.client.post("/v1/enrolment", json={"code": second.splitlines()[-1]}).status_code == 410
+    refused = admin(url, "enrol-code", "create", "--service-point", "nowhere")
+    assert refused.returncode != 0
+    assert "no service point 'nowhere'" in refused.stderr
+    bad = admin(url, "enrol-code", "create", "--service-point", "roma-sp", "--qr", str(tmp_path / "code.jpg"))
+    assert bad.returncode != 0
+    assert ".png, .svg, .pdf" in bad.stderr

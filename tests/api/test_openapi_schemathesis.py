@@ -67,7 +67,8 @@ def live_api(pg_server: LocalPostgres) -> Iterator[LiveApi]:
     store(database_url, presses + many(now, {"negative": 8}, reason="waiting-time", **where), org="roma")
     admin, reader = make_key(database_url, "admin"), make_key(database_url, "reader")
     port = free_port()
-    settings = api_settings(database_url, auth_failure_limit="1000000/minute")
+    limits = {"auth_failure_limit": "1000000/minute", "enrol_failure_limit_total": "1000000/minute"}
+    settings = api_settings(database_url, enrol_failure_limit="1000000/minute", **limits)
     server = uvicorn.Server(uvicorn.Config(create_app(settings), port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -171,9 +172,11 @@ def test_the_document_has_examples_and_security(api_schema: schemathesis.schemas
     public = [p for p in open_paths if p.startswith("/public/")]  # public results of organisations that opted in
     # the web rating page (its link is the secret) and the voice webhooks (signed by the voice service)
     channels = [p for p in open_paths if p.startswith(("/r/", "/phone/"))]
-    assert [p for p in open_paths if p not in public + channels] == ["/healthz"]  # probes carry no key
+    enrolment = [p for p in open_paths if p == "/v1/enrolment"]  # a kiosk's one-time code is its credential
+    assert [p for p in open_paths if p not in public + channels + enrolment] == ["/healthz"]  # probes: no key
     assert len(public) == 3
     assert len(channels) == 4
-    assert len(secured) == len(operations) - 1 - len(public) - 5  # /r/ has GET and POST
+    assert len(enrolment) == 1
+    assert len(secured) == len(operations) - 1 - len(public) - 5 - 1  # /r/ has GET and POST
     with_examples = [name for name, s in raw["components"]["schemas"].items() if "examples" in s]
     assert {"Organisation", "KioskIn", "TargetIn", "OverviewRow", "KioskStatus"} <= set(with_examples)

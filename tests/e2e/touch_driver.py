@@ -55,7 +55,7 @@ def write(seen: list[dict[str, Any]], out: Path) -> None:
     part.replace(out)
 
 
-def drive(keys: list[int], out: Path, wait_config: bool) -> None:
+def drive(keys: list[int], out: Path, wait_config: bool, gap_s: float = KEY_GAP_S) -> None:
     """Schedule the presses on Kivy's clock, to run once the program's app is up (called after the
     program's own `configure_kivy`, so Kivy starts exactly as it would without us)."""
     from kivy.app import App
@@ -89,7 +89,7 @@ def drive(keys: list[int], out: Path, wait_config: bool) -> None:
 
         Window.dispatch("on_key_down", keys[index], 0, None, [])
         Window.dispatch("on_key_up", keys[index], 0)
-        Clock.schedule_once(lambda _dt: press(app, index + 1), KEY_GAP_S)
+        Clock.schedule_once(lambda _dt: press(app, index + 1), gap_s)
 
     def wait_for_revision(app: Any, index: int) -> None:
         wanted = out.with_name(out.name + ".revision")
@@ -121,12 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--out", type=Path, required=True, help="where to write what the screen showed")
     parser.add_argument("--wait-config", action="store_true", help="press only once the collector's config is in")
+    parser.add_argument("--gap", type=float, default=KEY_GAP_S, help="seconds between keys (more than a cooldown)")
     options = parser.parse_args(ours)
     program_run = touch_main.run
 
     def run(settings: TouchKioskSettings) -> int:
         touch_main.configure_kivy(settings.touch, settings.data_dir)  # what `run` does first (idempotent)
-        drive([ord(k) for k in options.keys.split(",")], options.out, options.wait_config)
+        drive([ord(k) for k in options.keys.split(",")], options.out, options.wait_config, options.gap)
         return program_run(settings)
 
     touch_main.run = run
