@@ -10,7 +10,7 @@ from typing import Any, Literal
 from psycopg import AsyncConnection
 
 from collector.store import kiosks
-from collector.store.registry import RegistryError, Row, check_services, not_found, one, rows
+from collector.store.registry import RegistryError, Row, not_found, rows
 from collector.store.scope import EVERYWHERE, OrgScope
 
 Outcome = Literal["enrolled", "unknown", "used", "expired", "revoked"]
@@ -49,16 +49,7 @@ async def create(
 ) -> Row:
     """A new code for a service point in scope; `kiosk_id` names the kiosk to give (an existing one of the same
     organisation: its replacement device). Returns the row as `listing` shows it."""
-    sp = await one(
-        conn,
-        "SELECT org_id FROM service_points"
-        " WHERE id = %(sp)s AND (%(scope_org)s::text IS NULL OR org_id = %(scope_org)s)",
-        {"sp": service_point, **scope.params},
-        "service point",
-        service_point,
-    )
-    org = sp["org_id"]
-    await check_services(conn, org, services)
+    org = await kiosks.place(conn, service_point, services, scope=scope)
     if kiosk_id is not None:
         found = await rows(conn, "SELECT org_id FROM kiosks WHERE id = %s", (kiosk_id,))
         if found and found[0]["org_id"] != org:

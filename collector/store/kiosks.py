@@ -13,6 +13,20 @@ from collector.store.registry import Row, check_services, insert, one, rows
 from collector.store.scope import OrgScope
 
 
+async def place(conn: AsyncConnection[Any], service_point: str, services: list[str], *, scope: OrgScope) -> str:
+    """The organisation of a kiosk placed at `service_point` (in scope) offering `services` (each checked)."""
+    sp = await one(
+        conn,
+        "SELECT org_id FROM service_points"
+        " WHERE id = %(sp)s AND (%(scope_org)s::text IS NULL OR org_id = %(scope_org)s)",
+        {"sp": service_point, **scope.params},
+        "service point",
+        service_point,
+    )
+    await check_services(conn, sp["org_id"], services)
+    return str(sp["org_id"])
+
+
 async def create(
     conn: AsyncConnection[Any],
     kiosk_id: str,
@@ -25,16 +39,8 @@ async def create(
 ) -> Row:
     """Register a kiosk at a service point with its credentials (hash) and settings, in one transaction;
     returns `org_id`."""
-    sp = await one(
-        conn,
-        "SELECT org_id FROM service_points"
-        " WHERE id = %(sp)s AND (%(scope_org)s::text IS NULL OR org_id = %(scope_org)s)",
-        {"sp": service_point, **scope.params},
-        "service point",
-        service_point,
-    )
-    await check_services(conn, sp["org_id"], services)
-    params = {"id": kiosk_id, "org": sp["org_id"], "sp": service_point}
+    org = await place(conn, service_point, services, scope=scope)
+    params = {"id": kiosk_id, "org": org, "sp": service_point}
     async with conn.transaction():
         await insert(
             conn,
@@ -51,7 +57,7 @@ async def create(
             "INSERT INTO kiosk_settings (kiosk_id, services, cooldown_s) VALUES (%(id)s, %(services)s, %(cooldown)s)",
             {"id": kiosk_id, "services": services, "cooldown": cooldown_s},
         )
-    return {"org_id": sp["org_id"]}
+    return {"org_id": org}
 
 
 async def find(conn: AsyncConnection[Any], kiosk_id: str, *, scope: OrgScope) -> Row:
