@@ -8,6 +8,7 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import Any, Protocol
 
 from kiosk.core import adoption
 from kiosk.core.config_file import SettingsError
@@ -91,22 +92,13 @@ def wait_for_enrolment(settings: TouchKioskSettings) -> int:
     from kiosk.core.enrol.enroller import Enroller
 
     configure_kivy(settings.touch, settings.data_dir)
-    from kivy.clock import Clock
 
     from kiosk.touch.enrol_app import EnrolApp
 
     enroller = Enroller(settings.enrol, settings.data_dir)
     systemd = SystemdNotifier()
     app = EnrolApp(enroller, settings.enrol, on_ready=lambda: systemd.ready("waiting for enrolment"))
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(signum, lambda *_: Clock.schedule_once(lambda _dt: app.stop(), 0))
-    if systemd.watchdog_interval_s:
-        Clock.schedule_interval(lambda _dt: systemd.watchdog() if enroller.alive else None, systemd.watchdog_interval_s)
-    enroller.start()
-    try:
-        app.run()
-    finally:
-        enroller.stop()
+    _run_beside(app, enroller, systemd)
     if enroller.done.is_set():
         boot.restart()
     return 0
@@ -121,24 +113,39 @@ def run(settings: TouchKioskSettings) -> int:
         print(f"mlf-kiosk-touch: error: {exc}", file=sys.stderr)
         return 2
     configure_kivy(settings.touch, settings.data_dir)
-    from kivy.clock import Clock
 
     from kiosk.touch.app import TouchKioskApp
 
     systemd = SystemdNotifier()
     app = TouchKioskApp(kiosk, settings.touch, on_ready=lambda: systemd.ready(f"kiosk {settings.kiosk_id} ready"))
+    _run_beside(app, kiosk, systemd, stopping=True)
+    return 0
+
+
+class _Worker(Protocol):
+    @property
+    def alive(self) -> bool: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+def _run_beside(app: Any, worker: _Worker, systemd: SystemdNotifier, stopping: bool = False) -> None:
+    """Run the Kivy app with `worker` (the kiosk, the enroller) beside it: SIGTERM and SIGINT close the app
+    on its own thread, systemd's watchdog is fed while the worker lives, and the worker stops with the app."""
+    from kivy.clock import Clock
+
     for signum in (signal.SIGTERM, signal.SIGINT):
         signal.signal(signum, lambda *_: Clock.schedule_once(lambda _dt: app.stop(), 0))
     if systemd.watchdog_interval_s:
-        Clock.schedule_interval(lambda _dt: systemd.watchdog() if kiosk.alive else None, systemd.watchdog_interval_s)
-    kiosk.start()
+        Clock.schedule_interval(lambda _dt: systemd.watchdog() if worker.alive else None, systemd.watchdog_interval_s)
+    worker.start()
     try:
         app.run()
     finally:
-        systemd.stopping()
-        log.info("stopping")
-        kiosk.stop()
-    return 0
+        if stopping:
+            systemd.stopping()
+            log.info("stopping")
+        worker.stop()
 
 
 if __name__ == "__main__":
