@@ -16,17 +16,19 @@ Checked: every rating stored once, nothing refused, no open gap.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import sys
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlencode
 
-import paho.mqtt.client as mqtt
 import psycopg
-from services import Stack, mqtt_client, percentile, publishers, stack
+from mqtt_burst import BurstPublisher
+from services import CpuTally, Stack, percentile, publishers, stack
 
 from protocol import decode
 from protocol.topics import TopicKind
@@ -43,50 +45,45 @@ def point_ids(index: int) -> tuple[str, str, str]:
     return org, f"{org}-sp{index % ORGS_OF + 1}", f"{org}-k{index % ORGS_OF + 1}"
 
 
-def payload(
-    kiosk: str, point: str, seq: int, face: str, reason: str | None, service: str, at: datetime, boot: str
-) -> bytes:
+def payload(kiosk: str, point: str, seq: int, face: str, reason: str | None, service: str, at: str, boot: str) -> bytes:
     """A protocol v1 rating, written directly (the `Rating` model costs the publishers more than the broker);
     the first ones are checked against the model, and the collector refuses any that is wrong."""
     reason_json = f'"{reason}"' if reason else "null"
     return (
         f'{{"event_id":"{uuid.uuid4()}","kiosk_id":"{kiosk}","seq":{seq},"service_point":"{point}",'
         f'"service":"{service}","channel":"counter","face":"{face}","reason":{reason_json},'
-        f'"pressed_at":"{at.isoformat()}","clock":{{"boot_id":"{boot}","uptime_ms":{seq * 1000},"synced":true}}}}'
+        f'"pressed_at":"{at}","clock":{{"boot_id":"{boot}","uptime_ms":{seq * 1000},"synced":true}}}}'
     ).encode()
 
 
 def publish_share(port: int, points: range, per_point: int, seed: int) -> None:
     """One publisher process: its service points' day, press by press, in sequence order per kiosk."""
     rng = random.Random(seed)
-    client = mqtt_client(f"national-{seed}")
-    client.connect("127.0.0.1", port)
-    client.loop_start()
     start = datetime.now(UTC) - timedelta(hours=23)
     step = timedelta(hours=22) / per_point
     boot = str(uuid.uuid4())
-    ids = [point_ids(i) for i in points]
-    unhappy = [i % 10 == 3 for i in points]
-    pending: list[mqtt.MQTTMessageInfo] = []
-    for seq in range(1, per_point + 1):
-        at = start + step * seq
-        for (org, point, kiosk), sad in zip(ids, unhappy, strict=True):
-            draw = rng.random()
-            red, yellow = (0.35, 0.20) if sad else (0.05, 0.13)
-            face = "negative" if draw < red else "neutral" if draw < red + yellow else "positive"
-            reason = rng.choice(REASONS) if face == "negative" and rng.random() < 0.6 else None
-            body = payload(kiosk, point, seq, face, reason, SERVICES[seq % 4], at, boot)
-            if seq == 1 and len(pending) < 3:
-                decode(TopicKind.RATING, body)  # the hand-written payload is a valid rating
-            pending.append(client.publish(f"mlf/v1/{org}/{kiosk}/rating", body, qos=1))
-            if len(pending) >= 5000:  # paho's own queue is not made for millions: wait in slices
-                for info in pending:
-                    info.wait_for_publish(300)
-                pending.clear()
-    for info in pending:
-        info.wait_for_publish(300)
-    client.disconnect()
-    client.loop_stop()
+    kiosks = [
+        (f"mlf/v1/{org}/{kiosk}/rating", kiosk, point, i % 10 == 3)
+        for i in points
+        for org, point, kiosk in [point_ids(i)]
+    ]
+
+    def day() -> Iterator[tuple[str, bytes]]:
+        for seq in range(1, per_point + 1):
+            at = (start + step * seq).isoformat()
+            for topic, kiosk, point, sad in kiosks:
+                draw = rng.random()
+                red, yellow = (0.35, 0.20) if sad else (0.05, 0.13)
+                face = "negative" if draw < red else "neutral" if draw < red + yellow else "positive"
+                reason = rng.choice(REASONS) if face == "negative" and rng.random() < 0.6 else None
+                body = payload(kiosk, point, seq, face, reason, SERVICES[seq % 4], at, boot)
+                if seq == 1 and kiosk == kiosks[0][1]:
+                    decode(TopicKind.RATING, body)  # the hand-written payload is a valid rating
+                yield topic, body
+
+    client = BurstPublisher("127.0.0.1", port, f"national-{seed}")
+    client.publish(day())
+    client.close()
 
 
 class Memory(threading.Thread):
@@ -126,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
         f"({per_point} per kiosk), {args.publishers} publisher processes; PostgreSQL fsync on",
         flush=True,
     )
-    with stack("national", durable=True) as run:
+    with stack("national", durable=True, autosave_s=10) as run:  # mosquitto saves as deploy/mosquitto does
         return day(run, args, total)
 
 
@@ -137,6 +134,15 @@ def day(run: Stack, args: argparse.Namespace, total: int) -> int:
     spawned = publishers(
         __file__, args.publishers, run.broker.port, f"--points={args.points}", f"--ratings={args.ratings}"
     )
+    cpu = CpuTally(
+        {p.pid: "publishers (the kiosks)" for p in spawned}
+        | {
+            run.collector.pid: "collector",
+            run.broker_pid: "mosquitto",
+            run.postgres_pid: "PostgreSQL",
+        }
+    )
+    cpu.start()
     published_at = None
     try:
         next_line = began + 30
@@ -159,12 +165,18 @@ def day(run: Stack, args: argparse.Namespace, total: int) -> int:
                 p.kill()
             p.wait()
         memory.stop.set()
+        cpu.stop.set()
     failed = [p.returncode for p in spawned if p.returncode]
     published = (published_at or time.monotonic()) - began
     print(f"\n{total:,} ratings stored in {took:.0f} s ({total / took:,.0f}/s); published in {published:.0f} s")
     if failed:
         print(f"publisher exit codes: {failed}")
     end_rss = memory.samples[-1] if memory.samples else 0.0
+    spent = cpu.totals()
+    cores = os.cpu_count() or 1
+    print(f"CPU over the day: {sum(spent.values()):,.0f} s of the {cores * took:,.0f} s its {cores} cores had")
+    for name, seconds in spent.items():
+        print(f"  {name:<24} {seconds:7.0f} s  {seconds / total * 1e6:5.0f} µs a rating")
     print(f"collector memory: peak {memory.peak:.0f} MB resident, at the end {end_rss:.0f} MB")
     checks = check(run, total)
     checks["the day in <= 10 minutes"] = took <= 600

@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.error
 import urllib.request
@@ -52,6 +53,11 @@ class Collector:
     @property
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    @property
+    def pid(self) -> int:
+        assert self.process is not None
+        return self.process.pid
 
     def start(self) -> None:
         with self.log.open("ab") as log:
@@ -187,6 +193,16 @@ class Stack:
     collector: Collector
     extra_env: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def broker_pid(self) -> int:
+        assert self.broker.process is not None
+        return self.broker.process.pid
+
+    @property
+    def postgres_pid(self) -> int:
+        """The postmaster's (its backends, writers and autovacuum are its children)."""
+        return int((self.postgres.datadir / "postmaster.pid").read_text().split()[0])
+
 
 def collector_env(database_url: str, broker_port: int, **settings: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("COLLECTOR_")}
@@ -250,3 +266,45 @@ def percentile(samples: list[float], p: float) -> float:
     ordered = sorted(samples)
     rank = max(1, min(len(ordered), round(p / 100 * len(ordered) + 0.5)))
     return ordered[rank - 1]
+
+
+class CpuTally(threading.Thread):
+    """CPU seconds (user + system) of process trees, sampled every second: each process counts for the first
+    of `roots` (pid -> name, several pids may share a name) among its ancestors. A process that ends between
+    two samples loses at most its last second."""
+
+    def __init__(self, roots: dict[int, str]) -> None:
+        super().__init__(name="cpu-tally", daemon=True)
+        self.roots = roots
+        self.seen: dict[int, tuple[str, float]] = {}
+        self.stop = threading.Event()
+        self.tick = os.sysconf("SC_CLK_TCK")
+
+    def run(self) -> None:
+        while not self.stop.wait(1.0):
+            self.sample()
+
+    def sample(self) -> None:
+        stats: dict[int, tuple[int, float]] = {}
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            stats[int(entry.name)] = (int(fields[1]), (int(fields[11]) + int(fields[12])) / self.tick)
+        by_pid = self.roots
+        for pid, (_, cpu) in stats.items():
+            node, hops = pid, 0
+            while node not in by_pid and node in stats and hops < 50:
+                node, hops = stats[node][0], hops + 1
+            if node in by_pid:
+                self.seen[pid] = (by_pid[node], max(cpu, self.seen.get(pid, ("", 0.0))[1]))
+
+    def totals(self) -> dict[str, float]:
+        self.sample()
+        out = dict.fromkeys(self.roots.values(), 0.0)
+        for name, cpu in self.seen.values():
+            out[name] += cpu
+        return out
