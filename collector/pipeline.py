@@ -1,9 +1,12 @@
 """Transport -> batch -> database -> ack: the collector's ingest loop.
 
-The transport's thread (MQTT: paho's) parses each message and enqueues it; writer threads
-(`COLLECTOR_WRITERS`) take batches (by size and time) and store each in one transaction on
-their own connection; only then does the acker thread ack the messages to the transport and
-publish each kiosk's ack watermark. If the database is unreachable a writer keeps its batch
+The transport's thread (MQTT: paho's) parses each message and enqueues it in the inbox of one
+writer, chosen by the message's kiosk, so that each kiosk's messages stay in order and two writers
+never wait for each other's locks on a kiosk's rows (with a single inbox, the writers of a large fleet
+spent half their time waiting on each other). The writer threads (`COLLECTOR_WRITERS`) take batches
+(by size and time) from their inbox and store each in one transaction on their own connection;
+only then does the acker thread ack the messages to the transport and publish each kiosk's ack
+watermark. If the database is unreachable a writer keeps its batch
 and retries: nothing is acked, nothing lost. See docs/scaling.md.
 """
 
@@ -39,16 +42,15 @@ class IngestPipeline:
         self._settings = settings
         self.transport = transport
         self._options = write_options(settings)
-        self._inbox: queue.Queue[Classified] = queue.Queue()
+        self._inboxes: list[queue.Queue[Classified]] = [queue.Queue() for _ in range(settings.writers)]
         self._published: dict[InstanceKey, int] = {}
         self._conflicted: set[str] = set()
         """Kiosk ids whose identity conflict was open when last heard (their acks say so)."""
         self._committed: queue.Queue[tuple[list[Classified], WriteResult, datetime] | None] = queue.Queue()
         self._acker = threading.Thread(target=self._ack_loop, name="ingest-acker", daemon=True)
-        # One batch waits here at most (plus one read), the others are being written: together what the
-        # broker may have in flight to us. That bounds memory even when the broker sends past our
-        # Receive Maximum (see collector/mqtt_client.py).
-        self._inbox_limit = settings.batch_max
+        # A batch per writer waits here at most (plus one read) while the writers write theirs. That bounds
+        # memory even when the broker sends past our Receive Maximum (see collector/mqtt_client.py).
+        self._inbox_limit = settings.batch_max * settings.writers
         self._flow = threading.Lock()
         self._paused = False
         self.metrics = IngestMetrics()
@@ -60,7 +62,7 @@ class IngestPipeline:
             self._on_commit,
             self.metrics,
         )
-        self.metrics.watch(self._lag, self._inbox.qsize, lambda: self.transport.connected)
+        self.metrics.watch(self._lag, self._queued, lambda: self.transport.connected)
         self.housekeeper = Housekeeper(settings)
 
     def start(self) -> None:
@@ -89,14 +91,18 @@ class IngestPipeline:
     def _receive(self, inbound: Inbound) -> None:
         """On the transport's thread: parse there (it overlaps with the writers' database round trips),
         enqueue, and stop reading while a batch's worth waits to be written."""
-        self._inbox.put(classify_safely(inbound))
-        if not self._paused and self._inbox.qsize() >= self._inbox_limit:
+        inbox = self._inboxes[hash(inbound.topic.rpartition("/")[0]) % len(self._inboxes)]  # its kiosk's
+        inbox.put(classify_safely(inbound))
+        if not self._paused and self._queued() >= self._inbox_limit:
             self._regulate()
+
+    def _queued(self) -> int:
+        return sum(inbox.qsize() for inbox in self._inboxes)
 
     def _regulate(self) -> None:
         """Pause reading when the inbox is full, resume when it is not (both sides call this)."""
         with self._flow:
-            full = self._inbox.qsize() >= self._inbox_limit
+            full = self._queued() >= self._inbox_limit
             if full != self._paused:
                 self._paused = full
                 if full:
@@ -121,17 +127,19 @@ class IngestPipeline:
     def _lag(self) -> float:
         oldest = self.writers.oldest_pending()
         if oldest is None:
-            try:
-                oldest = self._inbox.queue[0].inbound.received_at
-            except IndexError:
+            heads = [inbox.queue[0].inbound.received_at for inbox in self._inboxes if inbox.queue]
+            if not heads:
                 return 0.0
+            oldest = min(heads)
         return max(0.0, (datetime.now(UTC) - oldest).total_seconds())
 
-    def _next_batch(self) -> list[Classified]:
+    def _next_batch(self, writer: int) -> list[Classified]:
+        """The next batch of writer number `writer`, from its inbox."""
+        inbox = self._inboxes[writer]
         if self._paused:
             self._regulate()
         try:
-            first = self._inbox.get(timeout=0.2)
+            first = inbox.get(timeout=0.2)
         except queue.Empty:
             return []
         batch = [first]
@@ -139,7 +147,7 @@ class IngestPipeline:
         while len(batch) < self._settings.batch_max:
             remaining = deadline - time.monotonic()
             try:
-                batch.append(self._inbox.get(timeout=remaining) if remaining > 0 else self._inbox.get_nowait())
+                batch.append(inbox.get(timeout=remaining) if remaining > 0 else inbox.get_nowait())
             except queue.Empty:
                 break
         if self._paused:

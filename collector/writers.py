@@ -1,6 +1,6 @@
 """The ingest pipeline's writer threads: nothing a message holds may stop them.
 
-Each writer takes a batch from the inbox, stores it in one transaction on its own connection and
+Each writer takes a batch from its inbox, stores it in one transaction on its own connection and
 hands what it committed to the acker. When storing fails:
 
 - the database is unreachable (`OperationalError`): the batch is kept and retried with backoff;
@@ -67,7 +67,7 @@ class Writers:
         self,
         count: int,
         conninfo: Callable[[], str],
-        take: Callable[[], list[Classified]],
+        take: Callable[[int], list[Classified]],
         write: Write,
         committed: Committed,
         metrics: IngestMetrics,
@@ -78,7 +78,6 @@ class Writers:
         self._committed = committed
         self._metrics = metrics
         self._stop = threading.Event()
-        self._collecting = threading.Lock()
         self.writers = [Writer(i) for i in range(count)]
         self._supervisor = threading.Thread(target=self._supervise, name="ingest-supervisor", daemon=True)
 
@@ -135,8 +134,7 @@ class Writers:
         try:
             while not self._stop.is_set():
                 if not writer.pending:
-                    with self._collecting:  # one writer fills its batch while the others write theirs
-                        writer.pending = self._take()
+                    writer.pending = self._take(writer.index)
                     if not writer.pending:
                         continue
                     writer.pending_since = min(m.inbound.received_at for m in writer.pending)

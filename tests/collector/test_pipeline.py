@@ -171,3 +171,41 @@ def test_reading_pauses_while_a_batch_waits_and_lag_past_the_threshold_is_report
     finally:
         ingest.stop()
     assert stored(database_url) == 25
+
+
+class Recording:
+    """`write_batch` that notes which writer thread stored which kiosk's sequence numbers, in order."""
+
+    def __init__(self, pipeline_settings: CollectorSettings) -> None:
+        from collector.store.writes import write_options
+
+        self.options = write_options(pipeline_settings)
+        self.seen: dict[str, list[tuple[str, int]]] = {}
+        self.lock = threading.Lock()
+
+    def __call__(self, conn: psycopg.Connection[Any], batch: Batch) -> WriteResult:
+        result = write_batch(conn, batch, self.options)
+        with self.lock:
+            for r in batch.ratings:
+                self.seen.setdefault(r.kiosk_id, []).append((threading.current_thread().name, r.rating.seq))
+        return result
+
+
+def test_each_kiosk_is_written_by_one_writer_in_order_and_the_writers_share_the_fleet(database_url: str) -> None:
+    """Writers never wait on each other's locks of a kiosk's rows, and a kiosk's numbers arrive in order."""
+    recording = Recording(settings(database_url))
+    ingest, transport = running(database_url, recording, writers=2, batch_max=7)  # type: ignore[arg-type]
+    try:
+        kiosks = [f"k{i}" for i in range(12)]
+        ratings = [rating(k, s, pressed_at=NOW - timedelta(minutes=60 - s)) for s in range(1, 16) for k in kiosks]
+        for topic, payload in wire("org", ratings):
+            transport.deliver(topic, payload)
+        assert wait_for(lambda: transport.acked_count() == len(ratings), timeout=30), transport.acked_count()
+    finally:
+        ingest.stop()
+    assert stored(database_url) == len(ratings)
+    for kiosk in kiosks:
+        writers = {writer for writer, _ in recording.seen[kiosk]}
+        assert len(writers) == 1, (kiosk, writers)
+        assert [seq for _, seq in recording.seen[kiosk]] == list(range(1, 16))
+    assert len({writer for seen in recording.seen.values() for writer, _ in seen}) == 2
