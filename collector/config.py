@@ -227,11 +227,12 @@ class CollectorSettings(AlertSettings, BaseSettings):
         default="200/hour", description="Failed enrolment attempts from everywhere together."
     )
     gc_interval_s: float = Field(
-        default=10,
+        default=60,
         ge=0,
         le=3600,
         description="Collect reference cycles every so many seconds instead of Python's automatic"
-        " collection, which costs ingest a quarter of its CPU (0: Python's default).",
+        " collection, which costs ingest a quarter of its CPU (0: Python's default). A collection walks"
+        " every message in flight (0.8 s under a 20,000-message backlog), so not too often.",
     )
 
     @field_validator("broker_reload_command")
