@@ -58,25 +58,53 @@ def build(
     )
 
 
-def sync(conn: psycopg.Connection[Any], publish: Publish, everything: bool = False) -> int:
+Memo = dict[str, tuple[bytes, str]]
+"""kiosk id -> (a digest of what its config is built from, the config's digest): a reconciler keeps it between
+runs, so that a fleet whose configs did not change costs a dictionary lookup per kiosk, not a build."""
+
+
+def sync(conn: psycopg.Connection[Any], publish: Publish, everything: bool = False, memo: Memo | None = None) -> int:
     """Bump revisions of changed configs and publish them (all of them with `everything`). Returns how many."""
     provisioning.complete_registry(conn)
     reasons, services = _catalogues(conn)
-    published = 0
-    for row in provisioning.kiosks(conn):
+    memo = {} if memo is None else memo
+    offered = {org: repr([r.model_dump() for r in listed[:MAX_REASONS]]) for org, listed in reasons.items()}
+    outgoing: list[tuple[dict[str, Any], KioskConfig, str]] = []
+    rows = provisioning.kiosks(conn)
+    for gone in memo.keys() - {row["id"] for row in rows}:
+        del memo[gone]
+    for row in rows:
+        org = row["org_id"]
+        inputs = repr(
+            (
+                org,
+                row["service_point_id"],
+                row["channel"],
+                row["services"],
+                row["languages"],
+                row["cooldown_s"],
+                offered.get(org),
+                [services.get((org, sid)) for sid in row["services"]],
+            )
+        )
+        key = hashlib.blake2b(inputs.encode(), digest_size=16).digest()
+        known = memo.get(row["id"])
+        if known is not None and known[0] == key and known[1] == row["config_digest"] and not everything:
+            continue
         try:
-            probe = build(row, reasons.get(row["org_id"], []), services, 1)
+            probe = build(row, reasons.get(org, []), services, 1)
         except ValidationError as exc:
             log.error("kiosk %s: its configuration is invalid, not published: %s", row["id"], exc)
             continue
         digest = hashlib.sha256(encode(probe)).hexdigest()
-        revision = row["config_revision"]
-        if digest != row["config_digest"]:
-            revision = provisioning.new_revision(conn, row["id"], digest)
-        elif not everything:
-            continue
-        config = probe.model_copy(update={"revision": revision})
+        memo[row["id"]] = (key, digest)
+        if digest != row["config_digest"] or everything:
+            outgoing.append((row, probe, digest))
+    revisions = provisioning.new_revisions(
+        conn, {row["id"]: digest for row, _, digest in outgoing if digest != row["config_digest"]}
+    )
+    for row, probe, _ in outgoing:
+        config = probe.model_copy(update={"revision": revisions.get(row["id"], row["config_revision"])})
         publish(build_topic(row["org_id"], row["id"], TopicKind.CONFIG), encode(config))
-        provisioning.published(conn, row["id"], datetime.now(UTC))
-        published += 1
-    return published
+    provisioning.published(conn, [row["id"] for row, _, _ in outgoing], datetime.now(UTC))
+    return len(outgoing)

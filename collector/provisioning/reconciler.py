@@ -58,6 +58,7 @@ class Reconciler:
         self._lock = asyncio.Lock()
         self._last_full = 0.0
         self._reload_pending = False
+        self._memo: kiosk_configs.Memo = {}
 
     def poke(self) -> None:
         """Something changed: reconcile now rather than at the next interval."""
@@ -73,7 +74,7 @@ class Reconciler:
             except broker_files.BrokerReloadError as exc:  # configs still go out; the reload is retried
                 self._reload_pending, failed_reload = True, exc
             if self._publish is not None:
-                n = kiosk_configs.sync(conn, self._publish, everything=everything)
+                n = kiosk_configs.sync(conn, self._publish, everything=everything, memo=self._memo)
                 if n:
                     log.info("published %d kiosk configuration(s)", n)
         if everything:

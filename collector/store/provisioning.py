@@ -4,12 +4,14 @@ reconciler runs in a thread of its own."""
 
 from __future__ import annotations
 
+from collections.abc import Collection, Mapping
 from datetime import datetime
 from typing import Any
 
 import psycopg
 from psycopg.rows import dict_row
 
+from collector.store.arrays import array
 from collector.store.registry import DEFAULT_REASONS
 
 KIOSKS = """
@@ -65,22 +67,30 @@ def kiosks(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
         return cur.execute(KIOSKS).fetchall()
 
 
-def new_revision(conn: psycopg.Connection[Any], kiosk_id: str, digest: str) -> int:
-    """The revision of a config with this digest: the stored one if it has this digest, else the next."""
+def new_revisions(conn: psycopg.Connection[Any], digests: Mapping[str, str]) -> dict[str, int]:
+    """kiosk id -> the revision of its config with this digest: the stored one if it has this digest, else the
+    next. One transaction for all, the rows locked in id order first, so that two collectors agree on every
+    revision (the second one sees the first one's digest) and never deadlock."""
+    ids = sorted(digests)
+    if not ids:
+        return {}
     with conn.transaction():
-        locked = conn.execute(
-            "SELECT config_revision, config_digest FROM kiosk_settings WHERE kiosk_id = %(id)s FOR UPDATE",
-            {"id": kiosk_id},
-        ).fetchone()
-        assert locked is not None
-        revision = int(locked[0]) if locked[1] == digest else int(locked[0]) + 1
         conn.execute(
-            "UPDATE kiosk_settings SET config_revision = %(revision)s, config_digest = %(digest)s"
-            " WHERE kiosk_id = %(id)s",
-            {"revision": revision, "digest": digest, "id": kiosk_id},
+            "SELECT 1 FROM kiosk_settings WHERE kiosk_id = ANY(%s::text[]) ORDER BY kiosk_id FOR UPDATE", (array(ids),)
         )
-    return revision
+        rows = conn.execute(
+            "UPDATE kiosk_settings s SET config_digest = d.digest,"
+            " config_revision = s.config_revision + (s.config_digest IS DISTINCT FROM d.digest)::int"
+            " FROM unnest(%s::text[], %s::text[]) AS d(kiosk_id, digest) WHERE s.kiosk_id = d.kiosk_id"
+            " RETURNING s.kiosk_id, s.config_revision",
+            (array(ids), array(digests[i] for i in ids)),
+        ).fetchall()
+    return {str(kiosk): int(revision) for kiosk, revision in rows}
 
 
-def published(conn: psycopg.Connection[Any], kiosk_id: str, at: datetime) -> None:
-    conn.execute("UPDATE kiosk_settings SET published_at = %(at)s WHERE kiosk_id = %(id)s", {"at": at, "id": kiosk_id})
+def published(conn: psycopg.Connection[Any], kiosk_ids: Collection[str], at: datetime) -> None:
+    """These kiosks' configs were published `at`."""
+    if kiosk_ids:
+        conn.execute(
+            "UPDATE kiosk_settings SET published_at = %s WHERE kiosk_id = ANY(%s::text[])", (at, array(kiosk_ids))
+        )

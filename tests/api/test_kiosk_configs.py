@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -12,34 +13,53 @@ from fastapi.testclient import TestClient
 
 from collector.api.app import create_app
 from collector.provisioning import kiosk_configs
-from protocol import KioskConfig
+from collector.store import provisioning
+from protocol import KioskConfig, encode
 from protocol.codec import decode_as
 from tests.api.known_data import many, store
 from tests.fixtures.fix_api import api_settings, make_key
 
 
-def test_revisions_follow_changes(database_url: str) -> None:
+@pytest.mark.parametrize("memo", [None, {}], ids=["each-run-afresh", "reconciler-memo"])
+def test_revisions_follow_changes(database_url: str, memo: kiosk_configs.Memo | None) -> None:
     # A kiosk that registered itself by sending ratings (auto-registration), in an organisation nobody set up.
     store(database_url, many(datetime.now(UTC) - timedelta(hours=1), {"positive": 1}), org="auto")
     sent: list[tuple[str, bytes]] = []
+
+    def sync(everything: bool = False) -> int:
+        return kiosk_configs.sync(conn, lambda t, p: sent.append((t, p)), everything=everything, memo=memo)
+
     with psycopg.connect(database_url, autocommit=True) as conn:
-        assert kiosk_configs.sync(conn, lambda topic, payload: sent.append((topic, payload))) == 1
+        assert sync() == 1
         topic, payload = sent[-1]
         assert topic == "mlf/v1/auto/k-1/config"
         first = decode_as(KioskConfig, payload)
         assert first.revision == 1
         assert first.service_point == "sp-1"
         assert first.reasons[0].code == "waiting-time"  # the default catalogue
-        assert kiosk_configs.sync(conn, lambda t, p: sent.append((t, p))) == 0  # nothing changed
-        assert kiosk_configs.sync(conn, lambda t, p: sent.append((t, p)), everything=True) == 1
+        assert sync() == 0  # nothing changed
+        assert sync(everything=True) == 1
         assert decode_as(KioskConfig, sent[-1][1]) == first  # republished as it was (heals a lost retain)
         conn.execute("INSERT INTO services (org_id, id, name, name_en) VALUES ('auto', 'urp', 'URP', 'Public office')")
         conn.execute("UPDATE kiosk_settings SET services = '{urp}', cooldown_s = 5 WHERE kiosk_id = 'k-1'")
-        assert kiosk_configs.sync(conn, lambda t, p: sent.append((t, p))) == 1
+        assert sync() == 1
         second = decode_as(KioskConfig, sent[-1][1])
+        assert sync() == 0
+        conn.execute("UPDATE services SET name_en = 'Public relations' WHERE org_id = 'auto' AND id = 'urp'")
+        assert sync() == 1  # a service's name: every kiosk offering it
+        third = decode_as(KioskConfig, sent[-1][1])
+        conn.execute("UPDATE reasons SET label_it = 'Attesa' WHERE org_id = 'auto' AND code = 'waiting-time'")
+        assert sync() == 1  # the organisation's reasons
+        fourth = decode_as(KioskConfig, sent[-1][1])
+        # Another collector made the same change: the revision stays (both agree on it), nothing is published.
+        digest = hashlib.sha256(encode(fourth.model_copy(update={"revision": 1}))).hexdigest()  # as `sync` makes it
+        assert provisioning.new_revisions(conn, {"k-1": digest}) == {"k-1": 4}
+        assert sync() == 0
     assert second.revision == 2
     assert second.cooldown_s == 5
     assert [(s.id, s.labels) for s in second.services] == [("urp", {"it": "URP", "en": "Public office"})]
+    assert (third.revision, third.services[0].labels["en"]) == (3, "Public relations")
+    assert (fourth.revision, fourth.reasons[0].labels["it"]) == (4, "Attesa")
 
 
 def register_kiosk(client: TestClient, token: str, kiosk: str) -> Any:
