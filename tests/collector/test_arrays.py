@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+import uuid
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any
 
 import psycopg
 
@@ -21,3 +23,30 @@ def test_values_nulls_and_awkward_text_survive_the_round_trip(db: psycopg.Connec
     times = db.execute("SELECT %s::timestamptz[]", (array([at, None]),)).fetchone()
     assert times is not None
     assert times[0] == [at, None]
+
+
+def test_the_fast_paths_read_back_as_given(db: psycopg.Connection[tuple[object, ...]]) -> None:
+    """One type and no NULL is joined without per-element escaping; a NULL or an awkward text anywhere in the
+    list (not only first) takes the general way. Either way PostgreSQL reads the values given."""
+    at = datetime(2026, 10, 25, 1, 30, 0, 5, tzinfo=UTC)
+    cases: list[tuple[str, list[Any]]] = [
+        ("text", ["k-1", "ente-001-k2", "NULL", "null"]),
+        ("text", ["k-1", "k-2", 'quote"d']),
+        ("text", ["k-1", "back\\slash"]),
+        ("text", ["k-1", None]),
+        ("bigint", [1, -2, 9_007_199_254_740_993]),
+        ("bigint", [1, None]),
+        ("uuid", [uuid.UUID(int=0), uuid.uuid4()]),
+        ("uuid", [uuid.uuid4(), None]),
+        ("timestamptz", [at, at.astimezone(timezone(timedelta(hours=2)))]),
+        ("timestamptz", [at, None]),
+        ("text", []),
+    ]
+    for kind, values in cases:
+        for given in (values, iter(values)):
+            row = db.execute(f"SELECT %s::{kind}[]", (array(given),)).fetchone()
+            assert row is not None
+            assert row[0] == values, (kind, values)
+    row = db.execute("SELECT %s::text[]", (array({"a"}),)).fetchone()
+    assert row is not None
+    assert row[0] == ["a"]
