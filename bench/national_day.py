@@ -2,8 +2,9 @@
 
 100 organisations of 500 service points, one kiosk each, a day of presses each (about 100 per kiosk,
 sequence numbers in order, a tenth of the service points unhappy). Publisher processes send them with
-QoS 1 through mosquitto, as fast as the machine lets them, into the collector (its own process, as
-deployed; PostgreSQL with fsync on, default settings; every organisation, service point and kiosk
+QoS 1 through mosquitto, as fast as the machine lets them but never more than `--lead` ratings ahead of
+what is stored (see `Pace`), into the collector (its own process, as deployed; PostgreSQL with fsync on,
+tuned as a national server would be: `SERVER_SETTINGS`; every organisation, service point and kiosk
 registered on its first rating). Measured: the time from the first publish to the last rating stored
 (goal: <= 10 minutes), the collector's memory (resident, sampled every second, and its peak), and
 afterwards the overview's p95 through the API: the whole nation's worst 100 and one organisation's 500.
@@ -24,6 +25,7 @@ import time
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from urllib.parse import urlencode
 
 import psycopg
@@ -33,6 +35,18 @@ from services import CpuTally, Stack, percentile, publishers, stack
 from protocol import decode
 from protocol.topics import TopicKind
 
+SERVER_SETTINGS = {
+    "shared_buffers": "4GB",
+    "effective_cache_size": "12GB",
+    "maintenance_work_mem": "1GB",
+    "wal_buffers": "64MB",
+    "max_wal_size": "16GB",
+    "checkpoint_timeout": "30min",
+    "checkpoint_completion_target": "0.9",
+}
+"""PostgreSQL as docs/scaling.md advises for a national installation: a quarter of the memory as buffers (the
+timescale image's own tuning does the same), and room for a busy day's WAL between checkpoints. fsync and
+synchronous_commit stay on: a stored rating survives a crash."""
 ORGS_OF = 500
 """Service points per organisation."""
 REASONS = ("waiting-time", "staff-courtesy", "information-clarity", "must-come-back")
@@ -56,7 +70,7 @@ def payload(kiosk: str, point: str, seq: int, face: str, reason: str | None, ser
     ).encode()
 
 
-def publish_share(port: int, points: range, per_point: int, seed: int) -> None:
+def publish_share(port: int, points: range, per_point: int, seed: int, pace: Pace) -> None:
     """One publisher process: its service points' day, press by press, in sequence order per kiosk."""
     rng = random.Random(seed)
     start = datetime.now(UTC) - timedelta(hours=23)
@@ -80,10 +94,35 @@ def publish_share(port: int, points: range, per_point: int, seed: int) -> None:
                 if seq == 1 and kiosk == kiosks[0][1]:
                     decode(TopicKind.RATING, body)  # the hand-written payload is a valid rating
                 yield topic, body
+                pace.sent()
 
     client = BurstPublisher("127.0.0.1", port, f"national-{seed}")
     client.publish(day())
     client.close()
+
+
+class Pace:
+    """Keeps the fleet at most `lead` ratings ahead of what the collector stored (the bench writes that count to
+    `stored_file` every second). Without it the publishers, far faster than any day, would pile millions of
+    ratings into mosquitto's queue for the collector, past its `max_queued_messages` (1,000,000, as deployed):
+    the broker would drop the excess, where real kiosks keep what is not yet stored in their outbox."""
+
+    def __init__(self, stored_file: Path, lead: int, publishers: int) -> None:
+        self.stored_file, self.lead, self.publishers = stored_file, lead, publishers
+        self.count = 0
+
+    def sent(self) -> None:
+        self.count += 1
+        if self.count % 2000:
+            return
+        while self.count * self.publishers - self._stored() > self.lead:
+            time.sleep(0.1)
+
+    def _stored(self) -> int:
+        try:
+            return int(self.stored_file.read_text() or 0)
+        except (OSError, ValueError):
+            return 0
 
 
 class Memory(threading.Thread):
@@ -111,28 +150,52 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--timeout", type=float, default=3600, help="give up after this many seconds of ingest")
     parser.add_argument("--publish-to", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--share", default="0/1", help=argparse.SUPPRESS)
+    parser.add_argument("--stored-file", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--statements", type=int, default=0, help="print PostgreSQL's N costliest statements (pg_stat_statements)"
+    )
+    parser.add_argument(
+        "--pg-defaults", action="store_true", help="PostgreSQL's default settings (128 MB of buffers, 1 GB of WAL)"
+    )
+    parser.add_argument(
+        "--lead", type=int, default=100_000, help="the publishers stay at most this many ratings ahead of the collector"
+    )
     args = parser.parse_args(argv)
     per_point = max(1, args.ratings // args.points)
     if args.publish_to:
         index, count = (int(x) for x in args.share.split("/"))
-        publish_share(args.publish_to, range(index, args.points, count), per_point, seed=index + 1)
+        pace = Pace(args.stored_file, args.lead, count)
+        publish_share(args.publish_to, range(index, args.points, count), per_point, index + 1, pace)
         return 0
     total = per_point * args.points
     print(
         f"{args.points:,} service points in {-(-args.points // ORGS_OF)} organisations, {total:,} ratings "
-        f"({per_point} per kiosk), {args.publishers} publisher processes; PostgreSQL fsync on",
+        f"({per_point} per kiosk), {args.publishers} publisher processes; PostgreSQL fsync on, "
+        f"{'default settings' if args.pg_defaults else 'SERVER_SETTINGS'}",
         flush=True,
     )
-    with stack("national", durable=True, autosave_s=10) as run:  # mosquitto saves as deploy/mosquitto does
+    # mosquitto saves as deploy/mosquitto does; PostgreSQL as a national server would run (docs/scaling.md)
+    settings = {} if args.pg_defaults else dict(SERVER_SETTINGS)
+    if args.statements:
+        settings["shared_preload_libraries"] = "pg_stat_statements"
+    with stack("national", durable=True, autosave_s=10, pg_settings=settings) as run:
         return day(run, args, total)
 
 
 def day(run: Stack, args: argparse.Namespace, total: int) -> int:
     memory = Memory(run)
     memory.start()
+    stored_file = run.folder / "stored"
+    stored_file.write_text("0")
     began = time.monotonic()
     spawned = publishers(
-        __file__, args.publishers, run.broker.port, f"--points={args.points}", f"--ratings={args.ratings}"
+        __file__,
+        args.publishers,
+        run.broker.port,
+        f"--points={args.points}",
+        f"--ratings={args.ratings}",
+        f"--stored-file={stored_file}",
+        f"--lead={args.lead}",
     )
     cpu = CpuTally(
         {p.pid: "publishers (the kiosks)" for p in spawned}
@@ -146,16 +209,21 @@ def day(run: Stack, args: argparse.Namespace, total: int) -> int:
     published_at = None
     try:
         next_line = began + 30
+        last, moved_at = -1.0, began
         while (n := run.collector.metric("mlf_ingest_ratings_stored_total")) < total:
+            stored_file.with_suffix(".new").write_text(str(int(n)))
+            stored_file.with_suffix(".new").replace(stored_file)
             now = time.monotonic()
+            if n != last:
+                last, moved_at = n, now
             if published_at is None and all(p.poll() is not None for p in spawned):
                 published_at = now
             if now > next_line:
                 next_line = now + 30
                 rss = memory.samples[-1] if memory.samples else 0.0
                 print(f"  {now - began:6.0f} s  stored {n:12,.0f}  collector RSS {rss:6.0f} MB", flush=True)
-            if now - began > args.timeout:
-                print(f"gave up after {args.timeout:.0f} s: {n:,.0f} of {total:,} stored")
+            if now - began > args.timeout or (published_at is not None and now - moved_at > 120):
+                print(f"gave up after {now - began:.0f} s: {n:,.0f} of {total:,} stored")
                 return 1
             time.sleep(1)
         took = time.monotonic() - began
@@ -178,6 +246,8 @@ def day(run: Stack, args: argparse.Namespace, total: int) -> int:
     for name, seconds in spent.items():
         print(f"  {name:<24} {seconds:7.0f} s  {seconds / total * 1e6:5.0f} µs a rating")
     print(f"collector memory: peak {memory.peak:.0f} MB resident, at the end {end_rss:.0f} MB")
+    if args.statements:
+        statements(run, args.statements)
     checks = check(run, total)
     checks["the day in <= 10 minutes"] = took <= 600
     overview(run, args)
@@ -186,6 +256,21 @@ def day(run: Stack, args: argparse.Namespace, total: int) -> int:
     ok = all(checks.values())
     print("RESULT:", "PASS" if ok else "FAIL")
     return 0 if ok else 1
+
+
+def statements(run: Stack, n: int) -> None:
+    """Where PostgreSQL's time went: the costliest statements, with their share of the total."""
+    with psycopg.connect(run.database_url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        rows = conn.execute(
+            "SELECT total_exec_time, sum(total_exec_time) OVER (), calls, rows, query FROM pg_stat_statements"
+            " ORDER BY total_exec_time DESC LIMIT %s",
+            (n,),
+        ).fetchall()
+    print("PostgreSQL's costliest statements (pg_stat_statements):")
+    for total_ms, all_ms, calls, nrows, query in rows:
+        text = " ".join(str(query).split())[:110]
+        print(f"  {total_ms / 1000:7.1f} s {100 * total_ms / all_ms:5.1f}%  {calls:8,} calls {nrows:11,} rows  {text}")
 
 
 def check(run: Stack, total: int) -> dict[str, bool]:

@@ -219,13 +219,16 @@ def collector_env(database_url: str, broker_port: int, **settings: str) -> dict[
 
 
 @contextmanager
-def stack(name: str, durable: bool = True, autosave_s: int = 1, **settings: str) -> Iterator[Stack]:
-    """PostgreSQL (fsync on unless `durable=False`), mosquitto (persistence on) and a serving collector."""
+def stack(
+    name: str, durable: bool = True, autosave_s: int = 1, pg_settings: dict[str, str] | None = None, **settings: str
+) -> Iterator[Stack]:
+    """PostgreSQL (fsync on unless `durable=False`; `pg_settings` on top of its defaults), mosquitto
+    (persistence on) and a serving collector (`settings`: its environment on top of ours)."""
     stop_on_sigterm()
     folder = scratch(name)
     with ExitStack() as cleanup:
         (folder / "pg").mkdir()
-        postgres = LocalPostgres(folder / "pg" / "data", free_port(), durable=durable)
+        postgres = LocalPostgres(folder / "pg" / "data", free_port(), durable=durable, settings=pg_settings or {})
         give_to(folder / "pg", postgres.user)
         postgres.init()
         postgres.start()
