@@ -225,7 +225,7 @@ def day(run: Stack, args: argparse.Namespace, total: int) -> int:
             if now - began > args.timeout or (published_at is not None and now - moved_at > 120):
                 print(f"gave up after {now - began:.0f} s: {n:,.0f} of {total:,} stored")
                 return 1
-            time.sleep(1)
+            time.sleep(2)  # each look costs the collector a request (Prometheus scrapes every 15 s)
         took = time.monotonic() - began
     finally:
         for p in spawned:
