@@ -174,4 +174,8 @@ def test_a_code_made_here_enrols_a_kiosk_and_the_page_names_it(board: Board) -> 
     assert "Revoke" not in row.group(0)
     used = next(c for c in codes(board) if c["state"] == "used")
     assert used["redeemed_kiosk_id"] == kiosk
-    assert board.client.post(f"/board/organisations/comune/enrolment-codes/{used['id']}/revoke").status_code == 409
+    late = board.client.post(f"/board/organisations/comune/enrolment-codes/{used['id']}/revoke", follow_redirects=False)
+    assert late.headers["location"] == "/board/enrolment?org=comune&notice=used#codes"
+    told = board.client.get(late.headers["location"], headers={"Accept-Language": "en"}).text
+    assert "This code was used already: it cannot be revoked." in told
+    assert next(c for c in codes(board) if c["id"] == used["id"])["state"] == "used"

@@ -46,7 +46,6 @@ UNKNOWN_POINT = N_("This organisation has no service point with this id.")
 UNKNOWN_SERVICE = N_("Choose services of this organisation only.")
 DAYS_BOUNDS = N_("Between 0.01 days (a quarter of an hour) and 90 days.")
 NOTE_TOO_LONG = N_("At most 200 characters, on one line.")
-KIOSK_TAKEN = N_("This kiosk id belongs to another organisation.")
 STEPS = (
     # Translators: the enrolment sheet an installer takes to the counter, step 1 of 3 at the kiosk.
     N_('Connect the kiosk to the network and switch it on: it shows "Waiting for enrolment".'),
@@ -113,7 +112,7 @@ async def enrol_page(
     user: BoardReader,
     pool: PoolDep,
     org: SlugFilter = None,
-    notice: str | None = Query(default=None, pattern=r"^revoked$"),
+    notice: str | None = Query(default=None, pattern=r"^(revoked|used)$"),
     format: render.Format = "html",
 ) -> Response:
     data = await enrol_data(user, pool, org)
@@ -149,13 +148,10 @@ def _checked(form: CodeForm) -> tuple[enrolment_api.CodeIn | None, dict[str, str
 
 def _refusal(exc: ProblemError) -> dict[str, str] | None:
     """A refusal of the API as a message at its field; None for one the page cannot help with."""
-    detail = exc.detail or ""
-    if exc.status == 404 and "service point" in detail:
+    if exc.status == 404 and exc.title == "Service point not found":  # collector.store.registry.not_found
         return {"service_point": UNKNOWN_POINT}
-    if exc.status == 422 and "service" in detail:
+    if exc.status == 422 and exc.title == "Unknown service":  # collector.store.registry.check_services
         return {"services": UNKNOWN_SERVICE}
-    if exc.status == 409 and "kiosk" in detail:
-        return {"service_point": KIOSK_TAKEN}
     return None
 
 
@@ -219,8 +215,14 @@ async def make_code(
 async def revoke_code(
     request: Request, user: BoardReader, pool: PoolDep, org: OrgId, code_id: enrolment_api.CodeId
 ) -> Response:
-    """Revoke a code not used yet (the page asks first), then back to the list."""
+    """Revoke a code not used yet (the page asks first), then back to the list, which says what happened."""
     same_origin(request)
     _enroller(user)
-    await enrolment_api.revoke_code(org=org, code_id=code_id, principal=user, pool=pool)
-    return RedirectResponse(f"{PAGE}?org={org}&notice=revoked#codes", status_code=303, headers=render.PRIVATE)
+    notice = "revoked"
+    try:
+        await enrolment_api.revoke_code(org=org, code_id=code_id, principal=user, pool=pool)
+    except ProblemError as exc:
+        if exc.status != 409:  # used in the meantime (a kiosk was quicker than the confirmation)
+            raise
+        notice = "used"
+    return RedirectResponse(f"{PAGE}?org={org}&notice={notice}#codes", status_code=303, headers=render.PRIVATE)
