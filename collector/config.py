@@ -220,6 +220,13 @@ class CollectorSettings(AlertSettings, BaseSettings):
         default=None, description="CA certificate (PEM) of the broker handed to enrolled kiosks; none: the system's."
     )
     enrol_code_days: float = Field(default=7, ge=0.01, le=90, description="How long a new enrolment code works.")
+    enrol_retention_days: int = Field(
+        default=90,
+        ge=0,
+        le=36_500,
+        description="Delete enrolment codes this long after they were used, revoked or expired, and enrolment "
+        "audit rows this old, as long as quarantined messages by default (0: keep them forever).",
+    )
     enrol_failure_limit: Annotated[str, AfterValidator(_valid_rate)] = Field(
         default="10/hour", description="Failed enrolment attempts per client address."
     )

@@ -8,6 +8,7 @@ import threading
 import psycopg
 
 from collector.config import CollectorSettings
+from collector.store import enrolment
 from collector.store.maintenance import Backend, StoragePolicy, prune, setup_storage
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,8 @@ class Housekeeper:
         assert self.backend is not None
         s = self._settings
         with psycopg.connect(s.database_conninfo(), connect_timeout=10, autocommit=True) as conn:
-            return prune(conn, self.backend, s.raw_retention_days, s.quarantine_retention_days)
+            deleted = prune(conn, self.backend, s.raw_retention_days, s.quarantine_retention_days)
+            return deleted | enrolment.prune(conn, s.enrol_retention_days)
 
     def _run(self) -> None:
         wait = FIRST_RUN_S

@@ -21,9 +21,16 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from collector.board import errors, signin
-from collector.board.pages import fleet, overview, rating_links, service_point
+from collector.board.pages import enrolment, fleet, overview, rating_links, service_point
 
-ROUTERS = (signin.router, overview.router, service_point.router, rating_links.router, fleet.router)
+ROUTERS = (
+    signin.router,
+    overview.router,
+    service_point.router,
+    rating_links.router,
+    fleet.router,
+    enrolment.router,
+)
 
 
 def install(app: FastAPI) -> None:

@@ -16,6 +16,8 @@ class Entry:
     path: str
     title: str
     """A catalogue text, translated where it is shown."""
+    roles: tuple[str, ...] = ("admin", "reader")
+    """Who sees the entry: the roles its page serves."""
 
 
 ENTRIES = (
@@ -23,4 +25,6 @@ ENTRIES = (
     Entry("overview", "/board", N_("Service points")),
     # Translators: the board's navigation: the kiosks' health.
     Entry("fleet", "/board/fleet", N_("Kiosks")),
+    # Translators: the board's navigation: make a one-time code that enrols a new kiosk (administrators only).
+    Entry("enrolment", "/board/enrolment", N_("Enrol a kiosk"), roles=("admin",)),
 )

@@ -1,13 +1,14 @@
-"""Enrolment codes and their audit (see collector/enrolment/): create, list, revoke, and the one-time
-redemption that registers the kiosk, claims the code and writes the audit row in one transaction."""
+"""Enrolment codes and their audit (see collector/enrolment/): create, list, revoke, the one-time
+redemption that registers the kiosk, claims the code and writes the audit row in one transaction, and the
+housekeeping that deletes codes and audit rows past their retention."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
-from psycopg import AsyncConnection
+from psycopg import AsyncConnection, Connection
 
 from collector.store import kiosks
 from collector.store.registry import RegistryError, Row, not_found, rows
@@ -159,3 +160,23 @@ async def audit(
         "INSERT INTO enrolment_audit (code_id, org_id, outcome, kiosk_id) VALUES (%s, %s, %s, %s)",
         (code_id, org, outcome, kiosk_id),
     )
+
+
+PRUNE_CODES = """
+DELETE FROM enrolment_codes
+WHERE least(redeemed_at, revoked_at, expires_at) < now() - %(age)s
+"""
+"""A code is done when it is used, revoked or expired, whichever came first (`least` skips NULLs); a
+waiting code is never deleted. Its audit rows keep their outcome (their `code_id` becomes NULL)."""
+
+
+def prune(conn: Connection[Any], retention_days: int) -> dict[str, int]:
+    """Delete codes done more than `retention_days` ago and audit rows that old (0: keep everything);
+    rows deleted per table. The collector's housekeeping runs it every hour."""
+    if not retention_days:
+        return {}
+    age = timedelta(days=retention_days)
+    with conn.transaction():
+        codes = conn.execute(PRUNE_CODES, {"age": age}).rowcount
+        audit = conn.execute("DELETE FROM enrolment_audit WHERE at < now() - %(age)s", {"age": age}).rowcount
+    return {"enrolment_codes": max(codes, 0), "enrolment_audit": max(audit, 0)}

@@ -214,3 +214,47 @@ def test_store_lists_in_scope(api: Api, database_url: str) -> None:
             return [r["organisation"] for r in everything] + ["|"] + [r["organisation"] for r in mine]
 
     assert asyncio.run(listed()) == ["napoli", "roma", "|", "roma"]
+
+
+BACKDATED = {
+    "waiting": "created_at = now() - interval '400 days'",  # old, but still waiting: kept
+    "used": "created_at = now() - interval '100 days', expires_at = now() - interval '80 days',"
+    " redeemed_at = now() - interval '95 days'",
+    "revoked": "created_at = now() - interval '100 days', expires_at = now() - interval '80 days',"
+    " revoked_at = now() - interval '95 days'",
+    "expired": "created_at = now() - interval '100 days', expires_at = now() - interval '91 days'",
+}
+"""Codes as if made long ago: done (used, revoked, expired) more than 90 days ago, except the waiting one."""
+
+
+def test_housekeeping_deletes_codes_and_audit_rows_past_their_retention(api: Api, db: psycopg.Connection[Any]) -> None:
+    """Codes used, revoked or expired more than `COLLECTOR_ENROL_RETENTION_DAYS` (90) ago go, with audit rows that
+    old; a code still waiting never goes, however old; 0 keeps everything. Run by the collector's housekeeping."""
+    from collector.housekeeping import Housekeeper
+
+    registry(api)
+    ids = {}
+    for name in ("waiting", "used", "revoked", "expired", "recent"):
+        code = make_code(api, note=name)
+        ids[name] = code["id"]
+        if name in ("used", "recent"):
+            assert enrol(api.client, code["code"]).status_code == 200
+    revoked = api.client.delete(f"/v1/organisations/roma/enrolment-codes/{ids['revoked']}", headers=api.headers())
+    assert revoked.status_code == 204
+    for name, changes in BACKDATED.items():
+        db.execute(f"UPDATE enrolment_codes SET {changes} WHERE id = %s", (ids[name],))  # noqa: S608 - constants
+    db.execute("UPDATE enrolment_audit SET at = now() - interval '95 days' WHERE code_id = %s", (ids["used"],))
+    assert enrol(api.client, "9999-9999-9999-9999").status_code == 404  # an unknown code: a fresh audit row
+
+    keeper = Housekeeper(api_settings(api.database_url, enrol_retention_days=0))
+    keeper.backend = "postgresql"
+    assert "enrolment_codes" not in keeper.run_once()  # 0: kept forever
+    assert db.execute("SELECT count(*) FROM enrolment_codes").fetchone() == (5,)
+    keeper = Housekeeper(api_settings(api.database_url))
+    keeper.backend = "postgresql"
+    deleted = keeper.run_once()
+    assert (deleted["enrolment_codes"], deleted["enrolment_audit"]) == (3, 1)
+    assert {r[0] for r in db.execute("SELECT note FROM enrolment_codes").fetchall()} == {"waiting", "recent"}
+    outcomes = sorted(r[0] for r in db.execute("SELECT outcome FROM enrolment_audit").fetchall())
+    assert outcomes == ["enrolled", "unknown"]  # the recent kiosk's, and the unknown code just tried
+    assert keeper.run_once()["enrolment_codes"] == 0

@@ -66,6 +66,20 @@ RULES: dict[tuple[str, str], Rule] = {
     ("GET", "/board/fleet"): Rule(
         SIGNED_IN, _page("/board/fleet"), unnamed=True, sees=lambda b: {k["organisation"] for k in b["kiosks"]}
     ),
+    ("GET", "/board/enrolment"): Rule(
+        ("admin",),
+        _page("/board/enrolment"),
+        sees=lambda b: {b["organisation"]["id"]} | {c["organisation"] for c in b["codes"]},
+    ),
+    ("POST", "/board/organisations/{org}/enrolment-codes"): Rule(  # an empty form: refused by the form, after scope
+        ("admin",), lambda org: f"/board/organisations/{org}/enrolment-codes?format=json", ok=422, method="POST"
+    ),
+    ("POST", "/board/organisations/{org}/enrolment-codes/{code_id}/revoke"): Rule(
+        ("admin",),
+        lambda org: f"/board/organisations/{org}/enrolment-codes/999999/revoke?format=json",
+        ok=404,
+        method="POST",
+    ),
     ("GET", "/board/sign-in"): Rule(PUBLIC, lambda org: "/board/sign-in", other=None),
     ("POST", "/board/sign-in"): Rule(PUBLIC, lambda org: "/board/sign-in", ok=401, other=None, method="POST"),
     ("POST", "/board/sign-out"): Rule(PUBLIC, lambda org: "/board/sign-out", ok=303, other=None, method="POST"),

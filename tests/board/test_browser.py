@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import psycopg
@@ -20,7 +19,7 @@ from axe_playwright_python.sync_playwright import Axe  # type: ignore[import-unt
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 
-from tests.board.browser import DESKTOP, PHONE, Server, Watched, launch, off_loop, start_server, stop_server
+from tests.board.browser import DESKTOP, PHONE, Server, Watched, off_loop
 from tests.fixtures.fix_api import make_key
 from tests.fixtures.fix_board import BAD, sign_in_link
 
@@ -32,29 +31,11 @@ PAGES = {
 }
 DOCS = {("overview", "desktop"), ("overview", "phone"), ("service-point", "desktop"), ("service-point", "phone")}
 DOCS |= {("fleet", "desktop"), ("sign-in", "desktop"), ("web-rating-page", "desktop")}
+DOCS |= {("enrol-kiosk", "desktop"), ("enrol-kiosk", "phone")}  # tests/board/test_enrol_browser.py
 """Which screenshots go to docs/screenshots as board-<page>-<width>.png (the README shows them)."""
 SERIOUS = {"serious", "critical"}
 WIDER_THAN_SCREEN = """[...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right >
   document.documentElement.clientWidth + 1).slice(0, 5).map(e => e.tagName + '.' + e.className.baseVal + e.className)"""
-
-
-@pytest.fixture(scope="module")
-def server(board_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    log = tmp_path_factory.mktemp("board-server") / "collector.log"
-    running = start_server(board_db, log, COLLECTOR_BOARD_REFRESH_S="2")
-    yield running
-    stop_server(running)
-
-
-@pytest.fixture(scope="module")
-def browser(server: Server) -> Iterator[Browser]:
-    """Started after the data and the server (Playwright's sync API then holds this thread's event loop)."""
-    yield from launch()
-
-
-@pytest.fixture(scope="module")
-def admin(board_db: str) -> str:
-    return off_loop(make_key, board_db, "admin", name="browser")
 
 
 def sign_in(context: BrowserContext, server: Server, token: str) -> Page:

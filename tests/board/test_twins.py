@@ -128,6 +128,17 @@ def test_fleet_twin_is_the_apis_answers(board: Board) -> None:
     assert states["comune-urp-k1"] is None
 
 
+@pytest.mark.parametrize("org", ["comune", "asl"])
+def test_enrolment_twin_is_the_apis_answers(board: Board, org: str) -> None:
+    board.signed_in(board.admin)
+    page = twin(board, "/board/enrolment", org=org)
+    assert page["organisation"]["id"] == org
+    assert page["codes"] == board.api(f"/v1/organisations/{org}/enrolment-codes", board.admin)
+    assert page["service_points"] == board.api(f"/v1/organisations/{org}/service-points", board.admin)
+    assert page["services"] == board.api(f"/v1/organisations/{org}/services", board.admin)
+    assert page["organisations"] == board.api("/v1/organisations", board.admin)
+
+
 def test_every_identity_conflict_reason_of_the_api_has_words() -> None:
     reasons = get_args(IdentityConflict.model_fields["reason"].annotation)
     assert sorted(CONFLICT_REASONS) == sorted(reasons)

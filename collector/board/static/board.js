@@ -5,6 +5,11 @@
 // just does not refresh by itself.
 (function () {
   "use strict";
+  // A print button where the page has one (the enrolment sheet): without JavaScript, the browser's Print.
+  document.querySelectorAll("[data-print]").forEach(function (button) {
+    button.hidden = false;
+    button.addEventListener("click", function () { window.print(); });
+  });
   var seconds = Number(document.body.getAttribute("data-refresh")) || 0;
   if (!seconds || !window.fetch || !window.DOMParser) return;
 

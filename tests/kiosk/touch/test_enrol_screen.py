@@ -1,6 +1,7 @@
 """The touch kiosk's enrolment screen, headless at 800 x 480, against a real collector: it says in Italian and
 English that the kiosk waits for enrolment; the code is typed on its keypad (a wrong one is refused with
 the collector's reason) or typed by a QR scanner (the QR's whole line, then Enter), and the kiosk is enrolled.
+On a 1080 x 1920 totem the waiting screen keeps its keys large and everything on the screen.
 Screenshots are checked and, with `MLF_SCREENSHOTS=docs/screenshots`, copied there."""
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from kiosk.touch.enrol_app import EnrolApp
 from kiosk.touch.keypad import ENTER
 from kiosk.touch.widgets import Tile
 from tests.fixtures.fix_collector import CollectorProcess
-from tests.kiosk.touch.driver import LANDSCAPE, Driver, ManualClock, run_touch
+from tests.kiosk.touch.driver import LANDSCAPE, PORTRAIT, Driver, ManualClock, run_touch
 from tests.kiosk.touch.test_screenshots import PX_PER_CM, assert_drawn
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -84,3 +85,30 @@ def test_enrolment_screen_typed_refused_then_scanned(collector: CollectorProcess
     if target:
         for name in ("waiting", "refused"):
             shutil.copy(shots[name], ROOT / target / shots[name].name)
+
+
+def test_enrolment_screen_on_a_portrait_totem(tmp_path: Path) -> None:
+    """The waiting screen at 1080 x 1920 (a kiosk not yet enrolled waits: no collector is asked until a code)."""
+    enrol = EnrolSettings(url="http://127.0.0.1:9", code_file=tmp_path / "boot" / "mlf-enrol.txt")
+    app = EnrolApp(Enroller(enrol, tmp_path / "kiosk"), enrol, monotonic=ManualClock())
+    shot = tmp_path / "8-enrolment-it-1080x1920.png"
+
+    async def script(d: Driver) -> None:
+        ids: Any = app.root.ids
+        await d.until(lambda: "In attesa di registrazione" in ids.title.text, what="the title")
+        keys = keypad(app)
+        for tile in keys.values():  # large targets on the 21.5-inch totem too, all of them on the screen
+            assert min(tile.size) >= 1.5 * PX_PER_CM[PORTRAIT], (tile.text, tile.size)
+            x, y = tile.to_window(*tile.pos)
+            assert 0 <= x <= x + tile.width <= PORTRAIT[0], tile.text
+            assert 0 <= y <= y + tile.height <= PORTRAIT[1], tile.text
+        for label in (ids.title, ids.instruction, ids.field):
+            width, _height = label.texture_size
+            assert width <= PORTRAIT[0], (label.text, width)
+        await d.screenshot(shot)
+
+    run_touch(app, PORTRAIT, script)
+    assert_drawn(shot, PORTRAIT)
+    target = os.environ.get("MLF_SCREENSHOTS")
+    if target:
+        shutil.copy(shot, ROOT / target / shot.name)

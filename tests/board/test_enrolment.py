@@ -1,0 +1,181 @@
+"""The board's "Enrol a kiosk" page, server-side: who sees it and what each key may do (an administrator of the
+town hall, of every organisation, a reader, nobody), the code shown once and never again, the form's
+messages with nothing typed lost, revocation, and a code made here redeemed by a kiosk then listed as used."""
+
+from __future__ import annotations
+
+import re
+
+from tests.board.test_twins import twin
+from tests.fixtures.fix_api import make_key
+from tests.fixtures.fix_board import Board
+
+POINT = "comune-anagrafe-1"
+MAKE = "/board/organisations/{org}/enrolment-codes"
+CODE = re.compile(r'<span class="code-group">(\d{4})</span>' * 4)
+LINK = 'href="/board/enrolment"'
+
+
+def codes(board: Board, org: str = "comune") -> list[dict[str, object]]:
+    answer: list[dict[str, object]] = board.api(f"/v1/organisations/{org}/enrolment-codes", board.admin)
+    return answer
+
+
+def make(board: Board, org: str = "comune", lang: str = "en", **fields: str | list[str]) -> tuple[int, str]:
+    form = {"service_point": POINT, "days": "2", "note": "Pi 4 sportello 1", **fields}
+    answer = board.client.post(MAKE.format(org=org), data=form, headers={"Accept-Language": lang})
+    return answer.status_code, answer.text
+
+
+def test_a_reader_sees_neither_the_page_nor_its_link(board: Board) -> None:
+    for token in (board.reader, board.bound_reader):
+        board.signed_in(token)
+        assert LINK not in board.client.get("/board").text
+        refused = board.client.get("/board/enrolment", headers={"Accept-Language": "en"})
+        assert refused.status_code == 403
+        assert "only an administrator enrols kiosks" in refused.text
+        status, _html = make(board)
+        assert status == 403
+        revoke = board.client.post("/board/organisations/comune/enrolment-codes/1/revoke", follow_redirects=False)
+        assert revoke.status_code == 403
+    board.signed_in(board.admin)
+    assert LINK in board.client.get("/board").text
+
+
+def test_without_a_session_the_page_asks_to_sign_in(board: Board) -> None:
+    board.client.cookies.clear()
+    page = board.client.get("/board/enrolment", follow_redirects=False)
+    assert page.status_code == 303
+    assert page.headers["location"].startswith("/board/sign-in?next=%2Fboard%2Fenrolment")
+    made = board.client.post(MAKE.format(org="comune") + "?format=json", data={"service_point": POINT})
+    assert made.status_code == 401
+    assert codes(board) == []
+
+
+def test_an_admin_makes_a_code_sees_it_once_then_revokes_it(board: Board) -> None:
+    board.signed_in(board.admin)
+    status, html = make(board, service=["anagrafe"])
+    assert status == 201, html
+    shown = CODE.search(html)
+    assert shown is not None
+    code = "-".join(shown.groups())
+    assert f'<span class="visually-hidden">{code}</span>' in html
+    assert '<svg role="img" aria-label="QR code of the enrolment code"' in html
+    assert "Works once, until" in html
+    assert "Scan this QR code" in html  # an English page, with Italian alongside:
+    assert "Collega il chiosco alla rete" in html
+    listed = codes(board)[0]  # newest first
+    assert listed["state"] == "pending"
+    assert listed["services"] == ["anagrafe"]
+    assert listed["note"] == "Pi 4 sportello 1"
+    assert f'id="code-{listed["id"]}"' in html  # already in the list below the sheet
+
+    page = board.client.get("/board/enrolment?org=comune", headers={"Accept-Language": "it"})
+    assert page.status_code == 200
+    assert code not in page.text
+    assert code.replace("-", "") not in page.text
+    assert not CODE.search(page.text)
+    assert "In attesa di un chiosco" in page.text
+    assert twin(board, "/board/enrolment", org="comune")["codes"] == codes(board)
+
+    confirm = re.search(rf'action="(/board/organisations/comune/enrolment-codes/{listed["id"]}/revoke)"', page.text)
+    assert confirm is not None
+    revoked = board.client.post(confirm.group(1), follow_redirects=False)
+    assert revoked.status_code == 303
+    assert revoked.headers["location"] == "/board/enrolment?org=comune&notice=revoked#codes"
+    after = board.client.get(revoked.headers["location"], headers={"Accept-Language": "en"}).text
+    assert "The code has been revoked" in after
+    assert codes(board)[0]["state"] == "revoked"
+    assert confirm.group(1) not in after  # nothing left to revoke
+
+
+def test_bad_input_gets_its_message_and_nothing_typed_is_lost(board: Board) -> None:
+    board.signed_in(board.admin)
+    before = codes(board)
+    for fields, field, message in (
+        ({"service_point": "nowhere-1"}, "service-point", "This organisation has no service point with this id."),
+        ({"service_point": "asl-cup-1"}, "service-point", "This organisation has no service point with this id."),
+        ({"service_point": ""}, "service-point", "Choose a service point of this organisation."),
+        ({"days": "0"}, "days", "Between 0.01 days (a quarter of an hour) and 90 days."),
+        ({"days": "91"}, "days", "Between 0.01 days (a quarter of an hour) and 90 days."),
+        ({"days": "soon"}, "days", "Between 0.01 days (a quarter of an hour) and 90 days."),
+        ({"service": ["cup"]}, "services", "Choose services of this organisation only."),
+        ({"note": "x" * 201}, "note", "At most 200 characters, on one line."),
+    ):
+        status, html = make(board, **fields)
+        assert status == 422, (fields, html[:300])
+        assert f'<p class="field-error" id="e-{field}">{message}</p>' in html, fields
+        assert 'role="alert"' in html
+        assert 'value="Pi 4 sportello 1"' in html or fields.get("note"), fields  # the note is kept
+        if "days" not in fields:
+            assert 'value="2"' in html  # the days are kept
+        else:
+            assert f'value="{fields["days"]}"' in html
+        if fields.get("service_point"):
+            assert f'value="{fields["service_point"]}" selected' in html
+    status, html = make(board, lang="it", days="0")
+    assert "Tra 0,01 giorni" in html
+    assert codes(board) == before  # nothing made
+
+
+def test_an_admin_of_the_town_hall_sees_and_touches_only_the_town_hall(board: Board) -> None:
+    bound = make_key(board.database_url, "admin", org="comune", name="town hall admin")
+    board.signed_in(bound)
+    page = twin(board, "/board/enrolment")
+    assert [o["id"] for o in page["organisations"]] == ["comune"]
+    assert page["organisation"]["id"] == "comune"
+    assert 'id="f-org"' not in board.client.get("/board/enrolment").text  # nothing to choose
+    assert board.client.get("/board/enrolment?org=asl").status_code == 403
+    status, _html = make(board, org="asl", service_point="asl-cup-1")
+    assert status == 403
+    status, _html = make(board, service_point="asl-cup-1")  # another organisation's point, under its own
+    assert status == 422
+    assert codes(board, "asl") == []
+
+    board.signed_in(board.admin)  # the all-organisation admin chooses, and makes a code for the health authority
+    html = board.client.get("/board/enrolment?org=asl").text
+    assert 'id="f-org"' in html
+    status, _html = make(board, org="asl", service_point="asl-cup-1", note="")
+    assert status == 201
+    (theirs,) = codes(board, "asl")
+
+    board.signed_in(bound)  # the town hall's admin cannot revoke it, by either organisation
+    assert board.client.post(f"/board/organisations/asl/enrolment-codes/{theirs['id']}/revoke").status_code == 403
+    sneaky = board.client.post(f"/board/organisations/comune/enrolment-codes/{theirs['id']}/revoke")
+    assert sneaky.status_code == 404
+    assert codes(board, "asl")[0]["state"] == "pending"
+    assert all(c["organisation"] == "comune" for c in twin(board, "/board/enrolment")["codes"])
+
+
+def test_a_post_from_another_site_is_refused(board: Board) -> None:
+    board.signed_in(board.admin)
+    before = codes(board)
+    refused = board.client.post(
+        MAKE.format(org="comune"), data={"service_point": POINT}, headers={"Origin": "https://evil.example"}
+    )
+    assert refused.status_code == 403
+    assert codes(board) == before
+
+
+def test_a_code_made_here_enrols_a_kiosk_and_the_page_names_it(board: Board) -> None:
+    board.signed_in(board.admin)
+    status, html = make(board, service=["anagrafe"], note="")
+    assert status == 201
+    shown = CODE.search(html)
+    assert shown is not None
+    enrolled = board.client.post("/v1/enrolment", json={"code": "".join(shown.groups())})
+    assert enrolled.status_code == 200, enrolled.text
+    kiosk = enrolled.json()["kiosk"]
+    assert kiosk.startswith(f"{POINT}-k")
+    page = board.client.get("/board/enrolment?org=comune", headers={"Accept-Language": "en"}).text
+    row = re.search(r'<tr id="code-\d+" class="code-used">.*?</tr>', page, re.S)
+    assert row is not None
+    assert f"by kiosk {kiosk}" in row.group(0)
+    assert "Revoke" not in row.group(0)
+    used = next(c for c in codes(board) if c["state"] == "used")
+    assert used["redeemed_kiosk_id"] == kiosk
+    late = board.client.post(f"/board/organisations/comune/enrolment-codes/{used['id']}/revoke", follow_redirects=False)
+    assert late.headers["location"] == "/board/enrolment?org=comune&notice=used#codes"
+    told = board.client.get(late.headers["location"], headers={"Accept-Language": "en"}).text
+    assert "This code was used already: it cannot be revoked." in told
+    assert next(c for c in codes(board) if c["id"] == used["id"])["state"] == "used"
