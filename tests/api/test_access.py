@@ -1,14 +1,16 @@
-"""Keys, roles, rate limits and the reader resolution: 401 vs 403 vs 429, problem+json everywhere."""
+"""Keys, roles, rate limits and the reader resolution: 401 vs 403 vs 404 vs 429, problem+json everywhere."""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 from fastapi.testclient import TestClient
 
 from collector.api.app import create_app
+from collector.api.problems import PROBLEM_TYPE_BASE
 from tests.api.known_data import many, store
 from tests.fixtures.fix_api import Api, api_settings, make_key
 
@@ -142,3 +144,33 @@ def test_day_resolution_refuses_hourly_views_to_readers(database_url: str) -> No
         lines = client.get("/v1/exports/counts?org=org&format=csv", headers=headers).text.splitlines()
         assert lines[0].startswith("start,end,")
         assert all(line.split(",")[0].endswith(("T22:00:00Z", "T23:00:00Z")) for line in lines[1:])
+
+
+def not_found(api: Api, path: str, token: str | None = None) -> dict[str, Any]:
+    response = api.client.get(path, headers=api.headers(token))
+    assert response.status_code == 404, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert body["type"] == PROBLEM_TYPE_BASE + "not-found"
+    assert body["status"] == 404
+    return body
+
+
+def test_an_unknown_organisation_is_a_404_naming_it(api: Api) -> None:
+    """The scope's lookup (collector/api/scope.py) behind every route under /v1/organisations/{org}."""
+    body = not_found(api, "/v1/organisations/nowhere/opening-hours")
+    assert body["title"].startswith("Organisation")
+    assert "'nowhere'" in body["detail"]
+
+
+def test_an_unknown_or_foreign_service_point_is_a_404_naming_it(api: Api) -> None:
+    """To a key bound to another organisation, a service point is as unknown as one that does not exist."""
+    api.post("/v1/organisations", {"id": "a", "name": "Ente a"})
+    api.post("/v1/organisations", {"id": "b", "name": "Ente b"})
+    api.post("/v1/organisations/b/service-points", {"id": "b-sp", "name": "Sportello"})
+    bound = make_key(api.database_url, "admin", org="a")
+    for sp_id, token in (("nowhere-sp", None), ("b-sp", bound)):
+        body = not_found(api, f"/v1/service-points/{sp_id}/opening-hours", token)
+        assert body["title"].startswith("Service point")
+        assert f"'{sp_id}'" in body["detail"]
+    assert api.get("/v1/service-points/b-sp/opening-hours")  # the unbound admin finds it
