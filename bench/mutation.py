@@ -208,7 +208,7 @@ def changed_lines(diff: str) -> tuple[list[str], list[str]]:
     return removed, added
 
 
-SQL_WORDS = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|BEGIN|COMMIT|PRAGMA)\b", re.IGNORECASE)
+SQL_WORDS = re.compile(r"\b(SELECT|INSERT|UPDATE|DELETE|BEGIN|COMMIT|PRAGMA|WHERE|FROM|SET)\b", re.IGNORECASE)
 
 
 def sql_case(diff: str) -> bool:
