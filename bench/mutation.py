@@ -45,6 +45,8 @@ DB_BOUND: dict[str, dict[str, str]] = {}
 functions that only reach PostgreSQL are scored on the run's shared server."""
 
 URI = "`uri` flag: Debian's SQLite is built with SQLITE_USE_URI, a `file:` name is a URI anyway"
+PREFIX = "another prefix (`None` reads as 'None'): only renames the statement's placeholders, all still distinct"
+DATE_CASE = "case of `day`, `date_trunc('week', ...)`: PostgreSQL folds unquoted names, reads field names in any case"
 BUSY = "busy timeout (30 s, 31 s, the default 5 s): how long a reader waits on a writer, never that long"
 EQUIVALENT: dict[str, str] = {
     "collector.gaps.x_account__mutmut_5": "placeholder max_seq of the update, set before it is read",
@@ -54,7 +56,12 @@ EQUIVALENT: dict[str, str] = {
     "collector.gaps.x_release__mutmut_3": "placeholder watermark of the update, set before it is read",
     "collector.gaps.x_release__mutmut_6": "placeholder watermark of the update, set before it is read",
     "collector.periods.x_split__mutmut_4": "`end < start`: an empty period then yields no piece either",
-    "collector.store.aggregates.x_union_of_pieces__mutmut_1": "another default prefix: only renames placeholders",
+    "collector.store.aggregates.x_union_of_pieces__mutmut_1": PREFIX,
+    **{f"collector.store.aggregates.x_reasons__mutmut_{n}": PREFIX for n in (6, 10, 15, 22, 27, 34)},
+    **{f"collector.store.aggregates.x_series__mutmut_{n}": PREFIX for n in (5, 9)},
+    **{f"collector.store.aggregates.x_series__mutmut_{n}": DATE_CASE for n in (23, 27, 31)},
+    "collector.store.admission.x_register__mutmut_50": "`service or new`: a service already known is inserted"
+    " again, and ON CONFLICT DO NOTHING keeps the row as it was",
     "collector.api.security.x_new_key__mutmut_10": "`token_urlsafe(None)` draws its default, 32 bytes: the same",
     "kiosk.core.outbox_view.x_peek__mutmut_4": URI,
     "kiosk.core.outbox_view.x_peek__mutmut_7": URI,
