@@ -83,7 +83,12 @@ def test_failed_authentications_are_rate_limited_per_address(database_url: str) 
     app = create_app(api_settings(database_url).model_copy(update={"auth_failure_limit": "2/minute"}))
     with TestClient(app) as client:
         codes = [client.get("/v1/overview").status_code for _ in range(3)]
-    assert codes == [401, 401, 429]
+        assert codes == [401, 401, 429]
+        # Another address, and a request with none (a Unix socket), are not held back by that one.
+        elsewhere = TestClient(app, client=("192.0.2.7", 50000))
+        nowhere = TestClient(app, client=None)  # type: ignore[arg-type]
+        assert [elsewhere.get("/v1/overview").status_code for _ in range(3)] == [401, 401, 429]
+        assert [nowhere.get("/v1/overview").status_code for _ in range(3)] == [401, 401, 429]
 
 
 def test_key_bound_to_an_organisation_sees_only_it(api: Api) -> None:
