@@ -67,6 +67,8 @@ EQUIVALENT: dict[str, str] = {
         " requests without a client address"
         for n in (5, 6)
     },
+    "collector.api.security.x_authenticate__mutmut_17": "`found` before any lookup: read only when a token matched,"
+    " and then set by the lookup",
     "collector.api.security.x_new_key__mutmut_10": "`token_urlsafe(None)` draws its default, 32 bytes: the same",
     "kiosk.core.outbox_view.x_peek__mutmut_4": URI,
     "kiosk.core.outbox_view.x_peek__mutmut_7": URI,
@@ -88,6 +90,8 @@ WORDED: dict[str, tuple[str, ...]] = {
         "Not allowed for this key",
         "Too many requests",
         "too many failed authentications",
+        "send an API key as `Authorization: Bearer mlf_...`",
+        "the API key is unknown, malformed or revoked",
     ),
     "collector.api.scope": ("Not allowed for this key", "Organisation not found", "Service point not found"),
     "collector.api.privacy": ("Finer than this key may see",),
