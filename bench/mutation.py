@@ -176,8 +176,8 @@ def score(path: str, seconds: float) -> Score:
 def run_module(path: str, jobs: int, log: Path, survivors_only: bool = False) -> float:
     start = time.monotonic()
     names = [f"{dotted(path)}.*"]
-    if survivors_only:
-        names = score(path, 0).survivors
+    if survivors_only:  # an explained survivor stays one: only the others are worth their tests' time again
+        names = [m for m in score(path, 0).survivors if explanation(m, show(m)) is None]
         if not names:
             return 0.0
     with log.open("a") as out:
@@ -261,7 +261,7 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1, help="mutants tested at once (the machine is shared: 1)")
     parser.add_argument("--keep", action="store_true", help="reuse mutants/ of a previous run")
     parser.add_argument(
-        "--survivors", action="store_true", help="with --keep: test again only what the last run did not kill"
+        "--survivors", action="store_true", help="with --keep: test again what was neither killed nor explained"
     )
     parser.add_argument("--report", action="store_true", help="with --keep: only print the last run's results")
     args = parser.parse_args()
