@@ -71,12 +71,13 @@ def test_no_secret_at_rest(api: Api) -> None:
 
 def test_rate_limit_is_429_with_retry_after(database_url: str) -> None:
     app = create_app(api_settings(database_url).model_copy(update={"rate_limit": "3/minute"}))
-    token = make_key(database_url, "reader")
+    token, other = make_key(database_url, "reader"), make_key(database_url, "reader")
     with TestClient(app) as client:
         codes = [
             client.get("/v1/organisations", headers={"Authorization": f"Bearer {token}"}).status_code for _ in range(4)
         ]
         assert codes == [200, 200, 200, 429]
+        assert client.get("/v1/organisations", headers={"Authorization": f"Bearer {other}"}).status_code == 200
         response = client.get("/v1/organisations", headers={"Authorization": f"Bearer {token}"})
         assert response.headers["content-type"] == PROBLEM
         assert 1 <= int(response.headers["retry-after"]) <= 60
@@ -84,8 +85,10 @@ def test_rate_limit_is_429_with_retry_after(database_url: str) -> None:
 
 def test_failed_authentications_are_rate_limited_per_address(database_url: str) -> None:
     app = create_app(api_settings(database_url).model_copy(update={"auth_failure_limit": "2/minute"}))
+    bad = {"Authorization": "Bearer nonsense"}
     with TestClient(app) as client:
-        codes = [client.get("/v1/overview").status_code for _ in range(3)]
+        # No key and a bad key are failures of one address alike.
+        codes = [client.get("/v1/overview", headers=headers).status_code for headers in ({}, bad, {})]
         assert codes == [401, 401, 429]
         # Another address, and a request with none (a Unix socket), are not held back by that one.
         elsewhere = TestClient(app, client=("192.0.2.7", 50000))
@@ -182,3 +185,10 @@ def test_an_unknown_or_foreign_service_point_is_a_404_naming_it(api: Api) -> Non
         assert body["title"].startswith("Service point")
         assert f"'{sp_id}'" in body["detail"]
     assert api.get("/v1/service-points/b-sp/opening-hours")  # the unbound admin finds it
+
+
+def test_a_key_cannot_revoke_itself(api: Api) -> None:
+    key_id = api.admin.split("_")[1]
+    response = api.client.delete(f"/v1/keys/{key_id}", headers=api.headers())
+    assert response.status_code == 409, response.text
+    assert api.get("/v1/organisations") == []
