@@ -191,20 +191,6 @@ def register(
         )
 
 
-def place_kiosks(conn: psycopg.Connection[TupleRow], ratings: list[RatingIn], registry: Registry) -> None:
-    """A kiosk registered before its first rating (it said hello with a heartbeat) gets the service point of its
-    first rating, as one registered by a rating does."""
-    first: dict[str, str] = {}
-    for r in ratings:
-        if registry.kiosks.get(r.kiosk_id, ("", ""))[1] is None:
-            first.setdefault(r.kiosk_id, r.rating.service_point)
-    if first:
-        conn.cursor().executemany(
-            "UPDATE kiosks SET service_point_id = %s WHERE id = %s AND service_point_id IS NULL",
-            [(sp, kiosk) for kiosk, sp in sorted(first.items())],
-        )
-
-
 def _insert_missing(
     conn: psycopg.Connection[TupleRow], table: str, columns: tuple[str, ...], rows: list[tuple[object, ...]]
 ) -> None:

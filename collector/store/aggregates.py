@@ -107,16 +107,6 @@ def union_of_pieces(
     return sql.SQL(" UNION ALL ").join(selects)
 
 
-async def counts_by_service_point(
-    conn: AsyncConnection[TupleRow], pieces: Pieces, filters: Filters
-) -> dict[str, FaceCounts]:
-    params = Params()
-    union = union_of_pieces(pieces, filters, params)
-    query = sql.SQL("SELECT service_point_id, {} FROM ({}) AS u GROUP BY service_point_id").format(_SUMS, union)
-    cur = await conn.execute(query, params)
-    return {row[0]: FaceCounts(row[1], row[2], row[3], row[4]) for row in await cur.fetchall()}
-
-
 async def counts_by_point_and_channel(
     conn: AsyncConnection[TupleRow], pieces: Pieces, filters: Filters
 ) -> dict[tuple[str, str], FaceCounts]:

@@ -94,7 +94,6 @@ def write_batch(conn: psycopg.Connection[TupleRow], batch: Batch, options: Write
         heartbeats = [h for h in batch.heartbeats if admission.admit_kiosk(h, known, rejections, options.auto_register)]
         statuses = [s for s in batch.statuses if admission.admit_kiosk(s, known, rejections, options.auto_register)]
         admission.register(conn, admitted, [*heartbeats, *statuses], known, options.timezone)
-        admission.place_kiosks(conn, admitted, known)
         accounted, heard = _accounted_rejections(rejections, known)
 
         rollups.prepare(conn)

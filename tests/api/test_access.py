@@ -1,14 +1,16 @@
-"""Keys, roles, rate limits and the reader resolution: 401 vs 403 vs 429, problem+json everywhere."""
+"""Keys, roles, rate limits and the reader resolution: 401 vs 403 vs 404 vs 429, problem+json everywhere."""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import psycopg
 from fastapi.testclient import TestClient
 
 from collector.api.app import create_app
+from collector.api.problems import PROBLEM_TYPE_BASE
 from tests.api.known_data import many, store
 from tests.fixtures.fix_api import Api, api_settings, make_key
 
@@ -24,8 +26,11 @@ def test_missing_and_bad_keys_are_401_with_a_challenge(api: Api) -> None:
         response = api.client.get("/v1/overview", headers=headers)
         assert response.status_code == 401
         assert response.headers["content-type"] == PROBLEM
-        assert response.headers["www-authenticate"].startswith('Bearer realm="mettiamoci-la-faccia"')
+        # RFC 6750: no error code when no credentials came; `invalid_token` for credentials that do not hold.
+        error = ', error="invalid_token"' if headers else ""
+        assert response.headers["www-authenticate"] == f'Bearer realm="mettiamoci-la-faccia"{error}'
         assert response.json()["type"].endswith("/unauthorized")
+        assert ("API key" if headers else "Bearer") in response.json()["detail"]
 
 
 def test_right_id_wrong_secret_is_401(api: Api) -> None:
@@ -66,12 +71,13 @@ def test_no_secret_at_rest(api: Api) -> None:
 
 def test_rate_limit_is_429_with_retry_after(database_url: str) -> None:
     app = create_app(api_settings(database_url).model_copy(update={"rate_limit": "3/minute"}))
-    token = make_key(database_url, "reader")
+    token, other = make_key(database_url, "reader"), make_key(database_url, "reader")
     with TestClient(app) as client:
         codes = [
             client.get("/v1/organisations", headers={"Authorization": f"Bearer {token}"}).status_code for _ in range(4)
         ]
         assert codes == [200, 200, 200, 429]
+        assert client.get("/v1/organisations", headers={"Authorization": f"Bearer {other}"}).status_code == 200
         response = client.get("/v1/organisations", headers={"Authorization": f"Bearer {token}"})
         assert response.headers["content-type"] == PROBLEM
         assert 1 <= int(response.headers["retry-after"]) <= 60
@@ -79,9 +85,16 @@ def test_rate_limit_is_429_with_retry_after(database_url: str) -> None:
 
 def test_failed_authentications_are_rate_limited_per_address(database_url: str) -> None:
     app = create_app(api_settings(database_url).model_copy(update={"auth_failure_limit": "2/minute"}))
+    bad = {"Authorization": "Bearer nonsense"}
     with TestClient(app) as client:
-        codes = [client.get("/v1/overview").status_code for _ in range(3)]
-    assert codes == [401, 401, 429]
+        # No key and a bad key are failures of one address alike.
+        codes = [client.get("/v1/overview", headers=headers).status_code for headers in ({}, bad, {})]
+        assert codes == [401, 401, 429]
+        # Another address, and a request with none (a Unix socket), are not held back by that one.
+        elsewhere = TestClient(app, client=("192.0.2.7", 50000))
+        nowhere = TestClient(app, client=None)  # type: ignore[arg-type]
+        assert [elsewhere.get("/v1/overview").status_code for _ in range(3)] == [401, 401, 429]
+        assert [nowhere.get("/v1/overview").status_code for _ in range(3)] == [401, 401, 429]
 
 
 def test_key_bound_to_an_organisation_sees_only_it(api: Api) -> None:
@@ -142,3 +155,40 @@ def test_day_resolution_refuses_hourly_views_to_readers(database_url: str) -> No
         lines = client.get("/v1/exports/counts?org=org&format=csv", headers=headers).text.splitlines()
         assert lines[0].startswith("start,end,")
         assert all(line.split(",")[0].endswith(("T22:00:00Z", "T23:00:00Z")) for line in lines[1:])
+
+
+def not_found(api: Api, path: str, token: str | None = None) -> dict[str, Any]:
+    response = api.client.get(path, headers=api.headers(token))
+    assert response.status_code == 404, response.text
+    assert response.headers["content-type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert body["type"] == PROBLEM_TYPE_BASE + "not-found"
+    assert body["status"] == 404
+    return body
+
+
+def test_an_unknown_organisation_is_a_404_naming_it(api: Api) -> None:
+    """The scope's lookup (collector/api/scope.py) behind every route under /v1/organisations/{org}."""
+    body = not_found(api, "/v1/organisations/nowhere/opening-hours")
+    assert body["title"].startswith("Organisation")
+    assert "'nowhere'" in body["detail"]
+
+
+def test_an_unknown_or_foreign_service_point_is_a_404_naming_it(api: Api) -> None:
+    """To a key bound to another organisation, a service point is as unknown as one that does not exist."""
+    api.post("/v1/organisations", {"id": "a", "name": "Ente a"})
+    api.post("/v1/organisations", {"id": "b", "name": "Ente b"})
+    api.post("/v1/organisations/b/service-points", {"id": "b-sp", "name": "Sportello"})
+    bound = make_key(api.database_url, "admin", org="a")
+    for sp_id, token in (("nowhere-sp", None), ("b-sp", bound)):
+        body = not_found(api, f"/v1/service-points/{sp_id}/opening-hours", token)
+        assert body["title"].startswith("Service point")
+        assert f"'{sp_id}'" in body["detail"]
+    assert api.get("/v1/service-points/b-sp/opening-hours")  # the unbound admin finds it
+
+
+def test_a_key_cannot_revoke_itself(api: Api) -> None:
+    key_id = api.admin.split("_")[1]
+    response = api.client.delete(f"/v1/keys/{key_id}", headers=api.headers())
+    assert response.status_code == 409, response.text
+    assert api.get("/v1/organisations") == []

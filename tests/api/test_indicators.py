@@ -92,6 +92,8 @@ def test_overview_numbers(api: Api, mixed: list[Press]) -> None:
             assert share["high"] == pytest.approx(high, abs=1e-9)
         # Local midnights of 1 October (CEST) and 1 November (CET), in UTC as every answer's instants are.
         assert row["period"] == {"start": "2025-09-30T22:00:00.000000Z", "end": "2025-10-31T23:00:00.000000Z"}
+        # Every press came from a kiosk: one channel, the counter, with the row's very figures.
+        assert [(c["channel"], c["total"], c["counts"]) for c in row["channels"]] == [("counter", n, row["counts"])]
 
 
 def test_overview_flags_worst_first_and_filters(api: Api) -> None:

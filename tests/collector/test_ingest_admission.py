@@ -59,6 +59,15 @@ def test_a_kiosk_first_heard_by_heartbeat_gets_the_service_point_of_its_first_ra
     assert write(db, [r("kh", 2, "sp-x")]).quarantined == {"identity_mismatch": 1}
 
 
+def test_a_kiosk_first_heard_by_heartbeat_takes_a_known_service_point_with_its_first_rating(db: Conn) -> None:
+    """Its first rating names a service point already registered: nothing else in the batch is new, and the
+    kiosk is still held to that service point."""
+    write(db, [r("ko", 1, "sp-k"), inbound("org", heartbeat("kh", rating("kh").clock.boot_id, 5000))])
+    assert write(db, [r("kh", 1, "sp-k")]).stored == 1
+    assert db.execute("SELECT service_point_id FROM kiosks WHERE id = 'kh'").fetchone() == ("sp-k",)
+    assert write(db, [r("kh", 2, "sp-x")]).quarantined == {"identity_mismatch": 1}
+
+
 def test_without_auto_registration_a_kiosk_without_a_service_point_rates_nothing(db: Conn) -> None:
     write(db, [inbound("org", heartbeat("kh", rating("kh").clock.boot_id, 5000)), r("ko", 1, "sp-o")])
     result = write(db, [r("kh", 1, "sp-o")], auto_register=False)

@@ -149,6 +149,21 @@ def test_burst_is_marked_and_marks_move_when_a_late_press_fills_the_window(db: C
     assert one(db, "SELECT n FROM reason_daily") == 1
 
 
+def test_a_calm_batch_and_one_that_places_nothing_count_no_misuse(db: Conn) -> None:
+    """What a batch reports feeds the misuse counters of /metrics: nothing marked or cleared when nobody mashes
+    a button, nor when the batch places no rating at all (a heartbeat, a duplicate)."""
+    rule = MisuseRule(max_presses=2, window=timedelta(seconds=60))
+    press = inbound("org", rating("k1", 1, pressed_at=NOW - timedelta(minutes=5)))
+    calm = write(db, [press], misuse=rule)
+    assert calm.stored == 1
+    assert (calm.misuse_marked, calm.misuse_cleared) == (0, 0)
+    beat = inbound("org", heartbeat("k1", uuid.uuid4(), uptime_ms=60_000, synced=True, last_seq=1))
+    for nothing_placed in ([beat], [press]):
+        result = write(db, nothing_placed, misuse=rule)
+        assert result.stored == 0
+        assert (result.misuse_marked, result.misuse_cleared) == (0, 0)
+
+
 def test_the_misuse_recount_is_planned_for_each_batch_never_prepared(db: Conn) -> None:
     """A generic plan of the recount read every recent rating per kiosk: at 1,000 ratings/s from 500 kiosks
     one batch took seconds (bench/e2e_latency.py). psycopg prepares a statement on its fifth run."""

@@ -80,3 +80,11 @@ def test_what_is_held_is_never_released() -> None:
     assert [(g.first, g.last, g.lost) for g in released.opened] == [(6, 9, False), (4, 5, True)]
     assert released.watermark == 5
     assert not release(10, [Gap(4, 9)], 4).changed
+
+
+def test_one_number_between_the_last_stored_and_the_lowest_held_is_lost() -> None:
+    """The smallest such hole: 10 stored, 12 the lowest held, so 11 was deleted before we had it."""
+    released = release(10, [], 12)
+    assert [(g.first, g.last, g.lost) for g in released.lost] == [(11, 11, True)]
+    assert (released.max_seq, released.watermark) == (11, 11)
+    assert not release(10, [], 11).changed  # 11 is held: nothing between

@@ -112,7 +112,9 @@ instants = st.datetimes(
 def test_the_pieces_tile_the_period_on_their_grains(
     a: datetime, b: datetime, zone: ZoneInfo, months: bool, hours: bool
 ) -> None:
-    check(min(a, b), max(a, b), zone, months, hours)
+    # In UTC: Python never finds an instant in a DST fold (01:30 on New York's last Sunday of autumn) equal to
+    # one in another zone (PEP 495), so the tiles' UTC edges would not equal the same instant given locally.
+    check(min(a, b).astimezone(UTC), max(a, b).astimezone(UTC), zone, months, hours)
 
 
 @settings(max_examples=150, deadline=None)
