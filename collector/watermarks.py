@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import datetime
 
 from collector.ingest import InstanceKey
@@ -20,4 +21,10 @@ def ack_message(org: str, key: InstanceKey, seq: int, at: datetime, conflict: bo
         at=at,
         identity_conflict=True if conflict else None,
     )
-    return build_topic(org, kiosk_id, TopicKind.ACK), encode(ack)
+    return _topic(org, kiosk_id), encode(ack)
+
+
+@functools.lru_cache(maxsize=100_000)
+def _topic(org: str, kiosk_id: str) -> str:
+    """Checked and built once per kiosk: the acker publishes a watermark for nearly every rating of a large fleet."""
+    return build_topic(org, kiosk_id, TopicKind.ACK)
