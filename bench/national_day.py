@@ -158,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         "--pg-defaults", action="store_true", help="PostgreSQL's default settings (128 MB of buffers, 1 GB of WAL)"
     )
     parser.add_argument(
-        "--lead", type=int, default=100_000, help="the publishers stay at most this many ratings ahead of the collector"
+        "--lead", type=int, default=400_000, help="the publishers stay at most this many ratings ahead of the collector"
     )
     args = parser.parse_args(argv)
     per_point = max(1, args.ratings // args.points)
