@@ -5,7 +5,7 @@ Loads a year of simulated history (`firmware_sim.citizens.demo_fleet` + `firmwar
 with COPY into `ratings` and the rollups built by the same definitions the ingest path maintains.
 The data is kept, so a second run only measures. Then it times:
 
-- the API's overview answer (`collector.indicators` + `collector.flags`), read from the rollups;
+- the API's overview answer (`collector.insight.indicators` + `collector.insight.flags`), read from the rollups;
 - the same answer computed from raw rows (checked equal);
 - `GET /v1/overview` through a real HTTP server (uvicorn) with a reader key.
 
@@ -255,7 +255,7 @@ def _serve(dsn: str) -> tuple[str, str, multiprocessing.process.BaseProcess]:
 async def measure(dsn: str, args: argparse.Namespace) -> None:
     import httpx
 
-    from collector.indicators import Overview, Scope, overview
+    from collector.insight.indicators import Overview, Scope, overview
 
     now = datetime.now(UTC)
     period = (YEAR_START, YEAR_END)

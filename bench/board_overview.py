@@ -85,7 +85,7 @@ def add_years(dsn: str) -> None:
 
 def _run_server(dsn: str, port: int, without_years: bool) -> None:
     if without_years:  # what the page cost before the yearly tier: whole years read as months
-        from collector import indicators, periods
+        from collector.insight import indicators, periods
 
         def months_only(*args: object, **kwargs: object) -> periods.Pieces:
             pieces = periods.split(*args, **kwargs)  # type: ignore[arg-type]

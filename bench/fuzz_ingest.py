@@ -12,7 +12,7 @@ real mosquitto, real PostgreSQL):
 
 A new ingest API (a channel ratings API, say) is one more `Channel` class here.
 
-The expected fate of every message is the collector's own pure classification (`collector.ingest`),
+The expected fate of every message is the collector's own pure classification (`collector.ingest.messages`),
 computed here before sending; the verdict compares it with what the database holds afterwards: every
 valid rating stored once, every refused one quarantined with the expected reason (counted by reason),
 no `internal_error` (a bug of ours caught), the collector never restarted, no traceback in its log.
@@ -40,7 +40,7 @@ from hypothesis import HealthCheck, Phase, given, seed, settings
 from hypothesis import strategies as st
 from services import Collector, mqtt_client, stack
 
-from collector.ingest import Inbound, Rejection, classify_safely
+from collector.ingest.messages import Inbound, Rejection, classify_safely
 from protocol import Face, KioskClock, Rating, TopicKind, build_topic, encode
 
 ORG = "fuzz"

@@ -43,7 +43,7 @@ from paho.mqtt.properties import Properties
 from services import metric_value
 
 from collector.config import CollectorSettings
-from collector.mqtt_link import receive_maximum
+from collector.ingest.mqtt_link import receive_maximum
 from devstack.mosquitto import LocalMosquitto
 from devstack.postgres import LocalPostgres
 from devstack.processes import free_port, give_to

@@ -49,13 +49,13 @@ PREFIX = "another prefix (`None` reads as 'None'): only renames the statement's 
 DATE_CASE = "case of `day`, `date_trunc('week', ...)`: PostgreSQL folds unquoted names, reads field names in any case"
 BUSY = "busy timeout (30 s, 31 s, the default 5 s): how long a reader waits on a writer, never that long"
 EQUIVALENT: dict[str, str] = {
-    "collector.gaps.x_account__mutmut_5": "placeholder max_seq of the update, set before it is read",
-    "collector.gaps.x_account__mutmut_6": "placeholder watermark of the update, set before it is read",
-    "collector.gaps.x_account__mutmut_9": "placeholder watermark of the update, set before it is read",
-    "collector.gaps.x_account__mutmut_60": "`s < max_seq`: s == max_seq opens no gap and sets max_seq to itself",
-    "collector.gaps.x_release__mutmut_3": "placeholder watermark of the update, set before it is read",
-    "collector.gaps.x_release__mutmut_6": "placeholder watermark of the update, set before it is read",
-    "collector.periods.x_split__mutmut_4": "`end < start`: an empty period then yields no piece either",
+    "collector.ingest.gaps.x_account__mutmut_5": "placeholder max_seq of the update, set before it is read",
+    "collector.ingest.gaps.x_account__mutmut_6": "placeholder watermark of the update, set before it is read",
+    "collector.ingest.gaps.x_account__mutmut_9": "placeholder watermark of the update, set before it is read",
+    "collector.ingest.gaps.x_account__mutmut_60": "`s < max_seq`: s == max_seq opens no gap and sets max_seq to itself",
+    "collector.ingest.gaps.x_release__mutmut_3": "placeholder watermark of the update, set before it is read",
+    "collector.ingest.gaps.x_release__mutmut_6": "placeholder watermark of the update, set before it is read",
+    "collector.insight.periods.x_split__mutmut_4": "`end < start`: an empty period then yields no piece either",
     "collector.store.aggregates.x_union_of_pieces__mutmut_1": PREFIX,
     **{f"collector.store.aggregates.x_reasons__mutmut_{n}": PREFIX for n in (6, 10, 15, 22, 27, 34)},
     **{f"collector.store.aggregates.x_series__mutmut_{n}": PREFIX for n in (5, 9)},
@@ -141,7 +141,7 @@ def dotted(path: str) -> str:
 
 
 def function_of(mutant: str) -> str:
-    """`collector.gaps.x_account__mutmut_3` -> `account`; `kiosk.core.outbox.xǁOutboxǁappend__mutmut_1` ->
+    """`collector.ingest.gaps.x_account__mutmut_3` -> `account`; `kiosk.core.outbox.xǁOutboxǁappend__mutmut_1` ->
     `Outbox.append`."""
     name = mutant.partition("__mutmut_")[0].rpartition(".")[2]
     if name.startswith("xǁ"):

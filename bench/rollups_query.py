@@ -22,7 +22,7 @@ from typing import Any
 
 import psycopg
 
-from collector.ingest import Inbound, sort_batch
+from collector.ingest.messages import Inbound, sort_batch
 from collector.store.migrate import migrate
 from collector.store.writes import WriteOptions, write_batch
 from devstack.postgres import LocalPostgres

@@ -16,7 +16,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 import envcheck
 from collector.alerts.settings import AlertSettings
-from collector.mqtt_tls import tls_context
+from collector.ingest.mqtt_tls import tls_context
 
 
 def _valid_dsn(value: str) -> str:
@@ -94,8 +94,8 @@ class CollectorSettings(AlertSettings, BaseSettings):
     )
     mqtt_fast_path: Literal["on", "off", "auto"] = Field(
         default="auto",
-        description="The tuned MQTT client (collector/mqtt_client.py): `auto` uses it on the paho-mqtt releases it "
-        "was tested with and paho's own client otherwise, `on` requires it, `off` never uses it.",
+        description="The tuned MQTT client (collector/ingest/mqtt_client.py): `auto` uses it on the paho-mqtt "
+        "releases it was tested with and paho's own client otherwise, `on` requires it, `off` never uses it.",
     )
     organisation: str = Field(default="+", description="Ingest one organisation only, or `+` for all.")
     auto_register: bool = Field(

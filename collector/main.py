@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from collector import admin_cli
 from collector.api.ingest_port import PROCESS_ROLES, ProcessRole
 from collector.channels import cli as poster_cli
+from collector.cli import admin
+from collector.cli.documents import CommandError
 from collector.config import CollectorSettings, unknown_variables
-from collector.document_cli import CommandError
 from collector.preflight import PreflightError, check_broker, check_database, describe_settings_error
 from collector.reports import cli as report_cli
 from collector.store.migrate import MigrationError
@@ -46,8 +46,8 @@ def serve(settings: CollectorSettings, role: ProcessRole = "all") -> None:
     check_database(settings.database_conninfo())
     pipeline = None
     if role != "api":
-        from collector.mqtt_link import MqttLink
-        from collector.pipeline import IngestPipeline
+        from collector.ingest.mqtt_link import MqttLink
+        from collector.ingest.pipeline import IngestPipeline
 
         check_broker(settings)
         pipeline = IngestPipeline(settings, MqttLink(settings))
@@ -58,7 +58,7 @@ def run_http(app: FastAPI, settings: CollectorSettings) -> None:
     """Serve `app` with uvicorn until stopped, with the serving process's garbage collection policy."""
     import uvicorn
 
-    from collector.gc_policy import TimedCollection
+    from collector.ingest.gc_policy import TimedCollection
 
     collection = TimedCollection(settings.gc_interval_s)
     collection.start()
@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         "ingest: MQTT ingest only (HTTP serves /healthz and /metrics)",
     )
     sub.add_parser("migrate", help="apply database migrations and exit")
-    admin_cli.add_parser(sub)
+    admin.add_parser(sub)
     report_cli.add_parser(sub)
     poster_cli.add_parser(sub)
     args = parser.parse_args(argv)
@@ -110,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
             migrate_only(settings)
         elif args.command == "admin":
             check_database(settings.database_conninfo())
-            admin_cli.run(args, settings)
+            admin.run(args, settings)
         elif args.command == "report":
             check_database(settings.database_conninfo())
             report_cli.run(args, settings)
@@ -122,7 +122,7 @@ def main(argv: list[str] | None = None) -> int:
     except (
         PreflightError,
         MigrationError,
-        admin_cli.AdminError,
+        admin.AdminError,
         CommandError,
     ) as exc:
         print(f"mlf-collector: error: {exc}", file=sys.stderr)

@@ -14,8 +14,8 @@ from psycopg.conninfo import conninfo_to_dict
 from pydantic import ValidationError
 
 from collector.config import CollectorSettings
-from collector.mqtt_client import UntestedPaho, fast_path_wanted
-from collector.mqtt_tls import describe_failure
+from collector.ingest.mqtt_client import UntestedPaho, fast_path_wanted
+from collector.ingest.mqtt_tls import describe_failure
 
 
 class PreflightError(RuntimeError):

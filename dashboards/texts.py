@@ -14,7 +14,7 @@ def both(italian: str, english: str) -> str:
 
 
 FLAGS = {state: both(translator("it")(name), translator("en")(name)) for state, name in manager.FLAGS.items()}
-"""The collector's flag states (collector/flags.py) as shown: text first, colour only beside it; named as on the
+"""The collector's flag states (collector/insight/flags.py) as shown: text first, colour only beside it; named as on the
 board and in the reports (`i18n/manager.py`, from the catalogue)."""
 
 FLAG_REASONS = {

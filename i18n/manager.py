@@ -1,5 +1,5 @@
 """What a manager reads wherever a service point's standing is shown: the board, the monthly report, the
-public results page and the Grafana dashboards all name the collector's flags (`collector/flags.py`) and a
+public results page and the Grafana dashboards all name the collector's flags (`collector/insight/flags.py`) and a
 kiosk's connection with these words, so each is called the same everywhere."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ FLAGS = {
     # Translators: a service point's flag: too few ratings in the period to judge it.
     "not_enough_data": N_("Not enough data"),
 }
-"""Flag state (collector.flags.FlagState's value) -> its name, as a label."""
+"""Flag state (collector.insight.flags.FlagState's value) -> its name, as a label."""
 
 KIOSK_CONNECTION = {
     "online": N_("Online"),

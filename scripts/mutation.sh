@@ -3,7 +3,7 @@
 # every surviving mutant (bench/mutation.py; the modules and their fast tests: [tool.mutmut] in
 # pyproject.toml). Slow (see bench/README.md for how long), so not part of scripts/test.sh.
 #   scripts/mutation.sh                              every module, one mutant at a time
-#   scripts/mutation.sh --jobs 2 collector/gaps.py   one module, two mutants at a time
+#   scripts/mutation.sh --jobs 2 collector/ingest/gaps.py   one module, two mutants at a time
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/bootstrap.sh

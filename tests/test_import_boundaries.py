@@ -83,7 +83,12 @@ def _modules_imported(package: str) -> set[tuple[str, str]]:
 
 INWARD = {
     "kiosk.core": ("kiosk.buttons", "kiosk.touch"),  # the faces sit on the core, never the other way
-    "collector.store": ("collector.api", "collector.flags", "collector.indicators", "collector.pipeline"),
+    "collector.store": (
+        "collector.api",
+        "collector.insight.flags",
+        "collector.insight.indicators",
+        "collector.ingest.pipeline",
+    ),
     "collector.api": ("paho",),
 }
 

@@ -1,7 +1,7 @@
 """What each alert looks at, turned into observations per subject (see `collector.alerts.transitions`).
 
 - below_target: each service point's flag over its target's window, as the overview computes it
-  (`collector.indicators`), over whole hours only (the current hour is still open: as for reader keys, no
+  (`collector.insight.indicators`), over whole hours only (the current hour is still open: as for reader keys, no
   alert may tell how the last citizen voted). "Not enough data" cannot tell.
 - kiosk_silent: a kiosk heard from once, silent for longer than the setting counted in its service point's
   opening hours only (`collector.store.opening_hours`); round the clock where no hours are set.
@@ -17,10 +17,9 @@ from typing import Any
 
 from psycopg import AsyncConnection
 
-from collector import indicators
 from collector.alerts.settings import AlertSettings
 from collector.alerts.transitions import Observation
-from collector.insight import schedule
+from collector.insight import indicators, schedule
 from collector.store import alert_events, alert_inputs, kiosks, opening_hours
 from collector.store.scope import EVERYWHERE
 

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from collector.api.params import local_days
 from collector.api.problems import ProblemError
 from collector.api.security import Principal
-from collector.periods import days_period, floor_hour, local_date, midnight
+from collector.insight.periods import days_period, floor_hour, local_date, midnight
 
 
 def on_grid(instant: datetime, zone: ZoneInfo, resolution: str) -> bool:

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal, Self, get_args
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
-from collector import flags
+from collector.insight import flags
 from collector.insight.participation import Participation
 from collector.store.reads import FaceCounts
 from collector.store.targets import Target

@@ -12,7 +12,7 @@ from pydantic import BeforeValidator
 from collector.api.params import LocalDate
 from collector.api.problems import ProblemError
 from collector.api.schemas import ChannelName
-from collector.periods import next_month
+from collector.insight.periods import next_month
 from i18n import N_
 from protocol.messages import SLUG_PATTERN
 

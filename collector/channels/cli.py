@@ -9,8 +9,8 @@ from typing import Any
 
 from collector.channels.poster import PAPER_SIZES, poster_pdf
 from collector.channels.urls import link_url
+from collector.cli.documents import CommandError, connect, document_parser, write
 from collector.config import CollectorSettings
-from collector.document_cli import CommandError, connect, document_parser, write
 from collector.store import channel_links
 from collector.store.registry import RegistryError, rows
 from collector.store.scope import EVERYWHERE

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Self
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from collector.api.problems import PROBLEM_TYPE_BASE
-from collector.ingest import MAX_AGE, MAX_FUTURE
+from collector.ingest.messages import MAX_AGE, MAX_FUTURE
 from collector.store.channel_ratings import ChannelRow, OrgRegistry
 from protocol import Channel, Face
 from protocol.messages import Slug

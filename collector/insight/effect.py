@@ -6,7 +6,7 @@ hours; every hour where none are set), and only whole hours that are over (as fo
 how the last citizen voted). While the after window is still running, before is the same stretch of its window
 (the same weekdays and hours, W days earlier), so like is always compared with like.
 
-Each share has its 95% Wilson interval (`collector.flags`), each difference (after - before) its 95% interval by
+Each share has its 95% Wilson interval (`collector.insight.flags`), each difference (after - before) its 95% interval by
 Newcombe's hybrid score method on those Wilson intervals (`mlf_newcombe_low/high`). The verdict:
 - not enough data (yet): fewer ratings than the target's minimum in either window;
 - improved: green clearly up (its difference's interval above 0) or red clearly down, and neither clearly worse;
@@ -23,8 +23,8 @@ from zoneinfo import ZoneInfo
 
 from psycopg import AsyncConnection
 
-from collector import flags
-from collector.periods import midnight
+from collector.insight import flags
+from collector.insight.periods import midnight
 from collector.store import actions, effects, opening_hours, targets
 from collector.store.reads import FaceCounts
 from collector.store.scope import EVERYWHERE

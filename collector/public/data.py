@@ -16,9 +16,9 @@ from zoneinfo import ZoneInfo
 
 from psycopg import AsyncConnection
 
-from collector import flags
+from collector.insight import flags
 from collector.insight.participation import Participations
-from collector.periods import midnight, next_month
+from collector.insight.periods import midnight, next_month
 from collector.store import monthly, registry, served, targets
 from collector.store.reads import FaceCounts
 

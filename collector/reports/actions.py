@@ -10,7 +10,7 @@ from psycopg import AsyncConnection
 
 from collector.insight import actions
 from collector.insight.actions import ActionOut, DifferenceOut
-from collector.periods import next_month
+from collector.insight.periods import next_month
 from collector.reports.model import Action
 
 

@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from collector.cli.documents import CommandError, connect, document_parser, write
 from collector.config import CollectorSettings
-from collector.document_cli import CommandError, connect, document_parser, write
 from collector.reports import render
 from collector.reports.data import monthly_report
 from collector.store import registry

@@ -1,7 +1,7 @@
 """The monthly report's data function: every number of every rendering (JSON, XLSX, HTML, PDF) comes from here.
 
 Counts come from the monthly rollup (exactly the raw rows of the local month, misuse counted apart), flags
-and intervals from `collector.flags` with the target that applies to each view, participation from
+and intervals from `collector.insight.flags` with the target that applies to each view, participation from
 `collector.insight.participation`, opening hours from `collector.store.opening_hours`.
 """
 
@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 
 from psycopg import AsyncConnection
 
-from collector import flags
+from collector.insight import flags
 from collector.insight.participation import Participation, Participations
-from collector.periods import midnight, next_month
+from collector.insight.periods import midnight, next_month
 from collector.reports import actions
 from collector.reports.model import LEVELS, Compared, Level, MonthlyReport, RankedReason, Row
 from collector.store import monthly, opening_hours, registry, served, targets

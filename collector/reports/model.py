@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Literal
 
-from collector import flags
+from collector.insight import flags
 from collector.insight.participation import Participation
 from collector.store.reads import FaceCounts
 from collector.store.targets import Target

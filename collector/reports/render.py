@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from collector.periods import midnight, next_month
+from collector.insight.periods import midnight, next_month
 from collector.reports import html, xlsx
 from collector.reports.data import previous_month
 from collector.reports.model import MonthlyReport

@@ -9,7 +9,7 @@ from typing import Any
 import xlsxwriter
 from xlsxwriter.worksheet import Worksheet
 
-from collector import flags
+from collector.insight import flags
 from collector.insight.effect import VERDICTS
 from collector.reports import present
 from collector.reports.legend import legend

@@ -15,7 +15,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import TupleRow
 
-from collector.ingest import Batch, HeartbeatIn, RatingIn, Rejection, StatusIn
+from collector.ingest.messages import Batch, HeartbeatIn, RatingIn, Rejection, StatusIn
 from collector.store.arrays import array
 
 Received = RatingIn | HeartbeatIn | StatusIn

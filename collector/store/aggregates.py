@@ -9,7 +9,7 @@ from typing import Literal
 from psycopg import AsyncConnection, sql
 from psycopg.rows import TupleRow
 
-from collector.periods import Pieces
+from collector.insight.periods import Pieces
 from collector.store.params import Params
 from collector.store.reads import FaceCounts
 

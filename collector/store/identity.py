@@ -1,6 +1,6 @@
 """Identity conflicts in the database: kiosks flagged, why and since when, and an event for the alerting.
 
-The rule is in `collector.identity`; the instances and their times are kept by `sequences.advance`.
+The rule is in `collector.ingest.identity`; the instances and their times are kept by `sequences.advance`.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import TupleRow
 
-from collector.identity import InstanceSeen, conflict_reason, overlapping
-from collector.ingest import InstanceKey
+from collector.ingest.identity import InstanceSeen, conflict_reason, overlapping
+from collector.ingest.messages import InstanceKey
 from collector.store import kiosk_events
 from collector.store.arrays import array
 

@@ -16,7 +16,7 @@ from collections.abc import Callable
 import psycopg
 from psycopg.rows import TupleRow
 
-from collector.ingest import Batch, Classified, RatingIn, Rejection, group
+from collector.ingest.messages import Batch, Classified, RatingIn, Rejection, group
 from collector.store.writes import WriteResult
 
 log = logging.getLogger(__name__)

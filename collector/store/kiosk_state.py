@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 import psycopg
 from psycopg.rows import TupleRow
 
-from collector.ingest import MAX_AGE, HeartbeatIn, RatingIn, StatusIn
+from collector.ingest.messages import MAX_AGE, HeartbeatIn, RatingIn, StatusIn
 from collector.store.arrays import array
 
 ANCHOR_TOLERANCE = timedelta(seconds=2)

@@ -20,7 +20,7 @@ import psycopg
 from psycopg import sql
 from psycopg.rows import TupleRow
 
-from collector.ingest import MAX_AGE
+from collector.ingest.messages import MAX_AGE
 from collector.store.migrate import LOCK_KEY
 
 log = logging.getLogger(__name__)

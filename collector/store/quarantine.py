@@ -7,7 +7,7 @@ from collections.abc import Sequence
 import psycopg
 from psycopg.rows import TupleRow
 
-from collector.ingest import Rejection
+from collector.ingest.messages import Rejection
 
 PAYLOAD_LIMIT = 4096
 """Bytes of a refused payload kept; its full size is recorded beside (a rating is far smaller)."""

@@ -16,7 +16,7 @@ from uuid import UUID
 import psycopg
 from psycopg.rows import TupleRow
 
-from collector.ingest import RatingIn
+from collector.ingest.messages import RatingIn
 from collector.store.arrays import array
 from collector.store.rollups import DELTA_COLUMNS, delta_select
 

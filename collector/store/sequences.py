@@ -1,4 +1,4 @@
-"""Gaps and ack watermarks of each kiosk instance in the database (the rules are in `collector.gaps`).
+"""Gaps and ack watermarks of each kiosk instance in the database (the rules are in `collector.ingest.gaps`).
 
 Everything a batch does to one kiosk's rows (sequence, clock, misuse) runs under a
 transaction-level advisory lock on that kiosk, so collectors sharing a subscription
@@ -15,8 +15,8 @@ from datetime import datetime
 import psycopg
 from psycopg.rows import TupleRow
 
-from collector.gaps import Gap, account, after, release
-from collector.ingest import InstanceKey
+from collector.ingest.gaps import Gap, account, after, release
+from collector.ingest.messages import InstanceKey
 from collector.store.arrays import array
 
 
@@ -39,9 +39,9 @@ class Advanced:
     watermarks: dict[InstanceKey, tuple[str, int]]
     """(kiosk, instance) -> (organisation, watermark) for every instance given."""
     reused: dict[InstanceKey, list[int]]
-    """Instances whose new events came under numbers already accounted for (see `collector.gaps`)."""
+    """Instances whose new events came under numbers already accounted for (see `collector.ingest.gaps`)."""
     lost: dict[InstanceKey, list[tuple[int, int]]] = field(default_factory=dict)
-    """Ranges of numbers closed as lost now, per instance (`collector.gaps.release`)."""
+    """Ranges of numbers closed as lost now, per instance (`collector.ingest.gaps.release`)."""
     found: dict[InstanceKey, int] = field(default_factory=dict)
     """Numbers closed as lost before that arrived in this batch, per instance."""
 

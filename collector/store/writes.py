@@ -22,7 +22,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from collector.config import CollectorSettings
-from collector.ingest import Batch, InstanceKey, Rejection
+from collector.ingest.messages import Batch, InstanceKey, Rejection
 from collector.store import admission, identity, kiosk_state, misuse, quarantine, ratings, rollups, sequences
 from collector.store.misuse import MisuseRule
 from protocol import ProtocolError, parse_topic

@@ -49,7 +49,7 @@ def judged(points_where: str = "true") -> str:
 
 
 WORST_FIRST = "mlf_flag_rank(f.state), mlf_wilson_high(f.positive, f.n), mlf_wilson_low(f.negative, f.n) DESC, f.id"
-"""The API's order (collector/flags.py, WORST_FIRST): below target, on target, not enough data; then the
+"""The API's order (collector/insight/flags.py, WORST_FIRST): below target, on target, not enough data; then the
 lowest upper bound of the green share, the highest lower bound of the red share."""
 
 

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 
 import psycopg
 
-from collector.ingest import Inbound, sort_batch
+from collector.ingest.messages import Inbound, sort_batch
 from collector.store.misuse import MisuseRule
 from collector.store.writes import WriteOptions, write_batch
 from protocol import Channel, Face, KioskClock, Rating, TopicKind, build_topic, encode

@@ -11,7 +11,7 @@ from statistics import NormalDist
 import psycopg
 import pytest
 
-from collector.flags import Assessment, FlagState, assess
+from collector.insight.flags import Assessment, FlagState, assess
 from collector.store.targets import Target
 
 # Newcombe, "Two-sided confidence intervals for the single proportion" (Stat. Med. 1998), table I,

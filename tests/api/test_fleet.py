@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from collector.ingest import Inbound, sort_batch
+from collector.ingest.messages import Inbound, sort_batch
 from collector.store import identity, kiosk_events
 from collector.store.writes import WriteOptions, write_batch
 from protocol import Heartbeat, KioskClock, Rating, Status, TopicKind, build_topic, encode

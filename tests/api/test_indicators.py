@@ -222,7 +222,7 @@ def test_rollups_give_the_same_overview_as_raw_rows(api: Api, mixed: list[Press]
 
     import psycopg
 
-    from collector.indicators import Scope, overview
+    from collector.insight.indicators import Scope, overview
 
     async def both() -> tuple[list[object], list[object]]:
         async with await psycopg.AsyncConnection.connect(api.database_url) as conn:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from collector.periods import Pieces, split
+from collector.insight.periods import Pieces, split
 from collector.store import aggregates, registry
 from collector.store.writes import WriteOptions
 from tests.api.known_data import many, store

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from collector.ingest import Inbound, Rejection
-from collector.ingest import RatingIn as In
+from collector.ingest.messages import Inbound, Rejection
+from collector.ingest.messages import RatingIn as In
 from collector.store.admission import Registry, admit_kiosk, admit_ratings
 from tests.fixtures.kiosk_messages import rating
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, date, datetime
 
-from collector.periods import Pieces
+from collector.insight.periods import Pieces
 from collector.store.aggregates import Filters, union_of_pieces
 from collector.store.params import Params
 

@@ -7,7 +7,7 @@ import re
 
 import pytest
 
-from collector.flags import FlagState, Share, assessment, bound_columns, interval_columns, verdict_columns
+from collector.insight.flags import FlagState, Share, assessment, bound_columns, interval_columns, verdict_columns
 
 
 def aliases(composable: object) -> set[str]:

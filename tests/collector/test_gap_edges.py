@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from collector.gaps import Gap, account, after, release
+from collector.ingest.gaps import Gap, account, after, release
 
 OPENED = datetime(2026, 11, 2, 8, tzinfo=UTC)
 LOST = datetime(2026, 11, 20, 8, tzinfo=UTC)

@@ -1,11 +1,11 @@
-"""collector.gc_policy: cycles are still collected, on the clock, and the default comes back at stop."""
+"""collector.ingest.gc_policy: cycles are still collected, on the clock, and the default comes back at stop."""
 
 from __future__ import annotations
 
 import gc
 import weakref
 
-from collector.gc_policy import TimedCollection
+from collector.ingest.gc_policy import TimedCollection
 from tests.waiting import wait_for
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from collector.gaps import Gap, account
-from collector.identity import (
+from collector.ingest.gaps import Gap, account
+from collector.ingest.identity import (
     SEQUENCE_REUSED,
     SESSION_TAKEOVER,
     TWO_INSTANCES,

@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from collector.ingest import Inbound
+from collector.ingest.messages import Inbound
 from protocol import TopicKind, build_topic, encode
 from tests.fixtures.kiosk_messages import heartbeat, rating, write
 

@@ -6,7 +6,16 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from collector.ingest import HeartbeatIn, Inbound, RatingIn, Rejection, StatusIn, classify, classify_safely, sort_batch
+from collector.ingest.messages import (
+    HeartbeatIn,
+    Inbound,
+    RatingIn,
+    Rejection,
+    StatusIn,
+    classify,
+    classify_safely,
+    sort_batch,
+)
 from protocol import Ack, Status, TopicKind, build_topic, encode
 from tests.fixtures.kiosk_messages import BOOT, heartbeat, inbound, rating
 
@@ -68,7 +77,7 @@ def test_a_bug_on_odd_input_is_a_rejection_not_a_crash(monkeypatch: pytest.Monke
     def broken(_topic: str, _payload: bytes) -> None:
         raise RecursionError("deep")
 
-    monkeypatch.setattr("collector.ingest.parse_message", broken)
+    monkeypatch.setattr("collector.ingest.messages.parse_message", broken)
     item = classify_safely(Inbound("mlf/v1/org/k1/rating", b"[]", NOW))
     assert isinstance(item, Rejection)
     assert item.reason == "internal_error"

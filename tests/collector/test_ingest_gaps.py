@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collector.gaps import Gap, account
+from collector.ingest.gaps import Gap, account
 
 
 def replay(batches: list[list[int]]) -> tuple[int, list[Gap], int]:

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 
-from collector.ingest import Inbound
+from collector.ingest.messages import Inbound
 from tests.fixtures.kiosk_messages import BOOT, heartbeat, inbound, rating, write
 
 Conn = psycopg.Connection[tuple[object, ...]]

@@ -18,7 +18,7 @@ import psycopg
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from collector.ingest import Inbound
+from collector.ingest.messages import Inbound
 from collector.store.misuse import MisuseRule
 from protocol import Face
 from tests.fixtures.kiosk_messages import heartbeat, inbound, rating, write

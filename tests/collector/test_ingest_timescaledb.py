@@ -9,7 +9,7 @@ from typing import Any
 import psycopg
 import pytest
 
-from collector.ingest import Inbound
+from collector.ingest.messages import Inbound
 from collector.store.maintenance import StoragePolicy, is_hypertable, policy_job, prune, setup_storage
 from protocol import Face
 from tests.fixtures.kiosk_messages import heartbeat, inbound, rating, write

@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collector.gaps import Gap, account, after, release
+from collector.ingest.gaps import Gap, account, after, release
 
 Step = tuple[str, list[int]]
 steps = st.lists(

@@ -10,7 +10,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 
-from collector.mqtt_client import BatchingClient
+from collector.ingest.mqtt_client import BatchingClient
 from devstack.mosquitto import LocalMosquitto
 from tests.fixtures.fix_mosquitto import named_client
 

@@ -21,9 +21,9 @@ import pytest
 from paho.mqtt.enums import CallbackAPIVersion
 
 from collector.config import CollectorSettings
-from collector.ingest import Inbound
-from collector.mqtt_client import TESTED_PAHO_VERSIONS, UntestedPaho, fast_path_wanted
-from collector.mqtt_link import MqttLink
+from collector.ingest.messages import Inbound
+from collector.ingest.mqtt_client import TESTED_PAHO_VERSIONS, UntestedPaho, fast_path_wanted
+from collector.ingest.mqtt_link import MqttLink
 from devstack.mosquitto import LocalMosquitto
 from tests.fixtures.fix_kiosk_mqtt import Publisher
 from tests.waiting import wait_for
@@ -156,7 +156,7 @@ def test_the_fast_path_is_used_on_tested_paho_releases_only(caplog: pytest.LogCa
     assert fast_path_wanted("off", tested) is False
     with pytest.raises(UntestedPaho, match=r"not tested with paho-mqtt 9\.8\.7"):
         fast_path_wanted("on", "9.8.7")
-    with caplog.at_level(logging.WARNING, logger="collector.mqtt_client"):
+    with caplog.at_level(logging.WARNING, logger="collector.ingest.mqtt_client"):
         assert fast_path_wanted("auto", "9.8.6") is False
         assert fast_path_wanted("auto", "9.8.6") is False  # asked again (the preflight, then the link)
     lines = [r.getMessage() for r in caplog.records]

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from collector.periods import (
+from collector.insight.periods import (
     HOUR,
     Pieces,
     ceil_hour,

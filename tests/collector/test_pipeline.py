@@ -15,8 +15,8 @@ import psycopg
 import pytest
 
 from collector.config import CollectorSettings
-from collector.ingest import Batch
-from collector.pipeline import IngestPipeline
+from collector.ingest.messages import Batch
+from collector.ingest.pipeline import IngestPipeline
 from collector.store.writes import WriteResult, write_batch
 from protocol import TopicKind, build_topic
 from tests.fixtures.kiosk_messages import rating, wire
@@ -69,9 +69,9 @@ def test_the_pipeline_knows_no_mqtt() -> None:
     import ast
     from pathlib import Path
 
-    import collector.pipeline
+    import collector.ingest.pipeline
 
-    tree = ast.parse(Path(collector.pipeline.__file__).read_text())
+    tree = ast.parse(Path(collector.ingest.pipeline.__file__).read_text())
     imported = {node.module for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     imported |= {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
     assert not {m for m in imported if m and (m.startswith("paho") or m.startswith("collector.mqtt"))}

@@ -1,5 +1,5 @@
 """SQL lives in collector/store/: route modules call store functions, and the flag rule's SQL functions are
-used from one Python module (collector/flags.py). A new query written elsewhere fails here."""
+used from one Python module (collector/insight/flags.py). A new query written elsewhere fails here."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ ROOT = Path(__file__).resolve().parents[2]
 COLLECTOR = ROOT / "collector"
 SQL = re.compile(r"\\b(SELECT|INSERT INTO|UPDATE \\w+ SET|DELETE FROM|CREATE (TABLE|INDEX|FUNCTION)|ALTER TABLE)\\b")
 QUERY_MODULES = {
-    "collector/flags.py": "the flag rule: the one module that builds SQL with mlf_flag_of and mlf_wilson_*",
-    "collector/indicators.py": "the overview statement: store's counts and targets judged by flags' columns",
+    "collector/insight/flags.py": "the flag rule: the one module that builds SQL with mlf_flag_of and mlf_wilson_*",
+    "collector/insight/indicators.py": "the overview statement: store's counts and targets judged by flags' columns",
     "collector/preflight.py": "`SELECT 1` on a connection of its own, to say at start that the database answers",
 }
 """Modules outside collector/store/ that may hold SQL, and why."""
@@ -56,4 +56,4 @@ def test_the_flag_functions_are_used_from_flags_py_only() -> None:
         for path in COLLECTOR.rglob("*.py")
         if re.search(r"mlf_(flag|wilson)", path.read_text())
     )
-    assert users == ["collector/flags.py"]
+    assert users == ["collector/insight/flags.py"]

@@ -8,7 +8,7 @@ import asyncio
 import psycopg
 import pytest
 
-from collector import flags
+from collector.insight import flags
 from collector.store import targets
 
 Db = psycopg.Connection[tuple[object, ...]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from collector.watermarks import ack_message
+from collector.ingest.watermarks import ack_message
 from protocol import Ack, TopicKind, parse_message
 from protocol.messages import NIL_INSTANCE
 

@@ -12,8 +12,8 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
-from collector.indicators import Scope, overview
-from collector.periods import split
+from collector.insight.indicators import Scope, overview
+from collector.insight.periods import split
 from collector.store import migrate as migrate_module
 from collector.store.migrate import migrate
 from devstack.postgres import LocalPostgres

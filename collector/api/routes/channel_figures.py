@@ -10,7 +10,6 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
-from collector import flags
 from collector.api import scope
 from collector.api.deps import PoolDep, SettingsDep
 from collector.api.params import FromDate, SlugQuery, ToDate
@@ -19,7 +18,8 @@ from collector.api.problems import AUTH_RESPONSES
 from collector.api.routes.registry import OrgId
 from collector.api.schemas import CHANNELS, ChannelRow, TargetOut, Timestamp
 from collector.api.security import Reader
-from collector.periods import split
+from collector.insight import flags
+from collector.insight.periods import split
 from collector.store import aggregates, registry, targets
 
 router = APIRouter(prefix="/v1/organisations", tags=["overview"])

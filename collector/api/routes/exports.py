@@ -23,7 +23,7 @@ from collector.api.params import FromDate, ToDate, local_days
 from collector.api.privacy import open_bucket_start
 from collector.api.problems import AUTH_RESPONSES, ProblemError
 from collector.api.security import Admin, Principal, Reader
-from collector.periods import days_period, local_date
+from collector.insight.periods import days_period, local_date
 from collector.store import exports, registry
 from protocol.messages import SLUG_PATTERN
 

@@ -18,7 +18,7 @@ from collector.api.routes.service_points import SpId
 from collector.api.schemas import Body, Timestamp
 from collector.api.security import Admin, Reader
 from collector.insight import schedule
-from collector.periods import midnight
+from collector.insight.periods import midnight
 from collector.store import opening_hours, registry
 from protocol.messages import Slug
 

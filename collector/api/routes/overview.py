@@ -9,7 +9,6 @@ from fastapi import APIRouter, Query
 from psycopg import AsyncConnection
 from pydantic import BaseModel, ConfigDict, Field
 
-from collector import flags, indicators
 from collector.api import scope
 from collector.api.deps import PoolDep, SettingsDep
 from collector.api.params import FromQuery, SlugQuery, ToQuery, invalid_period, ordered
@@ -26,7 +25,7 @@ from collector.api.schemas import (
     Timestamp,
 )
 from collector.api.security import Reader
-from collector.insight import participation
+from collector.insight import flags, indicators, participation
 from collector.store.reads import FaceCounts
 
 router = APIRouter(prefix="/v1", tags=["indicators"])

@@ -4,7 +4,7 @@ Phone systems, websites, apps and paper backfills use the channel ratings API in
 (`POST /v1/organisations/{org}/channel-ratings`, docs/channels.md): they have no kiosk id, sequence or boot.
 
 The payloads are the protocol's `Rating`s and go through the very path MQTT messages take: the same
-validation (`collector.ingest`), the same idempotent write keyed by `event_id`, the same quarantine for
+validation (`collector.ingest.messages`), the same idempotent write keyed by `event_id`, the same quarantine for
 what is refused, the same ack watermark afterwards. Sending a batch twice stores it once. A key bound to a
 service point may send that point's ratings only: a batch naming another is refused whole (403).
 """
@@ -24,7 +24,7 @@ from collector.api.deps import IngestDep, SettingsDep
 from collector.api.problems import AUTH_RESPONSES, ProblemError
 from collector.api.routes.registry import OrgId
 from collector.api.security import Ingest
-from collector.ingest import Inbound, classify_safely
+from collector.ingest.messages import Inbound, classify_safely
 from collector.store.isolation import store_isolating
 from collector.store.writes import WriteOptions, WriteResult, write_batch, write_options
 from protocol import Rating, TopicKind, build_topic

@@ -16,7 +16,7 @@ from collector.api.problems import AUTH_RESPONSES
 from collector.api.routes.registry import OrgId
 from collector.api.schemas import ChannelName, Timestamp
 from collector.api.security import Reader
-from collector.periods import split
+from collector.insight.periods import split
 from collector.store import aggregates, registry
 
 router = APIRouter(prefix="/v1/organisations", tags=["indicators"])

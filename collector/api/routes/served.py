@@ -17,7 +17,7 @@ from collector.api.problems import CONFLICT_RESPONSES, ProblemError
 from collector.api.routes.registry import OrgId, handle
 from collector.api.schemas import Body, Timestamp, WholeNumber
 from collector.api.security import Reader, Served
-from collector.periods import HOUR, midnight
+from collector.insight.periods import HOUR, midnight
 from collector.store import registry, served
 from protocol.messages import Slug
 

@@ -9,7 +9,6 @@ from zoneinfo import ZoneInfo
 from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel, Field
 
-from collector import flags
 from collector.api import scope
 from collector.api.deps import PoolDep, SettingsDep
 from collector.api.params import DateOrInstant, FromDate, ToDate, local_days, ordered
@@ -17,9 +16,9 @@ from collector.api.privacy import clipper
 from collector.api.problems import AUTH_RESPONSES, ProblemError
 from collector.api.schemas import ChannelName, Counts, Indicators, ParticipationOut, TargetOut, Timestamp
 from collector.api.security import Principal, Reader
-from collector.indicators import bounds
-from collector.insight import participation
-from collector.periods import HOUR, days_period, local_date, midnight, next_month, split, week_start
+from collector.insight import flags, participation
+from collector.insight.indicators import bounds
+from collector.insight.periods import HOUR, days_period, local_date, midnight, next_month, split, week_start
 from collector.store import aggregates, reads, targets
 from protocol.messages import SLUG_PATTERN
 

@@ -1,7 +1,7 @@
 """The overview: every service point's counts over a period, judged by the flag rule, worst first.
 
-One statement does it where the data is: counts from the rollups (see `collector.periods.split`), the
-target of each service point (`collector.store.targets`), the flag (`collector.flags`), the order and
+One statement does it where the data is: counts from the rollups (see `collector.insight.periods.split`), the
+target of each service point (`collector.store.targets`), the flag (`collector.insight.flags`), the order and
 the page. Each service point is judged over the requested period or, without one, over its own
 target's evaluation window (the last N local days, today included).
 """
@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo
 from psycopg import AsyncConnection, sql
 from psycopg.rows import dict_row
 
-from collector import flags
-from collector.periods import Pieces, midnight, split
+from collector.insight import flags
+from collector.insight.periods import Pieces, midnight, split
 from collector.store import aggregates, targets
 from collector.store.params import Params
 from collector.store.reads import FaceCounts

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from datetime import datetime
 
-from collector.ingest import InstanceKey
+from collector.ingest.messages import InstanceKey
 from protocol import Ack, TopicKind, build_topic, encode
 from protocol.messages import NIL_INSTANCE
 

@@ -16,8 +16,8 @@ from typing import Any
 
 import psycopg
 
-from collector import admin_reporting
 from collector.api.security import ROLES, new_key
+from collector.cli import reporting
 from collector.config import CollectorSettings
 from collector.enrolment import cli as enrolment_cli
 from collector.provisioning import broker_files
@@ -117,7 +117,7 @@ def add_parser(sub: Any) -> None:
     p.add_argument("--window-days", type=int, default=targets.DEFAULT_TARGET.window_days)
     p.set_defaults(run=target_set)
 
-    admin_reporting.add_parsers(nouns)
+    reporting.add_parsers(nouns)
     enrolment_cli.add_parsers(nouns)
 
 
@@ -138,7 +138,7 @@ async def _run(command: Command, args: argparse.Namespace, settings: CollectorSe
             print(f"{exc.detail}: left as it is")
             return
         raise AdminError(exc.detail) from None
-    except admin_reporting.ReportingError as exc:
+    except reporting.ReportingError as exc:
         raise AdminError(str(exc)) from None
     except psycopg.errors.UndefinedTable:
         raise AdminError("the database has no schema yet: run `mlf-collector migrate` first") from None

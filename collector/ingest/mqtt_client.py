@@ -2,7 +2,7 @@
 
 This is the one module that reaches into paho's private methods and state; it is fenced. It is used
 only on the paho releases in `TESTED_PAHO_VERSIONS` (`fast_path_wanted`), it can be turned off
-(`COLLECTOR_MQTT_FAST_PATH=off`: paho's own client, see `collector.mqtt_link`), and the MQTT client
+(`COLLECTOR_MQTT_FAST_PATH=off`: paho's own client, see `collector.ingest.mqtt_link`), and the MQTT client
 and delivery tests run against both paths. Nothing else in the collector touches paho's internals
 (`tests/collector/test_mqtt_link.py` checks).
 

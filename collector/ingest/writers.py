@@ -28,8 +28,8 @@ from datetime import datetime
 import psycopg
 from psycopg.errors import DeadlockDetected, SerializationFailure, TransactionRollback
 
-from collector.ingest import Batch, Classified
-from collector.metrics import IngestMetrics
+from collector.ingest.messages import Batch, Classified
+from collector.ingest.metrics import IngestMetrics
 from collector.store.isolation import Connection, Write, first_line, store_isolating
 from collector.store.writes import WriteResult
 

@@ -5,7 +5,7 @@ paho calls us on its network thread; we only hand each message on there. The PUB
 is sent by `ack()` once the message is committed to the database, so a collector that dies before the
 commit gets the message again on reconnect.
 
-Two clients can do it: the fast path of `collector.mqtt_client` (which reaches into paho's internals),
+Two clients can do it: the fast path of `collector.ingest.mqtt_client` (which reaches into paho's internals),
 or paho's own client through its public API only (`COLLECTOR_MQTT_FAST_PATH`, see `fast_path_wanted`).
 They differ in speed and in how reading pauses; the MQTT behaviour is paho's in both.
 """
@@ -25,10 +25,10 @@ from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
 from collector.config import CollectorSettings
-from collector.ingest import Inbound
-from collector.mqtt_client import BatchingClient, fast_path_wanted
-from collector.mqtt_tls import describe_failure
-from collector.transport import Receive
+from collector.ingest.messages import Inbound
+from collector.ingest.mqtt_client import BatchingClient, fast_path_wanted
+from collector.ingest.mqtt_tls import describe_failure
+from collector.ingest.transport import Receive
 from protocol import TopicKind, subscription
 
 log = logging.getLogger(__name__)

@@ -23,13 +23,13 @@ from psycopg.rows import TupleRow
 
 from collector.config import CollectorSettings
 from collector.housekeeping import Housekeeper
-from collector.ingest import Batch, Classified, Inbound, InstanceKey, classify_safely
-from collector.metrics import IngestMetrics
+from collector.ingest.messages import Batch, Classified, Inbound, InstanceKey, classify_safely
+from collector.ingest.metrics import IngestMetrics
+from collector.ingest.transport import Transport
+from collector.ingest.watermarks import ack_message
+from collector.ingest.writers import Writers
 from collector.store.isolation import Write
 from collector.store.writes import WriteResult, write_batch, write_options
-from collector.transport import Transport
-from collector.watermarks import ack_message
-from collector.writers import Writers
 from protocol import TopicKind, spec_for
 
 log = logging.getLogger(__name__)
@@ -49,7 +49,7 @@ class IngestPipeline:
         self._committed: queue.Queue[tuple[list[Classified], WriteResult, datetime] | None] = queue.Queue()
         self._acker = threading.Thread(target=self._ack_loop, name="ingest-acker", daemon=True)
         # A batch per writer waits here at most (plus one read) while the writers write theirs. That bounds
-        # memory even when the broker sends past our Receive Maximum (see collector/mqtt_client.py).
+        # memory even when the broker sends past our Receive Maximum (see collector/ingest/mqtt_client.py).
         self._inbox_limit = settings.batch_max * settings.writers
         self._flow = threading.Lock()
         self._paused = False

@@ -1,7 +1,7 @@
 """What the ingest pipeline needs of the connection its messages come from, and nothing more.
 
-The pipeline (`collector.pipeline`) is given a transport; it never builds one. In service that is
-`collector.mqtt_link.MqttLink` (the broker); a test that is about the pipeline, not about MQTT, gives it
+The pipeline (`collector.ingest.pipeline`) is given a transport; it never builds one. In service that is
+`collector.ingest.mqtt_link.MqttLink` (the broker); a test that is about the pipeline, not about MQTT, gives it
 one that lives in memory (`tests/fixtures/memory_transport.py`).
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from collector.ingest import Inbound
+from collector.ingest.messages import Inbound
 
 Receive = Callable[[Inbound], None]
 """Called for every message, on the transport's own thread: it must only enqueue."""

@@ -15,7 +15,7 @@ The rule is implemented once, as SQL functions in the database (`mlf_wilson_low`
 the database: the API (through this module), the board, alerts and Grafana's PostgreSQL data source.
 It also lets the overview judge and sort thousands of service points where their counts are. This
 module names the states and is the one Python module that builds SQL with those functions (the
-overview, `collector.indicators`, puts its pieces together); which target applies is
+overview, `collector.insight.indicators`, puts its pieces together); which target applies is
 `collector.store.targets`'.
 """
 

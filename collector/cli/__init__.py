@@ -1,0 +1,1 @@
+"""The operator's shell commands: `mlf-collector admin ...` and `mlf-collector documents ...`."""
