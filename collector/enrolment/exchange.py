@@ -3,7 +3,8 @@
 The code is checked against the slow hashes of the codes sharing its first four digits (in a thread: the
 event loop never waits on scrypt), then redeemed once in one transaction (collector.store.enrolment). The
 kiosk's MQTT password is drawn here and stored as mosquitto's hash, exactly as `POST /v1/kiosks` does; the
-collector's provisioning writes it into the broker's password and ACL files.
+collector's provisioning writes it into the broker's password and ACL files. Before the code is looked at,
+the attempt is counted against the failure limits (`limits`), in the database every process shares.
 """
 
 from __future__ import annotations
