@@ -40,6 +40,25 @@ def _valid_rate(value: str) -> str:
     return value
 
 
+def proxies(value: str) -> list[str]:
+    """`COLLECTOR_FORWARDED_ALLOW_IPS` as a list (empty: none)."""
+    return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def _valid_proxies(value: str) -> str:
+    import ipaddress
+
+    for item in proxies(value):
+        try:
+            ipaddress.ip_network(item)  # strict, as uvicorn reads it: 10.0.0.0/8, never 10.0.0.1/8
+        except ValueError:
+            raise ValueError(
+                f"{item!r} is not an address or network (CIDR): name the reverse proxies, never everyone,"
+                " or any client could say which address it has"
+            ) from None
+    return value
+
+
 class CollectorSettings(AlertSettings, BaseSettings):
     """Everything the collector needs to run. Built once, in `main()` or by a test."""
 
@@ -174,6 +193,12 @@ class CollectorSettings(AlertSettings, BaseSettings):
     )
     http_host: str = "127.0.0.1"
     http_port: int = Field(default=8000, ge=1, le=65535)
+    forwarded_allow_ips: Annotated[str, AfterValidator(_valid_proxies)] = Field(
+        default="127.0.0.1,::1",
+        description="Reverse proxies whose `X-Forwarded-For` names the client (and `X-Forwarded-Proto` the "
+        "scheme), by address or network, comma-separated; empty: none. Any other client is the address it "
+        "connects from, whatever it sends. Limits per address (failed keys, enrolment codes, channels) count this.",
+    )
     log_level: str = Field(default="INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
     # API access (see collector/api/security.py) and kiosk provisioning (collector/provisioning/).
     reader_resolution: Literal["hour", "day"] = Field(

@@ -1,4 +1,5 @@
-"""The collector's housekeeping thread: storage layout at start, then expiry of old rows every hour."""
+"""The collector's housekeeping thread: storage layout at start, then expiry of old rows every hour (ratings,
+quarantine, enrolment codes and audit past their retention; enrolment attempts past their window)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,8 @@ import threading
 import psycopg
 
 from collector.config import CollectorSettings
-from collector.store import enrolment
+from collector.enrolment.limits import KIND, EnrolmentLimits
+from collector.store import attempts, enrolment
 from collector.store.maintenance import Backend, StoragePolicy, prune, setup_storage
 
 log = logging.getLogger(__name__)
@@ -51,7 +53,9 @@ class Housekeeper:
         s = self._settings
         with psycopg.connect(s.database_conninfo(), connect_timeout=10, autocommit=True) as conn:
             deleted = prune(conn, self.backend, s.raw_retention_days, s.quarantine_retention_days)
-            return deleted | enrolment.prune(conn, s.enrol_retention_days)
+            deleted |= enrolment.prune(conn, s.enrol_retention_days)
+            window = EnrolmentLimits(s.enrol_failure_limit, s.enrol_failure_limit_total).longest
+            return deleted | {"limited_attempts": attempts.prune(conn, KIND, window)}
 
     def _run(self) -> None:
         wait = FIRST_RUN_S

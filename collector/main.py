@@ -58,14 +58,23 @@ def run_http(app: FastAPI, settings: CollectorSettings) -> None:
     """Serve `app` with uvicorn until stopped, with the serving process's garbage collection policy."""
     import uvicorn
 
+    from collector.config import proxies
     from collector.ingest.gc_policy import TimedCollection
 
     collection = TimedCollection(settings.gc_interval_s)
     collection.start()
     log.info("API on http://%s:%d (docs at /docs)", settings.http_host, settings.http_port)
     try:
+        trusted = proxies(settings.forwarded_allow_ips)
         uvicorn.run(
-            app, host=settings.http_host, port=settings.http_port, log_level=settings.log_level.lower(), log_config=None
+            app,
+            host=settings.http_host,
+            port=settings.http_port,
+            log_level=settings.log_level.lower(),
+            log_config=None,
+            # The client's address is decided here, from settings only (never uvicorn's FORWARDED_ALLOW_IPS).
+            proxy_headers=bool(trusted),
+            forwarded_allow_ips=trusted or None,
         )
     finally:
         collection.stop()

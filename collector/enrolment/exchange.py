@@ -3,7 +3,8 @@
 The code is checked against the slow hashes of the codes sharing its first four digits (in a thread: the
 event loop never waits on scrypt), then redeemed once in one transaction (collector.store.enrolment). The
 kiosk's MQTT password is drawn here and stored as mosquitto's hash, exactly as `POST /v1/kiosks` does; the
-collector's provisioning writes it into the broker's password and ACL files.
+collector's provisioning writes it into the broker's password and ACL files. Before the code is looked at,
+the attempt is counted against the failure limits (`limits`), in the database every process shares.
 """
 
 from __future__ import annotations
@@ -43,32 +44,29 @@ def unknown() -> ProblemError:
 async def exchange(
     conn: AsyncConnection[Any], settings: CollectorSettings, limits: EnrolmentLimits, source: str, text: str
 ) -> Enrolment:
-    limits.check(source)
-    code = normalise(text)
-    if code is None:
-        raise unknown()  # the request model's pattern keeps this from happening
-    found = None
-    for candidate in await enrolment.candidates(conn, code[:LOOKUP]):
-        if await asyncio.to_thread(matches, code, bytes(candidate["salt"]), bytes(candidate["code_hash"])):
-            found = int(candidate["id"])
-            break
+    """`conn` with no transaction open: the attempt is counted (and committed) before the code is looked at."""
+    attempt = await limits.begin(conn, source)
+    found = await _find(conn, normalise(text))
     if found is None:
         await enrolment.audit(conn, "unknown", code_id=None, org=None, kiosk_id=None)
-        await conn.commit()  # the audit row stays, though the request ends in a refusal
-        limits.failed(source)
+        await limits.failed(conn, attempt)
+        await conn.commit()  # the audit row and the failure stay, though the request ends in a refusal
         log.warning("enrolment refused: unknown code")
         raise unknown()
     password = broker_files.new_password()
     try:
         redeemed = await enrolment.redeem(conn, found, broker_files.mosquitto_hash(password))
-    except RegistryError as exc:  # the kiosk id the code names was taken meanwhile
+    except RegistryError as exc:  # the kiosk id the code names was taken meanwhile: the code was right
+        await limits.succeeded(conn, attempt)
+        await conn.commit()
         raise ProblemError(exc.status, exc.kind, exc.title, exc.detail) from None
     if redeemed.outcome != "enrolled" or redeemed.kiosk_id is None or redeemed.service_point is None:
+        await limits.failed(conn, attempt)
         await conn.commit()
-        limits.failed(source)
         status, kind, title, detail = REFUSALS[redeemed.outcome]
         log.warning("enrolment refused: code %d is %s", found, redeemed.outcome)
         raise ProblemError(status, kind, title, detail.format(when=_when(redeemed.when)) + ASK_AGAIN)
+    await limits.succeeded(conn, attempt)  # committed with the enrolment
     log.info("enrolment: code %d gave kiosk %s at %s", found, redeemed.kiosk_id, redeemed.service_point)
     return Enrolment(
         kiosk=redeemed.kiosk_id,
@@ -76,6 +74,17 @@ async def exchange(
         service_point=redeemed.service_point,
         mqtt=mqtt_access(settings, redeemed.kiosk_id, password),
     )
+
+
+async def _find(conn: AsyncConnection[Any], code: str | None) -> int | None:
+    """The id of the code, checked against the slow hashes sharing its first digits; None: no such code (or
+    a malformed one, which the request model's pattern keeps from coming)."""
+    if code is None:
+        return None
+    for candidate in await enrolment.candidates(conn, code[:LOOKUP]):
+        if await asyncio.to_thread(matches, code, bytes(candidate["salt"]), bytes(candidate["code_hash"])):
+            return int(candidate["id"])
+    return None
 
 
 def mqtt_access(settings: CollectorSettings, kiosk_id: str, password: str) -> MqttAccess:

@@ -22,6 +22,12 @@ from tests.fixtures.fix_collector import assert_one_clear_line, collector_env, r
         ("COLLECTOR_NO_SUCH_SETTING", "1", ("invalid configuration", "COLLECTOR_NO_SUCH_SETTING")),
         ("COLLECTOR_MQTT_PASSWORD", "changeme", ("invalid configuration", "placeholder")),
         ("COLLECTOR_BROKER_RELOAD_COMMAND", "kill-nothing -HUP 1", ("invalid configuration", "not found")),
+        (
+            "COLLECTOR_FORWARDED_ALLOW_IPS",
+            "*",
+            ("invalid configuration", "COLLECTOR_FORWARDED_ALLOW_IPS", "never everyone"),
+        ),
+        ("COLLECTOR_FORWARDED_ALLOW_IPS", "10.0.0.1/8", ("invalid configuration", "not an address or network")),
     ],
 )
 def test_invalid_setting(

@@ -1,4 +1,4 @@
--- The flag rule (see collector/insight/flags.py), in the database, so that the API, the board, alerts and
+-- The flag rule (see collector/flags.py), in the database, so that the API, the board, alerts and
 -- Grafana's PostgreSQL data source all compute it the same way, and the overview of thousands of
 -- service points is judged and sorted where the counts are.
 --

@@ -2,7 +2,7 @@
 -- rules and the collector's own queries resolve it the same way instead of each spelling out the joins.
 --
 -- Precedence: the service point's own target, then the service's (only when a view is confined to one
--- service), then the organisation's default, then the built-in default (collector/insight/flags.py,
+-- service), then the organisation's default, then the built-in default (collector/flags.py,
 -- DEFAULT_TARGET; a test checks that the two agree). Every column of `targets` is NOT NULL, so the
 -- most specific row wins whole.
 --
