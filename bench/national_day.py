@@ -160,6 +160,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--lead", type=int, default=400_000, help="the publishers stay at most this many ratings ahead of the collector"
     )
+    parser.add_argument(
+        "--collector",
+        action="append",
+        default=[],
+        metavar="SETTING=VALUE",
+        help="a collector setting for this run, e.g. COLLECTOR_WRITERS=3 (repeatable)",
+    )
     args = parser.parse_args(argv)
     per_point = max(1, args.ratings // args.points)
     if args.publish_to:
@@ -178,7 +185,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = {} if args.pg_defaults else dict(SERVER_SETTINGS)
     if args.statements:
         settings["shared_preload_libraries"] = "pg_stat_statements"
-    with stack("national", durable=True, autosave_s=10, pg_settings=settings) as run:
+    collector = dict(setting.split("=", 1) for setting in args.collector)
+    with stack("national", durable=True, autosave_s=10, pg_settings=settings, **collector) as run:
         return day(run, args, total)
 
 

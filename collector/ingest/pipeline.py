@@ -5,9 +5,9 @@ writer, chosen by the message's kiosk, so that each kiosk's messages stay in ord
 never wait for each other's locks on a kiosk's rows (with a single inbox, the writers of a large fleet
 spent half their time waiting on each other). The writer threads (`COLLECTOR_WRITERS`) take batches
 (by size and time) from their inbox and store each in one transaction on their own connection;
-only then does the acker thread ack the messages to the transport and publish each kiosk's ack
-watermark. If the database is unreachable a writer keeps its batch
-and retries: nothing is acked, nothing lost. See docs/scaling.md.
+only then does the acker thread ack the messages to the transport, in the order they arrived
+(`collector.ingest.ack_order`), and publish each kiosk's ack watermark. If the database is
+unreachable a writer keeps its batch and retries: nothing is acked, nothing lost. See docs/scaling.md.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from psycopg.rows import TupleRow
 
 from collector.config import CollectorSettings
 from collector.housekeeping import Housekeeper
+from collector.ingest.ack_order import ArrivalOrder
 from collector.ingest.messages import Batch, Classified, Inbound, InstanceKey, classify_safely
 from collector.ingest.metrics import IngestMetrics
 from collector.ingest.transport import Transport
@@ -44,6 +45,7 @@ class IngestPipeline:
         self._options = write_options(settings)
         self._inboxes: list[queue.Queue[Classified]] = [queue.Queue() for _ in range(settings.writers)]
         self._published: dict[InstanceKey, int] = {}
+        self._order = ArrivalOrder()
         self._conflicted: set[str] = set()
         """Kiosk ids whose identity conflict was open when last heard (their acks say so)."""
         self._committed: queue.Queue[tuple[list[Classified], WriteResult, datetime] | None] = queue.Queue()
@@ -92,6 +94,7 @@ class IngestPipeline:
         """On the transport's thread: parse there (it overlaps with the writers' database round trips),
         enqueue, and stop reading while a batch's worth waits to be written."""
         inbox = self._inboxes[hash(inbound.topic.rpartition("/")[0]) % len(self._inboxes)]  # its kiosk's
+        self._order.arrived(inbound)
         inbox.put(classify_safely(inbound))
         if not self._paused and self._queued() >= self._inbox_limit:
             self._regulate()
@@ -193,7 +196,7 @@ class IngestPipeline:
         done: list[tuple[list[Classified], WriteResult, datetime]],
         watermarks: dict[InstanceKey, tuple[str, int]],
     ) -> None:
-        self.transport.ack(item.inbound for items, _, _ in done for item in items)
+        self.transport.ack(self._order.committed(item.inbound for items, _, _ in done for item in items))
         for items, result, committed_at in done:
             for key, (org, seq) in result.watermarks.items():
                 # Writers may finish out of order; a watermark never goes down, so never publish a lower one.

@@ -29,7 +29,7 @@ from tests.fixtures.fix_kiosk_mqtt import Publisher
 from tests.waiting import wait_for
 
 COLLECTOR = Path(__file__).resolve().parents[2] / "collector"
-FENCED = COLLECTOR / "mqtt_client.py"
+FENCED = COLLECTOR / "ingest" / "mqtt_client.py"
 
 
 @pytest.fixture(params=["on", "off"], ids=["fast-path", "stock-paho"])

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -209,3 +210,49 @@ def test_each_kiosk_is_written_by_one_writer_in_order_and_the_writers_share_the_
         assert len(writers) == 1, (kiosk, writers)
         assert [seq for _, seq in recording.seen[kiosk]] == list(range(1, 16))
     assert len({writer for seen in recording.seen.values() for writer, _ in seen}) == 2
+
+
+class Held(Faulty):
+    """`write_batch` that holds every batch holding a rating of kiosk `k0` until `gate` opens."""
+
+    def __call__(self, conn: psycopg.Connection[Any], batch: Batch) -> WriteResult:
+        if any(r.kiosk_id == "k0" for r in batch.ratings):
+            self.gate.wait(30)
+        return write_batch(conn, batch, self.options)
+
+
+def test_acks_go_out_in_arrival_order_whichever_writer_commits_first(database_url: str) -> None:
+    """mosquitto walks its in-flight list from the oldest to find the message a PUBACK names: an ack that
+    overtakes unacked messages costs the broker a step for each (collector/ingest/ack_order.py)."""
+    held = Held(settings(database_url))
+    held.gate.clear()
+    ingest, transport = running(database_url, held, writers=2, batch_max=7)
+    try:
+        kiosks = [f"k{i}" for i in range(12)]
+        ratings = [rating(k, s, pressed_at=NOW - timedelta(minutes=60 - s)) for s in range(1, 6) for k in kiosks]
+        mids = [transport.deliver(topic, payload) for topic, payload in wire("org", ratings)]
+        # k0's writer waits; the other one stores its kiosks, but nothing may be acked before k0's first rating
+        assert wait_for(lambda: stored(database_url) > 0, timeout=20)
+        time.sleep(0.3)
+        assert transport.acked == []
+        held.gate.set()
+        assert wait_for(lambda: transport.acked_count() == len(mids), timeout=30), transport.acked_count()
+    finally:
+        ingest.stop()
+    assert transport.acked == mids
+    assert stored(database_url) == len(ratings)
+
+
+def test_arrival_order_frees_a_message_once_every_earlier_one_is_committed() -> None:
+    from collector.ingest.ack_order import ArrivalOrder
+    from collector.ingest.messages import Inbound
+
+    a, b, c, d = (Inbound(f"t/{n}", b"", NOW, mid=n, qos=1) for n in range(4))
+    order = ArrivalOrder()
+    for message in (a, b, c, d):
+        order.arrived(message)
+    assert order.committed([c]) == []
+    assert order.committed([a]) == [a]
+    assert order.committed([d, b]) == [b, c, d]
+    assert len(order) == 0
+    assert order.committed([]) == []
