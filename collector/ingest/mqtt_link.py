@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import paho.mqtt.client as mqtt
-from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.enums import CallbackAPIVersion, MQTTErrorCode
 from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
@@ -65,6 +65,11 @@ class MqttLink:
         if (tls := settings.mqtt_tls_context()) is not None:
             client.tls_set_context(tls)
         client.reconnect_delay_set(min_delay=1, max_delay=30)
+        # Our QoS 1 publishes (a watermark for nearly every rating) may all await the broker's PUBACK at once.
+        # paho's default, 20, cannot keep up with a large fleet: its queue grew to 65,535 watermarks, which
+        # it then refused, and on every PUBACK it walked that queue. Unbounded, paho sends at once and never
+        # walks it; its 65,535 packet ids are the bound, which is mosquitto's Receive Maximum (it announces none).
+        client.max_inflight_messages_set(0)
         client.on_connect = self._handle_connect
         client.on_disconnect = self._handle_disconnect
         client.on_message = self._handle_message
@@ -125,8 +130,11 @@ class MqttLink:
             for mid in mids:
                 self._client.ack(mid, 1)
 
-    def publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> None:
-        self._client.publish(topic, payload, qos=qos, retain=retain)
+    def publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> bool:
+        """paho queues a QoS 1 message while disconnected (sent on reconnect); it refuses one only when all
+        65,535 packet ids are taken by messages awaiting their PUBACK."""
+        info = self._client.publish(topic, payload, qos=qos, retain=retain)
+        return info.rc != MQTTErrorCode.MQTT_ERR_QUEUE_SIZE
 
     def pause_reading(self) -> None:
         """Deliver nothing more for now. The fast path stops reading the socket while acks still go out;
@@ -137,13 +145,17 @@ class MqttLink:
     def resume_reading(self) -> None:
         self._reading.set()
 
-    def _handle_connect(
-        self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: ReasonCode, _props: Any
-    ) -> None:
+    def _handle_connect(self, client: mqtt.Client, _userdata: Any, _flags: Any, reason: ReasonCode, props: Any) -> None:
         if reason.is_failure:
             self._last_error = str(reason)
             log.error("MQTT connection refused: %s", reason)
             return
+        if announced := getattr(props, "ReceiveMaximum", None):
+            log.warning(
+                "the MQTT broker takes at most %d unacknowledged messages from us: the collector's ack watermarks "
+                "may exceed that (mosquitto announces no limit)",
+                announced,
+            )
         org = self._settings.organisation
         group = self._settings.mqtt_share_group
         topics = [(subscription(kind, org=org, share_group=group), 1) for kind in SUBSCRIBED_KINDS]

@@ -34,6 +34,8 @@ from collector.store.writes import WriteResult, write_batch, write_options
 from protocol import TopicKind, spec_for
 
 log = logging.getLogger(__name__)
+REFUSED_RETRY_S = 0.5
+"""How soon watermarks the transport refused (its queue full) are offered again."""
 
 
 class IngestPipeline:
@@ -171,9 +173,9 @@ class IngestPipeline:
             try:
                 self._after_commit(done, waiting)
                 if waiting and (stopping or time.monotonic() >= next_publish):
-                    self._publish_watermarks(waiting)
-                    waiting = {}
-                    next_publish = time.monotonic() + self._settings.ack_interval_ms / 1000
+                    waiting = self._publish_watermarks(waiting)  # those refused wait for the next round
+                    interval = self._settings.ack_interval_ms / 1000
+                    next_publish = time.monotonic() + (max(interval, REFUSED_RETRY_S) if waiting else interval)
             except Exception:  # a failed ack means a redelivery, never a loss: keep going
                 log.exception("acknowledging committed batches failed")
 
@@ -204,13 +206,24 @@ class IngestPipeline:
             self._conflicted = (self._conflicted - {k for k, _ in result.watermarks}) | result.conflicted
             self._count(items, result, committed_at)
 
-    def _publish_watermarks(self, watermarks: dict[InstanceKey, tuple[str, int]]) -> None:
-        """One ack per instance heard (each kiosk instance hears its own, even with a twin on its topic)."""
+    def _publish_watermarks(self, watermarks: dict[InstanceKey, tuple[str, int]]) -> dict[InstanceKey, tuple[str, int]]:
+        """One ack per instance heard (each kiosk instance hears its own, even with a twin on its topic).
+        Those the transport could not take now (its queue is full), to publish next time."""
         spec = spec_for(TopicKind.ACK)
         at = datetime.now(UTC)
+        refused = {}
         for key, (org, seq) in sorted(watermarks.items()):
-            seq = self._published[key] = max(seq, self._published.get(key, 0))
-            self.transport.publish(*ack_message(org, key, seq, at, key[0] in self._conflicted), spec.qos, spec.retain)
+            seq = max(seq, self._published.get(key, 0))
+            message = ack_message(org, key, seq, at, key[0] in self._conflicted)
+            if self.transport.publish(*message, spec.qos, spec.retain):
+                self._published[key] = seq
+            else:
+                refused[key] = (org, seq)
+        if refused:
+            log.warning(
+                "%d ack watermark(s) not taken by the MQTT client now (its queue is full): retried", len(refused)
+            )
+        return refused
 
     def _count(self, items: list[Classified], result: WriteResult, committed_at: datetime) -> None:
         metrics = self.metrics

@@ -34,8 +34,9 @@ class Transport(Protocol):
     def ack(self, messages: Iterable[Inbound]) -> None:
         """The messages are stored: the source may forget them."""
 
-    def publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> None:
-        """Send a message of ours (an ack watermark, a kiosk's config)."""
+    def publish(self, topic: str, payload: bytes, qos: int, retain: bool) -> bool:
+        """Send a message of ours (an ack watermark, a kiosk's config), now or once connected again; False
+        when it was not taken (the client's queue is full): try again later."""
 
     def pause_reading(self) -> None:
         """Deliver nothing more until `resume_reading` (what was delivered waits to be written)."""

@@ -26,6 +26,7 @@ from collector.ingest.mqtt_client import TESTED_PAHO_VERSIONS, UntestedPaho, fas
 from collector.ingest.mqtt_link import MqttLink
 from devstack.mosquitto import LocalMosquitto
 from tests.fixtures.fix_kiosk_mqtt import Publisher
+from tests.fixtures.fix_mosquitto import named_client
 from tests.waiting import wait_for
 
 COLLECTOR = Path(__file__).resolve().parents[2] / "collector"
@@ -184,3 +185,36 @@ def test_no_private_paho_attribute_outside_the_fenced_module() -> None:
             if isinstance(node, ast.Attribute) and node.attr in private and not on_self:  # our own objects' are ours
                 found.append(f"{path.relative_to(COLLECTOR.parent)}:{node.lineno} .{node.attr}")
     assert not found, found
+
+
+def test_watermarks_of_a_large_fleet_are_all_taken_and_sent_at_once(broker: LocalMosquitto, fast_path: str) -> None:
+    """More publishes than paho's 65,535 packet ids, as the acker makes for a large fleet: paho's default window
+    (20 in flight) queued them until it refused them and walked its queue on every PUBACK; ours sends at once."""
+    total = 66_000
+    counted = threading.Event()
+    got: list[int] = []
+    watcher = named_client("link-test-watcher")
+    subscribed = threading.Event()
+    watcher.on_connect = lambda client, *_: client.subscribe("mlf/v1/org/+/ack", qos=0)
+    watcher.on_subscribe = lambda *_: subscribed.set()
+
+    def count(*_: object) -> None:
+        got.append(1)
+        if len(got) >= total:
+            counted.set()
+
+    watcher.on_message = count
+    watcher.connect("127.0.0.1", broker.port)
+    watcher.loop_start()
+    ours = link(broker, fast_path)
+    ours.start(Received())
+    try:
+        assert subscribed.wait(10)
+        assert ours._client.max_inflight_messages == 0
+        taken = [ours.publish(f"mlf/v1/org/k{i % 500}/ack", b"{}", 1, False) for i in range(total)]
+        assert all(taken), taken.count(False)
+        assert counted.wait(60), len(got)
+    finally:
+        ours.stop()
+        watcher.loop_stop()
+        watcher.disconnect()

@@ -256,3 +256,19 @@ def test_arrival_order_frees_a_message_once_every_earlier_one_is_committed() -> 
     assert order.committed([d, b]) == [b, c, d]
     assert len(order) == 0
     assert order.committed([]) == []
+
+
+def test_a_watermark_the_transport_refuses_is_published_later(database_url: str) -> None:
+    """A client whose queue is full refuses a publish: the watermark waits for the next round, not lost."""
+    ingest, transport = running(database_url, writers=1)
+    transport.refuse_publishes = 2
+    try:
+        for topic, payload in wire("org", [rating("k1", 1, pressed_at=NOW - timedelta(minutes=5))]):
+            transport.deliver(topic, payload)
+        ack_topic = build_topic("org", "k1", TopicKind.ACK)
+        assert wait_for(lambda: any(t == ack_topic for t, *_ in transport.publishes()), timeout=10)
+        assert transport.refuse_publishes == 0
+    finally:
+        ingest.stop()
+    _, payload, *_ = [p for p in transport.publishes() if p[0] == ack_topic][-1]
+    assert json.loads(payload)["seq"] == 1
