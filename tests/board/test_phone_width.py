@@ -1,8 +1,8 @@
 """Every board page on a small phone (360 x 740, and 390 x 844), in every language, signed in as an administrator:
 nothing scrolls sideways, the header's sections, languages and Sign out and the organisation selector lie
-whole inside the screen, no select cuts off the name it shows (an organisation's name above all), and every
-control a thumb aims at is at least 44 px square (WCAG 2.5.5; a link inside a sentence excepted). In Italian,
-axe-core finds nothing serious on any of them.
+whole inside the screen, no select cuts off the name it shows (an organisation's name above all), no cell of a
+table shown as cards runs into its neighbour, and every control a thumb aims at is at least 44 px square
+(WCAG 2.5.5; a link inside a sentence excepted). In Italian, axe-core finds nothing serious on any of them.
 
 The pages: sign-in, the service points (all organisations, and one), a service point (the bad counter, and one
 with its web rating page just made), the kiosks (all, and one organisation), "Enrol a kiosk" (empty, refused
@@ -59,7 +59,10 @@ MEASURE = r"""([header, target]) => {
     .map(e => [e, e.getBoundingClientRect()])
     .filter(([e, r]) => r.height < target - 0.5 || r.width < target - 0.5)
     .map(([e, r]) => `${name(e)} ${Math.round(r.width)}x${Math.round(r.height)}`);
-  return {scrollWidth: document.documentElement.scrollWidth, innerWidth: width, outside, cut, small};
+  // A cell whose content is wider than the cell runs into its neighbour (a table shown as cards).
+  const spill = [...document.querySelectorAll('tbody td, tbody th')].filter(shown).filter(c => c.scrollWidth > c.clientWidth + 1)
+    .map(c => `${name(c)} needs ${c.scrollWidth} px of ${c.clientWidth}`);
+  return {scrollWidth: document.documentElement.scrollWidth, innerWidth: width, outside, cut, small, spill};
 }"""
 
 
@@ -81,6 +84,7 @@ def fits(page: Page, where: str) -> list[str]:
     wrong += [f"{where}: outside the screen: {e}" for e in found["outside"]]
     wrong += [f"{where}: cut off: {e}" for e in found["cut"]]
     wrong += [f"{where}: under {TARGET} px: {e}" for e in found["small"]]
+    wrong += [f"{where}: runs into its neighbour: {e}" for e in found["spill"]]
     return wrong
 
 
