@@ -62,19 +62,21 @@ def weekdays(context: Any, width: Literal["abbreviated", "wide"] = "abbreviated"
     return [str(names[i]) for i in range(7)]
 
 
+def connection(k: KioskStatus) -> str:
+    """The kiosk's connection word: online, offline, or unknown (never reported)."""
+    return "unknown" if k.online is None else "online" if k.online else "offline"
+
+
 def kiosks_in_order(kiosks: list[KioskStatus]) -> list[tuple[str, KioskStatus]]:
     """(connection word, kiosk): offline first, then those shared by more than one device, status unknown, online;
     more open gaps first."""
     rank = {"offline": 0, "unknown": 2, "online": 3}
 
-    def word(k: KioskStatus) -> str:
-        return "unknown" if k.online is None else "online" if k.online else "offline"
-
     def attention(k: KioskStatus) -> int:
-        return 1 if k.identity_conflict and word(k) != "offline" else rank[word(k)]
+        return 1 if k.identity_conflict and connection(k) != "offline" else rank[connection(k)]
 
     ordered = sorted(kiosks, key=lambda k: (attention(k), -k.open_gaps, k.id))
-    return [(word(k), k) for k in ordered]
+    return [(connection(k), k) for k in ordered]
 
 
 def any_identity_conflict(kiosks: list[KioskStatus]) -> bool:

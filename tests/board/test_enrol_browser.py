@@ -25,11 +25,17 @@ PAGE = "/board/enrolment?org=comune"
 POINT = "comune-anagrafe-1"
 
 
-def make_code(page: Page, point: str = POINT, note: str = "Raspberry Pi 4, sportello 1") -> str:
-    """Fill the form as an installer's office would and return the code the page shows (dashes kept)."""
+def make_code(
+    page: Page, point: str = POINT, note: str = "Raspberry Pi 4, sportello 1", replaces: str | None = None
+) -> str:
+    """Fill the form as an installer's office would and return the code the page shows (dashes kept); with
+    `replaces`, a code for the new device of that kiosk (which keeps its services)."""
     form = page.locator("#make form")
     form.get_by_label("Sportello").select_option(point)
-    form.get_by_label("Anagrafe").check()
+    if replaces:
+        form.get_by_label("Sostituisce il chiosco").select_option(replaces)
+    else:
+        form.get_by_label("Anagrafe").check()
     form.get_by_label("Valido per (giorni)").fill("3")
     form.get_by_label("Nota per te (facoltativa)").fill(note)
     form.get_by_role("button", name="Crea il codice").click()
@@ -124,7 +130,10 @@ def test_the_page_at_phone_width(browser: Browser, server: Server, admin: str, t
         page = sign_in(context, server, admin)
         watched = Watched(page).attach()
         page.goto(server.url + PAGE)
-        make_code(page, point="comune-anagrafe-2")
+        old = "comune-anagrafe-2-k1"  # two devices use its identity (a copied card): one gets a new device
+        make_code(page, point="comune-anagrafe-2", note="Pi nuovo, sportello 2", replaces=old)
+        expect(page.locator("#new-code")).to_contain_text(f"Sostituisce il chiosco {old}")
+        expect(page.locator("#codes tr.code-pending").first).to_contain_text(f"Sostituisce {old}")
         box = page.locator("#new-code svg.qr").bounding_box()
         assert box is not None
         assert box["width"] >= 200, box

@@ -179,3 +179,86 @@ def test_a_code_made_here_enrols_a_kiosk_and_the_page_names_it(board: Board) -> 
     told = board.client.get(late.headers["location"], headers={"Accept-Language": "en"}).text
     assert "This code was used already: it cannot be revoked." in told
     assert next(c for c in codes(board) if c["id"] == used["id"])["state"] == "used"
+
+
+def test_a_code_for_the_new_device_of_a_kiosk(board: Board) -> None:
+    """ "Replaces kiosk": the organisation's kiosks, grouped by service point; the code gives that kiosk's id to the
+    new device, and the sheet and the list say which kiosk it replaces."""
+    board.signed_in(board.admin)
+    form = board.client.get("/board/enrolment?org=comune", headers={"Accept-Language": "it"}).text
+    select = re.search(r'<select id="f-kiosk" name="kiosk".*?</select>', form, re.S)
+    assert select is not None
+    assert '<option value="">Nessuno: nuovo chiosco</option>' in select.group(0)  # the default
+    assert '<optgroup label="Anagrafe, sportello 1">' in select.group(0)
+    assert 'value="comune-cie-1-k1">comune-cie-1-k1 · Scollegato</option>' in select.group(0)  # the broken one
+    assert "asl-" not in select.group(0)  # another organisation's kiosks are not offered
+
+    old = "comune-anagrafe-1-k1"
+    status, html = make(board, kiosk=old, note="", lang="it")
+    assert status == 201, html
+    assert f"Sostituisce il chiosco {old}: quando il codice viene usato, il vecchio dispositivo smette" in html
+    made = codes(board)[0]
+    assert made["kiosk_id"] == old
+    row = re.search(rf'<tr id="code-{made["id"]}" class="code-pending">.*?</tr>', html, re.S)
+    assert row is not None
+    assert f"<strong>Sostituisce {old}</strong>" in row.group(0)
+    shown = CODE.search(html)
+    assert shown is not None
+    enrolled = board.client.post("/v1/enrolment", json={"code": "".join(shown.groups())})
+    assert enrolled.status_code == 200, enrolled.text
+    assert enrolled.json()["kiosk"] == old  # the same kiosk, a new device
+    page = board.client.get("/board/enrolment?org=comune", headers={"Accept-Language": "en"}).text
+    row = re.search(rf'<tr id="code-{made["id"]}" class="code-used">.*?</tr>', page, re.S)
+    assert row is not None
+    assert f"by kiosk {old}" in row.group(0)
+    assert f"<strong>Replaces {old}</strong>" in row.group(0)
+
+
+def test_a_kiosk_of_another_organisation_is_refused_at_its_field(board: Board) -> None:
+    """An administrator of the town hall naming the health authority's kiosk, by hand: the message at the field,
+    what was typed kept, nothing issued (in either organisation). So for the all-organisation administrator
+    posting under the town hall, a kiosk elsewhere in the town hall, and services with a replacement."""
+    bound = make_key(board.database_url, "admin", org="comune", name="town hall admin")
+    before = {org: codes(board, org) for org in ("comune", "asl")}
+    for token in (bound, board.admin):
+        board.signed_in(token)
+        for fields, field, message in (
+            (
+                {"kiosk": "asl-cup-1-k1"},
+                "kiosk",
+                "This organisation has no kiosk with this id: choose one of its kiosks, or a new kiosk.",
+            ),
+            (
+                {"kiosk": "nowhere-k1"},
+                "kiosk",
+                "This organisation has no kiosk with this id: choose one of its kiosks, or a new kiosk.",
+            ),
+            (
+                {"kiosk": "comune-tributi-1-k1"},
+                "kiosk",
+                "This kiosk stands at another service point: choose that service point, or a new kiosk.",
+            ),
+            (
+                {"kiosk": "comune-anagrafe-1-k1", "service": ["anagrafe"]},
+                "services",
+                "A new device keeps the services of the kiosk it replaces: untick them, or choose a new kiosk.",
+            ),
+        ):
+            status, html = make(board, **fields)
+            assert status == 422, (fields, html[:300])
+            assert f'<p class="field-error" id="e-{field}">{message}</p>' in html, fields
+            assert 'role="alert"' in html
+            assert f'value="{fields["kiosk"]}" selected' in html  # what was chosen, kept
+            assert 'value="Pi 4 sportello 1"' in html
+        json = board.client.post(
+            MAKE.format(org="comune") + "?format=json", data={"service_point": POINT, "kiosk": "asl-cup-1-k1"}
+        )
+        assert json.status_code == 422
+        assert json.json() == {
+            "errors": {
+                "kiosk": "This organisation has no kiosk with this id: choose one of its kiosks, or a new kiosk."
+            }
+        }
+    status, html = make(board, lang="it", kiosk="asl-cup-1-k1")
+    assert "Questa organizzazione non ha un chiosco con questo identificativo" in html
+    assert {org: codes(board, org) for org in ("comune", "asl")} == before  # nothing issued

@@ -136,6 +136,8 @@ def test_enrolment_twin_is_the_apis_answers(board: Board, org: str) -> None:
     assert page["codes"] == board.api(f"/v1/organisations/{org}/enrolment-codes", board.admin)
     assert page["service_points"] == board.api(f"/v1/organisations/{org}/service-points", board.admin)
     assert page["services"] == board.api(f"/v1/organisations/{org}/services", board.admin)
+    kiosks = board.api("/v1/kiosks", board.admin, org=org)
+    assert [k["id"] for k in page["kiosks"]] == [k["id"] for k in kiosks]  # the ones a code may replace
     assert page["organisations"] == board.api("/v1/organisations", board.admin)
 
 

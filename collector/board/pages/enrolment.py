@@ -1,11 +1,13 @@
-"""Enrol a kiosk from the board: an administrator makes a one-time enrolment code for a service point, sees it
-once (its digits grouped for reading aloud and its QR, on a sheet to print for the installer), follows the
-organisation's codes (waiting, used by which kiosk, expired, revoked), and revokes one not used yet.
+"""Enrol a kiosk from the board: an administrator makes a one-time enrolment code for a service point (for a new
+kiosk, or for the new device of one of its kiosks: a replacement), sees it once (its digits grouped for reading
+aloud and its QR, on a sheet to print for the installer), follows the organisation's codes (waiting, used by
+which kiosk, expired, revoked; which kiosk each replaces), and revokes one not used yet.
 
-Every action calls the API's own route functions (`GET`, `POST`, `DELETE /v1/organisations/{org}/enrolment-codes`)
-with the signed-in key, so the board allows exactly what the API allows: only an administrator key, and a key
-bound to one organisation touches nothing of another. Only a slow hash of a code is kept: after the answer to
-the form that made it, no page can show it again.
+Every action calls the API's own route functions (`GET`, `POST`, `DELETE /v1/organisations/{org}/enrolment-codes`,
+`GET /v1/kiosks`) with the signed-in key, so the board allows exactly what the API allows: only an administrator
+key, and a key bound to one organisation touches nothing of another. The board is stricter in one place: it
+offers, and takes, only a kiosk of the organisation standing at the chosen service point. Only a slow hash of a
+code is kept: after the answer to the form that made it, no page can show it again.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from pydantic import BaseModel, ValidationError
 from collector.api.deps import PoolDep, SettingsDep
 from collector.api.problems import ProblemError
 from collector.api.routes import enrolment as enrolment_api
+from collector.api.routes import kiosks as kiosks_api
 from collector.api.routes import registry as registry_api
 from collector.api.routes.registry import OrgId
 from collector.api.security import Principal
@@ -46,6 +49,9 @@ UNKNOWN_POINT = N_("This organisation has no service point with this id.")
 UNKNOWN_SERVICE = N_("Choose services of this organisation only.")
 DAYS_BOUNDS = N_("Between 0.01 days (a quarter of an hour) and 90 days.")
 NOTE_TOO_LONG = N_("At most 200 characters, on one line.")
+UNKNOWN_KIOSK = N_("This organisation has no kiosk with this id: choose one of its kiosks, or a new kiosk.")
+KIOSK_ELSEWHERE = N_("This kiosk stands at another service point: choose that service point, or a new kiosk.")
+KEEPS_SERVICES = N_("A new device keeps the services of the kiosk it replaces: untick them, or choose a new kiosk.")
 STEPS = (
     # Translators: the enrolment sheet an installer takes to the counter, step 1 of 3 at the kiosk.
     N_('Connect the kiosk to the network and switch it on: it shows "Waiting for enrolment".'),
@@ -68,6 +74,8 @@ class CodeForm(BaseModel):
     """What was typed in the form, kept as typed so that nothing is lost when it is refused."""
 
     service_point: str = ""
+    kiosk: str = ""
+    """The kiosk whose new device the code enrols (a replacement); empty: a new kiosk."""
     services: list[str] = []
     days: str = ""
     note: str = ""
@@ -79,6 +87,8 @@ class EnrolPage(BaseModel):
     organisations: list[registry_api.Organisation]
     service_points: list[registry_api.ServicePoint]
     services: list[registry_api.Service]
+    kiosks: list[kiosks_api.KioskStatus]
+    """`GET /v1/kiosks?org=`'s answer: the kiosks a code may give a new device to."""
     codes: list[enrolment_api.CodeInfo]
     """`GET /v1/organisations/{org}/enrolment-codes`'s answer, newest first (never a code)."""
 
@@ -95,13 +105,14 @@ async def enrol_data(user: Principal, pool: AsyncConnectionPool, org: str | None
     organisations = await registry_api.list_organisations(principal=user, pool=pool)
     chosen = org or user.org or (organisations[0].id if organisations else None)
     if chosen is None:
-        return EnrolPage(organisation=None, organisations=[], service_points=[], services=[], codes=[])
+        return EnrolPage(organisation=None, organisations=[], service_points=[], services=[], kiosks=[], codes=[])
     codes = await enrolment_api.list_codes(org=chosen, principal=user, pool=pool)  # checks the scope first
     return EnrolPage(
         organisation=next(o for o in organisations if o.id == chosen),
         organisations=organisations,
         service_points=await registry_api.list_service_points(org=chosen, principal=user, pool=pool),
         services=await registry_api.list_services(org=chosen, principal=user, pool=pool),
+        kiosks=await kiosks_api.fleet(principal=user, pool=pool, org=chosen),
         codes=codes,
     )
 
@@ -123,25 +134,48 @@ async def enrol_page(
 
 def _read_form(body: bytes) -> CodeForm:
     form = parse_qs(body[:MAX_FORM].decode("utf-8", "replace"), max_num_fields=MAX_FIELDS)
-    first = {name: (form.get(name) or [""])[0].strip() for name in ("service_point", "days", "note")}
+    first = {name: (form.get(name) or [""])[0].strip() for name in ("service_point", "kiosk", "days", "note")}
     return CodeForm(**first, services=[s for s in form.get("service", []) if s])
 
 
-def _checked(form: CodeForm) -> tuple[enrolment_api.CodeIn | None, dict[str, str]]:
+def _replacing(form: CodeForm, page: EnrolPage) -> dict[str, str]:
+    """What is wrong with the kiosk the code would give a new device to: one of the organisation's own kiosks
+    only (the API would refuse another organisation's with a conflict), standing at the chosen service point
+    (the board makes no code that moves a kiosk), whose services it keeps (the kiosk's, not the form's)."""
+    kiosk = next((k for k in page.kiosks if k.id == form.kiosk), None)
+    if kiosk is None:
+        return {"kiosk": UNKNOWN_KIOSK}
+    if kiosk.service_point != form.service_point and form.service_point in {p.id for p in page.service_points}:
+        return {"kiosk": KIOSK_ELSEWHERE}
+    return {"services": KEEPS_SERVICES} if form.services else {}
+
+
+def _checked(form: CodeForm, page: EnrolPage) -> tuple[enrolment_api.CodeIn | None, dict[str, str]]:
     """The API's request body from the form, or what is wrong with each field (a catalogue text)."""
     if not form.service_point:
         return None, {"service_point": CHOOSE_POINT}
+    if form.kiosk and (wrong := _replacing(form, page)):
+        return None, wrong
     try:
         days = float(form.days.replace(",", ".")) if form.days else None
     except ValueError:
         return None, {"days": DAYS_BOUNDS}
     try:
         body = enrolment_api.CodeIn(
-            service_point=form.service_point, services=form.services, days=days, note=form.note or None
+            service_point=form.service_point,
+            kiosk_id=form.kiosk or None,
+            services=form.services,
+            days=days,
+            note=form.note or None,
         )
     except ValidationError as exc:
-        fields = {str(e["loc"][0]) for e in exc.errors()}
-        messages = {"service_point": UNKNOWN_POINT, "services": UNKNOWN_SERVICE, "days": DAYS_BOUNDS}
+        fields = {str(e["loc"][0]).replace("kiosk_id", "kiosk") for e in exc.errors()}
+        messages = {
+            "service_point": UNKNOWN_POINT,
+            "kiosk": UNKNOWN_KIOSK,
+            "services": UNKNOWN_SERVICE,
+            "days": DAYS_BOUNDS,
+        }
         return None, {f: messages.get(f, NOTE_TOO_LONG) for f in fields}
     return body, {}
 
@@ -152,6 +186,8 @@ def _refusal(exc: ProblemError) -> dict[str, str] | None:
         return {"service_point": UNKNOWN_POINT}
     if exc.status == 422 and exc.title == "Unknown service":  # collector.store.registry.check_services
         return {"services": UNKNOWN_SERVICE}
+    if exc.status == 409 and exc.title == "Already exists":  # collector.store.enrolment.create: another org's kiosk
+        return {"kiosk": UNKNOWN_KIOSK}
     return None
 
 
@@ -175,7 +211,7 @@ async def make_code(
     same_origin(request)
     data = await enrol_data(user, pool, org)
     form = _read_form(await request.body())
-    body, errors = _checked(form)
+    body, errors = _checked(form, data)
     new: enrolment_api.NewCodeOut | None = None
     if body is not None:
         try:
