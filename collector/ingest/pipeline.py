@@ -211,14 +211,12 @@ class IngestPipeline:
         Those the transport could not take now (its queue is full), to publish next time."""
         spec = spec_for(TopicKind.ACK)
         at = datetime.now(UTC)
-        refused = {}
-        for key, (org, seq) in sorted(watermarks.items()):
-            seq = max(seq, self._published.get(key, 0))
-            message = ack_message(org, key, seq, at, key[0] in self._conflicted)
-            if self.transport.publish(*message, spec.qos, spec.retain):
-                self._published[key] = seq
-            else:
-                refused[key] = (org, seq)
+        round_ = [(key, org, max(seq, self._published.get(key, 0))) for key, (org, seq) in sorted(watermarks.items())]
+        messages = [ack_message(org, key, seq, at, key[0] in self._conflicted) for key, org, seq in round_]
+        taken = self.transport.publish_many(messages, spec.qos, spec.retain)
+        for key, _, seq in round_[:taken]:
+            self._published[key] = seq
+        refused = {key: (org, seq) for key, org, seq in round_[taken:]}
         if refused:
             log.warning(
                 "%d ack watermark(s) not taken by the MQTT client now (its queue is full): retried", len(refused)
