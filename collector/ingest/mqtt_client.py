@@ -91,6 +91,10 @@ READ_CHUNK = 256 * 1024
 PAUSE_S = 0.01
 """How often a paused reader looks again (the socket stays readable, so `select()` returns at once)."""
 PUBACK = 0x40
+OUR_PUBLISHES_MAX = 10_000
+"""Our QoS 1 publishes awaiting the broker's PUBACK, at most. Enough for a round of watermarks of a large
+fleet; and while a backlog stops us reading (the broker's PUBACKs too), the rest wait in the acker as a
+few numbers each instead of paho's ten objects each, which every garbage collection walks."""
 
 
 def _pack_length(out: bytearray, length: int) -> None:
@@ -258,8 +262,9 @@ class BatchingClient(mqtt.Client):
 
     def publish_many(self, messages: Iterable[tuple[str, bytes]], retain: bool) -> int:
         """QoS 1 publishes of ours as one queued write, registered as paho registers its own. How many
-        were taken, from the first: the others found the next packet id still awaiting its PUBACK (all
-        65,535 in use; paho refuses a publish then too). While disconnected, paho's own `publish`."""
+        were taken, from the first: the others found `OUR_PUBLISHES_MAX` awaiting their PUBACK, or the
+        next packet id still in use (paho refuses a publish then too). While disconnected, paho's own
+        `publish`."""
         if self._sock is None:
             return _taken_one_by_one(self, messages, retain)
         command = PUBLISH_QOS1 | int(retain)
@@ -268,6 +273,8 @@ class BatchingClient(mqtt.Client):
         taken = 0
         with self._out_message_mutex:
             for topic, payload in messages:
+                if self._inflight_messages >= OUR_PUBLISHES_MAX:
+                    break
                 mid = self._mid_generate()
                 if mid in self._out_messages:
                     break

@@ -265,3 +265,23 @@ def test_rounds_of_watermarks_go_out_as_one_write_each_and_every_one_is_complete
         ours.stop()
         watcher.loop_stop()
         watcher.disconnect()
+
+
+def test_while_reading_is_paused_our_publishes_awaiting_their_puback_are_bounded(broker: LocalMosquitto) -> None:
+    """The broker's PUBACKs come on the connection we stop reading under a backlog: the fast path takes at
+    most OUR_PUBLISHES_MAX publishes then, and the rest once reading resumes."""
+    from collector.ingest.mqtt_client import OUR_PUBLISHES_MAX
+
+    ours = link(broker, "on")
+    ours.start(Received())
+    try:
+        ours.pause_reading()
+        time.sleep(0.2)
+        batch = [(f"mlf/v1/org/k{i % 500}/ack", b"{}") for i in range(OUR_PUBLISHES_MAX + 5000)]
+        assert ours.publish_many(batch, 1, True) == OUR_PUBLISHES_MAX
+        time.sleep(0.5)  # the broker's PUBACKs wait unread
+        assert ours.publish_many(batch[OUR_PUBLISHES_MAX:], 1, True) == 0
+        ours.resume_reading()
+        assert wait_for(lambda: ours.publish_many(batch[OUR_PUBLISHES_MAX:], 1, True) == 5000, timeout=20)
+    finally:
+        ours.stop()
