@@ -22,6 +22,10 @@ subclass changes only that plumbing:
   were about half of the network thread's time. Any other packet (and one split
   between two reads) goes through paho's own code;
 - acks: `ack_many()` queues the PUBACKs of a whole batch as one write;
+- publishes: `publish_many()` queues a round of QoS 1 watermarks as one write, each message kept
+  as paho keeps its own (a PUBACK completes it, a reconnection resends it). paho's `publish()`
+  cost 29 us of CPU a message (a packet, a write and a wake-up of its thread each), and the
+  acker publishes a watermark for nearly every rating of a large fleet;
 - PUBACKs for our own QoS 1 publishes (the watermarks, hundreds a second) without
   properties are decoded without paho's two `ReasonCode` and one `Properties` objects
   each (a tenth of the collector's CPU under load); the rest is paho's own handling;
@@ -87,6 +91,31 @@ READ_CHUNK = 256 * 1024
 PAUSE_S = 0.01
 """How often a paused reader looks again (the socket stays readable, so `select()` returns at once)."""
 PUBACK = 0x40
+OUR_PUBLISHES_MAX = 10_000
+"""Our QoS 1 publishes awaiting the broker's PUBACK, at most. Enough for a round of watermarks of a large
+fleet; and while a backlog stops us reading (the broker's PUBACKs too), the rest wait in the acker as a
+few numbers each instead of paho's ten objects each, which every garbage collection walks."""
+
+
+def _pack_length(out: bytearray, length: int) -> None:
+    """MQTT's variable byte integer (the remaining length)."""
+    while True:
+        byte, length = length & 0x7F, length >> 7
+        out.append(byte | 0x80 if length else byte)
+        if not length:
+            return
+
+
+def _taken_one_by_one(client: mqtt.Client, messages: Iterable[tuple[str, bytes]], retain: bool) -> int:
+    """paho's own `publish`, QoS 1, until it refuses one (all packet ids in use): how many it took."""
+    taken = 0
+    for topic, payload in messages:
+        if client.publish(topic, payload, qos=1, retain=retain).rc == MQTTErrorCode.MQTT_ERR_QUEUE_SIZE:
+            break
+        taken += 1
+    return taken
+
+
 PUBLISH_QOS1 = 0x32
 """First byte of a QoS 1 PUBLISH, under the mask `0xF6` (which ignores the DUP and RETAIN flags)."""
 
@@ -230,6 +259,45 @@ class BatchingClient(mqtt.Client):
             if mid in self._out_messages:
                 return self._do_on_publish(mid, reason, _PUBACK_PROPERTIES)
         return MQTTErrorCode.MQTT_ERR_SUCCESS
+
+    def publish_many(self, messages: Iterable[tuple[str, bytes]], retain: bool) -> int:
+        """QoS 1 publishes of ours as one queued write, registered as paho registers its own. How many
+        were taken, from the first: the others found `OUR_PUBLISHES_MAX` awaiting their PUBACK, or the
+        next packet id still in use (paho refuses a publish then too). While disconnected, paho's own
+        `publish`."""
+        if self._sock is None:
+            return _taken_one_by_one(self, messages, retain)
+        command = PUBLISH_QOS1 | int(retain)
+        now = time.monotonic()
+        out = bytearray()
+        taken = 0
+        with self._out_message_mutex:
+            for topic, payload in messages:
+                if self._inflight_messages >= OUR_PUBLISHES_MAX:
+                    break
+                mid = self._mid_generate()
+                if mid in self._out_messages:
+                    break
+                topic_bytes = topic.encode()
+                message = mqtt.MQTTMessage(mid, topic_bytes)
+                message.timestamp = now
+                message.payload = payload
+                message.qos = 1
+                message.retain = retain
+                message.dup = False
+                message.state = mqtt.mqtt_ms_wait_for_puback
+                self._out_messages[mid] = message
+                self._inflight_messages += 1
+                out.append(command)
+                _pack_length(out, 2 + len(topic_bytes) + 2 + 1 + len(payload))
+                out += struct.pack("!H", len(topic_bytes))
+                out += topic_bytes
+                out += struct.pack("!HB", mid, 0)  # packet id, no properties
+                out += payload
+                taken += 1
+        if out:
+            self._packet_queue(command, bytes(out), 0, 1)  # QoS 1: paho completes each on its PUBACK
+        return taken
 
     def ack_many(self, mids: Iterable[int]) -> None:
         """PUBACK (QoS 1, success) for every packet id, in order, as one queued write."""

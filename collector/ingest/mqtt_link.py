@@ -136,6 +136,17 @@ class MqttLink:
         info = self._client.publish(topic, payload, qos=qos, retain=retain)
         return info.rc != MQTTErrorCode.MQTT_ERR_QUEUE_SIZE
 
+    def publish_many(self, messages: list[tuple[str, bytes]], qos: int, retain: bool) -> int:
+        """Several messages of ours; how many were taken, from the first (see `publish`)."""
+        if isinstance(self._client, BatchingClient) and qos == 1:
+            return self._client.publish_many(messages, retain)
+        taken = 0
+        for topic, payload in messages:
+            if not self.publish(topic, payload, qos, retain):
+                break
+            taken += 1
+        return taken
+
     def pause_reading(self) -> None:
         """Deliver nothing more for now. The fast path stops reading the socket while acks still go out;
         paho's own client is held in our message callback instead (so its acks wait too, and a pause

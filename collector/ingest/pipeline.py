@@ -34,8 +34,11 @@ from collector.store.writes import WriteResult, write_batch, write_options
 from protocol import TopicKind, spec_for
 
 log = logging.getLogger(__name__)
-REFUSED_RETRY_S = 0.5
-"""How soon watermarks the transport refused (its queue full) are offered again."""
+REFUSED_RETRY_S = (0.5, 5.0)
+"""Watermarks the transport refused are offered again after the first delay, doubling up to the second
+while it keeps refusing."""
+WATERMARKS_AT_ONCE = 1000
+"""Watermarks built and offered to the transport at once (it may refuse the rest of a round)."""
 
 
 class IngestPipeline:
@@ -166,6 +169,7 @@ class IngestPipeline:
         and interval rather than per kiosk and batch."""
         waiting: dict[InstanceKey, tuple[str, int]] = {}
         next_publish = 0.0
+        retry = REFUSED_RETRY_S[0]
         stopping = False
         while not stopping:
             timeout = max(0.0, next_publish - time.monotonic()) if waiting else None
@@ -175,7 +179,11 @@ class IngestPipeline:
                 if waiting and (stopping or time.monotonic() >= next_publish):
                     waiting = self._publish_watermarks(waiting)  # those refused wait for the next round
                     interval = self._settings.ack_interval_ms / 1000
-                    next_publish = time.monotonic() + (max(interval, REFUSED_RETRY_S) if waiting else interval)
+                    if waiting:
+                        interval, retry = max(interval, retry), min(retry * 2, REFUSED_RETRY_S[1])
+                    else:
+                        retry = REFUSED_RETRY_S[0]
+                    next_publish = time.monotonic() + interval
             except Exception:  # a failed ack means a redelivery, never a loss: keep going
                 log.exception("acknowledging committed batches failed")
 
@@ -208,22 +216,27 @@ class IngestPipeline:
 
     def _publish_watermarks(self, watermarks: dict[InstanceKey, tuple[str, int]]) -> dict[InstanceKey, tuple[str, int]]:
         """One ack per instance heard (each kiosk instance hears its own, even with a twin on its topic).
-        Those the transport could not take now (its queue is full), to publish next time."""
+        Those the transport could not take now, to publish next time. It refuses them while all its packet
+        ids await the broker's PUBACK: those come on the connection we stop reading while a backlog waits
+        to be written (see `_regulate`), so under a backlog the watermarks wait, and are built only as far
+        as they are taken."""
         spec = spec_for(TopicKind.ACK)
         at = datetime.now(UTC)
-        refused = {}
-        for key, (org, seq) in sorted(watermarks.items()):
-            seq = max(seq, self._published.get(key, 0))
-            message = ack_message(org, key, seq, at, key[0] in self._conflicted)
-            if self.transport.publish(*message, spec.qos, spec.retain):
+        items = sorted(watermarks.items())
+        for start in range(0, len(items), WATERMARKS_AT_ONCE):
+            chunk = [
+                (key, org, max(seq, self._published.get(key, 0)))
+                for key, (org, seq) in items[start : start + WATERMARKS_AT_ONCE]
+            ]
+            messages = [ack_message(org, key, seq, at, key[0] in self._conflicted) for key, org, seq in chunk]
+            taken = self.transport.publish_many(messages, spec.qos, spec.retain)
+            for key, _, seq in chunk[:taken]:
                 self._published[key] = seq
-            else:
-                refused[key] = (org, seq)
-        if refused:
-            log.warning(
-                "%d ack watermark(s) not taken by the MQTT client now (its queue is full): retried", len(refused)
-            )
-        return refused
+            if taken < len(chunk):
+                refused = dict(items[start + taken :])
+                log.info("%d ack watermark(s) wait: the MQTT client awaits the broker's PUBACKs", len(refused))
+                return refused
+        return {}
 
     def _count(self, items: list[Classified], result: WriteResult, committed_at: datetime) -> None:
         metrics = self.metrics

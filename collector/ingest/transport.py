@@ -38,6 +38,10 @@ class Transport(Protocol):
         """Send a message of ours (an ack watermark, a kiosk's config), now or once connected again; False
         when it was not taken (the client's queue is full): try again later."""
 
+    def publish_many(self, messages: list[tuple[str, bytes]], qos: int, retain: bool) -> int:
+        """`publish` for each of `messages` (topic, payload) in order, at once: how many were taken, from
+        the first (the others: try again later)."""
+
     def pause_reading(self) -> None:
         """Deliver nothing more until `resume_reading` (what was delivered waits to be written)."""
 

@@ -218,3 +218,70 @@ def test_watermarks_of_a_large_fleet_are_all_taken_and_sent_at_once(broker: Loca
         ours.stop()
         watcher.loop_stop()
         watcher.disconnect()
+
+
+def test_rounds_of_watermarks_go_out_as_one_write_each_and_every_one_is_completed(
+    broker: LocalMosquitto, fast_path: str
+) -> None:
+    """`publish_many` (the acker's rounds): twice as many messages as there are packet ids, so each must be
+    completed by its PUBACK before its id comes round again; retained, so a kiosk that connects later
+    finds its latest watermark."""
+    kiosks, rounds, per_round = 500, 28, 5000
+    heard: list[int] = []
+    watcher = named_client("link-test-watcher")
+    watcher.on_connect = lambda client, *_: client.subscribe("mlf/v1/org/+/ack", qos=0)
+    watcher.on_message = lambda *_: heard.append(1)
+    watcher.connect("127.0.0.1", broker.port)
+    watcher.loop_start()
+    ours = link(broker, fast_path)
+    ours.start(Received())
+    try:
+        assert wait_for(lambda: watcher.is_connected(), timeout=10)
+        time.sleep(0.3)  # its subscription is in place
+        for r in range(rounds):
+            batch = [(f"mlf/v1/org/k{i % kiosks}/ack", f"{r}:{i}".encode()) for i in range(per_round)]
+            deadline = time.monotonic() + 30
+            while batch:  # what was not taken (every packet id awaits its PUBACK) is offered again, as the acker does
+                batch = batch[ours.publish_many(batch, 1, True) :]
+                if batch:
+                    assert time.monotonic() < deadline, f"{len(batch)} never taken"
+                    time.sleep(0.05)
+        assert rounds * per_round > 2 * 65_535
+        assert wait_for(lambda: len(heard) == rounds * per_round, timeout=60), len(heard)
+        retained: dict[str, bytes] = {}
+        late = named_client("link-test-late")
+        late.on_connect = lambda client, *_: client.subscribe("mlf/v1/org/+/ack", qos=1)
+        late.on_message = lambda _c, _u, message: retained.__setitem__(message.topic, bytes(message.payload))
+        late.connect("127.0.0.1", broker.port)
+        late.loop_start()
+        try:
+            assert wait_for(lambda: len(retained) == kiosks, timeout=30), len(retained)
+        finally:
+            late.loop_stop()
+            late.disconnect()
+        last = rounds - 1
+        assert retained == {f"mlf/v1/org/k{k}/ack": f"{last}:{per_round - kiosks + k}".encode() for k in range(kiosks)}
+    finally:
+        ours.stop()
+        watcher.loop_stop()
+        watcher.disconnect()
+
+
+def test_while_reading_is_paused_our_publishes_awaiting_their_puback_are_bounded(broker: LocalMosquitto) -> None:
+    """The broker's PUBACKs come on the connection we stop reading under a backlog: the fast path takes at
+    most OUR_PUBLISHES_MAX publishes then, and the rest once reading resumes."""
+    from collector.ingest.mqtt_client import OUR_PUBLISHES_MAX
+
+    ours = link(broker, "on")
+    ours.start(Received())
+    try:
+        ours.pause_reading()
+        time.sleep(0.2)
+        batch = [(f"mlf/v1/org/k{i % 500}/ack", b"{}") for i in range(OUR_PUBLISHES_MAX + 5000)]
+        assert ours.publish_many(batch, 1, True) == OUR_PUBLISHES_MAX
+        time.sleep(0.5)  # the broker's PUBACKs wait unread
+        assert ours.publish_many(batch[OUR_PUBLISHES_MAX:], 1, True) == 0
+        ours.resume_reading()
+        assert wait_for(lambda: ours.publish_many(batch[OUR_PUBLISHES_MAX:], 1, True) == 5000, timeout=20)
+    finally:
+        ours.stop()
