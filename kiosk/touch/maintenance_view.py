@@ -2,7 +2,9 @@
 
 It shows the kiosk's state (what `KioskCore.state()` reports), read off the UI thread and
 refreshed every two seconds, and lets staff leave full screen. It closes by itself after a
-minute without a touch. Wrong PINs lock the keypad for a while.
+minute without a touch. Wrong PINs lock the keypad for a while. Its title and prompts are in
+Italian with English under them (an installer may not read Italian); the state is in one of the
+two, switched by a button.
 """
 
 from __future__ import annotations
@@ -19,13 +21,14 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from i18n import N_
+from i18n import N_, language_name, translator
 from kiosk import __version__
 from kiosk.core.face_api import KioskState, Step
+from kiosk.touch.bilingual import LANGUAGES, pair
 from kiosk.touch.keypad import BACKSPACE, DIGITS, ENTER, ESCAPE, NUMPAD_ENTER
 from kiosk.touch.maintenance import PinLock, PinResult
 from kiosk.touch.screens import CANCEL, CLOSE, ENTER_PIN, LEAVE_FULL_SCREEN, LOCKED, WRONG_PIN
-from kiosk.touch.widgets import Tile
+from kiosk.touch.widgets import KEYPAD, FramedLabel, Tile, key_tile
 
 if TYPE_CHECKING:
     from kiosk.touch.app import TouchKioskApp
@@ -65,6 +68,12 @@ class Maintenance:
         self.unlocked = False
         self.typed = ""
         self.message = ""
+        self.language = LANGUAGES[0]
+        """The state's language: Italian, or English at the press of a button."""
+        self.prompt = ""
+        """What the PIN pad says (markup: Italian, English under it), under the title or beside the keys."""
+        self.table: GridLayout | None = None
+        """The state's table, while it is shown."""
         self.state: KioskState | None = None
         self._last_use = 0.0
         self._next_read = 0.0
@@ -82,6 +91,7 @@ class Maintenance:
         if self.app.kiosk.step is not Step.IDLE:
             self.app.kiosk.cancel()
         self.open, self.unlocked, self.typed, self.message = True, False, "", ""
+        self.language = "en" if self.app.language == "en" else LANGUAGES[0]
         self._last_use = self.app.now()
         root = self.app.root
         root.show_topbar = False
@@ -180,8 +190,19 @@ class Maintenance:
             self.state = state
             self.draw()
 
+    def tr(self, message: str, **values: object) -> str:
+        return translator(self.language)(message, **values)
+
+    def other_language(self) -> str:
+        return LANGUAGES[1] if self.language == LANGUAGES[0] else LANGUAGES[0]
+
+    def switch_language(self) -> None:
+        self._last_use = self.app.now()
+        self.language = self.other_language()
+        self.draw()
+
     def values(self, state: KioskState) -> dict[str, str]:
-        tr = self.app.tr
+        tr = self.tr
         pending = str(state.outbox_depth)
         if state.oldest_pending_age_s is not None:
             pending += f" ({tr(OLDEST, seconds=round(state.oldest_pending_age_s))})"
@@ -205,47 +226,69 @@ class Maintenance:
     def draw(self) -> None:
         screen = self.app.root.ids.screens.get_screen("maintenance")
         screen.refresh(self.app)
-        ids, tr, s = screen.ids, self.app.tr, self.app.s
+        ids, tr, s = screen.ids, self.tr, self.app.s
         ids.body.clear_widgets()
         ids.actions.clear_widgets()
+        self.table = None
         if self.unlocked:
-            ids.prompt.text = ""
-            table = GridLayout(cols=2, spacing=(12 * s, 4 * s))
-            values = self.values(self.state) if self.state else {}
-            for label, key in ROWS:
-                table.add_widget(_cell(tr(label), s, bold=True))
-                table.add_widget(_cell(values.get(key, "..."), s))
-            ids.body.orientation = "horizontal"
-            ids.body.add_widget(table)
+            ids.prompt.text = self.prompt = ""
+            ids.body.orientation = "vertical"
+            self.table = self._table(s)
+            ids.body.add_widget(self.table)
+            ids.body.add_widget(Widget())
+            ids.actions.add_widget(_tile(language_name(self.other_language()), s, self.switch_language, secondary=True))
             if Window.fullscreen:
                 ids.actions.add_widget(_tile(tr(LEAVE_FULL_SCREEN), s, self._leave_full_screen))
             ids.actions.add_widget(_tile(tr(CLOSE), s, self.close, filled=True))
             return
         self._countdown = _whole_seconds(self.lock.locked_for(self.app.now()))
-        if self._countdown:
-            ids.prompt.text = tr(LOCKED, seconds=self._countdown)
-        else:
-            ids.prompt.text = (tr(self.message) + " - " if self.message else "") + tr(ENTER_PIN)
+        message = self.message
+
+        def prompt(lang: str) -> str:
+            tr_ = translator(lang)
+            if self._countdown:
+                return tr_(LOCKED, seconds=self._countdown)
+            return (tr_(message) + " - " if message else "") + tr_(ENTER_PIN)
+
+        self.prompt = pair(prompt, 22 * s)
         self._pin_pad(ids.body, s)
 
+    def _table(self, s: float) -> GridLayout:
+        """The state, a row a fact: label and value side by side, or the value under its label on a
+        portrait screen (side by side, the columns are too narrow there for the longer ones). Texts wrap,
+        never cut."""
+        portrait = self.app.root.height > self.app.root.width
+        table = GridLayout(cols=1 if portrait else 2, spacing=(12 * s, (2 if portrait else 5) * s), size_hint_y=None)
+        table.bind(minimum_height=table.setter("height"))
+        values = self.values(self.state) if self.state else {}
+        for label, key in ROWS:
+            table.add_widget(_cell(self.tr(label), s, bold=True))
+            table.add_widget(_cell(values.get(key, "..."), s, after=8 * s if portrait else 0))
+        return table
+
     def _pin_pad(self, body: BoxLayout, s: float) -> None:
-        """The typed digits as dots in a field, the keypad beside it (below it on a portrait screen)."""
-        u, tr = self.app.u, self.app.tr
+        """The prompt, the typed digits as dots in a field, and the keypad beside them (under them on a
+        portrait screen: there the prompt stays under the title). Beside the keypad, the prompt leaves
+        its keys the whole height of a landscape screen: on a 7-inch one they need all of it."""
+        u = self.app.u
         portrait = self.app.root.height > self.app.root.width
         body.orientation = "vertical" if portrait else "horizontal"
+        prompt_label = self.app.root.ids.screens.get_screen("maintenance").ids.prompt
+        prompt_label.text = self.prompt if portrait else ""
         side = BoxLayout(orientation="vertical", spacing=14 * u)
-        side.add_widget(Widget())
+        if portrait:
+            side.add_widget(Widget())
+        else:
+            side.add_widget(_prompt(self.prompt, s))
         side.add_widget(PinDots(text="\u2022 " * len(self.typed)))
         side.add_widget(Widget())
         pad = GridLayout(cols=3, spacing=10 * u)
-        for key in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "<", "0", "OK"):
-            if key == "<":
-                pad.add_widget(_tile(key, s, self._backspace))
-            elif key == "OK":
-                pad.add_widget(_tile(key, s, self.submit, filled=True))
-            else:
-                pad.add_widget(_tile(key, s, lambda d=key: self.digit(d)))
-        cancel = _tile(tr(CANCEL), s, self.close, secondary=True)
+        for key in KEYPAD:
+            tile = key_tile(key)
+            tile.bind(on_press=lambda _t, k=key: self._key(k))
+            pad.add_widget(tile)
+        cancel = _tile(pair(lambda lang: translator(lang)(CANCEL), 22 * s), s, self.close, secondary=True)
+        cancel.markup = True
         cancel.size_hint_y = None
         cancel.height = 82 * u
         if portrait:
@@ -254,10 +297,19 @@ class Maintenance:
             body.add_widget(pad)
             body.add_widget(cancel)
         else:
-            side.size_hint_x = 0.42
+            side.size_hint_x = 0.7  # beside keys 1 wide: room for the prompt on few lines
             side.add_widget(cancel)
             body.add_widget(side)
             body.add_widget(pad)
+
+    def _key(self, key: str) -> None:
+        """A key of the on-screen keypad."""
+        if key == "<":
+            self._backspace()
+        elif key == "OK":
+            self.submit()
+        else:
+            self.digit(key)
 
     def _backspace(self) -> None:
         self.typed = self.typed[:-1]
@@ -272,13 +324,23 @@ def _whole_seconds(seconds: float) -> int:
     return math.ceil(seconds)
 
 
-def _cell(text: str, s: float, bold: bool = False) -> Label:
-    label = Label(text=text, font_size=17 * s, bold=bold, halign="left", valign="middle", shorten=True)
-    label.bind(size=lambda widget, size: setattr(widget, "text_size", size))
+def _cell(text: str, s: float, bold: bool = False, after: float = 0) -> Label:
+    """A cell of the state's table, as tall as its text (wrapped to its width), `after` pixels more."""
+    label = Label(text=text, font_size=17 * s, bold=bold, halign="left", valign="top", size_hint_y=None)
+    label.bind(
+        width=lambda widget, width: setattr(widget, "text_size", (width, None)),
+        texture_size=lambda widget, size: setattr(widget, "height", size[1] + after),
+    )
     return label
 
 
-class PinDots(Label):
+def _prompt(text: str, s: float) -> Label:
+    label = Label(text=text, markup=True, font_size=22 * s, halign="center", valign="middle")
+    label.bind(width=lambda widget, width: setattr(widget, "text_size", (width, None)))
+    return label
+
+
+class PinDots(FramedLabel):
     """The PIN typed so far, one dot a digit, in a field (kv/maintenance.kv)."""
 
 
