@@ -113,7 +113,7 @@ def test_the_button_kiosk_card_comes_from_the_catalogue() -> None:
     assert "la borne est prête" in card
 
 
-TERMS = {
+TERMS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
     "it": {"kiosk": ("chiosc", ("totem", "postazion")), "collector": ("collector", ("collettore",))},
     "fr": {"kiosk": ("borne", ("kiosque", "terminal"))},
     "de": {"kiosk": ("terminal", ("kiosk",))},
