@@ -12,23 +12,20 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
-from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from i18n import N_, language_name, translator
-from kiosk import __version__
+from i18n import language_name, translator
 from kiosk.core.face_api import KioskState, Step
+from kiosk.touch import maintenance_layout as layout
 from kiosk.touch.bilingual import LANGUAGES, pair
 from kiosk.touch.keypad import BACKSPACE, DIGITS, ENTER, ESCAPE, NUMPAD_ENTER
 from kiosk.touch.maintenance import PinLock, PinResult
 from kiosk.touch.screens import CANCEL, CLOSE, ENTER_PIN, LEAVE_FULL_SCREEN, LOCKED, WRONG_PIN
-from kiosk.touch.widgets import KEYPAD, FramedLabel, Tile, key_tile
 
 if TYPE_CHECKING:
     from kiosk.touch.app import TouchKioskApp
@@ -39,23 +36,6 @@ REFRESH_S = 2.0
 CORNER = (80, 60)
 """The top-left corner that asks for the PIN, in the top bar's units (width, height)."""
 CORNER_TAPS_WINDOW_S = 4.0
-ROWS = (
-    (N_("Kiosk"), "kiosk"),
-    (N_("Service point"), "service_point"),
-    (N_("MQTT broker"), "broker"),
-    (N_("Ratings waiting for the collector"), "pending"),
-    (N_("Last rating number"), "last_seq"),
-    (N_("Confirmed by the collector up to"), "watermark"),
-    (N_("Configuration"), "config"),
-    (N_("Clock"), "clock"),
-    (N_("Software version"), "version"),
-    (N_("Presses ignored (too close together)"), "ignored"),
-    (N_("Last error"), "error"),
-)
-CONNECTED, NOT_CONNECTED = N_("connected"), N_("not connected")
-SYNCED, NOT_SYNCED = N_("synchronised"), N_("not synchronised")
-REVISION, LOCAL = N_("revision {revision}"), N_("local settings")
-OLDEST = N_("oldest {seconds} s")
 
 
 class Maintenance:
@@ -201,45 +181,28 @@ class Maintenance:
         self.language = self.other_language()
         self.draw()
 
-    def values(self, state: KioskState) -> dict[str, str]:
-        tr = self.tr
-        pending = str(state.outbox_depth)
-        if state.oldest_pending_age_s is not None:
-            pending += f" ({tr(OLDEST, seconds=round(state.oldest_pending_age_s))})"
-        revision = tr(REVISION, revision=state.config_revision) if state.config_revision is not None else tr(LOCAL)
-        return {
-            "kiosk": f"{state.kiosk_id} ({state.organisation})",
-            "service_point": state.service_point,
-            "broker": f"{state.broker}: {tr(CONNECTED if state.online else NOT_CONNECTED)}",
-            "pending": pending,
-            "last_seq": str(state.last_seq),
-            "watermark": str(state.watermark),
-            "config": revision + (f" - {state.config_error}" if state.config_error else ""),
-            "clock": f"{state.clock_now:%Y-%m-%d %H:%M:%S} UTC, {tr(SYNCED if state.clock_synced else NOT_SYNCED)}",
-            "version": state.software_version or __version__,
-            "ignored": str(state.ignored_presses),
-            "error": state.link_error or "-",
-        }
-
     # -- drawing ----------------------------------------------------------------------------------
 
     def draw(self) -> None:
         screen = self.app.root.ids.screens.get_screen("maintenance")
         screen.refresh(self.app)
         ids, tr, s = screen.ids, self.tr, self.app.s
+        portrait = self.app.root.height > self.app.root.width
         ids.body.clear_widgets()
         ids.actions.clear_widgets()
         self.table = None
         if self.unlocked:
             ids.prompt.text = self.prompt = ""
             ids.body.orientation = "vertical"
-            self.table = self._table(s)
+            values = layout.state_values(self.state, tr) if self.state else {}
+            self.table = layout.state_table(values, tr, s, portrait)
             ids.body.add_widget(self.table)
             ids.body.add_widget(Widget())
-            ids.actions.add_widget(_tile(language_name(self.other_language()), s, self.switch_language, secondary=True))
+            other = language_name(self.other_language())
+            ids.actions.add_widget(layout.action_tile(other, self.switch_language, secondary=True))
             if Window.fullscreen:
-                ids.actions.add_widget(_tile(tr(LEAVE_FULL_SCREEN), s, self._leave_full_screen))
-            ids.actions.add_widget(_tile(tr(CLOSE), s, self.close, filled=True))
+                ids.actions.add_widget(layout.action_tile(tr(LEAVE_FULL_SCREEN), self._leave_full_screen))
+            ids.actions.add_widget(layout.action_tile(tr(CLOSE), self.close, filled=True))
             return
         self._countdown = _whole_seconds(self.lock.locked_for(self.app.now()))
         message = self.message
@@ -251,56 +214,17 @@ class Maintenance:
             return (tr_(message) + " - " if message else "") + tr_(ENTER_PIN)
 
         self.prompt = pair(prompt, 22 * s)
-        self._pin_pad(ids.body, s)
-
-    def _table(self, s: float) -> GridLayout:
-        """The state, a row a fact: label and value side by side, or the value under its label on a
-        portrait screen (side by side, the columns are too narrow there for the longer ones). Texts wrap,
-        never cut."""
-        portrait = self.app.root.height > self.app.root.width
-        table = GridLayout(cols=1 if portrait else 2, spacing=(12 * s, (2 if portrait else 5) * s), size_hint_y=None)
-        table.bind(minimum_height=table.setter("height"))
-        values = self.values(self.state) if self.state else {}
-        for label, key in ROWS:
-            table.add_widget(_cell(self.tr(label), s, bold=True))
-            table.add_widget(_cell(values.get(key, "..."), s, after=8 * s if portrait else 0))
-        return table
-
-    def _pin_pad(self, body: BoxLayout, s: float) -> None:
-        """The prompt, the typed digits as dots in a field, and the keypad beside them (under them on a
-        portrait screen: there the prompt stays under the title). Beside the keypad, the prompt leaves
-        its keys the whole height of a landscape screen: on a 7-inch one they need all of it."""
-        u = self.app.u
-        portrait = self.app.root.height > self.app.root.width
-        body.orientation = "vertical" if portrait else "horizontal"
-        prompt_label = self.app.root.ids.screens.get_screen("maintenance").ids.prompt
-        prompt_label.text = self.prompt if portrait else ""
-        side = BoxLayout(orientation="vertical", spacing=14 * u)
-        if portrait:
-            side.add_widget(Widget())
-        else:
-            side.add_widget(_prompt(self.prompt, s))
-        side.add_widget(PinDots(text="\u2022 " * len(self.typed)))
-        side.add_widget(Widget())
-        pad = GridLayout(cols=3, spacing=10 * u)
-        for key in KEYPAD:
-            tile = key_tile(key)
-            tile.bind(on_press=lambda _t, k=key: self._key(k))
-            pad.add_widget(tile)
-        cancel = _tile(pair(lambda lang: translator(lang)(CANCEL), 22 * s), s, self.close, secondary=True)
-        cancel.markup = True
-        cancel.size_hint_y = None
-        cancel.height = 82 * u
-        if portrait:
-            side.size_hint_y = 0.25
-            body.add_widget(side)
-            body.add_widget(pad)
-            body.add_widget(cancel)
-        else:
-            side.size_hint_x = 0.7  # beside keys 1 wide: room for the prompt on few lines
-            side.add_widget(cancel)
-            body.add_widget(side)
-            body.add_widget(pad)
+        ids.prompt.text = layout.pin_pad(
+            ids.body,
+            prompt=self.prompt,
+            typed=len(self.typed),
+            cancel=pair(lambda lang: translator(lang)(CANCEL), 22 * s),
+            u=self.app.u,
+            s=s,
+            portrait=portrait,
+            on_key=self._key,
+            on_cancel=self.close,
+        )
 
     def _key(self, key: str) -> None:
         """A key of the on-screen keypad."""
@@ -322,29 +246,3 @@ class Maintenance:
 
 def _whole_seconds(seconds: float) -> int:
     return math.ceil(seconds)
-
-
-def _cell(text: str, s: float, bold: bool = False, after: float = 0) -> Label:
-    """A cell of the state's table, as tall as its text (wrapped to its width), `after` pixels more."""
-    label = Label(text=text, font_size=17 * s, bold=bold, halign="left", valign="top", size_hint_y=None)
-    label.bind(
-        width=lambda widget, width: setattr(widget, "text_size", (width, None)),
-        texture_size=lambda widget, size: setattr(widget, "height", size[1] + after),
-    )
-    return label
-
-
-def _prompt(text: str, s: float) -> Label:
-    label = Label(text=text, markup=True, font_size=22 * s, halign="center", valign="middle")
-    label.bind(width=lambda widget, width: setattr(widget, "text_size", (width, None)))
-    return label
-
-
-class PinDots(FramedLabel):
-    """The PIN typed so far, one dot a digit, in a field (kv/maintenance.kv)."""
-
-
-def _tile(text: str, s: float, action: Any, filled: bool = False, secondary: bool = False) -> Tile:
-    tile = Tile(text=text, text_factor=22, filled=filled, secondary=secondary)
-    tile.bind(on_press=lambda _t: action())
-    return tile
