@@ -23,7 +23,7 @@ from PIL import Image
 
 from face_art import CONFIRM, FACE_FILL, WARNING, hex_rgba
 from i18n import LANGUAGES, translator
-from i18n.citizen import FACES, OUTBOX_FULL
+from i18n.citizen import FACES, OUTBOX_FULL, WAIT
 from kiosk.touch.maintenance_view import CORNER
 from kiosk.touch.widgets import FaceButton, Framed, Tile
 from tests.kiosk.touch.driver import LANDSCAPE, PORTRAIT, Driver, TouchRig
@@ -69,7 +69,8 @@ def outline_widths(image: Image.Image, widget: Framed) -> dict[str, set[int]]:
     left, bottom = widget.to_window(widget.x, widget.y)
     right, top = widget.to_window(widget.right, widget.top)
     height = image.size[1]
-    x0, x1, y0, y1 = round(left), round(right), height - round(top), height - round(bottom)  # image rows grow down
+    # The frame is drawn 1 px inside the widget's box (kv/common.kv); image rows grow downwards.
+    x0, x1, y0, y1 = round(left) + 1, round(right) - 1, height - round(top) + 1, height - round(bottom) - 1
     inset, band = round(widget.radius) + 3, round(widget.edge_width) + 3
     edge = [round(c * 255) for c in widget.edge[:3]]
 
@@ -187,6 +188,15 @@ def test_every_screen(rig: Callable[..., TouchRig], tmp_path: Path, language: st
         image = assert_drawn(await d.screenshot(shot("1-faces")), size)
         assert_faces(image, buttons)
         assert_even_outlines(image, [*d.app.root.ids.languages.children, d.app.root.ids.larger], "the top bar")
+        d.app.notify(WAIT)  # a press too soon after the last one
+        await d.frames(2)
+        notice = d.app.root.ids.notice
+        image = assert_drawn(await d.screenshot(shot("1-faces-wait")), size)
+        assert_even_outlines(image, [notice], "the notice")
+        assert notice.texture_size[0] <= notice.width, "the notice is cut"
+        assert notice.texture_size[1] <= notice.height, "the notice is cut"
+        await d.later(6)
+        await d.until(lambda: not d.app.root.notice, what="the notice goes")
         await d.tap(buttons[2])
         await d.until(lambda: d.screen == "reason")
         reason = d.app.root.ids.screens.get_screen("reason")
