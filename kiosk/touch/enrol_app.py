@@ -26,14 +26,14 @@ from kivy.uix.floatlayout import FloatLayout
 from kiosk.core.enrol.enroller import Enroller, EnrolState, Phase
 from kiosk.core.enrol.settings import EnrolSettings
 from kiosk.touch import enrol_texts as texts
+from kiosk.touch.bilingual import aside, both
 from kiosk.touch.keypad import BACKSPACE, ENTER, ESCAPE, NUMPAD_ENTER
-from kiosk.touch.widgets import Tile
+from kiosk.touch.widgets import KEYPAD, key_tile
 from protocol.enrolment import CODE_DIGITS, display, parse_entry
 
 KV_DIR = Path(__file__).resolve().parent / "kv"
 KV_FILES = ("common.kv", "enrol.kv")
 MAX_ENTRY = 300
-KEYS = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "<", "0", "OK")
 STOP_AFTER_S = 1.5
 """Enrolled: the message stays this long before the kiosk starts."""
 
@@ -177,8 +177,8 @@ class EnrolApp(App):
 
     def _pad(self) -> None:
         pad = self.root.ids.pad
-        for key in KEYS:
-            tile = Tile(text=key, text_factor=30, wrap=False, filled=key == "OK", bold=key == "OK")
+        for key in KEYPAD:
+            tile = key_tile(key)
             tile.bind(on_press=lambda _t, k=key: self.press(k))
             pad.add_widget(tile)
 
@@ -186,15 +186,15 @@ class EnrolApp(App):
         if self.root is None:
             return
         ids, s = self.root.ids, self.s
-        ids.title.text = texts.both(texts.TITLE, 28 * s)
-        instruction = texts.both(texts.TYPE_CODE, 17 * s)
-        where = texts.both(texts.CODE_FILE, 17 * s, file=self.enrol.code_file.name)
+        ids.title.text = both(texts.TITLE, 28 * s)
+        instruction = both(texts.TYPE_CODE, 17 * s)
+        where = both(texts.CODE_FILE, 17 * s, file=self.enrol.code_file.name)
         ids.instruction.text = f"{instruction}\n{where}"
         ids.field.text = shown_entry(self.entry)
         seconds = math.ceil(max(0.0, (self.state.retry_at or 0) - time.monotonic()))
         message, values = texts.status(self.state, seconds)
-        ids.status.text = texts.both(message, 17 * s, **values) if message else ""
+        ids.status.text = both(message, 17 * s, **values) if message else ""
         if self.state.phase is Phase.RETRYING and self.state.detail:  # the why, for whoever fixes it
-            ids.status.text += texts.aside(self.state.detail[:120], 14 * s)
+            ids.status.text += aside(self.state.detail[:120], 14 * s)
         self.problem = self.state.phase in (Phase.INVALID, Phase.NO_URL, Phase.REFUSED, Phase.RETRYING)
         ids.footer.text = f"Collector: {self.enrol.url}" if self.enrol.url else ""

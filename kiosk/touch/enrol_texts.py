@@ -1,11 +1,8 @@
-"""What the enrolment screen says, Italian first with English under it (the installer may not read Italian)."""
+"""What the enrolment screen says (drawn Italian first with English under it: `kiosk.touch.bilingual`)."""
 
 from __future__ import annotations
 
-from kivy.utils import escape_markup
-
-from face_art import MUTED
-from i18n import N_, translator
+from i18n import N_
 from kiosk.core.enrol.enroller import EnrolState, Phase
 
 # Translators: the screen of a new kiosk that waits for its one-time enrolment code (for the installer).
@@ -28,19 +25,6 @@ REFUSALS = {
     "enrolment-code-expired": EXPIRED,
     "enrolment-code-revoked": REVOKED,
 }
-LANGUAGES = ("it", "en")
-
-
-def both(message: str, size: float, **values: object) -> str:
-    """Kivy markup: the Italian text, then the English one under it, smaller and muted."""
-    safe = {k: escape_markup(str(v)) for k, v in values.items()}
-    italian, english = (translator(lang)(message, **safe) for lang in LANGUAGES)
-    return f"{italian}\n[size={round(size * 0.8)}][color={MUTED}]{english}[/color][/size]"
-
-
-def aside(text: str, size: float) -> str:
-    """A technical detail under a message (as the collector or the network said it: not translated)."""
-    return f"\n[size={round(size)}][color={MUTED}]{escape_markup(text)}[/color][/size]"
 
 
 def status(state: EnrolState, seconds: int) -> tuple[str, dict[str, object]]:

@@ -2,7 +2,9 @@
 
 It shows the kiosk's state (what `KioskCore.state()` reports), read off the UI thread and
 refreshed every two seconds, and lets staff leave full screen. It closes by itself after a
-minute without a touch. Wrong PINs lock the keypad for a while.
+minute without a touch. Wrong PINs lock the keypad for a while. Its title and prompts are in
+Italian with English under them (an installer may not read Italian); the state is in one of the
+two, switched by a button.
 """
 
 from __future__ import annotations
@@ -10,22 +12,20 @@ from __future__ import annotations
 import logging
 import math
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from kivy.clock import Clock
 from kivy.core.window import Window
-from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
-from kivy.uix.label import Label
 from kivy.uix.widget import Widget
 
-from i18n import N_
-from kiosk import __version__
+from i18n import language_name, translator
 from kiosk.core.face_api import KioskState, Step
+from kiosk.touch import maintenance_layout as layout
+from kiosk.touch.bilingual import LANGUAGES, pair
 from kiosk.touch.keypad import BACKSPACE, DIGITS, ENTER, ESCAPE, NUMPAD_ENTER
 from kiosk.touch.maintenance import PinLock, PinResult
 from kiosk.touch.screens import CANCEL, CLOSE, ENTER_PIN, LEAVE_FULL_SCREEN, LOCKED, WRONG_PIN
-from kiosk.touch.widgets import Tile
 
 if TYPE_CHECKING:
     from kiosk.touch.app import TouchKioskApp
@@ -36,23 +36,6 @@ REFRESH_S = 2.0
 CORNER = (80, 60)
 """The top-left corner that asks for the PIN, in the top bar's units (width, height)."""
 CORNER_TAPS_WINDOW_S = 4.0
-ROWS = (
-    (N_("Kiosk"), "kiosk"),
-    (N_("Service point"), "service_point"),
-    (N_("MQTT broker"), "broker"),
-    (N_("Ratings waiting for the collector"), "pending"),
-    (N_("Last rating number"), "last_seq"),
-    (N_("Confirmed by the collector up to"), "watermark"),
-    (N_("Configuration"), "config"),
-    (N_("Clock"), "clock"),
-    (N_("Software version"), "version"),
-    (N_("Presses ignored (too close together)"), "ignored"),
-    (N_("Last error"), "error"),
-)
-CONNECTED, NOT_CONNECTED = N_("connected"), N_("not connected")
-SYNCED, NOT_SYNCED = N_("synchronised"), N_("not synchronised")
-REVISION, LOCAL = N_("revision {revision}"), N_("local settings")
-OLDEST = N_("oldest {seconds} s")
 
 
 class Maintenance:
@@ -65,6 +48,12 @@ class Maintenance:
         self.unlocked = False
         self.typed = ""
         self.message = ""
+        self.language = LANGUAGES[0]
+        """The state's language: Italian, or English at the press of a button."""
+        self.prompt = ""
+        """What the PIN pad says (markup: Italian, English under it), under the title or beside the keys."""
+        self.table: GridLayout | None = None
+        """The state's table, while it is shown."""
         self.state: KioskState | None = None
         self._last_use = 0.0
         self._next_read = 0.0
@@ -82,6 +71,7 @@ class Maintenance:
         if self.app.kiosk.step is not Step.IDLE:
             self.app.kiosk.cancel()
         self.open, self.unlocked, self.typed, self.message = True, False, "", ""
+        self.language = "en" if self.app.language == "en" else LANGUAGES[0]
         self._last_use = self.app.now()
         root = self.app.root
         root.show_topbar = False
@@ -180,84 +170,70 @@ class Maintenance:
             self.state = state
             self.draw()
 
-    def values(self, state: KioskState) -> dict[str, str]:
-        tr = self.app.tr
-        pending = str(state.outbox_depth)
-        if state.oldest_pending_age_s is not None:
-            pending += f" ({tr(OLDEST, seconds=round(state.oldest_pending_age_s))})"
-        revision = tr(REVISION, revision=state.config_revision) if state.config_revision is not None else tr(LOCAL)
-        return {
-            "kiosk": f"{state.kiosk_id} ({state.organisation})",
-            "service_point": state.service_point,
-            "broker": f"{state.broker}: {tr(CONNECTED if state.online else NOT_CONNECTED)}",
-            "pending": pending,
-            "last_seq": str(state.last_seq),
-            "watermark": str(state.watermark),
-            "config": revision + (f" - {state.config_error}" if state.config_error else ""),
-            "clock": f"{state.clock_now:%Y-%m-%d %H:%M:%S} UTC, {tr(SYNCED if state.clock_synced else NOT_SYNCED)}",
-            "version": state.software_version or __version__,
-            "ignored": str(state.ignored_presses),
-            "error": state.link_error or "-",
-        }
+    def tr(self, message: str, **values: object) -> str:
+        return translator(self.language)(message, **values)
+
+    def other_language(self) -> str:
+        return LANGUAGES[1] if self.language == LANGUAGES[0] else LANGUAGES[0]
+
+    def switch_language(self) -> None:
+        self._last_use = self.app.now()
+        self.language = self.other_language()
+        self.draw()
 
     # -- drawing ----------------------------------------------------------------------------------
 
     def draw(self) -> None:
         screen = self.app.root.ids.screens.get_screen("maintenance")
         screen.refresh(self.app)
-        ids, tr, s = screen.ids, self.app.tr, self.app.s
+        ids, tr, s = screen.ids, self.tr, self.app.s
+        portrait = self.app.root.height > self.app.root.width
         ids.body.clear_widgets()
         ids.actions.clear_widgets()
+        self.table = None
         if self.unlocked:
-            ids.prompt.text = ""
-            table = GridLayout(cols=2, spacing=(12 * s, 4 * s))
-            values = self.values(self.state) if self.state else {}
-            for label, key in ROWS:
-                table.add_widget(_cell(tr(label), s, bold=True))
-                table.add_widget(_cell(values.get(key, "..."), s))
-            ids.body.orientation = "horizontal"
-            ids.body.add_widget(table)
+            ids.prompt.text = self.prompt = ""
+            ids.body.orientation = "vertical"
+            values = layout.state_values(self.state, tr) if self.state else {}
+            self.table = layout.state_table(values, tr, s, portrait)
+            ids.body.add_widget(self.table)
+            ids.body.add_widget(Widget())
+            other = language_name(self.other_language())
+            ids.actions.add_widget(layout.action_tile(other, self.switch_language, secondary=True))
             if Window.fullscreen:
-                ids.actions.add_widget(_tile(tr(LEAVE_FULL_SCREEN), s, self._leave_full_screen))
-            ids.actions.add_widget(_tile(tr(CLOSE), s, self.close, filled=True))
+                ids.actions.add_widget(layout.action_tile(tr(LEAVE_FULL_SCREEN), self._leave_full_screen))
+            ids.actions.add_widget(layout.action_tile(tr(CLOSE), self.close, filled=True))
             return
         self._countdown = _whole_seconds(self.lock.locked_for(self.app.now()))
-        if self._countdown:
-            ids.prompt.text = tr(LOCKED, seconds=self._countdown)
-        else:
-            ids.prompt.text = (tr(self.message) + " - " if self.message else "") + tr(ENTER_PIN)
-        self._pin_pad(ids.body, s)
+        message = self.message
 
-    def _pin_pad(self, body: BoxLayout, s: float) -> None:
-        """The typed digits as dots in a field, the keypad beside it (below it on a portrait screen)."""
-        u, tr = self.app.u, self.app.tr
-        portrait = self.app.root.height > self.app.root.width
-        body.orientation = "vertical" if portrait else "horizontal"
-        side = BoxLayout(orientation="vertical", spacing=14 * u)
-        side.add_widget(Widget())
-        side.add_widget(PinDots(text="\u2022 " * len(self.typed)))
-        side.add_widget(Widget())
-        pad = GridLayout(cols=3, spacing=10 * u)
-        for key in ("1", "2", "3", "4", "5", "6", "7", "8", "9", "<", "0", "OK"):
-            if key == "<":
-                pad.add_widget(_tile(key, s, self._backspace))
-            elif key == "OK":
-                pad.add_widget(_tile(key, s, self.submit, filled=True))
-            else:
-                pad.add_widget(_tile(key, s, lambda d=key: self.digit(d)))
-        cancel = _tile(tr(CANCEL), s, self.close, secondary=True)
-        cancel.size_hint_y = None
-        cancel.height = 82 * u
-        if portrait:
-            side.size_hint_y = 0.25
-            body.add_widget(side)
-            body.add_widget(pad)
-            body.add_widget(cancel)
+        def prompt(lang: str) -> str:
+            tr_ = translator(lang)
+            if self._countdown:
+                return tr_(LOCKED, seconds=self._countdown)
+            return (tr_(message) + " - " if message else "") + tr_(ENTER_PIN)
+
+        self.prompt = pair(prompt, 22 * s)
+        ids.prompt.text = layout.pin_pad(
+            ids.body,
+            prompt=self.prompt,
+            typed=len(self.typed),
+            cancel=pair(lambda lang: translator(lang)(CANCEL), 22 * s),
+            u=self.app.u,
+            s=s,
+            portrait=portrait,
+            on_key=self._key,
+            on_cancel=self.close,
+        )
+
+    def _key(self, key: str) -> None:
+        """A key of the on-screen keypad."""
+        if key == "<":
+            self._backspace()
+        elif key == "OK":
+            self.submit()
         else:
-            side.size_hint_x = 0.42
-            side.add_widget(cancel)
-            body.add_widget(side)
-            body.add_widget(pad)
+            self.digit(key)
 
     def _backspace(self) -> None:
         self.typed = self.typed[:-1]
@@ -270,19 +246,3 @@ class Maintenance:
 
 def _whole_seconds(seconds: float) -> int:
     return math.ceil(seconds)
-
-
-def _cell(text: str, s: float, bold: bool = False) -> Label:
-    label = Label(text=text, font_size=17 * s, bold=bold, halign="left", valign="middle", shorten=True)
-    label.bind(size=lambda widget, size: setattr(widget, "text_size", size))
-    return label
-
-
-class PinDots(Label):
-    """The PIN typed so far, one dot a digit, in a field (kv/maintenance.kv)."""
-
-
-def _tile(text: str, s: float, action: Any, filled: bool = False, secondary: bool = False) -> Tile:
-    tile = Tile(text=text, text_factor=22, filled=filled, secondary=secondary)
-    tile.bind(on_press=lambda _t: action())
-    return tile

@@ -15,7 +15,7 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.screenmanager import Screen
 
 from face_art import FACES
-from i18n import DEFAULT_LANGUAGE, N_, language_name
+from i18n import DEFAULT_LANGUAGE, N_, language_name, translator
 from i18n.citizen import (
     BACK,
     HINT_FACE,
@@ -29,6 +29,7 @@ from i18n.citizen import (
     THANKS_DETAIL,
 )
 from i18n.citizen import FACES as FACE_LABELS
+from kiosk.touch.bilingual import pair
 from kiosk.touch.widgets import FaceButton, Tile
 
 if TYPE_CHECKING:
@@ -218,4 +219,4 @@ class MaintenanceScreen(Screen):
     """For staff: a PIN pad, then the kiosk's state (see `TouchKioskApp.open_maintenance`)."""
 
     def refresh(self, app: TouchKioskApp) -> None:
-        self.ids.title.text = app.tr(MAINTENANCE)
+        self.ids.title.text = pair(lambda lang: translator(lang)(MAINTENANCE), 28 * app.s, inline=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from kivy.graphics import Color, Ellipse, Line
-from kivy.properties import BooleanProperty, NumericProperty, StringProperty
+from kivy.properties import BooleanProperty, ColorProperty, NumericProperty, StringProperty
 from kivy.uix.behaviors import ButtonBehavior
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.label import Label
@@ -57,6 +57,23 @@ class FaceDrawing(Widget):
                     Line(points=points, width=max(1.0, shape.width * scale / 2), cap="round", joint="round")
 
 
+class Framed(Widget):
+    """A rounded card with an outline (kv/common.kv), drawn as two filled rounded rectangles, the fill
+    inset by the outline's width: every edge is axis-aligned and whole pixels wide. Kivy's thick `Line`
+    joins its straight edges to the corners' arcs at a slight slant, and across a wide field that slant
+    showed as a step in the outline."""
+
+    fill = ColorProperty((1, 1, 1, 1))
+    edge = ColorProperty((0, 0, 0, 1))
+    edge_width = NumericProperty(2)
+    """In pixels; drawn rounded to whole ones (at least 1)."""
+    radius = NumericProperty(10)
+
+
+class FramedLabel(Framed, Label):
+    """A label on a framed card: the enrolment code's field, the PIN's dots, a notice."""
+
+
 class FaceButton(ButtonBehavior, BoxLayout):
     """A face with its label under it; the whole cell is the target."""
 
@@ -65,14 +82,15 @@ class FaceButton(ButtonBehavior, BoxLayout):
     font_size = NumericProperty(24)
 
 
-class Tile(ButtonBehavior, Label):
+class Tile(ButtonBehavior, Framed, Label):
     """A large rounded button with wrapped text (a service, a reason, a keypad key, skip)."""
 
     number = StringProperty("")
     """A small number in the corner for keypad users ("" for none)."""
     filled = BooleanProperty(False)
     """Ink background with light text (the chosen language, the PIN's OK) instead of light with ink."""
-    border = NumericProperty(2)
+    border = NumericProperty(3)
+    """The outline's width on an 800 x 480 screen (it grows with the screen); a secondary tile's is thinner."""
     text_factor = NumericProperty(24)
     """Font size on an 800 x 480 screen; it grows with the screen (and the large-text mode)."""
     in_bar = BooleanProperty(False)
@@ -81,6 +99,15 @@ class Tile(ButtonBehavior, Label):
     """Wrap long text over several lines (a reason); off for one word (a language, a key)."""
     secondary = BooleanProperty(False)
     """An outline on the background, not a white card: a way out (skip, back, cancel), not a choice."""
+
+
+KEYPAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "<", "0", "OK")
+"""The on-screen keypad's keys, as a phone's (the PIN and the enrolment code)."""
+
+
+def key_tile(key: str) -> Tile:
+    """One key of an on-screen keypad: the same size and weight on every screen that has one."""
+    return Tile(text=key, text_factor=30, wrap=False, filled=key == "OK", bold=key == "OK")
 
 
 class OfflineMark(Widget):

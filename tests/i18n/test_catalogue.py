@@ -111,3 +111,39 @@ def test_the_button_kiosk_card_comes_from_the_catalogue() -> None:
     assert card.startswith("## Come funziona\n")
     assert "## Comment ça marche" in card
     assert "la borne est prête" in card
+
+
+TERMS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
+    "it": {"kiosk": ("chiosc", ("totem", "postazion")), "collector": ("collector", ("collettore",))},
+    "fr": {"kiosk": ("borne", ("kiosque", "terminal"))},
+    "de": {"kiosk": ("terminal", ("kiosk",))},
+    "es": {"kiosk": ("quiosco", ("terminal",)), "service point": ("ventanilla", ("mostrador",))},
+}
+"""One word per thing, in each language: the word chosen (a stem) and the words it must not be mixed with."""
+
+
+@pytest.mark.parametrize("language", sorted(TERMS))
+def test_one_term_per_concept(language: str) -> None:
+    """A kiosk is called one thing across a language's catalogue (board, kiosk screens, reports, alerts):
+    a reader must not wonder whether "terminal" and "quiosco" are two devices."""
+    catalog = read(po_path(language), language)
+    for concept, (chosen, others) in TERMS[language].items():
+        for message in catalog:
+            if not message.id:
+                continue
+            text = PLACEHOLDER.sub("", str(message.string)).lower()  # {kiosk} is a placeholder, not a word
+            for other in others:
+                said = re.search(rf"\b{other}", text)  # a word that starts so ("impostazioni" is no "postazione")
+                assert not said, f"{language}: {message.id!r} calls the {concept} {other!r}, not {chosen!r}"
+        named = [m for m in catalog if m.id and concept in str(m.id).lower()]
+        assert named, concept
+        assert any(chosen in str(m.string).lower() for m in named), (language, concept)
+
+
+def test_a_quoted_screen_title_is_the_screens_own() -> None:
+    """The board tells an installer what the new kiosk shows: the very words of its enrolment screen."""
+    for language in LANGUAGES:
+        tr = translator(language)
+        assert tr("Waiting for enrolment") in tr(
+            'Connect the kiosk to the network and switch it on: it shows "Waiting for enrolment".'
+        ), language

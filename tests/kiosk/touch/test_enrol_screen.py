@@ -21,7 +21,7 @@ from kiosk.touch.keypad import ENTER
 from kiosk.touch.widgets import Tile
 from tests.fixtures.fix_collector import CollectorProcess
 from tests.kiosk.touch.driver import LANDSCAPE, PORTRAIT, Driver, ManualClock, run_touch
-from tests.kiosk.touch.test_screenshots import PX_PER_CM, assert_drawn
+from tests.kiosk.touch.test_screenshots import PX_PER_CM, assert_drawn, assert_even_outlines
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -51,6 +51,7 @@ def test_enrolment_screen_typed_refused_then_scanned(collector: CollectorProcess
         for tile in keys.values():  # large targets: at least 1.5 cm on the 7-inch panel
             assert min(tile.size) >= 1.5 * PX_PER_CM[LANDSCAPE], (tile.text, tile.size)
         shots["waiting"] = await d.screenshot(tmp_path / "8-enrolment-it-800x480.png")
+        assert_even_outlines(assert_drawn(shots["waiting"], LANDSCAPE), [ids.field, *keys.values()], "enrolment")
 
         for digit in "99998888777766":
             await d.tap(keys[digit])
@@ -67,10 +68,11 @@ def test_enrolment_screen_typed_refused_then_scanned(collector: CollectorProcess
         Window.dispatch("on_textinput", code["qr_text"])  # a USB scanner types the QR's line...
         await d.frames(2)
         assert ids.field.text == code["code"]
+        assert ids.field.texture_size[0] <= ids.field.width - 2 * ids.field.edge_width, "the code overflows its field"
         await d.key(ENTER)  # ...and Enter
         await d.until(lambda: enroller.done.is_set(), what="enrolled")
         await d.until(lambda: "roma-sp-k1" in ids.status.text, what="the enrolled message")
-        shots["enrolled"] = await d.screenshot(tmp_path / "enrolled.png")
+        shots["enrolled"] = await d.screenshot(tmp_path / "9-enrolment-enrolled-it-800x480.png")
 
     enroller.start()
     try:
@@ -83,15 +85,19 @@ def test_enrolment_screen_typed_refused_then_scanned(collector: CollectorProcess
     assert stat.S_IMODE((data_dir / "identity.json").stat().st_mode) == 0o600
     target = os.environ.get("MLF_SCREENSHOTS")
     if target:
-        for name in ("waiting", "refused"):
+        for name in ("waiting", "refused", "enrolled"):
             shutil.copy(shots[name], ROOT / target / shots[name].name)
 
 
 def test_enrolment_screen_on_a_portrait_totem(tmp_path: Path) -> None:
-    """The waiting screen at 1080 x 1920 (a kiosk not yet enrolled waits: no collector is asked until a code)."""
+    """The waiting screen at 1080 x 1920 (a kiosk not yet enrolled waits: no collector is asked until a code),
+    then a code typed while the collector cannot be reached (nothing listens at its address): the kiosk
+    says so, in Italian and English, and why, and tries again by itself."""
     enrol = EnrolSettings(url="http://127.0.0.1:9", code_file=tmp_path / "boot" / "mlf-enrol.txt")
-    app = EnrolApp(Enroller(enrol, tmp_path / "kiosk"), enrol, monotonic=ManualClock())
+    enroller = Enroller(enrol, tmp_path / "kiosk")
+    app = EnrolApp(enroller, enrol, monotonic=ManualClock())
     shot = tmp_path / "8-enrolment-it-1080x1920.png"
+    unreachable = tmp_path / "9-enrolment-unreachable-it-1080x1920.png"
 
     async def script(d: Driver) -> None:
         ids: Any = app.root.ids
@@ -105,10 +111,27 @@ def test_enrolment_screen_on_a_portrait_totem(tmp_path: Path) -> None:
         for label in (ids.title, ids.instruction, ids.field):
             width, _height = label.texture_size
             assert width <= PORTRAIT[0], (label.text, width)
-        await d.screenshot(shot)
+        image = assert_drawn(await d.screenshot(shot), PORTRAIT)
+        assert_even_outlines(image, [ids.field, *keys.values()], "the enrolment screen")
 
-    run_touch(app, PORTRAIT, script)
-    assert_drawn(shot, PORTRAIT)
+        for digit in "1234123412341234":
+            await d.tap(keys[digit])
+        await d.tap(keys["OK"])
+        await d.until(lambda: "Collector non raggiungibile" in ids.status.text, what="the collector unreachable")
+        assert "Cannot reach the collector" in ids.status.text
+        status = ids.status
+        assert status.texture_size[0] <= status.width
+        assert status.texture_size[1] <= status.height
+        image = assert_drawn(await d.screenshot(unreachable), PORTRAIT)
+        assert_even_outlines(image, [ids.field, status], "the notice")
+
+    enroller.start()
+    try:
+        run_touch(app, PORTRAIT, script)
+    finally:
+        enroller.stop()
+    assert enroller.state.phase is Phase.RETRYING
     target = os.environ.get("MLF_SCREENSHOTS")
     if target:
-        shutil.copy(shot, ROOT / target / shot.name)
+        for path in (shot, unreachable):
+            shutil.copy(path, ROOT / target / path.name)

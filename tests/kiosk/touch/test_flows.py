@@ -5,6 +5,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from kivy.uix.label import Label
+
 from kiosk.core.face_api import Face, Step
 from kiosk.touch.app import TouchKioskApp
 from tests.kiosk.touch.driver import LANDSCAPE, Driver, TouchRig, remote_config
@@ -295,26 +297,38 @@ def test_maintenance_pin_right_wrong_and_locked(rig: Rig) -> None:
         app: TouchKioskApp = d.app
         await corner(d)
         await d.until(lambda: d.screen == "maintenance")
-        prompt = screen_of(d, "maintenance").ids.prompt
-        assert prompt.text == "Inserisca il PIN di manutenzione"
+        maintenance = app.maintenance
+        shown = [w.text for w in screen_of(d, "maintenance").walk(restrict=True) if isinstance(w, Label)]
+        assert maintenance.prompt in shown  # beside the keypad on a landscape screen
+        assert maintenance.prompt.startswith("Inserisca il PIN di manutenzione\n")
+        assert "Enter the maintenance PIN" in maintenance.prompt  # English under the Italian, for an installer
         await type_pin(d, "1111")
-        assert prompt.text.startswith("PIN errato")
+        assert maintenance.prompt.startswith("PIN errato - Inserisca")
+        assert "Wrong PIN - Enter" in maintenance.prompt
         await type_pin(d, "1357")
-        assert prompt.text == "Bloccato: riprovi tra 60 s"
+        assert maintenance.prompt.startswith("Bloccato: riprovi tra 60 s\n")
         await type_pin(d, "2468")  # the right PIN, but locked: refused
-        assert not app.maintenance.unlocked
+        assert not maintenance.unlocked
         await d.later(50)
-        await d.until(lambda: prompt.text == "Bloccato: riprovi tra 10 s", what="the countdown")
+        await d.until(lambda: maintenance.prompt.startswith("Bloccato: riprovi tra 10 s"), what="the countdown")
+        assert "Locked: try again in 10 s" in maintenance.prompt
         await type_pin(d, "2468")
-        assert not app.maintenance.unlocked
+        assert not maintenance.unlocked
         await d.later(10)
-        await d.until(lambda: "Bloccato" not in prompt.text, what="the lock ends")
+        await d.until(lambda: "Bloccato" not in maintenance.prompt, what="the lock ends")
         await type_pin(d, "2468")
-        await d.until(lambda: app.maintenance.state is not None, what="the kiosk's state")
-        shown = [w.text for w in screen_of(d, "maintenance").ids.body.children[0].children]
+        await d.until(lambda: maintenance.state is not None, what="the kiosk's state")
+        assert maintenance.table is not None
+        shown = [w.text for w in maintenance.table.children]
         assert "touch-k1 (test)" in shown
         assert "revisione 1" in shown
-        assert "Voti in attesa del collettore" in shown
+        assert "Voti in attesa del collector" in shown
+        english = [t for t in screen_of(d, "maintenance").ids.actions.children if t.text == "English"]
+        await d.tap(english[0])  # the state in English, for an installer who reads no Italian
+        shown = [w.text for w in maintenance.table.children]
+        assert "Ratings waiting for the collector" in shown
+        assert "revision 1" in shown
+        assert [t.text for t in screen_of(d, "maintenance").ids.actions.children][-1] == "Italiano"
         await d.key(27)
         await d.until(lambda: d.screen == "idle")
         await corner(d)  # a minute without a touch closes it
