@@ -55,6 +55,8 @@ from paho.mqtt.packettypes import PacketTypes
 from paho.mqtt.properties import Properties
 from paho.mqtt.reasoncodes import ReasonCode
 
+from collector.ingest.transport import publish_each
+
 log = logging.getLogger(__name__)
 
 TESTED_PAHO_VERSIONS = ("2.2.0",)
@@ -108,12 +110,11 @@ def _pack_length(out: bytearray, length: int) -> None:
 
 def _taken_one_by_one(client: mqtt.Client, messages: Iterable[tuple[str, bytes]], retain: bool) -> int:
     """paho's own `publish`, QoS 1, until it refuses one (all packet ids in use): how many it took."""
-    taken = 0
-    for topic, payload in messages:
-        if client.publish(topic, payload, qos=1, retain=retain).rc == MQTTErrorCode.MQTT_ERR_QUEUE_SIZE:
-            break
-        taken += 1
-    return taken
+
+    def publish(topic: str, payload: bytes, qos: int, retain: bool) -> bool:
+        return client.publish(topic, payload, qos=qos, retain=retain).rc != MQTTErrorCode.MQTT_ERR_QUEUE_SIZE
+
+    return publish_each(publish, messages, 1, retain)
 
 
 PUBLISH_QOS1 = 0x32

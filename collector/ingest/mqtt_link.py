@@ -28,7 +28,7 @@ from collector.config import CollectorSettings
 from collector.ingest.messages import Inbound
 from collector.ingest.mqtt_client import BatchingClient, fast_path_wanted
 from collector.ingest.mqtt_tls import describe_failure
-from collector.ingest.transport import Receive
+from collector.ingest.transport import Receive, publish_each
 from protocol import TopicKind, subscription
 
 log = logging.getLogger(__name__)
@@ -140,12 +140,7 @@ class MqttLink:
         """Several messages of ours; how many were taken, from the first (see `publish`)."""
         if isinstance(self._client, BatchingClient) and qos == 1:
             return self._client.publish_many(messages, retain)
-        taken = 0
-        for topic, payload in messages:
-            if not self.publish(topic, payload, qos, retain):
-                break
-            taken += 1
-        return taken
+        return publish_each(self.publish, messages, qos, retain)
 
     def pause_reading(self) -> None:
         """Deliver nothing more for now. The fast path stops reading the socket while acks still go out;

@@ -14,6 +14,18 @@ from collector.ingest.messages import Inbound
 
 Receive = Callable[[Inbound], None]
 """Called for every message, on the transport's own thread: it must only enqueue."""
+Publish = Callable[[str, bytes, int, bool], bool]
+"""(topic, payload, qos, retain) -> whether it was taken: `Transport.publish`."""
+
+
+def publish_each(publish: Publish, messages: Iterable[tuple[str, bytes]], qos: int, retain: bool) -> int:
+    """`publish` one message after the other until one is refused: how many were taken (`publish_many`)."""
+    taken = 0
+    for topic, payload in messages:
+        if not publish(topic, payload, qos, retain):
+            break
+        taken += 1
+    return taken
 
 
 class Transport(Protocol):
