@@ -6,6 +6,7 @@ import asyncio
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import psycopg
 from fastapi import FastAPI
@@ -13,6 +14,8 @@ from fastapi_offline import FastAPIOffline
 from psycopg_pool import AsyncConnectionPool
 
 from collector import board
+from collector.alerts.evaluate import evaluate
+from collector.alerts.evaluation_thread import Evaluate
 from collector.alerts.service import Alerting
 from collector.api import problems
 from collector.api.ingest_port import IngestPort, ProcessRole
@@ -102,11 +105,17 @@ API = (
 )
 
 
-def create_app(settings: CollectorSettings, ingest: IngestPort | None = None, *, role: ProcessRole = "all") -> FastAPI:
+def create_app(
+    settings: CollectorSettings,
+    ingest: IngestPort | None = None,
+    *,
+    role: ProcessRole = "all",
+    alert_cycle: Evaluate = evaluate,
+) -> FastAPI:
     """The app. With `ingest` (the pipeline, `role` all or ingest) it starts and stops it; `role` ingest
     serves only `/healthz` and `/metrics`. Kiosk provisioning runs in every role; kiosk configs are
-    published where the pipeline's MQTT connection is. Alerts are evaluated and delivered where ingest runs
-    (`all`, `ingest`; `collector.alerts.service`)."""
+    published where the pipeline's MQTT connection is. Alerts are evaluated (`alert_cycle`, on a thread of
+    their own) and delivered where ingest runs (`all`, `ingest`; `collector.alerts.service`)."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -114,15 +123,19 @@ def create_app(settings: CollectorSettings, ingest: IngestPort | None = None, *,
         applied = await asyncio.to_thread(apply_migrations, conninfo)
         if applied:
             log.info("database schema migrated: %s", ", ".join(applied))
-        pool = AsyncConnectionPool(
-            conninfo, min_size=1, max_size=10, open=False, kwargs={"connect_timeout": 5, "prepare_threshold": None}
-        )
+        connection: dict[str, Any] = {"connect_timeout": 5, "prepare_threshold": None}
+        pool = AsyncConnectionPool(conninfo, min_size=1, max_size=10, open=False, kwargs=connection)
         await pool.open(wait=True, timeout=15)
         app.state.pool, app.state.settings, app.state.ingest = pool, settings, ingest
         app.state.rate_limits = RateLimits(settings.rate_limit, settings.auth_failure_limit)
         task: asyncio.Task[None] | None = None
-        app.state.alerting = Alerting(settings, pool)
-        alerting = app.state.alerting.start() if role != "api" else []
+
+        async def connect() -> psycopg.AsyncConnection[Any]:  # the alert evaluation's own, on its own loop
+            return await psycopg.AsyncConnection.connect(conninfo, **connection)
+
+        app.state.alerting = alerting = Alerting(settings, pool, connect, evaluate=alert_cycle)
+        if role != "api":
+            alerting.start()
         try:
             if ingest is not None:
                 await asyncio.to_thread(ingest.start)
@@ -130,8 +143,9 @@ def create_app(settings: CollectorSettings, ingest: IngestPort | None = None, *,
             task = asyncio.create_task(app.state.reconciler.run(), name="kiosk-provisioning")
             yield
         finally:
-            for running in [*alerting, *([task] if task is not None else [])]:
-                running.cancel()
+            if task is not None:
+                task.cancel()
+            await alerting.stop()
             if ingest is not None:
                 await asyncio.to_thread(ingest.stop)
             await pool.close()

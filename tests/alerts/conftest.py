@@ -1,5 +1,6 @@
 """An API with its alert delivery running (TestClient: the app's own background loops), a webhook receiver and
-a mail server; evaluation is run by the tests themselves (`evaluate_at`), at the instants they choose."""
+a mail server; evaluation is run by the tests themselves (`evaluate_at`), at the instants they choose, unless a
+test turns the periodic one on (`alerts_interval_s`)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from collector.alerts.evaluate import evaluate
+from collector.alerts.evaluation_thread import Evaluate
 from collector.api.app import create_app
 from collector.config import CollectorSettings
 from tests.alerts.receivers import SmtpReceiver, WebhookReceiver
@@ -49,7 +51,8 @@ class Alerting(Api):
 
 
 @contextmanager
-def alerting_with(database_url: str, folder: Path, **overrides: Any) -> Iterator[Alerting]:
+def alerting_with(database_url: str, folder: Path, cycle: Evaluate = evaluate, **overrides: Any) -> Iterator[Alerting]:
+    """`cycle`: the periodic evaluation's (runs only with `alerts_interval_s` above 0)."""
     hook, smtp = WebhookReceiver(), SmtpReceiver(folder)
     hook.start()
     smtp.start()
@@ -69,7 +72,7 @@ def alerting_with(database_url: str, folder: Path, **overrides: Any) -> Iterator
         },
     )
     try:
-        with TestClient(create_app(settings)) as client:
+        with TestClient(create_app(settings, alert_cycle=cycle)) as client:
             admin, reader = make_key(database_url, "admin"), make_key(database_url, "reader")
             yield Alerting(client, database_url, admin, reader, settings, hook, smtp)
     finally:
