@@ -192,6 +192,9 @@ def main(argv: list[str] | None = None) -> int:
         "COLLECTOR_MISUSE_MAX_PRESSES": "100",
     }
     signal.signal(signal.SIGTERM, _interrupt)
+    # Ctrl-C stops the demo even when it was started with SIGINT ignored (a non-interactive shell's background
+    # job, nohup, a test runner whose own Ctrl-C handling left it ignored): Python then leaves it ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     with ExitStack() as stack:
         try:
             print(f"Starting PostgreSQL on 127.0.0.1:{args.pg_port} ...")

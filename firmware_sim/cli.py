@@ -301,6 +301,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGTERM, _interrupt)  # stopped by a service manager: as Ctrl-C, kiosks stopped in order
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # Ctrl-C works even if started with it ignored
     if args.command != "report" and args.window is None:
         args.window = args.default_window
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
