@@ -195,6 +195,8 @@ def test_every_screen(rig: Callable[..., TouchRig], tmp_path: Path, language: st
         assert_even_outlines(image, [notice], "the notice")
         assert notice.texture_size[0] <= notice.width, "the notice is cut"
         assert notice.texture_size[1] <= notice.height, "the notice is cut"
+        for button in buttons:
+            assert not overlap(window_box(notice), window_box(button)), f"the notice hides {button.face}"
         await d.later(6)
         await d.until(lambda: not d.app.root.notice, what="the notice goes")
         await d.tap(buttons[2])
