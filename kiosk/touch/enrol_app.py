@@ -187,13 +187,14 @@ class EnrolApp(App):
             return
         ids, s = self.root.ids, self.s
         ids.title.text = both(texts.TITLE, 28 * s)
-        instruction = both(texts.TYPE_CODE, 17 * s)
-        where = both(texts.CODE_FILE, 17 * s, file=self.enrol.code_file.name)
-        ids.instruction.text = f"{instruction}\n{where}"
+        instruction = both(texts.TYPE_CODE, 19 * s)
+        where = both(texts.CODE_FILE, 19 * s, file=self.enrol.code_file.name)
+        gap = f"[size={round(8 * s)}] [/size]"  # a short line between the two, each with its English
+        ids.instruction.text = f"{instruction}\n{gap}\n{where}"
         ids.field.text = shown_entry(self.entry)
         seconds = math.ceil(max(0.0, (self.state.retry_at or 0) - time.monotonic()))
         message, values = texts.status(self.state, seconds)
-        ids.status.text = both(message, 17 * s, **values) if message else ""
+        ids.status.text = both(message, 19 * s, **values) if message else ""
         if self.state.phase is Phase.RETRYING and self.state.detail:  # the why, for whoever fixes it
             ids.status.text += aside(self.state.detail[:120], 14 * s)
         self.problem = self.state.phase in (Phase.INVALID, Phase.NO_URL, Phase.REFUSED, Phase.RETRYING)
