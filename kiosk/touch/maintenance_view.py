@@ -222,7 +222,7 @@ class Maintenance:
 
         if locked:  # each sentence in Italian with its English under it
             left = f"{self._countdown // 60}:{self._countdown % 60:02d}"
-            self.prompt = both(LOCKED, 22 * s) + "\n" + both(TRY_AGAIN, 22 * s, time=left)
+            self.prompt = both(LOCKED, 22 * s) + "\n[b]" + both(TRY_AGAIN, 22 * s, time=left) + "[/b]"
         else:
             self.prompt = pair(prompt, 22 * s)
         ids.prompt.alert = locked and portrait
