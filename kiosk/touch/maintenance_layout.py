@@ -65,11 +65,11 @@ def state_table(values: dict[str, str], tr: Translate, s: float, portrait: bool)
     """The state, a row a fact: label and value side by side, or the value under its label on a
     portrait screen (side by side, the columns are too narrow there for the longer ones). Texts wrap,
     never cut; "..." until the state is read."""
-    table = GridLayout(cols=1 if portrait else 2, spacing=(12 * s, (2 if portrait else 5) * s), size_hint_y=None)
+    table = GridLayout(cols=1 if portrait else 2, spacing=(12 * s, 0 if portrait else 5 * s), size_hint_y=None)
     table.bind(minimum_height=table.setter("height"))
     for label, key in ROWS:
         table.add_widget(_cell(tr(label), s, bold=True))
-        table.add_widget(_cell(values.get(key, "..."), s, after=8 * s if portrait else 0))
+        table.add_widget(_cell(values.get(key, "..."), s, after=14 * s if portrait else 0))  # each value by its label
     return table
 
 
@@ -128,11 +128,14 @@ def action_tile(text: str, action: Callable[[], None], filled: bool = False, sec
 
 
 def _cell(text: str, s: float, bold: bool = False, after: float = 0) -> Label:
-    """A cell of the state's table, as tall as its text (wrapped to its width), `after` pixels more."""
+    """A cell of the state's table, as tall as its text (wrapped to its width), `after` pixels more under
+    it (as the texture's padding: a label draws its texture centred, so a taller label would split
+    the space above and below the text)."""
     label = Label(text=text, font_size=17 * s, bold=bold, halign="left", valign="top", size_hint_y=None)
+    label.padding = (0, 0, 0, after)
     label.bind(
         width=lambda widget, width: setattr(widget, "text_size", (width, None)),
-        texture_size=lambda widget, size: setattr(widget, "height", size[1] + after),
+        texture_size=lambda widget, size: setattr(widget, "height", size[1]),
     )
     return label
 
