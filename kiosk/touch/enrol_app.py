@@ -172,7 +172,12 @@ class EnrolApp(App):
         self.u = max(0.5, min(max(width, height) / 800, min(width, height) / 480))
         self.s = self.bar = self.u
         if self.root is not None:
-            self.root.ids.body.orientation = "vertical" if height > width else "horizontal"
+            ids = self.root.ids
+            ids.body.orientation = "vertical" if height > width else "horizontal"
+            ids.pad.size_hint_y = 0.75 if height > width else 1  # under the texts: room for a long status
+            # The collector's address: at the bottom beside the keypad, under the status above it.
+            ids.column.remove_widget(ids.spacer)
+            ids.column.add_widget(ids.spacer, index=0 if height > width else 1)
         self.refresh()
 
     def _pad(self) -> None:
