@@ -222,7 +222,7 @@ class TouchKioskApp(App):
         self.refresh()
 
     def notify(self, message: str) -> None:
-        """A notice at the bottom of the screen for a few seconds (a press too soon after the last one)."""
+        """A notice over the top bar for a few seconds (a press too soon after the last one)."""
         self.root.notice = self.tr(message)
         self._notice_until = self.now() + self.screen.message_s
 

@@ -172,7 +172,12 @@ class EnrolApp(App):
         self.u = max(0.5, min(max(width, height) / 800, min(width, height) / 480))
         self.s = self.bar = self.u
         if self.root is not None:
-            self.root.ids.body.orientation = "vertical" if height > width else "horizontal"
+            ids = self.root.ids
+            ids.body.orientation = "vertical" if height > width else "horizontal"
+            ids.pad.size_hint_y = 0.75 if height > width else 1  # under the texts: room for a long status
+            # The collector's address: at the bottom beside the keypad, under the status above it.
+            ids.column.remove_widget(ids.spacer)
+            ids.column.add_widget(ids.spacer, index=0 if height > width else 1)
         self.refresh()
 
     def _pad(self) -> None:
@@ -187,13 +192,14 @@ class EnrolApp(App):
             return
         ids, s = self.root.ids, self.s
         ids.title.text = both(texts.TITLE, 28 * s)
-        instruction = both(texts.TYPE_CODE, 17 * s)
-        where = both(texts.CODE_FILE, 17 * s, file=self.enrol.code_file.name)
-        ids.instruction.text = f"{instruction}\n{where}"
+        instruction = both(texts.TYPE_CODE, 19 * s)
+        where = both(texts.CODE_FILE, 19 * s, file=self.enrol.code_file.name)
+        gap = f"[size={round(8 * s)}] [/size]"  # a short line between the two, each with its English
+        ids.instruction.text = f"{instruction}\n{gap}\n{where}"
         ids.field.text = shown_entry(self.entry)
         seconds = math.ceil(max(0.0, (self.state.retry_at or 0) - time.monotonic()))
         message, values = texts.status(self.state, seconds)
-        ids.status.text = both(message, 17 * s, **values) if message else ""
+        ids.status.text = both(message, 19 * s, **values) if message else ""
         if self.state.phase is Phase.RETRYING and self.state.detail:  # the why, for whoever fixes it
             ids.status.text += aside(self.state.detail[:120], 14 * s)
         self.problem = self.state.phase in (Phase.INVALID, Phase.NO_URL, Phase.REFUSED, Phase.RETRYING)

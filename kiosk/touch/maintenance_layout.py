@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from kivy.properties import BooleanProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
@@ -64,11 +65,11 @@ def state_table(values: dict[str, str], tr: Translate, s: float, portrait: bool)
     """The state, a row a fact: label and value side by side, or the value under its label on a
     portrait screen (side by side, the columns are too narrow there for the longer ones). Texts wrap,
     never cut; "..." until the state is read."""
-    table = GridLayout(cols=1 if portrait else 2, spacing=(12 * s, (2 if portrait else 5) * s), size_hint_y=None)
+    table = GridLayout(cols=1 if portrait else 2, spacing=(12 * s, 0 if portrait else 5 * s), size_hint_y=None)
     table.bind(minimum_height=table.setter("height"))
     for label, key in ROWS:
         table.add_widget(_cell(tr(label), s, bold=True))
-        table.add_widget(_cell(values.get(key, "..."), s, after=8 * s if portrait else 0))
+        table.add_widget(_cell(values.get(key, "..."), s, after=14 * s if portrait else 0))  # each value by its label
     return table
 
 
@@ -77,6 +78,7 @@ def pin_pad(
     *,
     prompt: str,
     typed: int,
+    locked: bool,
     cancel: str,
     u: float,
     s: float,
@@ -86,15 +88,20 @@ def pin_pad(
 ) -> str:
     """The typed digits as dots in a field and the keypad into `body`, with the prompt beside the keys
     on a landscape screen (they need its whole height on a 7-inch one). Returns what the prompt under
-    the title says: the prompt on a portrait screen, else nothing."""
+    the title says: the prompt on a portrait screen, else nothing.
+
+    `locked` (too many wrong PINs): the prompt is a notice, and the keys and the field are greyed and
+    `disabled`, which in Kivy also means they take no touch: nothing invites a press that does nothing.
+    Cancel stays: the way out."""
     body.orientation = "vertical" if portrait else "horizontal"
     side = BoxLayout(orientation="vertical", spacing=14 * u)
-    side.add_widget(Widget() if portrait else _prompt(prompt, s))
-    side.add_widget(PinDots(text="\u2022 " * typed))
+    side.add_widget(Widget() if portrait else PinPrompt(text=prompt, alert=locked))
+    side.add_widget(PinDots(text="\u2022 " * typed, disabled=locked))
     side.add_widget(Widget())
     pad = GridLayout(cols=3, spacing=10 * u)
     for key in KEYPAD:
         tile = key_tile(key)
+        tile.disabled = locked
         tile.bind(on_press=lambda _t, k=key: on_key(k))
         pad.add_widget(tile)
     leave = action_tile(cancel, on_cancel, secondary=True)
@@ -121,19 +128,22 @@ def action_tile(text: str, action: Callable[[], None], filled: bool = False, sec
 
 
 def _cell(text: str, s: float, bold: bool = False, after: float = 0) -> Label:
-    """A cell of the state's table, as tall as its text (wrapped to its width), `after` pixels more."""
+    """A cell of the state's table, as tall as its text (wrapped to its width), `after` pixels more under
+    it (as the texture's padding: a label draws its texture centred, so a taller label would split
+    the space above and below the text)."""
     label = Label(text=text, font_size=17 * s, bold=bold, halign="left", valign="top", size_hint_y=None)
+    label.padding = (0, 0, 0, after)
     label.bind(
         width=lambda widget, width: setattr(widget, "text_size", (width, None)),
-        texture_size=lambda widget, size: setattr(widget, "height", size[1] + after),
+        texture_size=lambda widget, size: setattr(widget, "height", size[1]),
     )
     return label
 
 
-def _prompt(text: str, s: float) -> Label:
-    label = Label(text=text, markup=True, font_size=22 * s, halign="center", valign="middle")
-    label.bind(width=lambda widget, width: setattr(widget, "text_size", (width, None)))
-    return label
+class PinPrompt(FramedLabel):
+    """What the PIN pad says (kv/maintenance.kv): plain text, or a notice's box while `alert` (locked)."""
+
+    alert = BooleanProperty(False)
 
 
 class PinDots(FramedLabel):

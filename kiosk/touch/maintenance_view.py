@@ -2,7 +2,8 @@
 
 It shows the kiosk's state (what `KioskCore.state()` reports), read off the UI thread and
 refreshed every two seconds, and lets staff leave full screen. It closes by itself after a
-minute without a touch. Wrong PINs lock the keypad for a while. Its title and prompts are in
+minute without a touch. Wrong PINs lock the keypad for a while: its keys greyed and inert, a
+notice counting the time down, and the keypad back by itself at the end. Its title and prompts are in
 Italian with English under them (an installer may not read Italian); the state is in one of the
 two, switched by a button.
 """
@@ -22,10 +23,10 @@ from kivy.uix.widget import Widget
 from i18n import language_name, translator
 from kiosk.core.face_api import KioskState, Step
 from kiosk.touch import maintenance_layout as layout
-from kiosk.touch.bilingual import LANGUAGES, pair
+from kiosk.touch.bilingual import LANGUAGES, both, pair
 from kiosk.touch.keypad import BACKSPACE, DIGITS, ENTER, ESCAPE, NUMPAD_ENTER
 from kiosk.touch.maintenance import PinLock, PinResult
-from kiosk.touch.screens import CANCEL, CLOSE, ENTER_PIN, LEAVE_FULL_SCREEN, LOCKED, WRONG_PIN
+from kiosk.touch.screens import CANCEL, CLOSE, ENTER_PIN, LEAVE_FULL_SCREEN, LOCKED, TRY_AGAIN, WRONG_PIN
 
 if TYPE_CHECKING:
     from kiosk.touch.app import TouchKioskApp
@@ -59,8 +60,8 @@ class Maintenance:
         self._next_read = 0.0
         self._reading = False
         self._countdown = 0
-        self._corner_taps: list[float] = []
         """The lock's remaining whole seconds as last drawn."""
+        self._corner_taps: list[float] = []
 
     # -- opening and closing ---------------------------------------------------------------------
 
@@ -89,12 +90,15 @@ class Maintenance:
         if not self.open:
             return
         now = self.app.now()
+        countdown = _whole_seconds(self.lock.locked_for(now))
+        if not self.unlocked and self._countdown and not countdown:
+            self._last_use = now  # the keypad is back: the whole timeout to type the PIN from now
         if now - self._last_use > self.app.screen.maintenance_timeout_s:
-            self.close()
+            self.close()  # also while locked: the kiosk goes back to citizens (the lock holds if reopened)
         elif self.unlocked and now >= self._next_read and not self._reading:
             self._read_state()
-        elif not self.unlocked and _whole_seconds(self.lock.locked_for(now)) != self._countdown:
-            self.draw()  # the countdown, down to the prompt again when the lock ends
+        elif not self.unlocked and countdown != self._countdown:
+            self.draw()  # the countdown, down to the keypad again when the lock ends
 
     def corner_tap(self, x: float, y: float) -> bool:
         """A touch anywhere: `maintenance_taps` of them in the top-left corner within 4 s ask for the PIN.
@@ -122,13 +126,15 @@ class Maintenance:
         elif not self.unlocked and key in (ENTER, NUMPAD_ENTER):
             self.submit()
         elif not self.unlocked and key == BACKSPACE:
-            self.typed = self.typed[:-1]
-            self.draw()
+            self._backspace()
         return True
+
+    def locked(self) -> bool:
+        return self.lock.locked_for(self.app.now()) > 0
 
     def digit(self, digit: str) -> None:
         self._last_use = self.app.now()
-        if self.lock.locked_for(self.app.now()) > 0:
+        if self.locked():
             return
         self.typed = (self.typed + digit)[:8]
         self.message = ""
@@ -136,6 +142,8 @@ class Maintenance:
 
     def submit(self) -> None:
         self._last_use = self.app.now()
+        if self.locked():
+            return  # a keyboard's Enter while locked: as inert as the greyed OK
         result = self.lock.check(self.typed, self.app.now())
         self.typed = ""
         if result is PinResult.OK:
@@ -144,7 +152,7 @@ class Maintenance:
             self._read_state()
         else:
             self.message = WRONG_PIN if result is PinResult.WRONG else ""
-            log.warning("maintenance: %s PIN", "wrong" if result is PinResult.WRONG else "locked after a wrong")
+            log.warning("maintenance: %s", "wrong PIN" if result is PinResult.WRONG else "wrong PIN, keypad locked")
         self.draw()
 
     # -- the state --------------------------------------------------------------------------------
@@ -192,7 +200,8 @@ class Maintenance:
         ids.actions.clear_widgets()
         self.table = None
         if self.unlocked:
-            ids.prompt.text = self.prompt = ""
+            ids.prompt.text, ids.prompt.alert = "", False
+            self.prompt = ""
             ids.body.orientation = "vertical"
             values = layout.state_values(self.state, tr) if self.state else {}
             self.table = layout.state_table(values, tr, s, portrait)
@@ -205,19 +214,23 @@ class Maintenance:
             ids.actions.add_widget(layout.action_tile(tr(CLOSE), self.close, filled=True))
             return
         self._countdown = _whole_seconds(self.lock.locked_for(self.app.now()))
-        message = self.message
+        locked, message = self._countdown > 0, self.message
 
         def prompt(lang: str) -> str:
             tr_ = translator(lang)
-            if self._countdown:
-                return tr_(LOCKED, seconds=self._countdown)
             return (tr_(message) + " - " if message else "") + tr_(ENTER_PIN)
 
-        self.prompt = pair(prompt, 22 * s)
+        if locked:  # each sentence in Italian with its English under it
+            left = f"{self._countdown // 60}:{self._countdown % 60:02d}"
+            self.prompt = both(LOCKED, 22 * s) + "\n[b]" + both(TRY_AGAIN, 22 * s, time=left) + "[/b]"
+        else:
+            self.prompt = pair(prompt, 22 * s)
+        ids.prompt.alert = locked and portrait
         ids.prompt.text = layout.pin_pad(
             ids.body,
             prompt=self.prompt,
             typed=len(self.typed),
+            locked=locked,
             cancel=pair(lambda lang: translator(lang)(CANCEL), 22 * s),
             u=self.app.u,
             s=s,
@@ -236,8 +249,9 @@ class Maintenance:
             self.digit(key)
 
     def _backspace(self) -> None:
-        self.typed = self.typed[:-1]
-        self.draw()
+        if not self.locked():
+            self.typed = self.typed[:-1]
+            self.draw()
 
     def _leave_full_screen(self) -> None:
         Window.fullscreen = False

@@ -38,7 +38,9 @@ if TYPE_CHECKING:
 MAINTENANCE = N_("Maintenance")
 ENTER_PIN = N_("Enter the maintenance PIN")
 WRONG_PIN = N_("Wrong PIN")
-LOCKED = N_("Locked: try again in {seconds} s")
+LOCKED = N_("Too many wrong PINs: the keypad is locked")
+# Translators: the maintenance screen, under "Too many wrong PINs"; {time} counts down as minutes:seconds (0:45).
+TRY_AGAIN = N_("Try again in {time}")
 CANCEL = N_("Cancel")
 CLOSE = N_("Close")
 LEAVE_FULL_SCREEN = N_("Leave full screen")

@@ -101,6 +101,10 @@ class Tile(ButtonBehavior, Framed, Label):
     """An outline on the background, not a white card: a way out (skip, back, cancel), not a choice."""
 
 
+DISABLED_EDGE = (0.76, 0.75, 0.73, 1)
+DISABLED_INK = (0.64, 0.64, 0.63, 1)
+"""A disabled key's outline and text (the PIN pad while locked): pale on the background, plainly not a button."""
+
 KEYPAD = ("1", "2", "3", "4", "5", "6", "7", "8", "9", "<", "0", "OK")
 """The on-screen keypad's keys, as a phone's (the PIN and the enrolment code)."""
 

@@ -79,7 +79,7 @@ def test_lookup_falls_back_to_italian_then_to_the_code() -> None:
     assert translator("pt")(THANKS) == "Grazie!"  # a language we do not ship: Italian
     assert translator("pt").language == "it"
     assert translator("de")("A text nobody translated") == "A text nobody translated"
-    assert translator("it")("Locked: try again in {seconds} s", seconds=30) == "Bloccato: riprovi tra 30 s"
+    assert translator("it")("Try again in {time}", time="0:30") == "Riprovi tra 0:30"
     assert translator("fr").has(THANKS)
     assert not translator("fr").has("A text nobody translated")
 

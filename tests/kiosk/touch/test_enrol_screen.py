@@ -122,6 +122,12 @@ def test_enrolment_screen_on_a_portrait_totem(tmp_path: Path) -> None:
         status = ids.status
         assert status.texture_size[0] <= status.width
         assert status.texture_size[1] <= status.height
+        _x, title_bottom = ids.title.to_window(ids.title.x, ids.title.y)
+        _x, texts_top = ids.instruction.to_window(ids.instruction.x, ids.instruction.top)
+        assert texts_top <= title_bottom, "the texts run into the title"
+        _x, footer_bottom = ids.footer.to_window(ids.footer.x, ids.footer.y)
+        _x, pad_top = ids.pad.to_window(ids.pad.x, ids.pad.top)
+        assert footer_bottom >= pad_top, "the texts run into the keypad"
         image = assert_drawn(await d.screenshot(unreachable), PORTRAIT)
         assert_even_outlines(image, [ids.field, status], "the notice")
 

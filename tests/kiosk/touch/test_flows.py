@@ -306,16 +306,17 @@ def test_maintenance_pin_right_wrong_and_locked(rig: Rig) -> None:
         assert maintenance.prompt.startswith("PIN errato - Inserisca")
         assert "Wrong PIN - Enter" in maintenance.prompt
         await type_pin(d, "1357")
-        assert maintenance.prompt.startswith("Bloccato: riprovi tra 60 s\n")
+        assert maintenance.prompt.startswith("Troppi PIN errati: la tastiera è bloccata\n")
+        assert "Riprovi tra 1:00\n" in maintenance.prompt
         await type_pin(d, "2468")  # the right PIN, but locked: refused
         assert not maintenance.unlocked
         await d.later(50)
-        await d.until(lambda: maintenance.prompt.startswith("Bloccato: riprovi tra 10 s"), what="the countdown")
-        assert "Locked: try again in 10 s" in maintenance.prompt
+        await d.until(lambda: "Riprovi tra 0:10" in maintenance.prompt, what="the countdown")
+        assert "Try again in 0:10" in maintenance.prompt
         await type_pin(d, "2468")
         assert not maintenance.unlocked
         await d.later(10)
-        await d.until(lambda: "Bloccato" not in maintenance.prompt, what="the lock ends")
+        await d.until(lambda: "Troppi PIN" not in maintenance.prompt, what="the lock ends")
         await type_pin(d, "2468")
         await d.until(lambda: maintenance.state is not None, what="the kiosk's state")
         assert maintenance.table is not None

@@ -25,7 +25,7 @@ from face_art import CONFIRM, FACE_FILL, WARNING, hex_rgba
 from i18n import LANGUAGES, translator
 from i18n.citizen import FACES, OUTBOX_FULL, WAIT
 from kiosk.touch.maintenance_view import CORNER
-from kiosk.touch.widgets import FaceButton, Framed, Tile
+from kiosk.touch.widgets import KEYPAD, FaceButton, Framed, Tile
 from tests.kiosk.touch.driver import LANDSCAPE, PORTRAIT, Driver, TouchRig
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -195,6 +195,8 @@ def test_every_screen(rig: Callable[..., TouchRig], tmp_path: Path, language: st
         assert_even_outlines(image, [notice], "the notice")
         assert notice.texture_size[0] <= notice.width, "the notice is cut"
         assert notice.texture_size[1] <= notice.height, "the notice is cut"
+        for button in buttons:
+            assert not overlap(window_box(notice), window_box(button)), f"the notice hides {button.face}"
         await d.later(6)
         await d.until(lambda: not d.app.root.notice, what="the notice goes")
         await d.tap(buttons[2])
@@ -224,14 +226,18 @@ def test_every_screen(rig: Callable[..., TouchRig], tmp_path: Path, language: st
         assert_targets(d, size, [])
         image = assert_drawn(await d.screenshot(shot("6-maintenance-pin")), size)
         assert_prompt_shown(screen, maintenance.prompt, "Enter the maintenance PIN")
-        assert_even_outlines(image, [w for w in screen.walk(restrict=True) if isinstance(w, Framed)], "the PIN pad")
+        frames = [w for w in screen.walk(restrict=True) if isinstance(w, Framed) and w.edge[3]]  # drawn ones
+        assert_even_outlines(image, frames, "the PIN pad")
         await d.key(13)  # a wrong PIN: locked (one attempt here)
-        await d.until(lambda: maintenance.prompt.startswith("Bloccato"))
+        await d.until(lambda: maintenance.prompt.startswith("Troppi PIN errati"))
         assert_targets(d, size, [])
-        assert_drawn(await d.screenshot(shot("6-maintenance-locked")), size)
-        assert_prompt_shown(screen, maintenance.prompt, "Locked: try again in 20 s")
+        image = assert_drawn(await d.screenshot(shot("6-maintenance-locked")), size)
+        assert_prompt_shown(screen, maintenance.prompt, "Try again in 0:20")
+        frames = [w for w in screen.walk(restrict=True) if isinstance(w, Framed) and w.edge[3]]  # drawn ones
+        assert_even_outlines(image, frames, "the locked PIN pad")
+        assert all(w.disabled for w in frames if isinstance(w, Tile) and w.text in KEYPAD)
         await d.later(20)  # the lock ends (before the screen closes by itself, a minute after the last touch)
-        await d.until(lambda: "Bloccato" not in maintenance.prompt)
+        await d.until(lambda: "Troppi PIN" not in maintenance.prompt)
         for key in (50, 52, 54, 56, 13):
             await d.key(key)
         await d.until(lambda: maintenance.state is not None)
