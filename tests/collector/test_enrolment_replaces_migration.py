@@ -6,9 +6,9 @@ from __future__ import annotations
 import psycopg
 import pytest
 
-from collector.store import migrate as migrate_module
 from collector.store.migrate import migrate
 from devstack.postgres import LocalPostgres
+from tests.fixtures.migrating import migrate_before
 
 BEFORE = """
 INSERT INTO organisations (id, name) VALUES ('org', 'Org');
@@ -29,13 +29,10 @@ def test_codes_made_before_the_column_get_what_they_were_for(
     pg_server: LocalPostgres, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     url = pg_server.create_database("replaces_carry_over")
-    every = migrate_module.available()
-    monkeypatch.setattr(migrate_module, "available", lambda: [m for m in every if m.version < "0180"])
     with psycopg.connect(url) as conn:
-        migrate(conn)
+        migrate_before(conn, "0180", monkeypatch)
         conn.execute(BEFORE.encode())
         conn.commit()
-        monkeypatch.setattr(migrate_module, "available", lambda: every)
         assert "0180" in migrate(conn)
-        found = dict(conn.execute("SELECT note, replaces FROM enrolment_codes").fetchall())
+        found: dict[str, bool] = dict(conn.execute("SELECT note, replaces FROM enrolment_codes").fetchall())
     assert found == {"replaced": True, "new id": False, "any id": False, "waiting, replaces": True}
