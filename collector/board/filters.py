@@ -14,7 +14,7 @@ from collector.api.problems import ProblemError
 from collector.api.schemas import ChannelName
 from collector.insight.periods import next_month
 from i18n import N_
-from protocol.messages import SLUG_PATTERN
+from protocol.messages import Slug
 
 
 def _blank_is_none(value: object) -> object:
@@ -23,7 +23,9 @@ def _blank_is_none(value: object) -> object:
 
 
 Blank = BeforeValidator(_blank_is_none)
-SlugFilter = Annotated[str | None, Blank, Query(pattern=SLUG_PATTERN)]
+SlugFilter = Annotated[Slug | None, Blank, Query()]
+"""The slug's pattern on the slug, not on the parameter: a pattern on the parameter is applied to the None that
+an "all" choice becomes, which pydantic refuses with a TypeError (a 500 for every form left at "All")."""
 ChannelFilter = Annotated[ChannelName | None, Blank, Query()]
 
 Preset = Literal["window", "7d", "30d", "90d", "month", "last-month", "year", "custom"]

@@ -68,6 +68,8 @@ async def create(conn: Any, args: argparse.Namespace, settings: CollectorSetting
     )
     text = qr_text(made.code, url)
     kiosk = args.kiosk_id or f"{args.service_point}-k<n>"
+    if row["replaces"]:
+        kiosk += " (a new device: once the code is used, the old one stops working)"
     print(f"enrolment code {row['id']} for {row['service_point']} ({row['organisation']}), kiosk {kiosk}")
     print(f"works once, until {row['expires_at'].astimezone(UTC):%Y-%m-%d %H:%M} UTC; collector {url}")
     print(f"QR text: {text}")
@@ -82,7 +84,7 @@ async def create(conn: Any, args: argparse.Namespace, settings: CollectorSetting
 
 async def listing(conn: Any, args: argparse.Namespace, _s: CollectorSettings) -> None:
     for r in await enrolment.listing(conn, scope=EVERYWHERE, org=args.org):
-        kiosk = r["redeemed_kiosk_id"] or r["kiosk_id"] or "-"
+        kiosk = ("replaces " if r["replaces"] else "") + (r["redeemed_kiosk_id"] or r["kiosk_id"] or "-")
         print(
             f"{r['id']:>6}  {r['state']:<8} {r['organisation']:<12} {r['service_point']:<28} {kiosk:<28}"
             f" expires {r['expires_at']:%Y-%m-%d %H:%M}  {r['note'] or ''}".rstrip()

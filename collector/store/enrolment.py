@@ -19,14 +19,23 @@ CANDIDATES = 20
 """Codes checked for one lookup (the newest): each check is a slow hash."""
 LISTING = """
 SELECT c.id, c.org_id AS organisation, c.service_point_id AS service_point, c.kiosk_id, c.services, c.note,
-       c.created_at, c.expires_at, c.redeemed_at, c.redeemed_kiosk_id, c.revoked_at,
-       CASE WHEN c.redeemed_at IS NOT NULL THEN 'used' WHEN c.revoked_at IS NOT NULL THEN 'revoked'
-            WHEN c.expires_at <= now() THEN 'expired' ELSE 'pending' END AS state
+       c.created_at, c.expires_at, c.redeemed_at, c.redeemed_kiosk_id, c.revoked_at, s.state,
+       CASE WHEN s.state = 'pending'
+            THEN c.replaces OR EXISTS (SELECT 1 FROM kiosks k WHERE k.id = c.kiosk_id AND k.org_id = c.org_id)
+            ELSE c.replaces END AS replaces
 FROM enrolment_codes c
+CROSS JOIN LATERAL (
+    SELECT CASE WHEN c.redeemed_at IS NOT NULL THEN 'used' WHEN c.revoked_at IS NOT NULL THEN 'revoked'
+                WHEN c.expires_at <= now() THEN 'expired' ELSE 'pending' END AS state
+) s
 WHERE (%(scope_org)s::text IS NULL OR c.org_id = %(scope_org)s) AND (%(org)s::text IS NULL OR c.org_id = %(org)s)
   AND (%(id)s::bigint IS NULL OR c.id = %(id)s)
 ORDER BY c.created_at DESC, c.id DESC
 """
+"""`replaces`: the code gives an existing kiosk a new device. The stored fact (what the code was made for; once
+used, what its use did), never read back from whether the kiosk exists now: a code for a new kiosk id made that
+kiosk when it was used. Only a code still waiting looks at the kiosks too: if its new id has been taken by then
+(another code, or by hand), using it will take that kiosk over, and the list must say so."""
 LOCK = """
 SELECT c.*,
        CASE WHEN c.redeemed_at IS NOT NULL THEN 'used' WHEN c.revoked_at IS NOT NULL THEN 'revoked'
@@ -51,16 +60,18 @@ async def create(
     """A new code for a service point in scope; `kiosk_id` names the kiosk to give (an existing one of the same
     organisation: its replacement device). Returns the row as `listing` shows it."""
     org = await kiosks.place(conn, service_point, services, scope=scope)
+    found: list[Row] = []
     if kiosk_id is not None:
         found = await rows(conn, "SELECT org_id FROM kiosks WHERE id = %s", (kiosk_id,))
         if found and found[0]["org_id"] != org:
             raise RegistryError(409, "conflict", "Already exists", f"kiosk {kiosk_id!r} already exists")
     made = await rows(
         conn,
-        "INSERT INTO enrolment_codes (lookup, salt, code_hash, org_id, service_point_id, kiosk_id, services, note,"
-        " expires_at) VALUES (%(lookup)s, %(salt)s, %(hash)s, %(org)s, %(sp)s, %(kiosk)s, %(services)s, %(note)s,"
-        " now() + %(days)s * interval '1 day') RETURNING id",
+        "INSERT INTO enrolment_codes (lookup, salt, code_hash, org_id, service_point_id, kiosk_id, replaces, services,"
+        " note, expires_at) VALUES (%(lookup)s, %(salt)s, %(hash)s, %(org)s, %(sp)s, %(kiosk)s, %(replaces)s,"
+        " %(services)s, %(note)s, now() + %(days)s * interval '1 day') RETURNING id",
         {
+            "replaces": bool(found),
             "lookup": lookup,
             "salt": salt,
             "hash": code_hash,
@@ -127,14 +138,15 @@ async def redeem(conn: AsyncConnection[Any], code_id: int, password_hash: str) -
         else:
             sp = code["service_point_id"]
             kiosk_id = code["kiosk_id"] or await _free_kiosk_id(conn, sp)
-            if await rows(conn, "SELECT 1 FROM kiosks WHERE id = %s", (kiosk_id,)):
+            replaces = bool(await rows(conn, "SELECT 1 FROM kiosks WHERE id = %s", (kiosk_id,)))
+            if replaces:
                 await kiosks.set_password(conn, kiosk_id, password_hash, scope=OrgScope(code["org_id"]))
                 await conn.execute("UPDATE kiosks SET service_point_id = %s WHERE id = %s", (sp, kiosk_id))
             else:
                 await kiosks.create(conn, kiosk_id, sp, password_hash, list(code["services"]), 3.0, scope=EVERYWHERE)
             await conn.execute(
-                "UPDATE enrolment_codes SET redeemed_at = now(), redeemed_kiosk_id = %s WHERE id = %s",
-                (kiosk_id, code_id),
+                "UPDATE enrolment_codes SET redeemed_at = now(), redeemed_kiosk_id = %s, replaces = %s WHERE id = %s",
+                (kiosk_id, replaces, code_id),
             )
             result = Redeemed("enrolled", code_id, code["org_id"], kiosk_id, sp)
         await audit(conn, result.outcome, code_id=code_id, org=code["org_id"], kiosk_id=result.kiosk_id)

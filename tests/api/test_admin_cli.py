@@ -159,6 +159,10 @@ def test_enrolment_codes_from_the_command_line(api: Api, tmp_path: Path) -> None
     code_id = ok(url, "enrol-code", "list").split()[0]
     assert ok(url, "enrol-code", "revoke", code_id).startswith("revoked enrolment code")
     assert api.client.post("/v1/enrolment", json={"code": second.splitlines()[-1]}).status_code == 410
+    assert "replaces" not in ok(url, "enrol-code", "list")  # the used code made roma-sp-k1: a new kiosk
+    new_device = ok(url, "enrol-code", "create", "--service-point", "roma-sp", "--kiosk", "roma-sp-k1")
+    assert "kiosk roma-sp-k1 (a new device: once the code is used, the old one stops working)" in new_device
+    assert ok(url, "enrol-code", "list").splitlines()[0].split()[4:6] == ["replaces", "roma-sp-k1"]
     refused = admin(url, "enrol-code", "create", "--service-point", "nowhere")
     assert refused.returncode != 0
     assert "no service point 'nowhere'" in refused.stderr

@@ -82,6 +82,7 @@ def test_a_code_enrols_one_kiosk_once(api: Api, db: psycopg.Connection[Any]) -> 
     listed_after = api.get("/v1/organisations/roma/enrolment-codes")
     assert listed_after[0]["state"] == "used"
     assert listed_after[0]["redeemed_kiosk_id"] == "roma-sp-k1"
+    assert listed_after[0]["replaces"] is False  # it made the kiosk, which exists now
     audit = db.execute("SELECT outcome, kiosk_id, code_id FROM enrolment_audit ORDER BY id").fetchall()
     assert audit == [("enrolled", "roma-sp-k1", made["id"]), ("used", None, made["id"])]
     columns = {r[0] for r in db.execute("SELECT column_name FROM information_schema.columns "
@@ -136,8 +137,11 @@ def test_a_code_names_the_kiosk_it_gives_and_a_replacement_gets_a_new_password(
     registry(api)
     api.post("/v1/kiosks", {"id": "roma-k9", "service_point": "roma-sp"})
     before = db.execute("SELECT password_hash FROM kiosk_credentials WHERE kiosk_id = 'roma-k9'").fetchone()
-    answer = enrol(api.client, make_code(api, kiosk_id="roma-k9")["code"]).json()
+    made = make_code(api, kiosk_id="roma-k9")
+    assert made["replaces"] is True
+    answer = enrol(api.client, made["code"]).json()
     assert answer["kiosk"] == "roma-k9"
+    assert api.get("/v1/organisations/roma/enrolment-codes")[0]["replaces"] is True
     after = db.execute("SELECT password_hash FROM kiosk_credentials WHERE kiosk_id = 'roma-k9'").fetchone()
     assert before != after  # the old device's password stops working
     api.post("/v1/organisations", {"id": "napoli", "name": "Napoli"})

@@ -212,6 +212,44 @@ def test_a_code_for_the_new_device_of_a_kiosk(board: Board) -> None:
     assert row is not None
     assert f"by kiosk {old}" in row.group(0)
     assert f"<strong>Replaces {old}</strong>" in row.group(0)
+    assert next(c for c in codes(board) if c["id"] == made["id"])["replaces"] is True
+
+
+def test_a_used_code_for_a_new_kiosk_id_stays_a_new_kiosk(board: Board) -> None:
+    """A code made (through the API, as the CLI can too) for a kiosk id nobody has yet makes that kiosk when it is
+    used: the list goes on saying "New kiosk", never "Replaces", though the kiosk exists by then. A second code
+    for the same id, made before the first was used, would take that kiosk over: while it waits, it says so."""
+    board.signed_in(board.admin)
+    fresh = "comune-anagrafe-1-nuovo"
+    made = [
+        board.client.post(
+            MAKE.replace("/board/", "/v1/").format(org="comune"),
+            json={"service_point": POINT, "kiosk_id": fresh, "note": "nuovo"},
+            headers={"Authorization": f"Bearer {board.admin}"},
+        ).json()
+        for _ in range(2)
+    ]
+    assert [m["replaces"] for m in made] == [False, False]
+    enrolled = board.client.post("/v1/enrolment", json={"code": made[0]["code"]})
+    assert enrolled.status_code == 200, enrolled.text
+    assert enrolled.json()["kiosk"] == fresh  # the kiosk exists now
+    listed = {c["id"]: c for c in codes(board)}
+    assert (listed[made[0]["id"]]["state"], listed[made[0]["id"]]["replaces"]) == ("used", False)
+    assert (listed[made[1]["id"]]["state"], listed[made[1]["id"]]["replaces"]) == ("pending", True)
+    words = {"it": ("Chiosco", "Nuovo chiosco", "Sostituisce"), "en": ("Kiosk", "New kiosk", "Replaces")}
+    for lang, (column, new_kiosk, replaces) in words.items():
+        page = board.client.get("/board/enrolment?org=comune", headers={"Accept-Language": lang}).text
+        used = re.search(rf'<tr id="code-{made[0]["id"]}" class="code-used">.*?</tr>', page, re.S)
+        assert used is not None
+        cell = re.search(rf'<td data-label="{column}">\s*(.*?)\s*</td>', used.group(0), re.S)
+        assert cell is not None
+        assert cell.group(1) == f'{new_kiosk}<span class="sub">{fresh}</span>'
+        assert replaces not in used.group(0)
+        waiting = re.search(rf'<tr id="code-{made[1]["id"]}" class="code-pending">.*?</tr>', page, re.S)
+        assert waiting is not None
+        assert f"<strong>{replaces} {fresh}</strong>" in waiting.group(0)
+    revoked = board.client.post(f"/board/organisations/comune/enrolment-codes/{made[1]['id']}/revoke")
+    assert revoked.status_code == 200
 
 
 def test_a_kiosk_of_another_organisation_is_refused_at_its_field(board: Board) -> None:

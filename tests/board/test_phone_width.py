@@ -6,7 +6,11 @@ table shown as cards runs into its neighbour, and every control a thumb aims at 
 
 The pages: sign-in, the service points (all organisations, and one), a service point (the bad counter, and one
 with its web rating page just made), the kiosks (all, and one organisation), "Enrol a kiosk" (empty, refused
-at a field, and with a new code's sheet), and an error page.
+at a field, and with a new code's sheet), and an error page; each page's filters folded, then opened.
+
+A manager before a meeting sees the figures first: at 360 px each page's filters fold away behind one summary
+(what is set, how many), the first service point's card (its name and flag) lies within the first screen, and
+the folded filters still filter, with JavaScript and without; on a wide screen they are simply there.
 """
 
 from __future__ import annotations
@@ -39,7 +43,10 @@ MEASURE = r"""([header, target]) => {
   const width = window.innerWidth;
   const name = e => `${e.tagName.toLowerCase()}${e.id ? '#' + e.id : ''}` +
     (e.tagName === 'SELECT' ? '' : ` "${(e.innerText || e.value || '').trim().replace(/\s+/g, ' ').slice(0, 30)}"`);
-  const shown = e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && r.bottom > 0; };
+  const shown = e => {
+    if (e.checkVisibility && !e.checkVisibility()) return false;  // in a closed fold, say
+    const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && r.bottom > 0;
+  };
   const outside = [...document.querySelectorAll(header)].filter(shown).map(e => [e, e.getBoundingClientRect()])
     .filter(([e, r]) => r.left < 0 || r.right > width || r.top < 0).map(([e, r]) => `${name(e)} ${r.left}..${r.right}`);
   // A select shows its chosen option in its content box, less the arrow: the text must fit there.
@@ -95,6 +102,11 @@ def visit(page: Page, server: Server, admin: str, lang: str) -> list[str]:
     for path in PAGES:
         page.goto(server.url + path)
         wrong += fits(page, path)
+        if page.locator("details.fold").count():  # closed on a phone: opened, its filters are measured too
+            expect(page.locator("details.fold form")).to_be_hidden()
+            page.locator("details.fold summary").click()
+            expect(page.locator("details.fold form")).to_be_visible()
+            wrong += fits(page, f"{path}, filters open")
         if path == "/board":
             expect(page.locator("#f-org")).to_be_visible()
     page.locator(".skip").focus()  # it slides in (0.15 s)
@@ -167,6 +179,97 @@ def test_pages_at_360_px_are_accessible(browser: Browser, server: Server, admin:
         page.locator("#make button[type=submit]").click()
         expect(page.locator("#e-kiosk")).to_be_visible()
         found["enrolment, refused"] = axe_serious(page)
+        for path in ("/board?org=comune", f"/board/service-points/{BAD}"):
+            page.goto(server.url + path)
+            page.locator("details.fold summary").click()
+            expect(page.locator("details.fold form")).to_be_visible()
+            found[f"{path}, filters open"] = axe_serious(page)
         assert not any(found.values()), {k: v for k, v in found.items() if v}
+    finally:
+        context.close()
+
+
+FIRST = {
+    "/board": "table.points tbody tr:first-child",
+    "/board?org=comune": "table.points tbody tr:first-child",
+    f"/board/service-points/{BAD}": ".headline",
+    "/board/fleet?org=comune": ".tally",
+    "/board/enrolment?org=comune": "#make",
+}
+"""What each page with filters is for, whose head must lie within the first screen of a phone."""
+
+
+def on_first_screen(page: Page, selector: str, height: int) -> None:
+    """The top of `selector` and its first words (a service point's name and flag) within the first screen."""
+    page.evaluate("window.scrollTo(0, 0)")
+    box = page.locator(selector).first.bounding_box()
+    assert box is not None, selector
+    assert box["y"] + min(box["height"], 80) <= height, f"{page.url}: {selector} starts at {box['y']:.0f} px"
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_on_a_phone_the_figures_come_first_and_the_folded_filters_still_filter(
+    browser: Browser, server: Server, admin: str, javascript: bool
+) -> None:
+    context = browser.new_context(viewport=SMALL, locale="it-IT", device_scale_factor=1, java_script_enabled=javascript)
+    try:
+        page = context.new_page()
+        watched = Watched(page).attach()
+        sign_in(page, server, admin)
+        fold = page.locator("details.fold")
+        summary = fold.locator("summary")
+        for path, selector in FIRST.items():
+            page.goto(server.url + path)
+            page.wait_for_load_state("networkidle")
+            expect(fold).to_have_count(1)
+            expect(fold.locator("form")).to_be_hidden()
+            on_first_screen(page, selector, SMALL["height"])
+        first = page.locator(FIRST["/board"])
+        page.goto(f"{server.url}/board")
+        expect(summary).to_have_text(re.compile(r"^\s*Filtri\s+Nessuno attivo\s*$"))
+        expect(first.locator(".point-link")).to_have_text("Tributi, sportello 1")
+        expect(first.locator(".flag")).to_have_text("Sotto obiettivo")
+        on_first_screen(page, f"{FIRST['/board']} .flag", SMALL["height"])
+
+        page.goto(f"{server.url}/board?org=comune&period=30d")
+        expect(summary).to_contain_text("Attivi: 2")
+        expect(summary).to_contain_text("Comune di Vallefiorita · Ultimi 30 giorni")
+        summary.focus()  # the keyboard opens it as a finger does
+        page.keyboard.press("Enter")
+        expect(page.locator("#f-site")).to_be_visible()
+        assert page.evaluate("document.activeElement.tagName") == "SUMMARY"
+        page.locator("#f-site").select_option(label="Sede nord")
+        fold.locator("button[type=submit]").click()
+        expect(page).to_have_url(re.compile(r"[?&]site=comune-nord(&|$)"))
+        expect(fold.locator("form")).to_be_hidden()  # the answer shows the result, not the filters again
+        expect(summary).to_contain_text("Attivi: 3")
+        expect(summary).to_contain_text("Comune di Vallefiorita · Sede nord · Ultimi 30 giorni")
+        names = page.locator("table.points tbody .point-link").all_inner_texts()
+        assert sorted(names) == ["Carta d'identità, sportello 1", "URP, sportello unico"], names
+        on_first_screen(page, f"{FIRST['/board']} .point-link", SMALL["height"])  # three filters told: its name
+        assert not watched.problems, watched.problems
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
+def test_on_a_wide_screen_the_filters_are_simply_there(
+    browser: Browser, server: Server, admin: str, javascript: bool
+) -> None:
+    context = browser.new_context(
+        viewport={"width": 1366, "height": 900}, locale="it-IT", java_script_enabled=javascript
+    )
+    try:
+        page = context.new_page()
+        sign_in(page, server, admin)
+        for path in FIRST:
+            page.goto(server.url + path)
+            expect(page.locator("details.fold form")).to_be_visible()
+            expect(page.locator("details.fold summary")).to_be_hidden()
+        page.goto(f"{server.url}/board/service-points/{BAD}")
+        page.locator("#f-period").select_option("7d")
+        page.locator("details.fold button[type=submit]").click()
+        expect(page).to_have_url(re.compile(r"[?&]period=7d(&|$)"))
+        expect(page.locator("#f-period")).to_have_value("7d")
     finally:
         context.close()

@@ -7,9 +7,9 @@ import uuid
 import psycopg
 import pytest
 
-from collector.store import migrate as migrate_module
 from collector.store.migrate import migrate
 from devstack.postgres import LocalPostgres
+from tests.fixtures.migrating import migrate_before
 
 SKELETON_REGISTRY = """
 INSERT INTO organisations (id, name) VALUES ('org', 'Org');
@@ -30,15 +30,12 @@ INSERT INTO ratings (event_id, org_id, kiosk_id, seq, service_point_id, channel,
 
 def test_skeleton_data_is_carried_over(pg_server: LocalPostgres, monkeypatch: pytest.MonkeyPatch) -> None:
     url = pg_server.create_database("carry_over")
-    every = migrate_module.available()
-    monkeypatch.setattr(migrate_module, "available", lambda: [m for m in every if m.version < "0010"])
     with psycopg.connect(url) as conn:
-        migrate(conn)
+        migrate_before(conn, "0010", monkeypatch)
         boot = uuid.uuid4()
         conn.execute(SKELETON_REGISTRY.encode())
         conn.execute(SKELETON_RATINGS.encode(), [uuid.uuid4(), boot, uuid.uuid4(), boot, uuid.uuid4(), boot])
         conn.commit()
-        monkeypatch.setattr(migrate_module, "available", lambda: every)
         assert "0010" in migrate(conn)
         assert conn.execute("SELECT count(*) FROM rating_keys").fetchone() == (3,)
         unsynced = conn.execute("SELECT pressed_at::text, time_source::text FROM ratings WHERE seq = 2").fetchone()

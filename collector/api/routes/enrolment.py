@@ -52,6 +52,10 @@ class CodeInfo(BaseModel):
     organisation: str
     service_point: str
     kiosk_id: str | None = Field(description="The kiosk id it gives, if chosen when it was made.")
+    replaces: bool = Field(
+        description="It gives an existing kiosk a new device (the old one's password stops working), rather than "
+        "making a new kiosk: what it was made for; once used, what its use did."
+    )
     services: list[str]
     note: str | None
     created_at: Timestamp

@@ -10,6 +10,17 @@
     button.hidden = false;
     button.addEventListener("click", function () { window.print(); });
   });
+  // The filters' fold (macros.html `fold`): open on a wide screen, where the stylesheet shows its filters and no
+  // summary (so a screen reader hears it open, and browsers without `::details-content` show them too); closed on
+  // a phone, where the figures come first.
+  var wide = window.matchMedia && window.matchMedia("not all and (max-width: 760px)");
+  if (wide) {
+    var fit = function () {
+      document.querySelectorAll("details.fold").forEach(function (fold) { fold.open = wide.matches; });
+    };
+    fit();
+    if (wide.addEventListener) wide.addEventListener("change", fit);
+  }
   var seconds = Number(document.body.getAttribute("data-refresh")) || 0;
   if (!seconds || !window.fetch || !window.DOMParser) return;
 
