@@ -119,10 +119,12 @@ async def _groups(
 _MEMBER = ("org_id", "timezone", *(f"t_{f}" for f in (*targets.FIELDS, "source")), "period_start", "period_end")
 """What a member row brings to its tally beside (grp, id): the count rows have NULL there."""
 _FACES = ("positive", "neutral", "negative", "misuse")
+_SUMS = sql.SQL(", ").join(sql.SQL("sum({c})::bigint AS {c}").format(c=sql.Identifier(c)) for c in _FACES)
 
 
 def _tally_rows(i: int, group: _Group, scope: Scope, params: Params, from_raw_rows: bool) -> sql.Composable:
-    """The count rows of one group, in the member rows' columns: whole hours from the rollups, the rest raw.
+    """The counts of one group, a row per service point in the member rows' columns: whole hours from the
+    rollups, the rest raw (summed apart first: the tally then only meets a row or two per service point).
 
     A group of under half the installation reads its members' rows by id (an array constant: an index scan,
     or a hashed filter); a larger one reads every service point's rows (cheaper than filtering row by row)
@@ -134,10 +136,12 @@ def _tally_rows(i: int, group: _Group, scope: Scope, params: Params, from_raw_ro
     )
     filters = aggregates.Filters(group.ids, scope.service, scope.channel)
     union = aggregates.union_of_pieces(pieces, filters, params, prefix=f"g{i}_")
-    return sql.SQL("SELECT {i}::int, service_point_id, {nulls}, {faces} FROM ({union}) AS u").format(
+    return sql.SQL(
+        "SELECT {i}::int, service_point_id, {nulls}, {sums} FROM ({union}) AS u GROUP BY service_point_id"
+    ).format(
         i=sql.Literal(i),
         nulls=sql.SQL(", ").join(sql.SQL("NULL") for _ in _MEMBER),
-        faces=sql.SQL(", ").join(map(sql.Identifier, _FACES)),
+        sums=_SUMS,
         union=union,
     )
 
@@ -193,7 +197,7 @@ def _statement(
         member=member,
         points=_points(scope, params),
         kept=sql.SQL(", ").join(sql.SQL("max({c}) AS {c}").format(c=sql.Identifier(c)) for c in _MEMBER),
-        sums=sql.SQL(", ").join(sql.SQL("sum({c})::bigint AS {c}").format(c=sql.Identifier(c)) for c in _FACES),
+        sums=_SUMS,
         tallies=sql.SQL(" UNION ALL ").join(tallies),
         bounds=flags.bound_columns(*face),
         sparse=sparse,
