@@ -120,7 +120,7 @@ def scale(server: Any, points: int, before: types.ModuleType, repeat: int, timeo
         for view, scope in VIEWS.items():
             for name, module in (("before", before), ("now", indicators)):
 
-                def run(conn: psycopg.AsyncConnection[Any], m: Any = module, s: Any = scope) -> Awaitable[Any]:
+                def run(conn: psycopg.AsyncConnection[Any], m: Any = module, s: Any = scope) -> Any:
                     return m.overview(conn, s, None, NOW, limit=100)
 
                 tries = 1 if name == "before" and stage == "stale" else repeat

@@ -153,7 +153,7 @@ def _statement(
     limit: int | None = None,
     offset: int = 0,
     from_raw_rows: bool = False,
-) -> tuple[sql.Composable, Params]:
+) -> tuple[sql.Composed, Params]:
     """The overview's statement: one row per service point in scope (a page of them), worst first.
 
     Service points meet their counts in one aggregate (member rows and count rows, grouped by group and
@@ -219,7 +219,7 @@ async def statement(
     *,
     limit: int | None = None,
     offset: int = 0,
-) -> tuple[sql.Composable, Params] | None:
+) -> tuple[sql.Composed, Params] | None:
     """The statement `overview` runs for these arguments (None when no service point is in scope): to EXPLAIN."""
     groups = await _groups(conn, scope, period, now, clip)
     return _statement(groups, scope, limit=limit, offset=offset) if groups else None
