@@ -211,18 +211,11 @@ def _statement(
 
 
 async def statement(
-    conn: AsyncConnection[Any],
-    scope: Scope,
-    period: Period | None,
-    now: datetime,
-    clip: Clip | None = None,
-    *,
-    limit: int | None = None,
-    offset: int = 0,
+    conn: AsyncConnection[Any], scope: Scope, period: Period | None, now: datetime, limit: int | None
 ) -> tuple[sql.Composed, Params] | None:
-    """The statement `overview` runs for these arguments (None when no service point is in scope): to EXPLAIN."""
-    groups = await _groups(conn, scope, period, now, clip)
-    return _statement(groups, scope, limit=limit, offset=offset) if groups else None
+    """The statement `overview` runs for the first page of this view (None: nothing in scope), to EXPLAIN."""
+    groups = await _groups(conn, scope, period, now, None)
+    return _statement(groups, scope, limit=limit) if groups else None
 
 
 async def overview(

@@ -46,7 +46,7 @@ def loaded(database_url: str) -> tuple[str, int]:
 
 async def _explain(dsn: str, scope: Scope, period: Any, *, analyze: bool) -> dict[str, Any]:
     async with await psycopg.AsyncConnection.connect(dsn, autocommit=True) as conn:
-        found = await statement(conn, scope, period, NOW, limit=100)
+        found = await statement(conn, scope, period, NOW, 100)
         assert found is not None
         query, params = found
         options = sql.SQL("ANALYZE, FORMAT JSON" if analyze else "FORMAT JSON")
