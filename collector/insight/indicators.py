@@ -88,8 +88,8 @@ class _Group:
     start: datetime
     end: datetime
     members: int
-    everywhere: int
-    """Service points in the whole installation."""
+    ids: list[str] | None
+    """The members' ids when they are under half the installation (their counts are then read by id), else None."""
 
 
 async def _groups(
@@ -99,20 +99,123 @@ async def _groups(
     window = sql.SQL("0") if period is not None else sql.SQL("t_window_days")
     cur = await conn.execute(
         sql.SQL(
-            "SELECT timezone, {w}, count(*), (SELECT count(*) FROM service_points) FROM ({p}) AS p"
-            " GROUP BY 1, 2 ORDER BY 1, 2"
+            "SELECT timezone, {w}, count(*),"
+            " CASE WHEN 2 * count(*) < (SELECT count(*) FROM service_points) THEN array_agg(id ORDER BY id) END"
+            " FROM ({p}) AS p GROUP BY 1, 2 ORDER BY 1, 2"
         ).format(w=window, p=_points(scope, params)),
         params,
         prepare=False,
     )
     out = []
-    for timezone, window_days, members, everywhere in await cur.fetchall():
+    for timezone, window_days, members, ids in await cur.fetchall():
         zone = ZoneInfo(timezone)
         start, end = bounds(period, window_days, zone, now)
         if clip is not None:
             start, end = clip(start, end, zone)
-        out.append(_Group(timezone, window_days, start, end, members, everywhere))
+        out.append(_Group(timezone, window_days, start, end, members, ids))
     return out
+
+
+_MEMBER = ("org_id", "timezone", *(f"t_{f}" for f in (*targets.FIELDS, "source")), "period_start", "period_end")
+"""What a member row brings to its tally beside (grp, id): the count rows have NULL there."""
+_FACES = ("positive", "neutral", "negative", "misuse")
+_SUMS = sql.SQL(", ").join(sql.SQL("sum({c})::bigint AS {c}").format(c=sql.Identifier(c)) for c in _FACES)
+
+
+def _tally_rows(i: int, group: _Group, scope: Scope, params: Params, from_raw_rows: bool) -> sql.Composable:
+    """The counts of one group, a row per service point in the member rows' columns: whole hours from the
+    rollups, the rest raw (summed apart first: the tally then only meets a row or two per service point).
+
+    A group of under half the installation reads its members' rows by id (an array constant: an index scan,
+    or a hashed filter); a larger one reads every service point's rows (cheaper than filtering row by row)
+    and the tally drops those of other groups."""
+    pieces = (
+        Pieces(raw=[(group.start, group.end)])
+        if from_raw_rows
+        else split(group.start, group.end, ZoneInfo(group.timezone))
+    )
+    filters = aggregates.Filters(group.ids, scope.service, scope.channel)
+    union = aggregates.union_of_pieces(pieces, filters, params, prefix=f"g{i}_")
+    return sql.SQL(
+        "SELECT {i}::int, service_point_id, {nulls}, {sums} FROM ({union}) AS u GROUP BY service_point_id"
+    ).format(
+        i=sql.Literal(i),
+        nulls=sql.SQL(", ").join(sql.SQL("NULL") for _ in _MEMBER),
+        sums=_SUMS,
+        union=union,
+    )
+
+
+def _statement(
+    groups: list[_Group],
+    scope: Scope,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    from_raw_rows: bool = False,
+) -> tuple[sql.Composed, Params]:
+    """The overview's statement: one row per service point in scope (a page of them), worst first.
+
+    Service points meet their counts in one aggregate (member rows and count rows, grouped by group and
+    service point), never in a join: right after a large load (a first day, a restore, a backfill) the
+    planner's statistics still describe small tables, and a join of points to counts was then planned as
+    a nested loop re-reading every count for every service point (bench/overview_stale.py)."""
+    params = Params(limit=limit, offset=offset)
+    values, tallies = [], []
+    for i, g in enumerate(groups):
+        values.append(
+            sql.SQL("({i}::int, {zone}::text, {window}::int, {start}::timestamptz, {end}::timestamptz)").format(
+                i=sql.Literal(i),
+                zone=params.add(f"g{i}_timezone", g.timezone),
+                window=params.add(f"g{i}_window_days", g.window_days),
+                start=params.add(f"g{i}_start", g.start),
+                end=params.add(f"g{i}_end", g.end),
+            )
+        )
+        tallies.append(_tally_rows(i, g, scope, params, from_raw_rows))
+    sparse, total = sql.SQL(""), sql.SQL("")
+    if scope.service or scope.channel:  # a filtered view lists only service points that have such ratings
+        sparse = sql.SQL(" WHERE positive + neutral + negative + misuse > 0")
+        total = sql.SQL(", count(*) OVER () AS total_rows")
+    face = ("positive", "neutral", "negative")
+    member = sql.SQL(", ").join(sql.Identifier("g" if c.startswith("period_") else "pts", c) for c in _MEMBER)
+    query = sql.SQL(
+        "WITH g (grp, timezone, window_days, period_start, period_end) AS (VALUES {values}),"
+        " members AS (SELECT g.grp, pts.id, {member}, 0 AS positive, 0 AS neutral, 0 AS negative, 0 AS misuse"
+        "  FROM ({points}) AS pts"
+        "  JOIN g ON g.timezone = pts.timezone AND (g.window_days = 0 OR g.window_days = pts.t_window_days)),"
+        " judged AS (SELECT grp, id, {kept}, {sums} FROM (SELECT * FROM members UNION ALL {tallies}) AS tally"
+        "  GROUP BY grp, id HAVING count(org_id) > 0),"
+        " bounded AS (SELECT judged.*, {bounds} FROM judged{sparse}),"
+        " ranked AS (SELECT bounded.*, {severity}{total} FROM bounded)"
+        " SELECT shown.*, {verdict}, {intervals}, sp.name, sp.site_id, s.region"
+        " FROM (SELECT * FROM ranked ORDER BY {worst}, id LIMIT %(limit)s OFFSET %(offset)s) AS shown"
+        " JOIN service_points sp ON sp.id = shown.id LEFT JOIN sites s ON s.id = sp.site_id"
+        " ORDER BY {worst}, shown.id"
+    ).format(
+        values=sql.SQL(", ").join(values),
+        member=member,
+        points=_points(scope, params),
+        kept=sql.SQL(", ").join(sql.SQL("max({c}) AS {c}").format(c=sql.Identifier(c)) for c in _MEMBER),
+        sums=_SUMS,
+        tallies=sql.SQL(" UNION ALL ").join(tallies),
+        bounds=flags.bound_columns(*face),
+        sparse=sparse,
+        severity=flags.severity_column(*face, "t"),
+        total=total,
+        verdict=flags.verdict_columns(*face, "t"),
+        intervals=flags.interval_columns(*face),
+        worst=flags.WORST_FIRST,
+    )
+    return query, params
+
+
+async def statement(
+    conn: AsyncConnection[Any], scope: Scope, period: Period | None, now: datetime, limit: int | None
+) -> tuple[sql.Composed, Params] | None:
+    """The statement `overview` runs for the first page of this view (None: nothing in scope), to EXPLAIN."""
+    groups = await _groups(conn, scope, period, now, None)
+    return _statement(groups, scope, limit=limit) if groups else None
 
 
 async def overview(
@@ -132,69 +235,7 @@ async def overview(
     groups = await _groups(conn, scope, period, now, clip)
     if not groups:
         return Overview(0, [])
-    params = Params(limit=limit, offset=offset)
-    points = _points(scope, params)
-    values, counts = [], []
-    for i, g in enumerate(groups):
-        zone, window = params.add(f"g{i}_timezone", g.timezone), params.add(f"g{i}_window_days", g.window_days)
-        values.append(
-            sql.SQL("({i}::int, {zone}::text, {window}::int, {start}::timestamptz, {end}::timestamptz)").format(
-                i=sql.Literal(i),
-                zone=zone,
-                window=window,
-                start=params.add(f"g{i}_start", g.start),
-                end=params.add(f"g{i}_end", g.end),
-            )
-        )
-        pieces = Pieces(raw=[(g.start, g.end)]) if from_raw_rows else split(g.start, g.end, ZoneInfo(g.timezone))
-        filters = aggregates.Filters(None, scope.service, scope.channel)
-        union = aggregates.union_of_pieces(pieces, filters, params, prefix=f"g{i}_")
-        # Most of the installation: summing every row and keeping ours beats filtering row by row.
-        keep: sql.Composable = sql.SQL("")
-        if len(groups) > 1 or 2 * g.members < g.everywhere:
-            keep = sql.SQL(
-                " WHERE service_point_id IN (SELECT id FROM pts WHERE timezone = {zone}"
-                " AND ({window} = 0 OR t_window_days = {window}))"
-            ).format(zone=zone, window=window)
-        counts.append(
-            sql.SQL(
-                "SELECT {i}::int AS grp, service_point_id, sum(positive)::bigint AS positive,"
-                " sum(neutral)::bigint AS neutral, sum(negative)::bigint AS negative, sum(misuse)::bigint AS misuse"
-                " FROM ({union}) AS u{keep} GROUP BY service_point_id"
-            ).format(i=sql.Literal(i), union=union, keep=keep)
-        )
-    sparse, total = sql.SQL(""), sql.SQL("")
-    if scope.service or scope.channel:  # a filtered view lists only service points that have such ratings
-        sparse = sql.SQL(" WHERE positive + neutral + negative + misuse > 0")
-        total = sql.SQL(", count(*) OVER () AS total_rows")
-    face = ("positive", "neutral", "negative")
-    query = sql.SQL(
-        "WITH pts AS ({points}),"
-        " g (grp, timezone, window_days, period_start, period_end) AS (VALUES {values}),"
-        " counts AS ({counts}),"
-        " judged AS ("
-        "  SELECT pts.*, g.period_start, g.period_end, coalesce(c.positive, 0) AS positive,"
-        "  coalesce(c.neutral, 0) AS neutral, coalesce(c.negative, 0) AS negative, coalesce(c.misuse, 0) AS misuse"
-        "  FROM pts JOIN g ON g.timezone = pts.timezone AND (g.window_days = 0 OR g.window_days = pts.t_window_days)"
-        "  LEFT JOIN counts c ON c.grp = g.grp AND c.service_point_id = pts.id),"
-        " bounded AS (SELECT judged.*, {bounds} FROM judged{sparse}),"
-        " ranked AS (SELECT bounded.*, {severity}{total} FROM bounded)"
-        " SELECT shown.*, {verdict}, {intervals}, sp.name, sp.site_id, s.region"
-        " FROM (SELECT * FROM ranked ORDER BY {worst}, id LIMIT %(limit)s OFFSET %(offset)s) AS shown"
-        " JOIN service_points sp ON sp.id = shown.id LEFT JOIN sites s ON s.id = sp.site_id"
-        " ORDER BY {worst}, shown.id"
-    ).format(
-        points=points,
-        values=sql.SQL(", ").join(values),
-        counts=sql.SQL(" UNION ALL ").join(counts),
-        bounds=flags.bound_columns(*face),
-        sparse=sparse,
-        severity=flags.severity_column(*face, "t"),
-        total=total,
-        verdict=flags.verdict_columns(*face, "t"),
-        intervals=flags.interval_columns(*face),
-        worst=flags.WORST_FIRST,
-    )
+    query, params = _statement(groups, scope, limit=limit, offset=offset, from_raw_rows=from_raw_rows)
     async with conn.cursor(row_factory=dict_row) as cursor:
         # Never prepared: a generic plan, blind to the period and the scope, can take minutes here.
         await cursor.execute(query, params, prepare=False)
