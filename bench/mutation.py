@@ -62,13 +62,6 @@ EQUIVALENT: dict[str, str] = {
     **{f"collector.store.aggregates.x_series__mutmut_{n}": DATE_CASE for n in (23, 27, 31)},
     "collector.store.admission.x_register__mutmut_50": "`service or new`: a service already known is inserted"
     " again, and ON CONFLICT DO NOTHING keeps the row as it was",
-    **{
-        f"collector.api.security.x_authenticate__mutmut_{n}": "another name for the one bucket of failures from"
-        " requests without a client address"
-        for n in (5, 6)
-    },
-    "collector.api.security.x_authenticate__mutmut_17": "`found` before any lookup: read only when a token matched,"
-    " and then set by the lookup",
     "collector.api.security.x_new_key__mutmut_10": "`token_urlsafe(None)` draws its default, 32 bytes: the same",
     "kiosk.core.outbox_view.x_peek__mutmut_4": URI,
     "kiosk.core.outbox_view.x_peek__mutmut_7": URI,
@@ -89,10 +82,10 @@ WORDED: dict[str, tuple[str, ...]] = {
         "Authentication required",
         "Not allowed for this key",
         "Too many requests",
-        "too many failed authentications",
         "send an API key as `Authorization: Bearer mlf_...`",
         "the API key is unknown, malformed or revoked",
     ),
+    "collector.api.auth_failures": ("Too many requests", "too many failed authentications"),
     "collector.api.scope": ("Not allowed for this key", "Organisation not found", "Service point not found"),
     "collector.api.privacy": ("Finer than this key may see",),
     "kiosk.core.outbox": (

@@ -206,10 +206,13 @@ class CollectorSettings(AlertSettings, BaseSettings):
         description="Finest time a reader key sees: no count for a shorter span, no bucket still open.",
     )
     rate_limit: Annotated[str, AfterValidator(_valid_rate)] = Field(
-        default="1200/minute", description="Requests per API key, e.g. `1200/minute`, `50/second`."
+        default="1200/minute",
+        description="Requests per API key, e.g. `1200/minute`, `50/second`, counted by each process on its own.",
     )
     auth_failure_limit: Annotated[str, AfterValidator(_valid_rate)] = Field(
-        default="60/minute", description="Failed authentications per client address."
+        default="60/minute",
+        description="Failed authentications (API keys, board sign-ins) per client address, counted in the "
+        "database for every collector process.",
     )
     board_session_hours: float = Field(
         default=12, gt=0, le=24 * 30, description="The board: a sign-in lasts this long (sign-out ends it sooner)."

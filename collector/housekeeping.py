@@ -1,5 +1,6 @@
 """The collector's housekeeping thread: storage layout at start, then expiry of old rows every hour (ratings,
-quarantine, enrolment codes and audit past their retention; enrolment attempts past their window)."""
+quarantine, enrolment codes and audit past their retention; failed enrolments and authentications past their
+window)."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import threading
 
 import psycopg
 
+from collector.api import auth_failures
+from collector.api.auth_failures import AuthFailures
 from collector.config import CollectorSettings
-from collector.enrolment.limits import KIND, EnrolmentLimits
+from collector.enrolment import limits
+from collector.enrolment.limits import EnrolmentLimits
 from collector.store import attempts, enrolment
 from collector.store.maintenance import Backend, StoragePolicy, prune, setup_storage
 
@@ -54,8 +58,12 @@ class Housekeeper:
         with psycopg.connect(s.database_conninfo(), connect_timeout=10, autocommit=True) as conn:
             deleted = prune(conn, self.backend, s.raw_retention_days, s.quarantine_retention_days)
             deleted |= enrolment.prune(conn, s.enrol_retention_days)
-            window = EnrolmentLimits(s.enrol_failure_limit, s.enrol_failure_limit_total).longest
-            return deleted | {"limited_attempts": attempts.prune(conn, KIND, window)}
+            enrolments = EnrolmentLimits(s.enrol_failure_limit, s.enrol_failure_limit_total).longest
+            failures = AuthFailures(s.auth_failure_limit).longest
+            attempted = attempts.prune(conn, limits.KIND, enrolments) + attempts.prune(
+                conn, auth_failures.KIND, failures
+            )
+            return deleted | {"limited_attempts": attempted}
 
     def _run(self) -> None:
         wait = FIRST_RUN_S

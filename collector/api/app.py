@@ -18,6 +18,7 @@ from collector.alerts.evaluate import evaluate
 from collector.alerts.evaluation_thread import Evaluate
 from collector.alerts.service import Alerting
 from collector.api import problems
+from collector.api.auth_failures import AuthFailures
 from collector.api.ingest_port import IngestPort, ProcessRole
 from collector.api.routes import (
     actions,
@@ -127,7 +128,8 @@ def create_app(
         pool = AsyncConnectionPool(conninfo, min_size=1, max_size=10, open=False, kwargs=connection)
         await pool.open(wait=True, timeout=15)
         app.state.pool, app.state.settings, app.state.ingest = pool, settings, ingest
-        app.state.rate_limits = RateLimits(settings.rate_limit, settings.auth_failure_limit)
+        app.state.rate_limits = RateLimits(settings.rate_limit)  # per process: see collector/api/security.py
+        app.state.auth_failures = AuthFailures(settings.auth_failure_limit)  # in the database, for all processes
         task: asyncio.Task[None] | None = None
 
         async def connect() -> psycopg.AsyncConnection[Any]:  # the alert evaluation's own, on its own loop

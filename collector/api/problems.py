@@ -125,7 +125,7 @@ AUTH_RESPONSES: dict[int | str, dict[str, Any]] = {
     ),
     403: _problem("The key's role does not allow this"),
     429: _problem(
-        "Rate limit reached",
+        "The key's rate limit reached, or too many failed authentications from this address",
         {"Retry-After": {"description": "Seconds to wait", "schema": {"type": "integer"}}},
     ),
     **PROBLEM_RESPONSES,

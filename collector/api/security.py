@@ -11,6 +11,9 @@ channels, `.../ratings` for kiosks that cannot use MQTT); `served` may only post
 (`POST /v1/organisations/{org}/citizens-served`), for queue-ticket systems. A key may be bound to one
 organisation: it then sees nothing of the others (`collector.api.scope`); an ingest key may be bound to one
 service point of it, and then sends only its ratings.
+
+Failed authentications are limited per client address in the database, for every process at once
+(collector/api/auth_failures.py); the requests of a valid key per key, in this process's memory (`RateLimits`).
 """
 
 from __future__ import annotations
@@ -30,9 +33,10 @@ from limits import parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 
+from collector.api.attempt_limits import source_of
+from collector.api.auth_failures import AuthFailures
 from collector.api.deps import PoolDep
 from collector.api.problems import ProblemError
-from collector.store import keys
 from collector.store.scope import OrgScope
 
 Role = Literal["admin", "reader", "ingest", "served"]
@@ -85,30 +89,26 @@ def digest(secret: str) -> bytes:
 
 
 class RateLimits:
-    """Moving-window limits per API key, and per client address for failed authentications."""
+    """Moving-window limits of the requests per API key, in this process's memory: a key's budget is per
+    process (N API processes give a key N times `COLLECTOR_RATE_LIMIT`), but a request costs no database
+    write. Failed authentications are counted in the database instead (collector/api/auth_failures.py)."""
 
-    def __init__(self, per_key: str, per_failure: str) -> None:
+    def __init__(self, per_key: str) -> None:
         self._limiter = MovingWindowRateLimiter(MemoryStorage())
-        self._per_key, self._per_failure = parse(per_key), parse(per_failure)
+        self._per_key = parse(per_key)
 
-    def _check(self, item: object, key: str, what: str) -> None:
-        if self._limiter.hit(item, key):  # type: ignore[arg-type]
+    def request(self, key_id: str) -> None:
+        if self._limiter.hit(self._per_key, f"key:{key_id}"):
             return
-        stats = self._limiter.get_window_stats(item, key)  # type: ignore[arg-type]
+        stats = self._limiter.get_window_stats(self._per_key, f"key:{key_id}")
         wait = max(1, math.ceil(stats.reset_time - time.time()))
         raise ProblemError(
             429,
             "rate-limited",
             "Too many requests",
-            f"{what}; retry in {wait} s",
+            f"rate limit of {self._per_key} per key reached; retry in {wait} s",
             headers={"Retry-After": str(wait)},
         )
-
-    def request(self, key_id: str) -> None:
-        self._check(self._per_key, f"key:{key_id}", f"rate limit of {self._per_key} per key reached")
-
-    def failure(self, client: str) -> None:
-        self._check(self._per_failure, f"fail:{client}", "too many failed authentications from this address")
 
 
 def _unauthorized(detail: str, error: str | None) -> ProblemError:
@@ -121,20 +121,18 @@ async def authenticate(
     pool: PoolDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer)],
 ) -> Principal:
-    limits: RateLimits = request.app.state.rate_limits
-    client = request.client.host if request.client else "unknown"
-    if credentials is None:
-        limits.failure(client)
-        raise _unauthorized("send an API key as `Authorization: Bearer mlf_...`", None)
-    match = TOKEN.match(credentials.credentials)
-    found = None
-    if match:
-        async with pool.connection() as conn:
-            found = await keys.find(conn, match.group(1))
-    if match is None or found is None or not hmac.compare_digest(found.secret_sha256, digest(match.group(2))):
-        limits.failure(client)
-        raise _unauthorized("the API key is unknown, malformed or revoked", "invalid_token")
+    failures: AuthFailures = request.app.state.auth_failures
+    match = TOKEN.match(credentials.credentials) if credentials is not None else None
+    async with pool.connection() as conn:
+        client = await failures.client(conn, source_of(request))
+        found = await failures.key(conn, client, match.group(1)) if match else None
+        if match is None or found is None or not hmac.compare_digest(found.secret_sha256, digest(match.group(2))):
+            await failures.failed(conn, client)
+            if credentials is None:
+                raise _unauthorized("send an API key as `Authorization: Bearer mlf_...`", None)
+            raise _unauthorized("the API key is unknown, malformed or revoked", "invalid_token")
     principal = Principal(match.group(1), found.role, found.org, found.service_point)  # type: ignore[arg-type]
+    limits: RateLimits = request.app.state.rate_limits
     limits.request(principal.key_id)
     return principal
 

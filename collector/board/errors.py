@@ -37,7 +37,7 @@ def wants_page(request: Request) -> bool:
     return on_board(request) and request.query_params.get("format") != "json"
 
 
-def _error_page(request: Request, status: int, detail: str | None, headers: dict[str, str] | None = None) -> Response:
+def error_page(request: Request, status: int, detail: str | None, headers: dict[str, str] | None = None) -> Response:
     return render.html(
         request,
         "error.html",
@@ -74,20 +74,20 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ProblemError)
     async def _problem(request: Request, exc: ProblemError) -> Response:
         if wants_page(request):
-            return _error_page(request, exc.status, exc.detail, dict(exc.headers) if exc.headers else None)
+            return error_page(request, exc.status, exc.detail, dict(exc.headers) if exc.headers else None)
         return await previous[ProblemError](request, exc)
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(request: Request, exc: RequestValidationError) -> Response:
         if wants_page(request):
             fields = ", ".join(str(e.get("loc", ("?",))[-1]) for e in exc.errors()[:5])
-            return _error_page(request, 422, fields)
+            return error_page(request, 422, fields)
         return await previous[RequestValidationError](request, exc)
 
     @app.exception_handler(HTTPException)
     async def _http(request: Request, exc: HTTPException) -> Response:
         if wants_page(request) and exc.status_code in (404, 405):
-            return _error_page(request, 404, None)
+            return error_page(request, 404, None)
         return await previous[HTTPException](request, exc)
 
 

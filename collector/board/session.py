@@ -43,10 +43,6 @@ def new_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-def client_of(request: Request) -> str:
-    return request.client.host if request.client else "unknown"
-
-
 async def key_of(conn: AsyncConnection[Any], pasted: str) -> Principal | None:
     """The principal of a pasted API key that may sign in (reader or admin, active), else None."""
     match = TOKEN.match(pasted.strip())

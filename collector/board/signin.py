@@ -1,4 +1,8 @@
-"""Signing in and out, the language switch, and the board's own files (styles, script, faces)."""
+"""Signing in and out, the language switch, and the board's own files (styles, script, faces).
+
+A sign-in (a pasted key, a one-time link) is an authentication like an API request's: its failures count
+against the client address's limit that every collector process shares (collector/api/auth_failures.py);
+past it the page says, in the reader's language, how long to wait (429, `Retry-After`)."""
 
 from __future__ import annotations
 
@@ -8,17 +12,21 @@ from urllib.parse import parse_qs, urlsplit
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import RedirectResponse, Response
 
+from collector.api.attempt_limits import source_of, wait_seconds
+from collector.api.auth_failures import AuthFailures
 from collector.api.deps import PoolDep, SettingsDep
 from collector.api.problems import ProblemError
-from collector.api.security import RateLimits
-from collector.board import render, session
+from collector.board import errors, render, session
+from collector.store.attempts import Spent
 from face_art import FACES, face_svg
-from i18n import LANGUAGES
+from i18n import LANGUAGES, N_, translator
 
 router = APIRouter(include_in_schema=False)
 MAX_FORM = 4096
 STATIC = {"board.css": "text/css; charset=utf-8", "board.js": "text/javascript; charset=utf-8"}
 STATIC_CACHE = {"Cache-Control": "public, max-age=3600"}
+# Translators: the board's sign-in page, after too many failed sign-ins from one address (HTTP 429).
+LOCKED = N_("Too many failed sign-ins from this address. Try again in {seconds} s.")
 
 
 def local_path(target: str | None) -> str:
@@ -45,6 +53,12 @@ def _redirect(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303, headers=render.PRIVATE)
 
 
+def _locked(request: Request, spent: Spent) -> Response:
+    wait = wait_seconds(spent)
+    detail = translator(render.language(request))(LOCKED, seconds=wait)
+    return errors.error_page(request, 429, detail, {"Retry-After": str(wait)})
+
+
 @router.get("/board/sign-in")
 async def sign_in_form(
     request: Request,
@@ -55,13 +69,16 @@ async def sign_in_form(
     notice: str | None = Query(default=None, pattern=r"^(signed-out|expired)$"),
 ) -> Response:
     if link is not None:
+        failures: AuthFailures = request.app.state.auth_failures
         async with pool.connection() as conn:
+            attempt = await failures.begin(conn, source_of(request))
+            if isinstance(attempt, Spent):
+                return _locked(request, attempt)
             key_id = await session.use_link(conn, link)
             if key_id is not None:
                 token, expires = await session.start(conn, key_id, settings.board_session_hours)
+            await failures.ended(conn, attempt, succeeded=key_id is not None)
         if key_id is None:
-            limits: RateLimits = request.app.state.rate_limits
-            limits.failure(session.client_of(request))
             return render.html(request, "sign_in.html", None, status=400, notice="dead-link", next="/board")
         response = _redirect("/board")  # a clean URL: the used link leaves the address bar
         session.set_cookie(request, response, token, expires)
@@ -76,13 +93,16 @@ async def sign_in(request: Request, pool: PoolDep, settings: SettingsDep) -> Res
     form = parse_qs(body[:MAX_FORM].decode("utf-8", "replace"), max_num_fields=4)
     pasted = (form.get("key") or [""])[0]
     target = local_path((form.get("next") or [""])[0])
+    failures: AuthFailures = request.app.state.auth_failures
     async with pool.connection() as conn:
+        attempt = await failures.begin(conn, source_of(request))
+        if isinstance(attempt, Spent):
+            return _locked(request, attempt)
         principal = await session.key_of(conn, pasted)
         if principal is not None:
             token, expires = await session.start(conn, principal.key_id, settings.board_session_hours)
+        await failures.ended(conn, attempt, succeeded=principal is not None)
     if principal is None:
-        limits: RateLimits = request.app.state.rate_limits
-        limits.failure(session.client_of(request))
         return render.html(request, "sign_in.html", None, status=401, notice="bad-key", next=target)
     response = _redirect(target)
     session.set_cookie(request, response, token, expires)

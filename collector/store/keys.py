@@ -1,5 +1,6 @@
 """API keys at rest: id, role, optional organisation and service point, SHA-256 of the secret (see
-collector/api/security.py). Every function but `find` takes the caller's organisation scope."""
+collector/api/security.py). Every function but `find` and `find_unless_spent` takes the caller's organisation
+scope."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 from psycopg import AsyncConnection, errors
 
+from collector.store import attempts
 from collector.store.registry import RegistryError, Row, not_found, rows
 from collector.store.scope import OrgScope
 
@@ -29,7 +31,32 @@ async def find(conn: AsyncConnection[Any], key_id: str) -> StoredKey | None:
     )
     if not found:
         return None
-    r = found[0]
+    return _stored(found[0])
+
+
+FIND_UNLESS_SPENT = f"""
+SELECT role, org_id, service_point_id, secret_sha256, {attempts.SPENT} AS spent
+FROM api_keys WHERE id = %(id)s AND revoked_at IS NULL
+"""  # noqa: S608 - the fragment is a constant of ours
+
+
+async def find_unless_spent(
+    conn: AsyncConnection[Any], key_id: str, kind: attempts.Kind, client: bytes, per_client: attempts.Limit
+) -> StoredKey | attempts.Spent | None:
+    """The active key with this id, unless `client`'s attempts of `kind` fill its limit: then that limit (with
+    the wait). One round trip, as `find`, when they do not. With no such key the limit is not read here: the
+    caller counts that failure, and learns then whether there was room for it."""
+    found = await rows(conn, FIND_UNLESS_SPENT, {"id": key_id, **attempts.spent_params(kind, client, per_client)})
+    if not found:
+        return None
+    if found[0]["spent"]:
+        full = await attempts.spent(conn, kind, client, per_client)
+        if full is not None:
+            return full
+    return _stored(found[0])
+
+
+def _stored(r: Row) -> StoredKey:
     return StoredKey(r["role"], r["org_id"], r["service_point_id"], bytes(r["secret_sha256"]))
 
 

@@ -19,8 +19,8 @@ import psycopg
 from fastapi.testclient import TestClient
 
 from collector.api.app import create_app
+from collector.api.attempt_limits import client_key
 from collector.enrolment.codes import new_code
-from collector.enrolment.limits import client_key
 from collector.housekeeping import Housekeeper
 from collector.store import attempts
 from collector.store.attempts import Limit, Spent

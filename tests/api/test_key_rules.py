@@ -59,27 +59,22 @@ def complete(problem: ProblemError) -> None:
     assert problem.detail.strip()
 
 
-def test_each_key_has_its_own_budget_and_failures_their_own() -> None:
-    limits = RateLimits("2/minute", "1/minute")
+def test_each_key_has_its_own_budget() -> None:
+    """Per key, in the process's memory (failed authentications: tests/api/test_auth_failure_limits.py)."""
+    limits = RateLimits("2/minute")
     limits.request("k1")
     limits.request("k1")
     limits.request("k2")
-    limits.failure("10.0.0.1")
-    limits.failure("10.0.0.2")
     too_many = refused(limits.request, "k1")
     assert (too_many.status, too_many.kind) == (429, "rate-limited")
     assert too_many.headers is not None
     assert 55 <= int(too_many.headers["Retry-After"]) <= 60
     assert "per key" in str(too_many.detail)
     limits.request("k2")
-    failing = refused(limits.failure, "10.0.0.1")
-    assert (failing.status, failing.kind) == (429, "rate-limited")
-    assert "failed authentications" in str(failing.detail)
-    limits.request("10.0.0.1")  # a key's budget is not an address's failures
 
 
 def test_a_short_window_says_retry_in_a_second() -> None:
-    limits = RateLimits("1/second", "1/second")
+    limits = RateLimits("1/second")
     limits.request("k1")
     too_many = refused(limits.request, "k1")
     assert too_many.headers == {"Retry-After": "1"}
@@ -87,7 +82,7 @@ def test_a_short_window_says_retry_in_a_second() -> None:
 
 
 def test_retry_after_counts_from_the_keys_oldest_request_in_the_window() -> None:
-    limits = RateLimits("2 per 3 seconds", "1/minute")
+    limits = RateLimits("2 per 3 seconds")
     limits.request("k1")
     time.sleep(1.2)
     limits.request("k1")
