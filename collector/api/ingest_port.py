@@ -49,5 +49,6 @@ class IngestPort(Protocol):
     def publish_watermarks(self, result: WriteResult) -> None:
         """Publish the kiosks' ack watermarks after ratings were stored over HTTP."""
 
-    def publish_config(self, topic: str, payload: bytes) -> None:
-        """Publish a kiosk's config (retained) on the pipeline's MQTT connection."""
+    def publish_config(self, topic: str, payload: bytes) -> bool:
+        """Publish a kiosk's config (retained) on the pipeline's MQTT connection; False if the MQTT client
+        refused it (all its packet ids await the broker's PUBACK): not published, offer it again later."""

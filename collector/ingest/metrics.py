@@ -80,6 +80,14 @@ class IngestMetrics:
         self.writer_restarts = Counter(
             "mlf_ingest_writer_restarts", "Writer threads that died and were restarted (each a bug).", registry=r
         )
+        self.publishes_refused = Counter(
+            "mlf_mqtt_publishes_refused",
+            "Times the MQTT client refused a publish of ours, all its packet ids awaiting the broker's PUBACK "
+            "(under an ingest backlog), by kind (ack: watermarks; config: kiosk configurations). What was refused, "
+            "and what was to follow it, is offered again later.",
+            ["kind"],
+            registry=r,
+        )
         self.last_commit = Gauge(
             "mlf_ingest_last_commit_timestamp_seconds", "Unix time of the last committed batch.", registry=r
         )

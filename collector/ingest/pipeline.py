@@ -86,10 +86,14 @@ class IngestPipeline:
         self._acker.join(timeout=10)
         self.housekeeper.stop()
 
-    def publish_config(self, topic: str, payload: bytes) -> None:
-        """A kiosk's config, on our own connection (QoS and retain as the protocol says)."""
+    def publish_config(self, topic: str, payload: bytes) -> bool:
+        """A kiosk's config, on our own connection (QoS and retain as the protocol says); False when the
+        transport refused it (see `_publish_watermarks`): the caller offers it again later."""
         spec = spec_for(TopicKind.CONFIG)
-        self.transport.publish(topic, payload, spec.qos, spec.retain)
+        if self.transport.publish(topic, payload, spec.qos, spec.retain):
+            return True
+        self.metrics.publishes_refused.labels("config").inc()
+        return False
 
     def publish_watermarks(self, result: WriteResult) -> None:
         """Watermarks of a write made elsewhere (HTTP ingest), published by the acker like ours: never lower."""
@@ -234,6 +238,7 @@ class IngestPipeline:
                 self._published[key] = seq
             if taken < len(chunk):
                 refused = dict(items[start + taken :])
+                self.metrics.publishes_refused.labels("ack").inc()
                 log.info("%d ack watermark(s) wait: the MQTT client awaits the broker's PUBACKs", len(refused))
                 return refused
         return {}

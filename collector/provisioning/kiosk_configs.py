@@ -1,14 +1,17 @@
 """Each kiosk's `KioskConfig`, built from the registry; a new revision whenever its content changes.
 
 The revision is bumped in the database (row lock, one transaction), so several collectors agree on it;
-publishing the same retained config twice is harmless.
+publishing the same retained config twice is harmless. A config is noted as published only once the MQTT
+client took it: one it refused (all its packet ids await the broker's PUBACK, as under an ingest backlog)
+stays unpublished in the database and is offered again at the next pass, by whichever collector runs it.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Collection
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -21,7 +24,8 @@ from protocol.messages import ReasonOption, ServiceOption
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[str, bytes], None]
+Publish = Callable[[str, bytes], bool]
+"""(topic, payload) -> whether the MQTT client took it (False: try again later): `IngestPort.publish_config`."""
 MAX_REASONS = 8
 
 
@@ -63,8 +67,23 @@ Memo = dict[str, tuple[bytes, str]]
 runs, so that a fleet whose configs did not change costs a dictionary lookup per kiosk, not a build."""
 
 
-def sync(conn: psycopg.Connection[Any], publish: Publish, everything: bool = False, memo: Memo | None = None) -> int:
-    """Bump revisions of changed configs and publish them (all of them with `everything`). Returns how many."""
+@dataclass(frozen=True)
+class Synced:
+    published: list[str]
+    """Kiosks whose config the MQTT client took (noted as published)."""
+    waiting: list[str]
+    """Kiosks whose config it refused, or was not offered after a refusal: not noted as published."""
+
+
+def sync(
+    conn: psycopg.Connection[Any],
+    publish: Publish,
+    everything: bool = False,
+    memo: Memo | None = None,
+    again: Collection[str] = (),
+) -> Synced:
+    """Bump revisions of changed configs and publish them, with those not yet published (all of them with
+    `everything`; also those of the kiosks `again`, e.g. the ones still waiting from the last pass)."""
     provisioning.complete_registry(conn)
     reasons, services = _catalogues(conn)
     memo = {} if memo is None else memo
@@ -89,7 +108,8 @@ def sync(conn: psycopg.Connection[Any], publish: Publish, everything: bool = Fal
         )
         key = hashlib.blake2b(inputs.encode(), digest_size=16).digest()
         known = memo.get(row["id"])
-        if known is not None and known[0] == key and known[1] == row["config_digest"] and not everything:
+        pending = row["published_at"] is None or row["id"] in again
+        if known is not None and known[0] == key and known[1] == row["config_digest"] and not (everything or pending):
             continue
         try:
             probe = build(row, reasons.get(org, []), services, 1)
@@ -98,13 +118,16 @@ def sync(conn: psycopg.Connection[Any], publish: Publish, everything: bool = Fal
             continue
         digest = hashlib.sha256(encode(probe)).hexdigest()
         memo[row["id"]] = (key, digest)
-        if digest != row["config_digest"] or everything:
+        if digest != row["config_digest"] or everything or pending:
             outgoing.append((row, probe, digest))
     revisions = provisioning.new_revisions(
         conn, {row["id"]: digest for row, _, digest in outgoing if digest != row["config_digest"]}
     )
-    for row, probe, _ in outgoing:
+    taken: dict[str, str] = {}
+    for row, probe, digest in outgoing:
         config = probe.model_copy(update={"revision": revisions.get(row["id"], row["config_revision"])})
-        publish(build_topic(row["org_id"], row["id"], TopicKind.CONFIG), encode(config))
-    provisioning.published(conn, [row["id"] for row, _, _ in outgoing], datetime.now(UTC))
-    return len(outgoing)
+        if not publish(build_topic(row["org_id"], row["id"], TopicKind.CONFIG), encode(config)):
+            break  # the client is full: the rest would be refused too
+        taken[row["id"]] = digest
+    provisioning.published(conn, taken, datetime.now(UTC))
+    return Synced(list(taken), [row["id"] for row, _, _ in outgoing if row["id"] not in taken])

@@ -2,7 +2,7 @@
 
 At start it writes the broker files and republishes every kiosk's retained config (so a lost retained
 message heals); then every `provisioning_interval_s`, or at once when the API pokes it, it does the same
-for what changed.
+for what changed, and offers again the configs the MQTT client refused last time.
 """
 
 from __future__ import annotations
@@ -22,6 +22,8 @@ from collector.store import provisioning
 log = logging.getLogger(__name__)
 
 REPUBLISH_ALL_EVERY_S = 3600.0
+NAMED_IN_LOG = 5
+"""Kiosks named in the log line about configs waiting (the others counted)."""
 
 
 def sync_broker_files(
@@ -59,6 +61,8 @@ class Reconciler:
         self._last_full = 0.0
         self._reload_pending = False
         self._memo: kiosk_configs.Memo = {}
+        self._waiting: list[str] = []
+        """Kiosks whose config the MQTT client refused at the last pass: offered again at the next."""
 
     def poke(self) -> None:
         """Something changed: reconcile now rather than at the next interval."""
@@ -74,13 +78,30 @@ class Reconciler:
             except broker_files.BrokerReloadError as exc:  # configs still go out; the reload is retried
                 self._reload_pending, failed_reload = True, exc
             if self._publish is not None:
-                n = kiosk_configs.sync(conn, self._publish, everything=everything, memo=self._memo)
-                if n:
-                    log.info("published %d kiosk configuration(s)", n)
+                synced = kiosk_configs.sync(
+                    conn, self._publish, everything=everything, memo=self._memo, again=self._waiting
+                )
+                self._waiting = synced.waiting
+                if synced.published:
+                    log.info("published %d kiosk configuration(s)", len(synced.published))
+                if synced.waiting:
+                    self._log_waiting(synced.waiting)
         if everything:
             self._last_full = time.monotonic()
         if failed_reload is not None:
             raise failed_reload
+
+    def _log_waiting(self, kiosks: list[str]) -> None:
+        named = ", ".join(kiosks[:NAMED_IN_LOG]) + (
+            f" and {len(kiosks) - NAMED_IN_LOG} more" if kiosks[NAMED_IN_LOG:] else ""
+        )
+        log.warning(
+            "%d kiosk configuration(s) not published yet (%s): the collector's MQTT client refused them, its "
+            "messages all await the broker's acknowledgement (an ingest backlog?); offered again within %.0f s",
+            len(kiosks),
+            named,
+            self._settings.provisioning_interval_s,
+        )
 
     async def now(self) -> None:
         """Reconcile before returning, e.g. so a kiosk registered by the API can connect right after."""

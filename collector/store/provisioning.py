@@ -4,7 +4,7 @@ reconciler runs in a thread of its own."""
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +16,7 @@ from collector.store.registry import DEFAULT_REASONS
 
 KIOSKS = """
 SELECT k.id, k.org_id, k.service_point_id, sp.channel::text AS channel, s.services, s.languages, s.cooldown_s,
-       s.config_revision, s.config_digest
+       s.config_revision, s.config_digest, s.published_at
 FROM kiosks k JOIN kiosk_settings s ON s.kiosk_id = k.id JOIN service_points sp ON sp.id = k.service_point_id
 ORDER BY k.id
 """
@@ -62,15 +62,17 @@ def services(conn: psycopg.Connection[Any]) -> list[tuple[str, str, str, str | N
 
 
 def kiosks(conn: psycopg.Connection[Any]) -> list[dict[str, Any]]:
-    """Every kiosk at a service point, with its settings and the revision and digest of its last config."""
+    """Every kiosk at a service point, with its settings and the revision, digest and publication time (None
+    while not yet published) of its last config."""
     with conn.cursor(row_factory=dict_row) as cur:
         return cur.execute(KIOSKS).fetchall()
 
 
 def new_revisions(conn: psycopg.Connection[Any], digests: Mapping[str, str]) -> dict[str, int]:
     """kiosk id -> the revision of its config with this digest: the stored one if it has this digest, else the
-    next. One transaction for all, the rows locked in id order first, so that two collectors agree on every
-    revision (the second one sees the first one's digest) and never deadlock."""
+    next, not yet published (`published_at` cleared). One transaction for all, the rows locked in id order first,
+    so that two collectors agree on every revision (the second one sees the first one's digest) and never
+    deadlock."""
     ids = sorted(digests)
     if not ids:
         return {}
@@ -80,7 +82,8 @@ def new_revisions(conn: psycopg.Connection[Any], digests: Mapping[str, str]) -> 
         )
         rows = conn.execute(
             "UPDATE kiosk_settings s SET config_digest = d.digest,"
-            " config_revision = s.config_revision + (s.config_digest IS DISTINCT FROM d.digest)::int"
+            " config_revision = s.config_revision + (s.config_digest IS DISTINCT FROM d.digest)::int,"
+            " published_at = CASE WHEN s.config_digest IS DISTINCT FROM d.digest THEN NULL ELSE s.published_at END"
             " FROM unnest(%s::text[], %s::text[]) AS d(kiosk_id, digest) WHERE s.kiosk_id = d.kiosk_id"
             " RETURNING s.kiosk_id, s.config_revision",
             (array(ids), array(digests[i] for i in ids)),
@@ -88,9 +91,13 @@ def new_revisions(conn: psycopg.Connection[Any], digests: Mapping[str, str]) -> 
     return {str(kiosk): int(revision) for kiosk, revision in rows}
 
 
-def published(conn: psycopg.Connection[Any], kiosk_ids: Collection[str], at: datetime) -> None:
-    """These kiosks' configs were published `at`."""
-    if kiosk_ids:
+def published(conn: psycopg.Connection[Any], digests: Mapping[str, str], at: datetime) -> None:
+    """These kiosks' configs (kiosk id -> the digest of the one published) were published `at`. A kiosk whose
+    config has moved on meanwhile (another collector's change) keeps its own state: that one is not published."""
+    if digests:
+        ids = sorted(digests)
         conn.execute(
-            "UPDATE kiosk_settings SET published_at = %s WHERE kiosk_id = ANY(%s::text[])", (at, array(kiosk_ids))
+            "UPDATE kiosk_settings s SET published_at = %s FROM unnest(%s::text[], %s::text[]) AS d(kiosk_id, digest)"
+            " WHERE s.kiosk_id = d.kiosk_id AND s.config_digest = d.digest",
+            (at, array(ids), array(digests[i] for i in ids)),
         )

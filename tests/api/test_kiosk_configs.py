@@ -26,8 +26,12 @@ def test_revisions_follow_changes(database_url: str, memo: kiosk_configs.Memo | 
     store(database_url, many(datetime.now(UTC) - timedelta(hours=1), {"positive": 1}), org="auto")
     sent: list[tuple[str, bytes]] = []
 
+    def publish(topic: str, payload: bytes) -> bool:
+        sent.append((topic, payload))
+        return True
+
     def sync(everything: bool = False) -> int:
-        return kiosk_configs.sync(conn, lambda t, p: sent.append((t, p)), everything=everything, memo=memo)
+        return len(kiosk_configs.sync(conn, publish, everything=everything, memo=memo).published)
 
     with psycopg.connect(database_url, autocommit=True) as conn:
         assert sync() == 1

@@ -272,3 +272,4 @@ def test_a_watermark_the_transport_refuses_is_published_later(database_url: str)
         ingest.stop()
     _, payload, *_ = [p for p in transport.publishes() if p[0] == ack_topic][-1]
     assert json.loads(payload)["seq"] == 1
+    assert ingest.metrics.registry.get_sample_value("mlf_mqtt_publishes_refused_total", {"kind": "ack"}) == 2
