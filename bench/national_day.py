@@ -185,6 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     settings = {} if args.pg_defaults else dict(SERVER_SETTINGS)
     if args.statements:
         settings["shared_preload_libraries"] = "pg_stat_statements"
+        settings["pg_stat_statements.track_planning"] = "on"
     collector = dict(setting.split("=", 1) for setting in args.collector)
     with stack("national", durable=True, autosave_s=10, pg_settings=settings, **collector) as run:
         return day(run, args, total)
@@ -267,18 +268,23 @@ def day(run: Stack, args: argparse.Namespace, total: int) -> int:
 
 
 def statements(run: Stack, n: int) -> None:
-    """Where PostgreSQL's time went: the costliest statements, with their share of the total."""
+    """Where PostgreSQL's time went: the costliest statements (executing and planning them), with their share
+    of the total."""
     with psycopg.connect(run.database_url, autocommit=True) as conn:
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         rows = conn.execute(
-            "SELECT total_exec_time, sum(total_exec_time) OVER (), calls, rows, query FROM pg_stat_statements"
-            " ORDER BY total_exec_time DESC LIMIT %s",
+            "SELECT total_exec_time + total_plan_time, sum(total_exec_time + total_plan_time) OVER (),"
+            " total_plan_time, calls, rows, query FROM pg_stat_statements"
+            " ORDER BY total_exec_time + total_plan_time DESC LIMIT %s",
             (n,),
         ).fetchall()
     print("PostgreSQL's costliest statements (pg_stat_statements):")
-    for total_ms, all_ms, calls, nrows, query in rows:
-        text = " ".join(str(query).split())[:110]
-        print(f"  {total_ms / 1000:7.1f} s {100 * total_ms / all_ms:5.1f}%  {calls:8,} calls {nrows:11,} rows  {text}")
+    for total_ms, all_ms, plan_ms, calls, nrows, query in rows:
+        text = " ".join(str(query).split())[:100]
+        print(
+            f"  {total_ms / 1000:7.1f} s {100 * total_ms / all_ms:5.1f}% (planning {plan_ms / 1000:5.1f} s)"
+            f"  {calls:8,} calls {nrows:11,} rows  {text}"
+        )
 
 
 def check(run: Stack, total: int) -> dict[str, bool]:

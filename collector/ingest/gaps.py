@@ -64,6 +64,19 @@ def account(max_seq: int, open_gaps: Sequence[Gap], seqs: Iterable[int], fresh: 
     """What accounting for `seqs` changes, given the instance's `max_seq` and open gaps (disjoint, <= max_seq);
     `fresh`: the numbers among them that came with events stored for the first time."""
     new = sorted(set(seqs))
+    fresh = list(fresh)
+    if (
+        not open_gaps
+        and new
+        and new[0] == max_seq + 1
+        and new[-1] - max_seq == len(new)
+        and all(s > max_seq for s in fresh)
+    ):  # numbers following on, none missing, none reused: nearly every instance of a busy batch
+        return SequenceUpdate(max_seq=new[-1], watermark=new[-1])
+    return _account(max_seq, open_gaps, new, fresh)
+
+
+def _account(max_seq: int, open_gaps: Sequence[Gap], new: list[int], fresh: Iterable[int]) -> SequenceUpdate:
     update = SequenceUpdate(max_seq=max_seq, watermark=0)
     update.reused = sorted(s for s in set(fresh) if s <= max_seq and not any(g.first <= s <= g.last for g in open_gaps))
     still_open: list[Gap] = []

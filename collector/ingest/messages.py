@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from uuid import UUID
 
+from collector.store.staging_text import copy_line
 from protocol import Heartbeat, ProtocolError, Rating, Status, TopicKind, parse_message
 from protocol.messages import NIL_INSTANCE
 
@@ -56,10 +57,14 @@ class RatingIn:
     key: InstanceKey = field(init=False)
     """Both read many times a batch: kept, not recomputed (a national day's ingest spent 7% of its Python time
     on them as properties)."""
+    staged: str = field(init=False, repr=False)
+    """Its line for the batch's COPY, built here: on the thread that reads the broker, while the writers
+    wait for PostgreSQL, rather than inside a writer's transaction."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "kiosk_id", self.rating.kiosk_id)
         object.__setattr__(self, "key", (self.rating.kiosk_id, self.rating.instance or NIL_INSTANCE))
+        object.__setattr__(self, "staged", copy_line(self.org, self.rating, self.inbound.received_at))
 
 
 @dataclass(frozen=True, slots=True)

@@ -37,29 +37,32 @@ class Registry:
     """Known kiosks without a service point -> the one their first admitted rating names."""
 
 
+KIOSKS = """
+SELECT k.id, k.org_id, k.service_point_id, s.services
+FROM kiosks k LEFT JOIN kiosk_settings s ON s.kiosk_id = k.id AND s.services <> '{}'
+WHERE k.id = ANY(%s::text[])
+"""
+"""Each kiosk with its organisation, service point and, when it has one, its list of services offered."""
+
+
 def load(conn: psycopg.Connection[TupleRow], batch: Batch) -> Registry:
     received: list[Received] = [*batch.ratings, *batch.heartbeats, *batch.statuses]
-    kiosk_ids = sorted({item.kiosk_id for item in received} | {r.rating.kiosk_id for r in batch.rejections if r.rating})
-    sp_ids = sorted({r.rating.service_point for r in batch.ratings})
-    orgs = sorted({item.org for item in received})
+    kiosk_ids = list({item.kiosk_id for item in received} | {r.rating.kiosk_id for r in batch.rejections if r.rating})
+    sp_ids = list({r.rating.service_point for r in batch.ratings})
+    orgs = list({item.org for item in received})
 
     def rows(query: str, ids: list[str]) -> list[tuple[Any, ...]]:
         return conn.execute(query.encode(), (array(ids),)).fetchall()
 
-    kiosks = {
-        k: (org, sp)
-        for k, org, sp in rows("SELECT id, org_id, service_point_id FROM kiosks WHERE id = ANY(%s::text[])", kiosk_ids)
-    }
+    kiosks: dict[str, tuple[str, str | None]] = {}
+    offered: dict[str, set[str]] = {}
+    for k, org, sp, listed in rows(KIOSKS, kiosk_ids):
+        kiosks[k] = (org, sp)
+        if listed:
+            offered[k] = set(listed)
     sps = {sp: org for sp, org in rows("SELECT id, org_id FROM service_points WHERE id = ANY(%s::text[])", sp_ids)}
     services = {(org, s) for org, s in rows("SELECT org_id, id FROM services WHERE org_id = ANY(%s::text[])", orgs)}
     known_orgs = {org for (org,) in rows("SELECT id FROM organisations WHERE id = ANY(%s::text[])", orgs)}
-    offered = {
-        k: set(listed)
-        for k, listed in rows(
-            "SELECT kiosk_id, services FROM kiosk_settings WHERE kiosk_id = ANY(%s::text[]) AND services <> '{}'",
-            kiosk_ids,
-        )
-    }
     return Registry(kiosks, sps, services, known_orgs, offered)
 
 

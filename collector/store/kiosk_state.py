@@ -9,7 +9,7 @@ import psycopg
 from psycopg.rows import TupleRow
 
 from collector.ingest.messages import MAX_AGE, HeartbeatIn, RatingIn, StatusIn
-from collector.store.arrays import array
+from collector.store.arrays import array, instants, timestamptz_array
 
 ANCHOR_TOLERANCE = timedelta(seconds=2)
 """A boot's anchor moves only for an estimate earlier by more than this (bounded churn, jitter ignored)."""
@@ -23,6 +23,12 @@ ON CONFLICT (kiosk_id, boot_id) DO UPDATE SET started_at = EXCLUDED.started_at, 
 WHERE EXCLUDED.started_at < b.started_at - %(tolerance)s
 RETURNING kiosk_id, boot_id::text
 """
+
+
+SEEN = f"""
+UPDATE kiosks k SET last_seen_at = greatest(k.last_seen_at, s.at)
+FROM unnest(%s::text[], {timestamptz_array("%s")}) AS s(id, at) WHERE k.id = s.id
+"""  # noqa: S608 - assembled from a constant expression, no input
 
 
 def anchor_boots(conn: psycopg.Connection[TupleRow], heartbeats: Sequence[HeartbeatIn]) -> list[tuple[str, str]]:
@@ -61,11 +67,7 @@ def record(
             latest[h.kiosk_id] = h
     with conn.cursor() as cur:
         ids = sorted(seen)
-        cur.execute(
-            "UPDATE kiosks k SET last_seen_at = greatest(k.last_seen_at, s.at)"
-            " FROM unnest(%s::text[], %s::timestamptz[]) AS s(id, at) WHERE k.id = s.id",
-            (array(ids), array(seen[k] for k in ids)),
-        )
+        cur.execute(SEEN, (array(ids), instants(seen[k] for k in ids)))
         cur.executemany(
             "UPDATE kiosks SET last_heartbeat = %s::jsonb, last_heartbeat_at = %s, clock_skew_ms = %s"
             " WHERE id = %s AND (last_heartbeat_at IS NULL OR last_heartbeat_at <= %s)",

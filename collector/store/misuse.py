@@ -18,7 +18,7 @@ from datetime import datetime, timedelta
 import psycopg
 from psycopg.rows import TupleRow
 
-from collector.store.arrays import array
+from collector.store.arrays import array, instants, timestamptz_array
 from collector.store.ratings import Placed
 from collector.store.rollups import DELTA_COLUMNS, delta_select
 
@@ -29,9 +29,9 @@ class MisuseRule:
     window: timedelta
 
 
-FLIPS = """
+FLIPS = f"""
 SELECT f.kiosk_id, f.pressed_at, f.event_id
-FROM unnest(%(kiosks)s::text[], %(lo)s::timestamptz[], %(hi)s::timestamptz[]) AS s(kiosk_id, lo, hi)
+FROM unnest(%(kiosks)s::text[], {timestamptz_array("%(lo)s")}, {timestamptz_array("%(hi)s")}) AS s(kiosk_id, lo, hi)
 CROSS JOIN LATERAL (
     SELECT r.kiosk_id, r.pressed_at, r.event_id, r.misuse,
         count(*) OVER (ORDER BY r.pressed_at RANGE BETWEEN %(window)s PRECEDING AND CURRENT ROW) AS presses
@@ -40,7 +40,7 @@ CROSS JOIN LATERAL (
       AND r.source IS NULL
 ) f
 WHERE f.pressed_at >= s.lo AND (f.presses > %(max)s) <> f.misuse
-"""
+"""  # noqa: S608 - assembled from a constant expression, no input
 """The ratings whose flag the rule now contradicts. Per kiosk, a range scan of its index on
 (kiosk_id, pressed_at) already in window order: the cost follows the batch, never the table. Channel ratings
 (`source` set) are not a kiosk's presses: their misuse is decided on arrival (`collector.channels.abuse`)."""
@@ -86,8 +86,8 @@ def recount(conn: psycopg.Connection[TupleRow], placed: Iterable[Placed], rule: 
         FLIPS,
         {
             "kiosks": array(kiosks),
-            "lo": array(by_kiosk[k][0] for k in kiosks),
-            "hi": array(by_kiosk[k][1] for k in kiosks),
+            "lo": instants(by_kiosk[k][0] for k in kiosks),
+            "hi": instants(by_kiosk[k][1] for k in kiosks),
             "window": rule.window,
             "max": rule.max_presses,
         },

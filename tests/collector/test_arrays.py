@@ -8,7 +8,7 @@ from typing import Any
 
 import psycopg
 
-from collector.store.arrays import array
+from collector.store.arrays import array, instants, timestamptz_array
 
 
 def test_values_nulls_and_awkward_text_survive_the_round_trip(db: psycopg.Connection[tuple[object, ...]]) -> None:
@@ -50,3 +50,22 @@ def test_the_fast_paths_read_back_as_given(db: psycopg.Connection[tuple[object, 
     row = db.execute("SELECT %s::text[]", (array({"a"}),)).fetchone()
     assert row is not None
     assert row[0] == ["a"]
+
+
+def test_instants_read_back_as_the_same_microsecond(db: psycopg.Connection[tuple[object, ...]]) -> None:
+    """Times sent as microseconds since the epoch come back exact, in order, whatever their zone: on a DST
+    change, before 1970, far ahead, at the last microsecond of a second. None of them goes through a float."""
+    rome_summer = timezone(timedelta(hours=2))
+    times = [
+        datetime(2026, 10, 25, 0, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2026, 10, 25, 3, 0, 0, 1, tzinfo=rome_summer),
+        datetime(1969, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime(2199, 12, 31, 23, 59, 59, 999_999, tzinfo=UTC),
+        datetime.now(UTC),
+    ]
+    row = db.execute(f"SELECT {timestamptz_array('%s')}", (instants(times),)).fetchone()
+    assert row is not None
+    assert row[0] == times
+    empty = db.execute(f"SELECT {timestamptz_array('%s')}", (instants([]),)).fetchone()
+    assert empty is not None
+    assert empty[0] == []

@@ -7,7 +7,7 @@ import itertools
 from hypothesis import given
 from hypothesis import strategies as st
 
-from collector.ingest.gaps import Gap, account
+from collector.ingest.gaps import Gap, SequenceUpdate, _account, account
 
 
 def replay(batches: list[list[int]]) -> tuple[int, list[Gap], int]:
@@ -50,3 +50,28 @@ def test_nothing_new_changes_nothing() -> None:
     update = account(5, [Gap(2, 3)], [1, 4, 5])
     assert not update.changed
     assert (update.max_seq, update.watermark) == (5, 1)
+
+
+@given(
+    st.integers(0, 30),
+    st.lists(st.integers(1, 40), max_size=8),
+    st.lists(st.integers(1, 40), max_size=8),
+    st.booleans(),
+)
+def test_the_shortcut_for_numbers_following_on_agrees_with_the_rule(
+    max_seq: int, seqs: list[int], fresh: list[int], contiguous: bool
+) -> None:
+    """`account` answers numbers that follow on from the maximum without gaps by a shortcut (most instances of
+    a busy batch): it must give what the general rule gives, whatever the numbers, fresh or reused."""
+    if contiguous:  # make the shortcut's case likely, not only possible
+        seqs = list(range(max_seq + 1, max_seq + 1 + len(seqs)))
+        fresh = [s for s in seqs if s % 2] if fresh else seqs
+    assert account(max_seq, [], seqs, fresh) == _account(max_seq, [], sorted(set(seqs)), fresh)
+    assert account(max_seq, [], iter(seqs), iter(fresh)) == account(max_seq, [], seqs, fresh)
+
+
+def test_the_shortcut_is_taken_only_where_nothing_is_missing_or_reused() -> None:
+    assert account(4, [], [5, 6, 7], [5, 6, 7]) == SequenceUpdate(max_seq=7, watermark=7)
+    assert account(4, [], [5, 7]).opened == [Gap(6, 6)]
+    assert account(4, [], [4, 5], [4, 5]).reused == [4]
+    assert account(4, [Gap(2, 3)], [5]).watermark == 1
