@@ -42,7 +42,7 @@ from collector.insight import indicators  # noqa: E402
 from collector.store.migrate import migrate  # noqa: E402
 from dashboards import generate  # noqa: E402
 from tests.dashboards.grafana_macros import Request, expand  # noqa: E402
-from tests.fixtures.many_points import analyse, load_points, no_autovacuum  # noqa: E402
+from tests.fixtures.many_points import analyse, load_on_stale_statistics  # noqa: E402
 
 NOW = datetime(2026, 11, 30, 10, 17, tzinfo=UTC)
 VIEWS = {"the nation": indicators.Scope(), "one organisation (10%)": indicators.Scope(org="small")}
@@ -107,12 +107,7 @@ def scale(server: Any, points: int, repeat: int) -> None:
     started = time.monotonic()
     with psycopg.connect(dsn, autocommit=True) as conn:
         migrate(conn)
-        no_autovacuum(conn)
-        conn.execute("INSERT INTO organisations (id, name, timezone) VALUES ('seed', 'seed', 'Europe/Rome')")
-        conn.execute("INSERT INTO service_points (id, org_id, name) VALUES ('seed-p', 'seed', 'seed')")
-        analyse(conn)  # what autovacuum saw before the load
-        small = points // 10
-        counts = load_points(conn, "big", points - small, NOW) + load_points(conn, "small", small, NOW)
+        counts = load_on_stale_statistics(conn, points, NOW)
     collector = CollectorSettings(database_url=dsn).database_conninfo()
     grafana = grafana_role(dsn)
     print(f"\n{points:,} service points, {counts:,} count rows (loaded in {time.monotonic() - started:.0f} s)")

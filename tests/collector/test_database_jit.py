@@ -33,6 +33,7 @@ def test_the_api_and_boards_pool_runs_without_jit(database_url: str) -> None:
             return (await (await conn.execute("SHOW jit")).fetchone() or ("",))[0]
 
     with TestClient(app) as client:
+        assert client.portal is not None  # set while the client runs the app
         assert client.portal.call(pooled) == "off"
 
 
