@@ -41,7 +41,7 @@ from scratch_pg import scratch_server  # noqa: E402
 
 from collector.insight import indicators  # noqa: E402
 from collector.store.migrate import migrate  # noqa: E402
-from tests.fixtures.many_points import analyse, load_points, no_autovacuum  # noqa: E402
+from tests.fixtures.many_points import analyse, load_on_stale_statistics  # noqa: E402
 
 BEFORE = "7150c29"
 """The last commit whose overview joined service points to their counts."""
@@ -100,12 +100,7 @@ def scale(server: Any, points: int, before: types.ModuleType, repeat: int, timeo
     started = time.monotonic()
     with psycopg.connect(dsn, autocommit=True) as conn:
         migrate(conn)
-        no_autovacuum(conn)
-        conn.execute("INSERT INTO organisations (id, name, timezone) VALUES ('seed', 'seed', 'Europe/Rome')")
-        conn.execute("INSERT INTO service_points (id, org_id, name) VALUES ('seed-p', 'seed', 'seed')")
-        analyse(conn)
-        small = points // 10
-        counts = load_points(conn, "big", points - small, NOW) + load_points(conn, "small", small, NOW)
+        counts = load_on_stale_statistics(conn, points, NOW)
         conn.execute(
             "INSERT INTO targets (org_id, scope, scope_id, min_green_share, max_red_share, min_ratings, window_days)"
             " VALUES ('small', 'organisation', '', 0.7, 0.15, 20, 14)"

@@ -72,6 +72,12 @@ class CollectorSettings(AlertSettings, BaseSettings):
     database_password_file: Path | None = Field(
         default=None, description="File holding the database password (systemd credential, Docker secret)."
     )
+    database_jit: Literal["off", "server"] = Field(
+        default="off",
+        description="`off`: the collector's sessions run with PostgreSQL's JIT off (`-c jit=off` in their startup "
+        "options): its statements are short, and compiling them cost more than it saved (bench/README.md). "
+        "`server`: the server's and role's setting applies (a pooler that refuses startup options).",
+    )
     mqtt_host: str = Field(default="127.0.0.1", description="MQTT broker host.")
     mqtt_port: int = Field(default=1883, ge=1, le=65535)
     mqtt_username: str | None = Field(
@@ -344,12 +350,18 @@ class CollectorSettings(AlertSettings, BaseSettings):
         return self.mqtt_username, self.mqtt_password.get_secret_value() if self.mqtt_password else None
 
     def database_conninfo(self) -> str:
-        """The DSN with the password from `database_password_file`, if given."""
-        if self.database_password_file is None:
-            return self.database_url
+        """The DSN with the password from `database_password_file`, if given, and JIT off (`database_jit`).
+
+        `-c jit=off` goes before the options the DSN (or PGOPTIONS) already gives: a later `-c jit=on` wins."""
         from psycopg.conninfo import make_conninfo
 
-        return make_conninfo(self.database_url, password=_read_secret(self.database_password_file))
+        extra: dict[str, str] = {}
+        if self.database_password_file is not None:
+            extra["password"] = _read_secret(self.database_password_file)
+        if self.database_jit == "off":
+            given = conninfo_to_dict(self.database_url).get("options") or os.environ.get("PGOPTIONS", "")
+            extra["options"] = f"-c jit=off {given}".strip()
+        return make_conninfo(self.database_url, **extra) if extra else self.database_url
 
 
 def unknown_variables(environ: dict[str, str], prefix: str, settings: type[BaseSettings]) -> list[str]:

@@ -31,11 +31,10 @@ def _block(event: AlertEvent, language: str, name: str) -> str:
     status = t(texts.FIRING if event.status == "firing" else texts.RESOLVED)
     lines.append(f"{status}: {event.alert}")
     if event.organisation:
-        lines.append(f"{t(texts.LINES['organisation'])}: {event.organisation}")
+        lines.append(f"{t(texts.LINES['organisation'])}: {event.organisation_name or event.organisation}")
     if event.service_point:
-        place = (
-            f"{event.service_point_name} ({event.service_point})" if event.service_point_name else event.service_point
-        )
+        called = event.service_point_name
+        place = f"{called} ({event.service_point})" if called and called != event.service_point else event.service_point
         lines.append(f"{t(texts.LINES['service_point'])}: {place}")
     if event.kiosk:
         lines.append(f"{t(texts.LINES['kiosk'])}: {event.kiosk}")

@@ -20,6 +20,7 @@ class AlertEvent(BaseModel):
     status: Literal["firing", "resolved"] = Field(description="It started (once), or it is over (once).")
     at: Timestamp = Field(description="When the collector noticed it.")
     organisation: str | None = Field(description="null: the whole installation (refused messages of no known one).")
+    organisation_name: str | None = Field(default=None, description="The organisation's name, for people.")
     site: str | None
     service_point: str | None
     service_point_name: str | None
@@ -46,7 +47,8 @@ class WebhookBody(BaseModel):
 
 
 def event(row: dict[str, Any], public_url: str) -> AlertEvent:
-    """From a row of `alert_events` (with `service_point_name`), or a pending delivery (`event_*` columns)."""
+    """From a row of `alert_events` (with `service_point_name`, `organisation_name`), or a pending delivery
+    (`event_*` columns)."""
     event_id = row.get("event_id", row.get("id"))
     status = row.get("event_status", row.get("status"))
     assert isinstance(event_id, int)
@@ -58,6 +60,7 @@ def event(row: dict[str, Any], public_url: str) -> AlertEvent:
         status=status,
         at=at,
         organisation=row["org_id"],
+        organisation_name=row.get("organisation_name"),
         site=row["site_id"],
         service_point=row["service_point_id"],
         service_point_name=row.get("service_point_name"),

@@ -39,8 +39,10 @@ class Scope:
 class PointRow:
     id: str
     org: str
+    org_name: str
     name: str
     site: str | None
+    site_name: str | None
     region: str | None
     start: datetime
     end: datetime
@@ -188,9 +190,11 @@ def _statement(
         "  GROUP BY grp, id HAVING count(org_id) > 0),"
         " bounded AS (SELECT judged.*, {bounds} FROM judged{sparse}),"
         " ranked AS (SELECT bounded.*, {severity}{total} FROM bounded)"
-        " SELECT shown.*, {verdict}, {intervals}, sp.name, sp.site_id, s.region"
+        " SELECT shown.*, {verdict}, {intervals}, sp.name, sp.site_id, s.region, s.name AS site_name,"
+        " o.name AS org_name"
         " FROM (SELECT * FROM ranked ORDER BY {worst}, id LIMIT %(limit)s OFFSET %(offset)s) AS shown"
         " JOIN service_points sp ON sp.id = shown.id LEFT JOIN sites s ON s.id = sp.site_id"
+        " JOIN organisations o ON o.id = sp.org_id"
         " ORDER BY {worst}, shown.id"
     ).format(
         values=sql.SQL(", ").join(values),
@@ -278,6 +282,8 @@ def _row(r: dict[str, Any]) -> PointRow:
         name=r["name"],
         site=r["site_id"],
         region=r["region"],
+        org_name=r["org_name"],
+        site_name=r["site_name"],
         start=r["period_start"].astimezone(ZoneInfo(r["timezone"])),
         end=r["period_end"].astimezone(ZoneInfo(r["timezone"])),
         counts=FaceCounts(r["positive"], r["neutral"], r["negative"], r["misuse"]),

@@ -51,9 +51,9 @@ async def pending(conn: AsyncConnection[Any], subscription: str, limit: int = 20
     return await rows(
         conn,
         "SELECT d.id AS delivery_id, d.attempts, e.id AS event_id, e.alert, e.status AS event_status, e.at,"
-        " e.org_id, e.site_id, e.service_point_id, e.kiosk_id, e.subject, e.detail, sp.name AS service_point_name"
-        " FROM alert_deliveries d JOIN alert_events e ON e.id = d.event_id"
-        " LEFT JOIN service_points sp ON sp.id = e.service_point_id"
+        " e.org_id, e.site_id, e.service_point_id, e.kiosk_id, e.subject, e.detail, sp.name AS service_point_name,"
+        " o.name AS organisation_name FROM alert_deliveries d JOIN alert_events e ON e.id = d.event_id"
+        " LEFT JOIN service_points sp ON sp.id = e.service_point_id LEFT JOIN organisations o ON o.id = e.org_id"
         " WHERE d.subscription_id = %(id)s AND d.status = 'pending' ORDER BY d.id LIMIT %(limit)s",
         {"id": subscription, "limit": limit},
     )

@@ -143,8 +143,8 @@ async def events(
     """Events newest first (a page ends before `before_id`), in scope and the filters."""
     return await rows(
         conn,
-        "SELECT e.*, sp.name AS service_point_name FROM alert_events e"
-        " LEFT JOIN service_points sp ON sp.id = e.service_point_id"
+        "SELECT e.*, sp.name AS service_point_name, o.name AS organisation_name FROM alert_events e"
+        " LEFT JOIN service_points sp ON sp.id = e.service_point_id LEFT JOIN organisations o ON o.id = e.org_id"
         " WHERE (%(scope_org)s::text IS NULL OR e.org_id = %(scope_org)s)"
         " AND (%(org)s::text IS NULL OR e.org_id = %(org)s) AND (%(alert)s::text IS NULL OR e.alert = %(alert)s)"
         " AND (%(sp)s::text IS NULL OR e.service_point_id = %(sp)s)"
@@ -159,8 +159,9 @@ async def events(
 async def event(conn: AsyncConnection[Any], event_id: int) -> dict[str, Any] | None:
     found = await rows(
         conn,
-        "SELECT e.*, sp.name AS service_point_name FROM alert_events e"
-        " LEFT JOIN service_points sp ON sp.id = e.service_point_id WHERE e.id = %(id)s",
+        "SELECT e.*, sp.name AS service_point_name, o.name AS organisation_name FROM alert_events e"
+        " LEFT JOIN service_points sp ON sp.id = e.service_point_id LEFT JOIN organisations o ON o.id = e.org_id"
+        " WHERE e.id = %(id)s",
         {"id": event_id},
     )
     return found[0] if found else None

@@ -110,7 +110,8 @@ async def config_revision(conn: AsyncConnection[Any], kiosk_id: str) -> int:
 
 
 FLEET = """
-SELECT k.id, k.org_id AS organisation, k.service_point_id AS service_point, k.online, k.status_at, k.last_seen_at,
+SELECT k.id, k.org_id AS organisation, k.service_point_id AS service_point, sp.name AS service_point_name,
+       k.online, k.status_at, k.last_seen_at,
        k.last_heartbeat->>'software_version' AS software_version,
        CASE WHEN covered THEN 0 ELSE least(hb.depth, hb.last_seq - coalesce(hi.acked_seq, 0)) END AS outbox_depth,
        CASE WHEN covered THEN NULL

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+import psycopg
+
 from tests.alerts.conftest import Alerting
 from tests.api.known_data import many, store
 
@@ -27,6 +29,8 @@ def test_a_crossing_and_its_recovery_are_told_once_each(alerting: Alerting) -> N
     assert "secret" not in alerting.get(f"/v1/alerts/subscriptions/{hook['id']}")  # shown once
 
     store(alerting.database_url, many(now - timedelta(hours=3), {"neutral": 10, "negative": 40}))
+    with psycopg.connect(alerting.database_url, autocommit=True) as conn:  # registered on first rating: name it
+        conn.execute("UPDATE organisations SET name = 'Comune di Prova' WHERE id = 'org'")
     (fired,) = alerting.told(now)
     assert alerting.told(now) == []
     assert alerting.told(now + timedelta(minutes=1)) == []
@@ -40,6 +44,7 @@ def test_a_crossing_and_its_recovery_are_told_once_each(alerting: Alerting) -> N
     assert event["id"] == fired
     assert (event["alert"], event["status"], event["organisation"], event["service_point"]) == (
         "below_target", "firing", "org", "sp-1")  # fmt: skip
+    assert event["organisation_name"] == "Comune di Prova"
     detail = event["detail"]
     assert detail["counts"] == {"positive": 40, "neutral": 10, "negative": 41, "misuse": 0}
     assert detail["total"] == 91
@@ -61,6 +66,9 @@ def test_a_crossing_and_its_recovery_are_told_once_each(alerting: Alerting) -> N
     assert "sp-1 is below target" in text  # Italian first, English beside
     assert "Verdi: 44,0%" in text
     assert "Green: 44.0%" in text
+    assert "Ente: Comune di Prova" in text.splitlines()  # its name for people, not the id `org`
+    assert "Organisation: Comune di Prova" in text.splitlines()
+    assert "Sportello: sp-1" in text.splitlines()  # its name is its id: said once
 
     # Citizens are happier: back on target, told once the hold (an hour) has passed, not before.
     store(alerting.database_url, many(now - timedelta(hours=2), {"positive": 600}, every=timedelta(seconds=5)))

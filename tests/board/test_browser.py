@@ -113,6 +113,32 @@ def test_the_bad_counter_is_first_and_flagged(browser: Browser, server: Server, 
         context.close()
 
 
+def test_all_organisations_show_sites_organisations_and_service_points_by_name(
+    browser: Browser, server: Server, admin: str, tmp_path: Path
+) -> None:
+    """Over every organisation a manager reads names, never the ids integrators use (ids stay in the links)."""
+    context = browser.new_context(viewport=DESKTOP, locale="it-IT")
+    try:
+        page = sign_in(context, server, admin)
+        first = page.locator("table.points tbody tr").first
+        expect(first.locator("th a")).to_have_text("Tributi, sportello 1")
+        expect(first.locator("th .sub")).to_have_text("Sede centrale · Centro · Comune di Vallefiorita")
+        health = page.locator("table.points tbody tr", has=page.get_by_role("link", name="CUP, sportello 1"))
+        expect(health.locator("th .sub")).to_have_text("Poliambulatorio · Centro · ASL Vallefiorita")
+        listed = page.locator("table.points").inner_text()
+        for site in ("comune-centro", "comune-nord", "asl-sede"):
+            assert site not in listed, site
+        save(page, tmp_path, "overview-all", "desktop")
+        page.goto(f"{server.url}/board/fleet")
+        kiosk = page.locator("table.kiosks tbody tr", has_text=f"{BAD}-k1")
+        expect(kiosk.get_by_role("link", name="Tributi, sportello 1")).to_have_attribute(
+            "href", f"/board/service-points/{BAD}"
+        )
+        save(page, tmp_path, "fleet-all", "desktop")
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize(("locale", "typed"), [("it-IT", "01022026"), ("en-GB", "02012026")])
 def test_date_fields_follow_the_pages_language(
     browser: Browser, server: Server, admin: str, locale: str, typed: str

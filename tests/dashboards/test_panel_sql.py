@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 import pytest
+from psycopg.conninfo import make_conninfo
 
 from dashboards import alerts, generate, texts
 from protocol import Channel
@@ -294,3 +295,5 @@ def test_the_readmes_read_only_role_can_run_every_panel_and_rule(known: Api) -> 
         conn.execute("SET ROLE mlf_grafana")
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute("SELECT * FROM api_keys")
+    with psycopg.connect(make_conninfo(url, user="mlf_grafana")) as grafana:  # as Grafana logs in (loopback: trust)
+        assert grafana.execute("SHOW jit").fetchone() == ("off",)

@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import psycopg
+from psycopg.conninfo import make_conninfo
 
 from collector.provisioning.broker_files import mosquitto_hash
 from collector.store.migrate import migrate
@@ -76,6 +77,10 @@ def test_grafana_role_is_the_readmes_and_takes_its_password_from_the_secret(
         assert can_login
         assert not superuser
         assert scram_matches(str(stored), "It's-a-secret 'quoted' $1")  # the file's, without its newline
+        assert conn.execute("SHOW jit").fetchone() == ("on",)  # the server's default, for everyone else
+    with psycopg.connect(make_conninfo(database_url, user="mlf_grafana")) as grafana:  # loopback is trusted
+        assert grafana.execute("SHOW jit").fetchone() == ("off",)  # Grafana's sessions: JIT off (docs/scaling.md)
+    with psycopg.connect(database_url, autocommit=True) as conn:
         conn.execute("SET ROLE mlf_grafana")
         conn.execute("SELECT count(*) FROM rollup_daily")
         try:

@@ -225,6 +225,7 @@ class KioskStatus(BaseModel):
                     "id": "roma-anagrafe-k3",
                     "organisation": "roma",
                     "service_point": "roma-anagrafe-sportello-3",
+                    "service_point_name": "Anagrafe, sportello 3",
                     "online": True,
                     "status_at": "2026-11-23T07:58:02Z",
                     "last_seen_at": "2026-11-23T09:45:00Z",
@@ -251,6 +252,7 @@ class KioskStatus(BaseModel):
     id: str
     organisation: str
     service_point: str | None
+    service_point_name: str | None = Field(description="The service point's name, for people.")
     online: bool | None = Field(description="From the retained status topic; null if never reported.")
     status_at: Timestamp | None
     last_seen_at: Timestamp | None = Field(description="Last message of any kind received from it.")

@@ -35,7 +35,9 @@ EXAMPLE_ROW: dict[str, Any] = {
     "service_point": "demo-sportello-3",
     "name": "Sportello 3",
     "organisation": "demo",
+    "organisation_name": "Comune di Demo",
     "site": "demo-sede-centrale",
+    "site_name": "Sede centrale",
     "region": "Centro",
     "period": {"start": "2026-10-27T00:00:00+01:00", "end": "2026-11-23T10:00:00Z"},
     "total": 412,
@@ -64,7 +66,9 @@ class OverviewRow(Indicators):
     service_point: str
     name: str
     organisation: str
+    organisation_name: str = Field(description="The organisation's name, for people (`organisation` is its id).")
     site: str | None
+    site_name: str | None = Field(description="The site's name, for people (`site` is its id).")
     region: str | None
     period: PeriodOut
     target: TargetOut
@@ -157,7 +161,9 @@ def row_out(
         service_point=r.id,
         name=r.name,
         organisation=r.org,
+        organisation_name=r.org_name,
         site=r.site,
+        site_name=r.site_name,
         region=r.region,
         period=PeriodOut(start=r.start, end=r.end),
         target=TargetOut.of(r.target),

@@ -43,6 +43,7 @@ class LinkOut(BaseModel):
     embed: str = Field(description="An iframe snippet for the organisation's own site (see web-embedding).")
     service_point: str
     service: str | None
+    service_name: str | None = Field(description="The service's name, for people (null: the whole service point).")
     created_at: Timestamp
 
 
@@ -56,6 +57,7 @@ def link_out(link: channel_links.Link, base: str) -> LinkOut:
         embed=embed,
         service_point=link.service_point,
         service=link.service,
+        service_name=link.service_name,
         created_at=link.created_at,
     )
 
